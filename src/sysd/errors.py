@@ -1,0 +1,339 @@
+"""Every error sysd raises, in one tree.
+
+Each class derives from :class:`SysdError` *and* from the nearest builtin, so
+callers that only know the standard library still catch the right thing
+(``except PermissionError`` catches a polkit denial, ``except TimeoutError`` a
+call past its deadline).  Errors carry structured fields, read as one line with
+a hint, and pickle (they cross process boundaries in executors)::
+
+    SysdError
+    ├── BusError                                  the connection itself
+    │   ├── BusConnectError           (ConnectionError)   could not connect
+    │   │   ├── NotBootedError                    host not booted with systemd
+    │   │   ├── UserManagerNotRunningError        no user manager / no XDG_RUNTIME_DIR
+    │   │   └── BusAuthenticationError            SASL refused or broken
+    │   ├── BusDisconnectedError      (ConnectionError)   peer went away
+    │   ├── ProtocolError             (ConnectionError)   peer sent garbage; connection dropped
+    │   ├── BusTimeoutError           (TimeoutError)      no reply before the deadline
+    │   └── UsedAfterForkError        (RuntimeError)      connection inherited through fork()
+    ├── DBusError                                 an error reply; .name, .message
+    │   ├── AccessDeniedError         (PermissionError)
+    │   │   └── InteractiveAuthorizationRequiredError
+    │   ├── NoSuchUnitError           (LookupError)
+    │   ├── UnknownObjectError        (LookupError)
+    │   ├── UnknownMethodError        (LookupError)
+    │   ├── UnknownPropertyError      (LookupError)
+    │   ├── ServiceUnknownError       (LookupError)
+    │   ├── InvalidArgsError          (ValueError)
+    │   ├── NoReplyError              (TimeoutError)
+    │   ├── LimitsExceededError       (OSError-free; retry later)
+    │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
+    │       OnlyByDependencyError, TransactionIsDestructiveError,
+    │       TransactionOrderIsCyclicError, NoIsolationError, ShuttingDownError
+    ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
+    ├── InvalidTimespanError          (ValueError)
+    ├── InvalidCalendarSpecError      (ValueError)
+    ├── InvalidCronExpressionError    (ValueError)
+    ├── InvalidPropertyError          (ValueError)
+    └── SandboxError                  (RuntimeError)  the throwaway systemd could not run
+
+Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AccessDeniedError",
+    "BusAuthenticationError",
+    "BusConnectError",
+    "BusDisconnectedError",
+    "BusError",
+    "BusTimeoutError",
+    "DBusError",
+    "InteractiveAuthorizationRequiredError",
+    "InvalidArgsError",
+    "InvalidCalendarSpecError",
+    "InvalidCronExpressionError",
+    "InvalidPropertyError",
+    "InvalidTimespanError",
+    "InvalidUnitNameError",
+    "JobTypeNotApplicableError",
+    "LimitsExceededError",
+    "NoIsolationError",
+    "NoReplyError",
+    "NoSuchUnitError",
+    "NotBootedError",
+    "OnlyByDependencyError",
+    "ProtocolError",
+    "SandboxError",
+    "ServiceUnknownError",
+    "ShuttingDownError",
+    "SysdError",
+    "TransactionIsDestructiveError",
+    "TransactionOrderIsCyclicError",
+    "UnitExistsError",
+    "UnitMaskedError",
+    "UnknownMethodError",
+    "UnknownObjectError",
+    "UnknownPropertyError",
+    "UsedAfterForkError",
+    "UserManagerNotRunningError",
+    "error_from_dbus",
+]
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+class SysdError(Exception):
+    """Base of every sysd error.
+
+    ``hint`` is a short piece of advice appended to ``str(error)``.
+    """
+
+    hint: str | None = None
+
+    def __init__(self, message: str = "", *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def text(self) -> str:
+        """The message without the hint."""
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        text = self.text
+        if self.hint:
+            return f"{text} (hint: {self.hint})" if text else f"hint: {self.hint}"
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+# --------------------------------------------------------------------------- bus
+
+
+class BusError(SysdError):
+    """Something went wrong with the connection to the bus (not an error reply)."""
+
+
+class BusConnectError(BusError, ConnectionError):
+    """Could not connect to the bus (socket missing, refused, no permission...)."""
+
+    address: str | None = None
+
+    def __init__(
+        self, message: str = "", *, address: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        if address is not None:
+            self.address = address
+
+
+class NotBootedError(BusConnectError):
+    """The host was not booted with systemd, so there is no manager to talk to."""
+
+    hint = "this host is not running systemd as PID 1; try `sysd sandbox run -- ...`"
+
+
+class UserManagerNotRunningError(BusConnectError):
+    """The calling user's systemd manager is not reachable."""
+
+    hint = "start it with `systemctl start user@UID.service` or log in with a session"
+
+
+class BusAuthenticationError(BusConnectError):
+    """SASL authentication was refused or the handshake broke."""
+
+
+class BusDisconnectedError(BusError, ConnectionError):
+    """The peer closed the connection (or we closed it) while a call needed it."""
+
+
+class ProtocolError(BusError, ConnectionError):
+    """The peer sent bytes that are not valid D-Bus; the connection was dropped."""
+
+
+class BusTimeoutError(BusError, TimeoutError):
+    """No reply arrived before the deadline.  The connection stays usable."""
+
+    hint = "pass timeout= to wait longer (None waits forever)"
+
+
+class UsedAfterForkError(BusError, RuntimeError):
+    """A connection opened in the parent was used in a child after fork()."""
+
+    hint = "open a new connection in the child process"
+
+
+# ---------------------------------------------------------------- error replies
+
+
+class DBusError(SysdError):
+    """An error reply from the peer; ``.name`` is the D-Bus error name."""
+
+    dbus_name: ClassVar[str | None] = None
+    name: str
+    message: str
+
+    def __init__(self, message: str = "", *, name: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.name = name or type(self).dbus_name or "org.freedesktop.DBus.Error.Failed"
+        self.message = message
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}: {self.message}" if self.message else self.name
+
+
+_BY_NAME: dict[str, type[DBusError]] = {}
+
+
+def _register(*names: str) -> Any:
+    def deco(cls: type[DBusError]) -> type[DBusError]:
+        cls.dbus_name = names[0]
+        for n in names:
+            _BY_NAME[n] = cls
+        return cls
+
+    return deco
+
+
+@_register("org.freedesktop.DBus.Error.AccessDenied", "org.freedesktop.systemd1.AccessDenied")
+class AccessDeniedError(DBusError, PermissionError):
+    """The call was refused by policy (bus policy or polkit)."""
+
+    hint = "run as root or add a polkit rule; Properties.Set on units is refused, use set_properties"
+
+
+@_register("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")
+class InteractiveAuthorizationRequiredError(AccessDeniedError):
+    """polkit would allow the call after asking the user, but asking was not allowed."""
+
+    hint = "run as root, add a polkit rule, or pass interactive=True to let polkit ask"
+
+
+@_register("org.freedesktop.systemd1.NoSuchUnit", "org.freedesktop.systemd1.LoadFailed")
+class NoSuchUnitError(DBusError, LookupError):
+    """The unit is not loaded and could not be found."""
+
+
+@_register("org.freedesktop.DBus.Error.UnknownObject")
+class UnknownObjectError(DBusError, LookupError):
+    """No object at that path."""
+
+
+@_register("org.freedesktop.DBus.Error.UnknownMethod", "org.freedesktop.DBus.Error.UnknownInterface")
+class UnknownMethodError(DBusError, LookupError):
+    """The object has no such method or interface."""
+
+
+@_register("org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.PropertyReadOnly")
+class UnknownPropertyError(DBusError, LookupError):
+    """The interface has no such property (or it cannot be written)."""
+
+
+@_register("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")
+class ServiceUnknownError(DBusError, LookupError):
+    """No peer owns that bus name."""
+
+
+@_register("org.freedesktop.DBus.Error.InvalidArgs", "org.freedesktop.DBus.Error.InvalidSignature")
+class InvalidArgsError(DBusError, ValueError):
+    """The peer rejected the arguments."""
+
+
+@_register("org.freedesktop.DBus.Error.NoReply", "org.freedesktop.DBus.Error.Timeout")
+class NoReplyError(DBusError, TimeoutError):
+    """The bus gave up waiting for the peer's reply."""
+
+
+@_register("org.freedesktop.DBus.Error.LimitsExceeded")
+class LimitsExceededError(DBusError):
+    """The bus refused the call because a per-connection limit was reached."""
+
+    hint = "too many calls in flight; retry later"
+
+
+@_register("org.freedesktop.systemd1.UnitExists")
+class UnitExistsError(DBusError):
+    """A unit of that name already exists (transient units)."""
+
+
+@_register("org.freedesktop.systemd1.UnitMasked")
+class UnitMaskedError(DBusError):
+    """The unit is masked."""
+
+    hint = "unmask it first"
+
+
+@_register("org.freedesktop.systemd1.JobTypeNotApplicable")
+class JobTypeNotApplicableError(DBusError):
+    """That job type does not apply to this unit (e.g. reload of a unit without ExecReload)."""
+
+
+@_register("org.freedesktop.systemd1.OnlyByDependency")
+class OnlyByDependencyError(DBusError):
+    """The unit may only be started or stopped as a dependency (RefuseManualStart=)."""
+
+
+@_register("org.freedesktop.systemd1.TransactionIsDestructive")
+class TransactionIsDestructiveError(DBusError):
+    """The job conflicts with queued jobs and mode 'fail' was requested."""
+
+
+@_register("org.freedesktop.systemd1.TransactionOrderIsCyclic")
+class TransactionOrderIsCyclicError(DBusError):
+    """The transaction contains an ordering cycle."""
+
+
+@_register("org.freedesktop.systemd1.NoIsolation")
+class NoIsolationError(DBusError):
+    """The unit does not allow isolation."""
+
+
+@_register("org.freedesktop.systemd1.ShuttingDown")
+class ShuttingDownError(DBusError):
+    """The manager is shutting down and refuses new work."""
+
+
+def error_from_dbus(name: str, message: str) -> DBusError:
+    """The typed error for a D-Bus error reply (a plain DBusError when unknown)."""
+    cls = _BY_NAME.get(name, DBusError)
+    return cls(message, name=name)
+
+
+# ------------------------------------------------------------------ local input
+
+
+class InvalidUnitNameError(SysdError, ValueError):
+    """A unit name (or a string to make one from) is not valid."""
+
+
+class InvalidTimespanError(SysdError, ValueError):
+    """A time span such as ``"1h 30min"`` could not be parsed."""
+
+
+class InvalidCalendarSpecError(SysdError, ValueError):
+    """A calendar specification such as ``"Mon *-*-* 10:00"`` is not valid."""
+
+
+class InvalidCronExpressionError(SysdError, ValueError):
+    """A cron expression could not be translated."""
+
+
+class InvalidPropertyError(SysdError, ValueError):
+    """A ``Name=value`` unit property assignment is not valid."""
+
+
+class SandboxError(SysdError, RuntimeError):
+    """A throwaway systemd could not be booted, used or torn down."""
