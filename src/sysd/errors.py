@@ -30,6 +30,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
     │       OnlyByDependencyError, TransactionIsDestructiveError,
     │       TransactionOrderIsCyclicError, NoIsolationError, ShuttingDownError
+    ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
@@ -55,6 +56,7 @@ __all__ = [
     "InteractiveAuthorizationRequiredError",
     "InvalidArgsError",
     "InvalidCalendarSpecError",
+    "InvalidCallError",
     "InvalidCronExpressionError",
     "InvalidPropertyError",
     "InvalidTimespanError",
@@ -212,7 +214,9 @@ def _register(*names: str) -> Any:
 class AccessDeniedError(DBusError, PermissionError):
     """The call was refused by policy (bus policy or polkit)."""
 
-    hint = "run as root or add a polkit rule; Properties.Set on units is refused, use set_properties"
+    hint = (
+        "run as root or add a polkit rule; Properties.Set on units is refused, use set_properties"
+    )
 
 
 @_register("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")
@@ -232,12 +236,16 @@ class UnknownObjectError(DBusError, LookupError):
     """No object at that path."""
 
 
-@_register("org.freedesktop.DBus.Error.UnknownMethod", "org.freedesktop.DBus.Error.UnknownInterface")
+@_register(
+    "org.freedesktop.DBus.Error.UnknownMethod", "org.freedesktop.DBus.Error.UnknownInterface"
+)
 class UnknownMethodError(DBusError, LookupError):
     """The object has no such method or interface."""
 
 
-@_register("org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.PropertyReadOnly")
+@_register(
+    "org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.PropertyReadOnly"
+)
 class UnknownPropertyError(DBusError, LookupError):
     """The interface has no such property (or it cannot be written)."""
 
@@ -313,6 +321,10 @@ def error_from_dbus(name: str, message: str) -> DBusError:
 
 
 # ------------------------------------------------------------------ local input
+
+
+class InvalidCallError(SysdError, ValueError):
+    """A call that cannot be sent: invalid bus name, path, member, signature or arguments."""
 
 
 class InvalidUnitNameError(SysdError, ValueError):

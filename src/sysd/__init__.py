@@ -1,0 +1,117 @@
+"""sysd: systemd from Python without shelling out.
+
+Blocking API here, asyncio twins under :mod:`sysd.aio` with the same names::
+
+    import sysd
+
+    with sysd.connect() as sd:
+        print(sd.version)
+
+``import sysd`` imports no asyncio and starts no threads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._bus.address import booted
+from ._bus.wire import DEFAULT, Variant
+from ._sync.systemd import Systemd, connect
+from .errors import (
+    AccessDeniedError,
+    BusAuthenticationError,
+    BusConnectError,
+    BusDisconnectedError,
+    BusError,
+    BusTimeoutError,
+    DBusError,
+    InteractiveAuthorizationRequiredError,
+    InvalidArgsError,
+    InvalidCalendarSpecError,
+    InvalidCallError,
+    InvalidCronExpressionError,
+    InvalidPropertyError,
+    InvalidTimespanError,
+    InvalidUnitNameError,
+    JobTypeNotApplicableError,
+    LimitsExceededError,
+    NoIsolationError,
+    NoReplyError,
+    NoSuchUnitError,
+    NotBootedError,
+    OnlyByDependencyError,
+    ProtocolError,
+    SandboxError,
+    ServiceUnknownError,
+    ShuttingDownError,
+    SysdError,
+    TransactionIsDestructiveError,
+    TransactionOrderIsCyclicError,
+    UnitExistsError,
+    UnitMaskedError,
+    UnknownMethodError,
+    UnknownObjectError,
+    UnknownPropertyError,
+    UsedAfterForkError,
+    UserManagerNotRunningError,
+)
+
+if TYPE_CHECKING:
+    from . import aio
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT",
+    "AccessDeniedError",
+    "BusAuthenticationError",
+    "BusConnectError",
+    "BusDisconnectedError",
+    "BusError",
+    "BusTimeoutError",
+    "DBusError",
+    "InteractiveAuthorizationRequiredError",
+    "InvalidArgsError",
+    "InvalidCalendarSpecError",
+    "InvalidCallError",
+    "InvalidCronExpressionError",
+    "InvalidPropertyError",
+    "InvalidTimespanError",
+    "InvalidUnitNameError",
+    "JobTypeNotApplicableError",
+    "LimitsExceededError",
+    "NoIsolationError",
+    "NoReplyError",
+    "NoSuchUnitError",
+    "NotBootedError",
+    "OnlyByDependencyError",
+    "ProtocolError",
+    "SandboxError",
+    "ServiceUnknownError",
+    "ShuttingDownError",
+    "SysdError",
+    "Systemd",
+    "TransactionIsDestructiveError",
+    "TransactionOrderIsCyclicError",
+    "UnitExistsError",
+    "UnitMaskedError",
+    "UnknownMethodError",
+    "UnknownObjectError",
+    "UnknownPropertyError",
+    "UsedAfterForkError",
+    "UserManagerNotRunningError",
+    "Variant",
+    "__version__",
+    "aio",
+    "booted",
+    "connect",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # sysd.aio is imported on first use only: the blocking API must not pull in asyncio.
+    if name == "aio":
+        import importlib
+
+        return importlib.import_module(".aio", __name__)
+    raise AttributeError(f"module 'sysd' has no attribute {name!r}")

@@ -1,0 +1,237 @@
+"""Where to connect: D-Bus address strings and sysd's connection options, resolved.
+
+Pure: reads the environment and checks for a few paths, but opens nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from typing import NamedTuple
+from urllib.parse import unquote_to_bytes
+
+from ..errors import BusConnectError, NotBootedError, UserManagerNotRunningError
+
+SYSTEM_BUS_DEFAULT = "unix:path=/run/dbus/system_bus_socket"
+SYSTEM_PRIVATE_SOCKET = "/run/systemd/private"
+BOOTED_MARKER = "/run/systemd/system"
+
+
+class Transport(NamedTuple):
+    """One way to reach a bus: a unix socket, or a program speaking D-Bus on its stdio."""
+
+    kind: str  # "unix" or "unixexec"
+    path: str | None = None  # socket path (unix), program (unixexec)
+    abstract: str | None = None  # abstract socket name (unix)
+    argv: tuple[str, ...] = ()  # unixexec argv (argv[0] included)
+
+    def describe(self) -> str:
+        if self.kind == "unixexec":
+            return "unixexec:" + shlex.join(self.argv or (self.path or "",))
+        if self.abstract is not None:
+            return f"unix:abstract={self.abstract}"
+        return f"unix:path={self.path}"
+
+
+class Target(NamedTuple):
+    """A resolved connection target: transports to try in order, and how to greet."""
+
+    transports: tuple[Transport, ...]
+    hello: bool  # a message bus (send Hello) or a peer-to-peer socket (systemd's private one)
+    scope: str  # "system", "user", "remote", "address"
+    description: str
+    fds: bool  # whether unix fd passing can work on these transports
+
+
+def _unescape(value: str, address: str) -> str:
+    try:
+        return unquote_to_bytes(value).decode()
+    except UnicodeDecodeError as exc:
+        raise BusConnectError(
+            f"invalid escape in D-Bus address {address!r}", address=address
+        ) from exc
+
+
+def parse_address(address: str) -> list[Transport]:
+    """Parse a D-Bus address (``;``-separated alternatives) into transports.
+
+    Supports ``unix:path=``, ``unix:abstract=`` and ``unixexec:path=,argv0=,argv1=...``.
+    Unsupported transports (tcp, nonce-tcp, launchd...) raise BusConnectError.
+    """
+    transports: list[Transport] = []
+    for part in address.split(";"):
+        if not part:
+            continue
+        kind, sep, rest = part.partition(":")
+        if not sep:
+            raise BusConnectError(
+                f"D-Bus address {part!r} has no transport prefix", address=address
+            )
+        opts: dict[str, str] = {}
+        for kv in rest.split(","):
+            if not kv:
+                continue
+            key, eq, value = kv.partition("=")
+            if not eq:
+                raise BusConnectError(
+                    f"D-Bus address {part!r}: key {key!r} has no value", address=address
+                )
+            opts[key] = _unescape(value, address)
+        if kind == "unix":
+            if "path" in opts:
+                transports.append(Transport("unix", path=opts["path"]))
+            elif "abstract" in opts:
+                transports.append(Transport("unix", abstract=opts["abstract"]))
+            else:
+                raise BusConnectError(
+                    f"D-Bus address {part!r}: unix transport needs path= or abstract=",
+                    address=address,
+                )
+        elif kind == "unixexec":
+            path = opts.get("path")
+            if not path:
+                raise BusConnectError(
+                    f"D-Bus address {part!r}: unixexec needs path=", address=address
+                )
+            argv: list[str] = []
+            i = 0
+            while f"argv{i}" in opts or i == 0:
+                argv.append(opts.get(f"argv{i}", path))
+                i += 1
+            transports.append(Transport("unixexec", path=path, argv=tuple(argv)))
+        else:
+            raise BusConnectError(
+                f"D-Bus transport {kind!r} is not supported by sysd (use unix: or unixexec:)",
+                address=address,
+            )
+    if not transports:
+        raise BusConnectError(f"empty D-Bus address {address!r}", address=address)
+    return transports
+
+
+def escape_value(value: str) -> str:
+    """Escape a value for use in a D-Bus address (the inverse of the address parser)."""
+    out = []
+    for byte in value.encode():
+        ch = chr(byte)
+        if ch.isascii() and (ch.isalnum() or ch in "-_/.\\*"):
+            out.append(ch)
+        else:
+            out.append(f"%{byte:02x}")
+    return "".join(out)
+
+
+def unixexec_address(argv: list[str] | tuple[str, ...]) -> str:
+    """A ``unixexec:`` address running argv (argv[0] looked up on PATH by the spawner)."""
+    parts = [f"path={escape_value(argv[0])}"]
+    parts += [f"argv{i}={escape_value(a)}" for i, a in enumerate(argv)]
+    return "unixexec:" + ",".join(parts)
+
+
+def booted() -> bool:
+    """True when this host runs systemd as init (the same check as sd_booted())."""
+    return os.path.isdir(BOOTED_MARKER)
+
+
+def resolve(
+    *,
+    user: bool = False,
+    address: str | None = None,
+    private: bool | None = None,
+    host: str | None = None,
+    machine: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    euid: int | None = None,
+) -> Target:
+    """Turn :func:`sysd.connect`'s keyword arguments into a :class:`Target`."""
+    env = os.environ if environ is None else environ
+    uid = os.geteuid() if euid is None else euid
+    chosen = [n for n, v in (("address", address), ("host", host), ("machine", machine)) if v]
+    if len(chosen) > 1:
+        raise ValueError(f"pass only one of address=, host=, machine= (got {', '.join(chosen)})")
+
+    if address is not None:
+        return Target(
+            tuple(parse_address(address)),
+            hello=not private,
+            scope="address",
+            description=address,
+            fds=not address.startswith("unixexec:"),
+        )
+
+    if host is not None:
+        # systemd's own convention (-H): [USER@]HOST[:PORT][/MACHINE].
+        remote, _, container = host.partition("/")
+        argv = ["ssh", "-xT"]
+        name, colon, port = remote.rpartition(":")
+        if colon and port.isdigit() and "]" not in port:
+            argv += ["-p", port]
+            remote = name
+        if not remote or remote.startswith("-"):
+            raise BusConnectError(f"invalid host {host!r}", address=host)
+        argv += ["--", remote, "systemd-stdio-bridge"]
+        if user:
+            argv.append("--user")
+        if container:
+            argv.append(f"--machine={container}")
+        return Target(
+            (Transport("unixexec", path="ssh", argv=tuple(argv)),),
+            hello=True,
+            scope="remote",
+            description=f"{'user' if user else 'system'} manager on {host} (ssh)",
+            fds=False,
+        )
+
+    if machine is not None:
+        argv = ["systemd-stdio-bridge", f"--machine={machine}"]
+        if user:
+            argv.append("--user")
+        return Target(
+            (Transport("unixexec", path="systemd-stdio-bridge", argv=tuple(argv)),),
+            hello=True,
+            scope="remote",
+            description=f"{'user' if user else 'system'} manager in container {machine}",
+            fds=False,
+        )
+
+    if user:
+        runtime = env.get("XDG_RUNTIME_DIR")
+        if private:
+            if not runtime:
+                raise UserManagerNotRunningError(
+                    "XDG_RUNTIME_DIR is not set, so the user manager's private socket is unknown"
+                )
+            path = os.path.join(runtime, "systemd/private")
+            return Target((Transport("unix", path=path),), False, "user", f"unix:path={path}", True)
+        session = env.get("DBUS_SESSION_BUS_ADDRESS")
+        if session:
+            return Target(tuple(parse_address(session)), True, "user", session, True)
+        if not runtime:
+            raise UserManagerNotRunningError(
+                "XDG_RUNTIME_DIR is not set: cannot find the user manager's bus "
+                "(no login session for this user?)"
+            )
+        path = os.path.join(runtime, "bus")
+        return Target((Transport("unix", path=path),), True, "user", f"unix:path={path}", True)
+
+    # The system manager.
+    explicit = env.get("DBUS_SYSTEM_BUS_ADDRESS")
+    auto_private = private is None and not explicit and uid == 0
+    if private and not booted() and not os.path.exists(SYSTEM_PRIVATE_SOCKET):
+        raise NotBootedError("System has not been booted with systemd as init system (PID 1).")
+    if private or (auto_private and os.path.exists(SYSTEM_PRIVATE_SOCKET)):
+        return Target(
+            (Transport("unix", path=SYSTEM_PRIVATE_SOCKET),),
+            False,
+            "system",
+            f"unix:path={SYSTEM_PRIVATE_SOCKET}",
+            True,
+        )
+    if explicit:
+        return Target(tuple(parse_address(explicit)), True, "system", explicit, True)
+    if not booted():
+        raise NotBootedError("System has not been booted with systemd as init system (PID 1).")
+    return Target(
+        tuple(parse_address(SYSTEM_BUS_DEFAULT)), True, "system", SYSTEM_BUS_DEFAULT, True
+    )

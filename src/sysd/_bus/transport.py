@@ -1,0 +1,115 @@
+"""Opening transports (blocking): unix sockets and programs on a socketpair.
+
+Shared by both connection shells: the asyncio one runs the blocking
+``connect()`` of a unix socket in non-blocking mode itself, but spawning a
+``unixexec`` program is the same fork/exec in both.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+from ..errors import BusConnectError
+from .address import Transport
+
+SOCK_FLAGS = socket.SOCK_STREAM | socket.SOCK_CLOEXEC
+
+
+def _remaining(deadline: float | None) -> float | None:
+    if deadline is None:
+        return None
+    return max(0.0, deadline - time.monotonic())
+
+
+def sockaddr(t: Transport) -> str | bytes:
+    if t.abstract is not None:
+        return b"\0" + t.abstract.encode()
+    assert t.path is not None
+    return t.path
+
+
+def connect_error(t: Transport, exc: OSError) -> BusConnectError:
+    where = t.describe()
+    hint: str | None = None
+    if isinstance(exc, FileNotFoundError):
+        what = "no such socket"
+        hint = "is the bus (or systemd) running there? check the address"
+    elif isinstance(exc, ConnectionRefusedError):
+        what = "connection refused (nobody is listening)"
+    elif isinstance(exc, PermissionError):
+        what = "permission denied"
+        hint = "this socket is for root (try without private=True, or run as root)"
+    elif exc.errno == errno.ENOTSOCK:
+        what = "not a socket"
+    else:
+        what = os.strerror(exc.errno) if exc.errno else str(exc)
+    return BusConnectError(f"cannot connect to {where}: {what}", address=where, hint=hint)
+
+
+def spawn(t: Transport) -> tuple[socket.socket, subprocess.Popen[bytes]]:
+    """Start a unixexec program with its stdin/stdout on one end of a socketpair."""
+    assert t.path is not None
+    program = t.path if "/" in t.path else shutil.which(t.path)
+    if program is None:
+        raise BusConnectError(
+            f"cannot connect to {t.describe()}: program {t.path!r} not found on PATH",
+            address=t.describe(),
+        )
+    ours, theirs = socket.socketpair(socket.AF_UNIX, SOCK_FLAGS)
+    try:
+        proc = subprocess.Popen(
+            list(t.argv) or [t.path],
+            executable=program,
+            stdin=theirs.fileno(),
+            stdout=theirs.fileno(),
+            close_fds=True,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        ours.close()
+        raise BusConnectError(
+            f"cannot start {t.describe()}: {exc.strerror or exc}", address=t.describe()
+        ) from exc
+    finally:
+        theirs.close()
+    return ours, proc
+
+
+def open_blocking(
+    t: Transport, deadline: float | None
+) -> tuple[socket.socket, subprocess.Popen[bytes] | None]:
+    if t.kind == "unixexec":
+        return spawn(t)
+    sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
+    try:
+        sock.settimeout(_remaining(deadline))
+        sock.connect(sockaddr(t))
+    except TimeoutError as exc:
+        sock.close()
+        raise BusConnectError(
+            f"cannot connect to {t.describe()}: timed out", address=t.describe()
+        ) from exc
+    except OSError as exc:
+        sock.close()
+        raise connect_error(t, exc) from exc
+    return sock, None
+
+
+def reap(proc: subprocess.Popen[bytes] | None) -> None:
+    """End a unixexec helper we started (its stdio is already closed)."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        proc.wait(timeout=0.5)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,359 @@
+"""The D-Bus message stream without I/O: framing, fds, calls, replies, matches.
+
+Both connection shells (blocking and asyncio) feed received bytes and file
+descriptors into a :class:`Decoder` and build outgoing calls with
+:func:`encode_call`; everything that can go wrong with the bytes themselves is
+decided here, once, and raised as a sysd error.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import socket
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import DBusError, InvalidCallError, ProtocolError, error_from_dbus
+from .codec import (
+    Message,
+    MessageFlag,
+    MessageType,
+    Unmarshaller,
+    Variant,
+    map_fds,
+)
+
+__all__ = [
+    "DBUS_DEST",
+    "DBUS_IFACE",
+    "DBUS_PATH",
+    "MAX_IN_FLIGHT",
+    "Decoder",
+    "Message",
+    "MessageType",
+    "Variant",
+    "close_fds",
+    "encode",
+    "encode_call",
+    "match_rule",
+    "reply_value",
+    "unwrap",
+]
+
+DBUS_DEST = "org.freedesktop.DBus"
+DBUS_PATH = "/org/freedesktop/DBus"
+DBUS_IFACE = "org.freedesktop.DBus"
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()  # "use the connection's default timeout"
+INTERACTIVE_TIMEOUT = 300.0  # a human may be typing a password into a polkit agent
+CMSG_SPACE = socket.CMSG_SPACE(253 * array.array("i").itemsize)  # D-Bus allows 253 fds
+RECV_SIZE = 65536
+
+# dbus-daemon allows 128 unanswered calls per client by default; stay well below it.
+MAX_IN_FLIGHT = 64
+
+METHOD_CALL = MessageType.METHOD_CALL
+METHOD_RETURN = MessageType.METHOD_RETURN
+ERROR = MessageType.ERROR
+SIGNAL = MessageType.SIGNAL
+
+FLAG_NONE = MessageFlag(0)
+FLAG_NO_REPLY = MessageFlag.NO_REPLY_EXPECTED
+FLAG_INTERACTIVE = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION
+
+
+class _Feed:
+    """The stream the unmarshaller reads from: bytes we received, handed out on request."""
+
+    __slots__ = ("buf", "consumed", "pos")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.pos = 0
+        self.consumed = 0  # bytes handed out since the connection began
+
+    def read(self, n: int) -> bytes | None:
+        pos = self.pos
+        avail = len(self.buf) - pos
+        if avail <= 0:
+            return None
+        n = min(n, avail)
+        chunk = bytes(self.buf[pos : pos + n])
+        pos += n
+        self.consumed += n
+        if pos == len(self.buf):
+            self.buf.clear()
+            pos = 0
+        elif pos > 65536:
+            del self.buf[:pos]
+            pos = 0
+        self.pos = pos
+        return chunk
+
+
+class Decoder:
+    """Turns received bytes (and fds) into messages.
+
+    File descriptors arrive with the first byte of the message that carries
+    them; we remember at which stream offset each batch arrived and hand them to
+    the message covering that offset.  Fds nobody claims are closed.
+    """
+
+    __slots__ = ("_fds", "_feed", "_msg_start", "_unmarshaller")
+
+    def __init__(self) -> None:
+        self._feed = _Feed()
+        self._unmarshaller = Unmarshaller(stream=self._feed)  # type: ignore[arg-type]
+        self._fds: deque[tuple[int, list[int]]] = deque()
+        self._msg_start = 0
+
+    def feed(self, data: bytes, fds: Sequence[int] = ()) -> None:
+        if fds:
+            offset = self._feed.consumed + len(self._feed.buf) - self._feed.pos
+            self._fds.append((offset, list(fds)))
+        self._feed.buf += data
+
+    def next(self) -> Message | None:
+        """The next complete message, or None until more bytes arrive.
+
+        Raises ProtocolError (and closes any pending fds) when the bytes are
+        not D-Bus; the stream cannot be resynchronised after that.
+        """
+        try:
+            msg = self._unmarshaller.unmarshall()
+        except Exception as exc:  # the codec raises many kinds on garbage
+            self.close()
+            raise ProtocolError(
+                f"malformed message from the bus: {exc or type(exc).__name__}"
+            ) from exc
+        if msg is None:
+            return None
+        end = self._feed.consumed
+        start = self._msg_start
+        self._msg_start = end
+        if self._fds:
+            fds: list[int] = []
+            while self._fds and self._fds[0][0] < end:
+                offset, batch = self._fds.popleft()
+                if offset >= start:
+                    fds.extend(batch)
+                else:
+                    close_fds(batch)
+            if fds:
+                msg.unix_fds = fds
+        if msg.message_type is None:
+            raise ProtocolError("message of unknown type")
+        return msg
+
+    def close(self) -> None:
+        while self._fds:
+            close_fds(self._fds.popleft()[1])
+
+    @property
+    def buffered(self) -> int:
+        return len(self._feed.buf) - self._feed.pos
+
+
+def fds_of(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
+    """The file descriptors in recvmsg()'s ancillary data."""
+    fds: list[int] = []
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            arr = array.array("i")
+            arr.frombytes(data[: len(data) - (len(data) % arr.itemsize)])
+            fds.extend(arr)
+    return fds
+
+
+def close_fds(fds: Sequence[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def encode(msg: Message, unix_fds: bool) -> bytes:
+    try:
+        return bytes(msg._marshall(unix_fds))
+    except Exception as exc:
+        raise InvalidCallError(f"cannot encode {msg.member or msg.message_type}: {exc}") from exc
+
+
+def encode_call(
+    serial: int,
+    destination: str | None,
+    path: str,
+    interface: str | None,
+    member: str,
+    signature: str = "",
+    args: Sequence[Any] = (),
+    *,
+    no_reply: bool = False,
+    interactive: bool = False,
+    unix_fds: bool = True,
+) -> tuple[bytes, list[int]]:
+    """Build and marshal a method call; invalid names or args raise InvalidCallError."""
+    body = list(args)
+    fds: list[int] = []
+    flags = FLAG_NONE
+    if no_reply:
+        flags |= FLAG_NO_REPLY
+    if interactive:
+        flags |= FLAG_INTERACTIVE
+    try:
+        if "h" in signature:
+            index: dict[int, int] = {}
+
+            def to_index(fd: int) -> int:
+                if not isinstance(fd, int) or isinstance(fd, bool) or fd < 0:
+                    raise InvalidCallError(f"not a file descriptor: {fd!r}")
+                return index.setdefault(fd, len(index))
+
+            body = map_fds(signature, body, to_index)
+            fds = list(index)
+            if fds and not unix_fds:
+                raise InvalidCallError(
+                    "this connection cannot pass file descriptors "
+                    "(the peer did not agree, or the transport is not a unix socket)"
+                )
+        msg = Message(
+            destination=destination,
+            path=path,
+            interface=interface,
+            member=member,
+            signature=signature,
+            body=body,
+            serial=serial,
+            flags=flags,
+            unix_fds=fds,
+        )
+        data = msg._marshall(unix_fds)
+    except InvalidCallError:
+        raise
+    except Exception as exc:
+        raise InvalidCallError(
+            f"invalid call {interface}.{member} on {path} ({signature!r}): {exc}"
+        ) from exc
+    return bytes(data), fds
+
+
+def encode_reply(serial: int, call: Message, *, error: str | None = None, text: str = "") -> bytes:
+    """A reply to a method call the peer made to us (we only answer Peer methods)."""
+    if error is None:
+        msg = Message(
+            message_type=METHOD_RETURN,
+            reply_serial=call.serial,
+            destination=call.sender,
+            serial=serial,
+        )
+    else:
+        msg = Message(
+            message_type=ERROR,
+            reply_serial=call.serial,
+            destination=call.sender,
+            error_name=error,
+            signature="s",
+            body=[text],
+            serial=serial,
+        )
+    return bytes(msg._marshall(False))
+
+
+def answer_call(serial: int, call: Message) -> bytes | None:
+    """What to send back when the peer calls us (None: nothing)."""
+    if call.flags & FLAG_NO_REPLY:
+        return None
+    if call.interface == "org.freedesktop.DBus.Peer" and call.member == "Ping":
+        return encode_reply(serial, call)
+    return encode_reply(
+        serial,
+        call,
+        error="org.freedesktop.DBus.Error.UnknownMethod",
+        text=f"sysd clients export no objects ({call.interface}.{call.member})",
+    )
+
+
+def unwrap(value: Any) -> Any:
+    """Replace dbus-fast Variants by their values, recursively (structs become tuples)."""
+    tp = type(value)
+    if tp is Variant:
+        return unwrap(value.value)
+    if tp is list:
+        if value and type(value[0]) in (int, str, bool, float):
+            return value
+        return [unwrap(v) for v in value]
+    if tp is dict:
+        return {k: unwrap(v) for k, v in value.items()}
+    return value
+
+
+def reply_value(msg: Message) -> Any:
+    """The Python value of a reply: None, the single value, or a tuple of values.
+
+    Error replies raise the typed :class:`~sysd.errors.DBusError`.
+    """
+    if msg.message_type is ERROR:
+        raise error_of(msg)
+    body = msg.body
+    if msg.unix_fds or "h" in msg.signature:
+        fds = msg.unix_fds or []
+
+        def to_fd(i: int) -> int:
+            if not 0 <= i < len(fds):
+                close_fds(fds)
+                raise ProtocolError(f"reply refers to file descriptor #{i} but carries {len(fds)}")
+            return fds[i]
+
+        body = map_fds(msg.signature, body, to_fd)
+    if "v" in msg.signature:
+        body = [unwrap(v) for v in body]
+    n = len(body)
+    if n == 1:
+        return body[0]
+    if n == 0:
+        return None
+    return tuple(body)
+
+
+def error_of(msg: Message) -> DBusError:
+    text = msg.body[0] if msg.body and isinstance(msg.body[0], str) else ""
+    if msg.unix_fds:
+        close_fds(msg.unix_fds)
+    return error_from_dbus(msg.error_name or "org.freedesktop.DBus.Error.Failed", text)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def match_rule(
+    *,
+    sender: str | None = None,
+    path: str | None = None,
+    path_namespace: str | None = None,
+    interface: str | None = None,
+    member: str | None = None,
+    arg0: str | None = None,
+) -> str:
+    """A bus match rule for signals (values quoted as the spec requires)."""
+    parts = ["type='signal'"]
+    for key, value in (
+        ("sender", sender),
+        ("path", path),
+        ("path_namespace", path_namespace),
+        ("interface", interface),
+        ("member", member),
+        ("arg0", arg0),
+    ):
+        if value is not None:
+            parts.append(f"{key}={_quote(value)}")
+    return ",".join(parts)

@@ -1,0 +1,68 @@
+"""The asyncio API: the same names as :mod:`sysd`, awaited.
+
+::
+
+    import sysd.aio
+
+    async with sysd.aio.connect() as sd:
+        print(await sd.version)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from ._async.systemd import AsyncSystemd
+from ._async.systemd import connect as _connect
+from ._bus.wire import DEFAULT, Variant
+
+__all__ = ["DEFAULT", "AsyncSystemd", "Variant", "connect"]
+
+
+class _Connecting:
+    """What :func:`connect` returns: await it, or use it with ``async with``."""
+
+    __slots__ = ("_kwargs", "_sd")
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self._kwargs = kwargs
+        self._sd: AsyncSystemd | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSystemd]:
+        return _connect(**self._kwargs).__await__()
+
+    async def __aenter__(self) -> AsyncSystemd:
+        self._sd = await _connect(**self._kwargs)
+        return self._sd
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sd is not None:
+            await self._sd.aclose()
+
+
+def connect(
+    *,
+    user: bool = False,
+    address: str | None = None,
+    private: bool | None = None,
+    host: str | None = None,
+    machine: str | None = None,
+    timeout: float | None = 25.0,
+    interactive: bool = False,
+) -> _Connecting:
+    """Connect to a systemd manager (see :func:`sysd.connect` for the arguments).
+
+    ``sd = await sysd.aio.connect()`` or ``async with sysd.aio.connect() as sd:``.
+    """
+    return _Connecting(
+        dict(
+            user=user,
+            address=address,
+            private=private,
+            host=host,
+            machine=machine,
+            timeout=timeout,
+            interactive=interactive,
+        )
+    )
