@@ -661,7 +661,7 @@ class Sandbox:
             result = subprocess.run(
                 argv,
                 stdin=stdin,
-                env=_nspawn.clean_environment({}, inherit=False),
+                env=unit_env,  # systemd-run looks CMD up in its own PATH
                 timeout=timeout,
                 check=False,
             )
