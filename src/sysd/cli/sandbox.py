@@ -12,39 +12,13 @@ one at all.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from typing import Any
 
 from ..errors import SandboxError
+from ..sandbox._nspawn import auto_binds, sigterm_as_exit
 
-__all__ = ["add_parsers", "auto_binds"]
-
-# Directories whose own binding would hide what the sandbox changed in them
-# (/root is made 0755 inside) or that are the system itself.
-_NEVER_BIND = frozenset(
-    {"/", "/root", "/home", "/usr", "/etc", "/var", "/opt", "/srv", "/tmp", "/mnt", "/media"}
-)
-_SYSTEM_TREES = ("/proc", "/sys", "/dev", "/run", "/usr", "/etc", "/boot", "/bin", "/sbin", "/lib")
-
-
-def auto_binds(cwd: str) -> list[str]:
-    """The directories to bind for a command run from ``cwd`` (itself, when sensible).
-
-    Outside /tmp the cwd is visible inside anyway (through the overlay) but writes
-    there would vanish; under /tmp it is not visible at all (the container's /tmp
-    is its own tmpfs).  Binding it fixes both.  System directories are not bound.
-    """
-    path = os.path.abspath(cwd)
-    if path in _NEVER_BIND:
-        return []
-    if any(path == t or path.startswith(t + "/") for t in _SYSTEM_TREES):
-        return []
-    return [path]
+__all__ = ["add_parsers"]
 
 
 def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[str]:
@@ -54,23 +28,6 @@ def _command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[
     if not cmd:
         parser.error("a command is required: sysd sandbox run -- CMD [ARG...]")
     return cmd
-
-
-@contextlib.contextmanager
-def _sigterm_as_exit() -> Iterator[None]:
-    """Turn SIGTERM into SystemExit(143) so the sandbox is torn down on `kill`."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 def _binds(args: argparse.Namespace, cwd: str) -> list[str | tuple[str, str]]:
@@ -100,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     cmd = _command(args, parser)
     env = _env(args, parser)
     cwd = os.getcwd()
-    with _sigterm_as_exit():
+    with sigterm_as_exit():
         sb = Sandbox(binds=_binds(args, cwd), boot_timeout=args.boot_timeout)
         with sb:
             if args.verbose:
@@ -119,7 +76,7 @@ def _shell(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
 
     cwd = os.getcwd()
-    with _sigterm_as_exit(), Sandbox(binds=_binds(args, cwd), boot_timeout=args.boot_timeout) as sb:
+    with sigterm_as_exit(), Sandbox(binds=_binds(args, cwd), boot_timeout=args.boot_timeout) as sb:
         print(
             f"sysd sandbox: {sb.name} is {sb.boot_state}; exit the shell to throw it away "
             f"(user {sb.test_user.name}, uid {sb.test_user.uid})",

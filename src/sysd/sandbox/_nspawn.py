@@ -18,10 +18,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import SandboxError
 
@@ -32,6 +34,7 @@ __all__ = [
     "ENV_TEST_USER",
     "MARKER_FILE",
     "Tools",
+    "auto_binds",
     "boot_state",
     "booted",
     "check_requirements",
@@ -46,6 +49,8 @@ __all__ = [
     "mounts_under",
     "nsenter_argv",
     "nspawn_argv",
+    "sigint_deferred",
+    "sigterm_as_exit",
     "systemd_run_argv",
     "tail",
     "umount",
@@ -383,8 +388,6 @@ def sigint_deferred() -> Iterator[None]:
 
     Only the main thread receives Python signal handlers; elsewhere this does nothing.
     """
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -394,6 +397,46 @@ def sigint_deferred() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def sigterm_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit(143) so the sandbox is torn down on `kill`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+# Directories whose own binding would hide what the sandbox changed in them
+# (/root is made 0755 inside) or that are the system itself.
+_NEVER_BIND = frozenset(
+    {"/", "/root", "/home", "/usr", "/etc", "/var", "/opt", "/srv", "/tmp", "/mnt", "/media"}
+)
+_SYSTEM_TREES = ("/proc", "/sys", "/dev", "/run", "/usr", "/etc", "/boot", "/bin", "/sbin", "/lib")
+
+
+def auto_binds(cwd: str) -> list[str]:
+    """The directories to bind for a command run from ``cwd`` (itself, when sensible).
+
+    Outside /tmp the cwd is visible inside anyway (through the overlay) but writes
+    there would vanish; under /tmp it is not visible at all (the container's /tmp
+    is its own tmpfs).  Binding it fixes both.  System directories are not bound.
+    """
+    path = os.path.abspath(cwd)
+    if path in _NEVER_BIND:
+        return []
+    if any(path == t or path.startswith(t + "/") for t in _SYSTEM_TREES):
+        return []
+    return [path]
 
 
 # ------------------------------------------------------------- command lines
