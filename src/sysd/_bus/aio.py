@@ -20,10 +20,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import (
+    BusAuthenticationError,
     BusConnectError,
     BusDisconnectedError,
     BusError,
     BusTimeoutError,
+    SysdError,
     UsedAfterForkError,
 )
 from .address import Target, Transport
@@ -166,13 +168,15 @@ class AsyncConnection:
                 while not auth.done:
                     data = await loop.sock_recv(self._sock, 4096)
                     if not data:
-                        raise BusConnectError(
+                        raise BusAuthenticationError(
                             "the bus closed the connection during authentication",
                             address=self.target.description,
                         )
                     rest = auth.feed(data)
                     if rest:
                         self._decoder.feed(rest)
+        except SysdError:
+            raise
         except TimeoutError as exc:
             raise BusTimeoutError("timed out authenticating") from exc
         except OSError as exc:

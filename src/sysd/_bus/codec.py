@@ -48,6 +48,24 @@ from dbus_fast._private.unmarshaller import Unmarshaller  # noqa: E402
 from dbus_fast.constants import MessageFlag, MessageType  # noqa: E402
 from dbus_fast.signature import SignatureType, Variant, get_signature_tree  # noqa: E402
 
+# dbus-fast <= 5.2.0 (compiled) dereferences the root type of the empty signature
+# tree when a message carries a variant whose signature is empty, and the process
+# dies with SIGSEGV (found by sysd's fuzz test).  The tree is cached and its
+# root_type is writable: give it a type no reader knows, so the parser raises
+# KeyError instead (which the decoder turns into ProtocolError).  The decoder
+# re-pins the cached tree before every message (see pin_empty_signature).
+_NO_TYPE = SignatureType("\x00")
+
+
+def pin_empty_signature() -> None:
+    """Make sure the cached empty signature tree carries the guard type."""
+    tree = get_signature_tree("")
+    if tree.root_type is None:
+        tree.root_type = _NO_TYPE
+
+
+pin_empty_signature()
+
 __all__ = [
     "Message",
     "MessageFlag",
@@ -55,6 +73,7 @@ __all__ = [
     "Unmarshaller",
     "Variant",
     "map_fds",
+    "pin_empty_signature",
 ]
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import (
+    BusAuthenticationError,
     BusConnectError,
     BusDisconnectedError,
     BusError,
@@ -143,7 +144,13 @@ class Connection:
         self._queue(auth.initial(), [])
         self._flush(deadline)
         while not auth.done:
-            data, _fds = self._recv(deadline, allow_fds=False)
+            try:
+                data, _fds = self._recv(deadline, allow_fds=False)
+            except BusDisconnectedError as exc:
+                raise BusAuthenticationError(
+                    "the bus closed the connection during authentication",
+                    address=self.target.description,
+                ) from exc
             rest = auth.feed(data)
             if rest:
                 self._decoder.feed(rest)

@@ -23,6 +23,7 @@ from .codec import (
     Unmarshaller,
     Variant,
     map_fds,
+    pin_empty_signature,
 )
 
 __all__ = [
@@ -127,12 +128,13 @@ class Decoder:
         Raises ProtocolError (and closes any pending fds) when the bytes are
         not D-Bus; the stream cannot be resynchronised after that.
         """
+        pin_empty_signature()
         try:
             msg = self._unmarshaller.unmarshall()
         except Exception as exc:  # the codec raises many kinds on garbage
             self.close()
             raise ProtocolError(
-                f"malformed message from the bus: {exc or type(exc).__name__}"
+                f"malformed message from the bus ({type(exc).__name__}: {exc!s:.200})"
             ) from exc
         if msg is None:
             return None

@@ -1,0 +1,200 @@
+"""A scripted D-Bus peer for what a real systemd cannot be made to do on demand.
+
+It speaks just enough of the protocol to misbehave precisely: answer ``Ping``,
+never answer ``Hang``, echo ``Echo`` (fds included), hang up on ``Bye``, send
+garbage on ``Garbage``, and count how many calls were outstanding at once.
+Everything systemd decides is tested against the real systemd instead.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+
+from sysd._bus.wire import CMSG_SPACE, Decoder, Message, MessageType, fds_of
+
+
+class FakePeer:
+    def __init__(
+        self,
+        *,
+        auth_script: Callable[[socket.socket], bool] | None = None,
+        hold: int = 0,
+    ) -> None:
+        self._dir = tempfile.mkdtemp(prefix="sysd-fakepeer-")
+        self.path = os.path.join(self._dir, "sock")
+        self.address = f"unix:path={self.path}"
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.path)
+        self._server.listen(8)
+        self._auth_script = auth_script
+        self.hold = hold  # answer Ping only once this many calls are outstanding
+        self.held: list[Message] = []
+        self.max_outstanding = 0
+        self.calls: list[str] = []
+        self.conns: list[socket.socket] = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    # --------------------------------------------------------------- server
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            if self._auth_script is not None:
+                if not self._auth_script(conn):
+                    conn.close()
+                    return
+            elif not self._auth(conn):
+                conn.close()
+                return
+            decoder = Decoder()
+            serial = 1000
+            while True:
+                data, anc, _f, _a = conn.recvmsg(65536, CMSG_SPACE)
+                if not data:
+                    return
+                decoder.feed(data, fds_of(anc))
+                while (msg := decoder.next()) is not None:
+                    if msg.message_type is not MessageType.METHOD_CALL:
+                        continue
+                    self.calls.append(msg.member)
+                    serial += 1
+                    member = msg.member
+                    if member == "Hello":
+                        self._reply(conn, msg, serial, "s", [":1.42"])
+                    elif member == "Ping":
+                        if self.hold:
+                            self.held.append(msg)
+                            self.max_outstanding = max(self.max_outstanding, len(self.held))
+                            if len(self.held) >= self.hold:
+                                for held in self.held:
+                                    serial += 1
+                                    self._reply(conn, held, serial, "", [])
+                                self.held.clear()
+                        else:
+                            self._reply(conn, msg, serial, "", [])
+                    elif member == "Hang":
+                        pass
+                    elif member == "Echo":
+                        self._reply(conn, msg, serial, msg.signature, msg.body, msg.unix_fds)
+                        for fd in msg.unix_fds:
+                            os.close(fd)
+                    elif member == "Bye":
+                        conn.shutdown(socket.SHUT_RDWR)
+                        conn.close()
+                        return
+                    elif member == "Garbage":
+                        conn.sendall(b"l\x02\x01\x01" + os.urandom(60))
+                    elif member == "BadFdIndex":
+                        self._reply(conn, msg, serial, "h", [3])
+                    elif member == "Error":
+                        reply = Message(
+                            message_type=MessageType.ERROR,
+                            reply_serial=msg.serial,
+                            error_name="org.example.Weird.Error",
+                            signature="s",
+                            body=["something odd"],
+                            serial=serial,
+                        )
+                        conn.sendall(reply._marshall(False))
+        except OSError:
+            return
+
+    @staticmethod
+    def _auth(conn: socket.socket) -> bool:
+        buf = b""
+        expect_begin = True
+        while expect_begin:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return False
+            buf += chunk
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                line = line.lstrip(b"\0")
+                if line.startswith(b"AUTH EXTERNAL"):
+                    conn.sendall(b"DATA\r\n")
+                elif line == b"DATA":
+                    conn.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")
+                elif line == b"NEGOTIATE_UNIX_FD":
+                    conn.sendall(b"AGREE_UNIX_FD\r\n")
+                elif line == b"BEGIN":
+                    expect_begin = False
+        return True
+
+    @staticmethod
+    def _reply(
+        conn: socket.socket,
+        call: Message,
+        serial: int,
+        signature: str,
+        body: list[object],
+        fds: list[int] | None = None,
+    ) -> None:
+        reply = Message(
+            message_type=MessageType.METHOD_RETURN,
+            reply_serial=call.serial,
+            signature=signature,
+            body=body,
+            serial=serial,
+            unix_fds=fds or [],
+        )
+        data = reply._marshall(True)
+        if fds:
+            conn.sendmsg(
+                [data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+            )
+        else:
+            conn.sendall(data)
+
+    def close(self) -> None:
+        self._stop = True
+        self._server.close()
+        for conn in self.conns:
+            try:
+                conn.close()
+            except OSError:
+                pass
+        try:
+            os.unlink(self.path)
+            os.rmdir(self._dir)
+        except OSError:
+            pass
+
+    def __enter__(self) -> FakePeer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def scripted_auth(lines: list[bytes], *, read_first: bool = True) -> Callable[[socket.socket], bool]:
+    """An auth script: optionally read the client's opening, then send these raw bytes."""
+
+    def run(conn: socket.socket) -> bool:
+        if read_first:
+            conn.recv(4096)
+        for line in lines:
+            conn.sendall(line)
+        return False if lines else _block(conn)
+
+    return run
+
+
+def _block(conn: socket.socket) -> bool:
+    conn.recv(4096)  # say nothing; wait for the client to give up
+    return False

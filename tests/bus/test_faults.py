@@ -1,0 +1,313 @@
+"""Faults a real systemd cannot be made to produce on demand, against a scripted peer.
+
+(RELIABILITY.md 3-6, 8, 10-13, 42-43.)  Everything systemd decides is tested
+against the real systemd in test_connect.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import pytest
+from fakepeer import FakePeer, scripted_auth
+
+import sysd
+import sysd.aio
+from sysd._bus.address import unixexec_address
+from sysd._bus.wire import MAX_IN_FLIGHT
+
+PEER = "org.example.Peer"
+
+
+def fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def call(sd: sysd.Systemd, member: str, signature: str = "", args: tuple = (), **kw):  # type: ignore[no-untyped-def,type-arg]
+    return sd.call(PEER, "/", "org.example.Peer", member, signature, args, **kw)
+
+
+@pytest.fixture
+def peer():  # type: ignore[no-untyped-def]
+    with FakePeer() as p:
+        yield p
+
+
+# ------------------------------------------------------------------ timeouts
+
+
+def test_timeout_at_deadline_and_connection_stays_usable(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        start = time.monotonic()
+        with pytest.raises(sysd.BusTimeoutError) as info:
+            call(sd, "Hang", timeout=0.3)
+        elapsed = time.monotonic() - start
+        assert 0.29 <= elapsed < 2.0
+        assert isinstance(info.value, TimeoutError)
+        assert "Hang" in str(info.value)
+        call(sd, "Ping")  # still usable
+        assert not sd.bus._waiting and not sd.bus._replies  # slot freed
+
+
+def test_async_timeout_and_cancellation_keep_connection_usable(peer: FakePeer) -> None:
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            with pytest.raises(sysd.BusTimeoutError):
+                await sd.call(PEER, "/", PEER, "Hang", timeout=0.2)
+            task = asyncio.create_task(sd.call(PEER, "/", PEER, "Hang", timeout=None))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await sd.call(PEER, "/", PEER, "Ping")
+            assert not sd.bus._pending
+
+    asyncio.run(main())
+
+
+def test_default_timeout_applies(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address, timeout=0.2) as sd, pytest.raises(TimeoutError):
+        call(sd, "Hang")
+
+
+# ---------------------------------------------------------------- disconnects
+
+
+def test_disconnect_with_calls_in_flight_async(peer: FakePeer) -> None:
+    async def main() -> None:
+        sd = await sysd.aio.connect(address=peer.address)
+        hung = [asyncio.create_task(sd.call(PEER, "/", PEER, "Hang")) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(sysd.BusDisconnectedError):
+            await sd.call(PEER, "/", PEER, "Bye")
+        for task in hung:
+            with pytest.raises(sysd.BusDisconnectedError):
+                await task
+        start = time.monotonic()
+        with pytest.raises(sysd.BusDisconnectedError):
+            await sd.call(PEER, "/", PEER, "Ping")
+        assert time.monotonic() - start < 0.1  # fails fast
+        await sd.aclose()
+
+    asyncio.run(main())
+
+
+def test_disconnect_blocking(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        with pytest.raises(sysd.BusDisconnectedError) as info:
+            call(sd, "Bye")
+        assert isinstance(info.value, ConnectionError)
+        with pytest.raises(sysd.BusDisconnectedError):
+            call(sd, "Ping")
+
+
+def test_garbage_from_peer_is_protocol_error(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        with pytest.raises(sysd.ProtocolError):
+            call(sd, "Garbage", timeout=5)
+        with pytest.raises(sysd.BusDisconnectedError):
+            call(sd, "Ping")
+
+
+def test_error_reply_with_unknown_name_keeps_name(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        with pytest.raises(sysd.DBusError) as info:
+            call(sd, "Error")
+        assert type(info.value) is sysd.DBusError
+        assert info.value.name == "org.example.Weird.Error"
+        assert info.value.message == "something odd"
+
+
+# ----------------------------------------------------------------------- auth
+
+
+@pytest.mark.parametrize(
+    ("script", "match"),
+    [
+        ([b"REJECTED EXTERNAL\r\n"], "rejected"),
+        ([b"DATA\r\nOK nothex\r\n"], "GUID"),
+        ([b"HELLO THERE\r\n"], "unexpected"),
+        ([b"X" * 20000], "over-long|too much"),
+        ([b"DATA\r\n"], "closed|lost"),  # then EOF mid-handshake
+    ],
+)
+def test_bad_auth_is_typed(script: list[bytes], match: str) -> None:
+    before = fd_count()
+    with FakePeer(auth_script=scripted_auth(script)) as p, pytest.raises(
+        sysd.BusConnectError, match=match
+    ):
+        sysd.connect(address=p.address, timeout=2)
+    time.sleep(0.05)  # the peer's handler thread lets go of its end
+    assert fd_count() == before
+
+
+def test_auth_silent_server_times_out() -> None:
+    with FakePeer(auth_script=scripted_auth([])) as p:
+        start = time.monotonic()
+        with pytest.raises(sysd.BusConnectError, match="timed out"):
+            sysd.connect(address=p.address, timeout=0.3)
+        assert time.monotonic() - start < 2
+
+
+def test_auth_errors_async() -> None:
+    with FakePeer(auth_script=scripted_auth([b"REJECTED\r\n"])) as p:
+
+        async def main() -> None:
+            with pytest.raises(sysd.BusAuthenticationError):
+                await sysd.aio.connect(address=p.address, timeout=2)
+
+        asyncio.run(main())
+
+
+# -------------------------------------------------------------------- sockets
+
+
+def test_missing_socket_is_connect_error() -> None:
+    before = fd_count()
+    with pytest.raises(sysd.BusConnectError, match="no such socket") as info:
+        sysd.connect(address="unix:path=/nonexistent/sysd-test.sock")
+    assert isinstance(info.value, ConnectionError)
+    assert fd_count() == before
+
+    async def main() -> None:
+        with pytest.raises(sysd.BusConnectError, match="no such socket"):
+            await sysd.aio.connect(address="unix:path=/nonexistent/sysd-test.sock")
+
+    asyncio.run(main())
+    assert fd_count() == before
+
+
+def test_refused_socket(tmp_path: object) -> None:
+    import socket
+
+    path = os.path.join(str(tmp_path), "s")
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)  # bound, never listening
+    try:
+        with pytest.raises(sysd.BusConnectError, match="refused"):
+            sysd.connect(address=f"unix:path={path}")
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp:host=localhost,port=1", "nonsense", "unix:", "unix:path", "unixexec:argv0=x", ""],
+)
+def test_bad_addresses(address: str) -> None:
+    with pytest.raises(sysd.BusConnectError):
+        sysd.connect(address=address)
+
+
+def test_unixexec_missing_program() -> None:
+    with pytest.raises(sysd.BusConnectError, match="not found"):
+        sysd.connect(address="unixexec:path=sysd-no-such-program")
+
+
+# ---------------------------------------------------------------- wire limits
+
+
+def test_in_flight_calls_are_capped(peer: FakePeer) -> None:
+    peer.hold = MAX_IN_FLIGHT  # answer only when this many are outstanding at once
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            await asyncio.gather(*(sd.call(PEER, "/", PEER, "Ping") for _ in range(MAX_IN_FLIGHT * 3)))
+
+    asyncio.run(main())
+    assert peer.max_outstanding == MAX_IN_FLIGHT
+
+
+def test_large_messages_and_back_pressure(peer: FakePeer) -> None:
+    blob = os.urandom(8 * 1024 * 1024)  # far beyond the socket buffer
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            results = await asyncio.gather(
+                *(sd.call(PEER, "/", PEER, "Echo", "ay", (blob,)) for _ in range(3))
+            )
+            assert all(r == blob for r in results)
+
+    asyncio.run(main())
+    with sysd.connect(address=peer.address) as sd:
+        assert call(sd, "Echo", "ay", (blob,)) == blob
+
+
+def test_fd_round_trip_through_peer(peer: FakePeer) -> None:
+    r, w = os.pipe()
+    try:
+        with sysd.connect(address=peer.address) as sd:
+            assert sd.bus.unix_fds
+            got = call(sd, "Echo", "sh", ("x", w))
+            assert got[0] == "x"
+            fd = got[1]
+            assert fd not in (r, w)
+            os.write(fd, b"through the bus")
+            os.close(fd)
+            assert os.read(r, 100) == b"through the bus"
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_bad_fd_index_is_protocol_error(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd, pytest.raises(sysd.ProtocolError):
+        call(sd, "BadFdIndex")
+
+
+def test_unixexec_bridge_and_fds_refused_where_not_negotiated(peer: FakePeer) -> None:
+    # systemd-stdio-bridge relays to the peer; a unixexec transport never passes
+    # fds, so sending one is a local, typed error and the connection stays fine.
+    address = unixexec_address(["systemd-stdio-bridge", f"--bus-path={peer.address}"])
+    with sysd.connect(address=address) as sd:
+        assert not sd.bus.unix_fds
+        call(sd, "Ping")
+        with pytest.raises(sysd.InvalidCallError, match="file descriptors"):
+            call(sd, "Echo", "h", (0,))
+        assert call(sd, "Echo", "s", ("still here",)) == "still here"
+
+
+# --------------------------------------------------------------- local errors
+
+
+@pytest.mark.parametrize(
+    ("dest", "path", "iface", "member", "sig", "args"),
+    [
+        ("not a name", "/", PEER, "Ping", "", ()),
+        (PEER, "no-slash", PEER, "Ping", "", ()),
+        (PEER, "/", "noiface", "Ping", "", ()),
+        (PEER, "/", PEER, "bad member", "", ()),
+        (PEER, "/", PEER, "Ping", "s", (1,)),
+        (PEER, "/", PEER, "Ping", "(", ()),
+        (PEER, "/", PEER, "Ping", "h", (-1,)),
+    ],
+)
+def test_invalid_calls_raise_before_sending(
+    peer: FakePeer, dest: str, path: str, iface: str, member: str, sig: str, args: tuple  # type: ignore[type-arg]
+) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        sent = len(peer.calls)
+        with pytest.raises(sysd.InvalidCallError) as info:
+            sd.call(dest, path, iface, member, sig, args)
+        assert isinstance(info.value, ValueError)
+        call(sd, "Ping")
+        assert len(peer.calls) == sent + 1
+
+
+def test_use_after_fork(peer: FakePeer) -> None:
+    sd = sysd.connect(address=peer.address)
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            call(sd, "Ping")
+        except sysd.UsedAfterForkError:
+            os._exit(0)
+        except BaseException:
+            os._exit(2)
+        os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    call(sd, "Ping")  # the parent's connection is intact
+    sd.close()
