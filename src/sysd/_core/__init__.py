@@ -1,0 +1,1 @@
+"""systemd meaning with no I/O."""
