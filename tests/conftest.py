@@ -45,7 +45,9 @@ def test_user(systemd_host: None) -> tuple[str, int]:
     name = os.environ.get("SYSD_TEST_USER")
     uid = os.environ.get("SYSD_TEST_UID")
     if not name or not uid:
-        pytest.fail("no unprivileged test user: SYSD_TEST_USER/SYSD_TEST_UID are set by the sandbox")
+        pytest.fail(
+            "no unprivileged test user: SYSD_TEST_USER/SYSD_TEST_UID are set by the sandbox"
+        )
     return name, int(uid)
 
 

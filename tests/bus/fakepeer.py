@@ -155,9 +155,7 @@ class FakePeer:
         )
         data = reply._marshall(True)
         if fds:
-            conn.sendmsg(
-                [data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
-            )
+            conn.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
         else:
             conn.sendall(data)
 
@@ -182,7 +180,9 @@ class FakePeer:
         self.close()
 
 
-def scripted_auth(lines: list[bytes], *, read_first: bool = True) -> Callable[[socket.socket], bool]:
+def scripted_auth(
+    lines: list[bytes], *, read_first: bool = True
+) -> Callable[[socket.socket], bool]:
     """An auth script: optionally read the client's opening, then send these raw bytes."""
 
     def run(conn: socket.socket) -> bool:

@@ -135,8 +135,9 @@ def test_error_reply_with_unknown_name_keeps_name(peer: FakePeer) -> None:
 )
 def test_bad_auth_is_typed(script: list[bytes], match: str) -> None:
     before = fd_count()
-    with FakePeer(auth_script=scripted_auth(script)) as p, pytest.raises(
-        sysd.BusConnectError, match=match
+    with (
+        FakePeer(auth_script=scripted_auth(script)) as p,
+        pytest.raises(sysd.BusConnectError, match=match),
     ):
         sysd.connect(address=p.address, timeout=2)
     time.sleep(0.05)  # the peer's handler thread lets go of its end
@@ -214,7 +215,9 @@ def test_in_flight_calls_are_capped(peer: FakePeer) -> None:
 
     async def main() -> None:
         async with sysd.aio.connect(address=peer.address) as sd:
-            await asyncio.gather(*(sd.call(PEER, "/", PEER, "Ping") for _ in range(MAX_IN_FLIGHT * 3)))
+            await asyncio.gather(
+                *(sd.call(PEER, "/", PEER, "Ping") for _ in range(MAX_IN_FLIGHT * 3))
+            )
 
     asyncio.run(main())
     assert peer.max_outstanding == MAX_IN_FLIGHT
@@ -285,7 +288,13 @@ def test_unixexec_bridge_and_fds_refused_where_not_negotiated(peer: FakePeer) ->
     ],
 )
 def test_invalid_calls_raise_before_sending(
-    peer: FakePeer, dest: str, path: str, iface: str, member: str, sig: str, args: tuple  # type: ignore[type-arg]
+    peer: FakePeer,
+    dest: str,
+    path: str,
+    iface: str,
+    member: str,
+    sig: str,
+    args: tuple,  # type: ignore[type-arg]
 ) -> None:
     with sysd.connect(address=peer.address) as sd:
         sent = len(peer.calls)

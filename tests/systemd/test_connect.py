@@ -155,8 +155,8 @@ def test_missing_unit_and_object_are_typed(sd: sysd.Systemd) -> None:
         sd.get_property(PATH, MANAGER, "NoSuchProperty")
     with pytest.raises(sysd.UnknownMethodError):
         sd.call(None, PATH, MANAGER, "NoSuchMethod")
-    with pytest.raises(sysd.InvalidArgsError):
-        sd.call(None, PATH, MANAGER, "GetUnit", "s", ("",))
+    with pytest.raises(sysd.InvalidArgsError, match="invocation ID"):
+        sd.call(None, PATH, MANAGER, "GetUnitByInvocationID", "ay", (b"abc",))
     sd.ping()  # errors leave the connection usable
 
 
@@ -215,7 +215,10 @@ def test_fd_sent_to_systemd(flavour: str, systemd_host: None) -> None:
     r, w = os.pipe()
     name = f"sysd-fd-test-{flavour}-{os.getpid()}.service"
     props = [
-        ("ExecStart", sysd.Variant("a(sasb)", [("/bin/echo", ["/bin/echo", "through", "systemd"], False)])),
+        (
+            "ExecStart",
+            sysd.Variant("a(sasb)", [("/bin/echo", ["/bin/echo", "through", "systemd"], False)]),
+        ),
         ("StandardOutputFileDescriptor", sysd.Variant("h", w)),
         ("Type", sysd.Variant("s", "oneshot")),
         ("CollectMode", sysd.Variant("s", "inactive-or-failed")),
@@ -229,7 +232,9 @@ def test_fd_sent_to_systemd(flavour: str, systemd_host: None) -> None:
 
             async def main() -> None:
                 async with sysd.aio.connect() as asd:
-                    await asd.call(None, PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", args)
+                    await asd.call(
+                        None, PATH, MANAGER, "StartTransientUnit", "ssa(sv)a(sa(sv))", args
+                    )
 
             asyncio.run(main())
         os.close(w)

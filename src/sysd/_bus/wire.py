@@ -212,7 +212,7 @@ def encode_call(
     if interactive:
         flags |= FLAG_INTERACTIVE
     try:
-        if "h" in signature:
+        if "h" in signature or "v" in signature:  # an fd may hide in a variant
             index: dict[int, int] = {}
 
             def to_index(fd: int) -> int:
