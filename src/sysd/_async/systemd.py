@@ -150,7 +150,11 @@ class AsyncSystemd:
     @property
     def version(self) -> Awaitable[str]:
         """systemd's version string (Manager.Version), e.g. ``"252.39-1~deb12u2"``."""
-        return self.manager_property("Version")
+        return self._version()
+
+    async def _version(self) -> str:
+        value: str = await self.manager_property("Version")
+        return value
 
     async def ping(self, *, timeout: float | None = DEFAULT) -> None:
         """Round-trip to systemd (``org.freedesktop.DBus.Peer.Ping``)."""

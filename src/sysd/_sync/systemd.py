@@ -151,7 +151,11 @@ class Systemd:
     @property
     def version(self) -> str:
         """systemd's version string (Manager.Version), e.g. ``"252.39-1~deb12u2"``."""
-        return self.manager_property("Version")
+        return self._version()
+
+    def _version(self) -> str:
+        value: str = self.manager_property("Version")
+        return value
 
     def ping(self, *, timeout: float | None = DEFAULT) -> None:
         """Round-trip to systemd (``org.freedesktop.DBus.Peer.Ping``)."""
