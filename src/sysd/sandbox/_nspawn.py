@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ __all__ = [
     "auto_binds",
     "boot_state",
     "booted",
+    "children",
     "check_requirements",
     "clean_environment",
     "find_leader",
@@ -51,6 +52,7 @@ __all__ = [
     "nspawn_argv",
     "sigint_deferred",
     "sigterm_as_exit",
+    "stop_entered",
     "systemd_run_argv",
     "tail",
     "umount",
@@ -180,6 +182,21 @@ def _install_nspawn(apt_get: str) -> None:
     print("sysd sandbox: installed systemd-container", file=sys.stderr, flush=True)
 
 
+def _env_with_signals() -> str | None:
+    """coreutils env when it knows --ignore-signal (8.31+), else None."""
+    env = find_program("env")
+    if env is None:
+        return None
+    probe = subprocess.run(
+        [env, "--ignore-signal=INT", "true"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return env if probe.returncode == 0 else None
+
+
 @dataclass(frozen=True)
 class Tools:
     """Absolute paths of the host programs a sandbox needs."""
@@ -189,6 +206,7 @@ class Tools:
     mount: str
     umount: str
     setpriv: str | None
+    env: str | None
 
 
 def check_requirements(*, install: bool = True) -> Tools:
@@ -239,6 +257,7 @@ def check_requirements(*, install: bool = True) -> Tools:
         mount=tools["mount"] or "mount",
         umount=tools["umount"] or "umount",
         setpriv=find_program("setpriv"),
+        env=_env_with_signals(),
     )
 
 
@@ -312,7 +331,8 @@ def umount(tool: str, target: str, *, attempts: int = 20) -> None:
 # --------------------------------------------------------------- processes
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """Host pids of the children of ``pid`` (all its threads')."""
     kids: list[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -341,7 +361,7 @@ def _is_namespace_init(pid: int) -> bool:
 
 def find_leader(nspawn_pid: int) -> int | None:
     """The pid (on the host) of the container's init, a child of systemd-nspawn."""
-    for kid in _children(nspawn_pid):
+    for kid in children(nspawn_pid):
         if _is_namespace_init(kid):
             return kid
     return None
@@ -349,19 +369,45 @@ def find_leader(nspawn_pid: int) -> int | None:
 
 def boot_state(nsenter: str, leader: int, timeout: float) -> str:
     """``systemctl is-system-running`` inside; ``""`` when it cannot be asked yet."""
-    try:
-        result = subprocess.run(
-            nsenter_argv(nsenter, leader, ["systemctl", "is-system-running"]),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=max(timeout, 0.1),
-            env=clean_environment({}),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return ""
-    return result.stdout.strip()
+    with subprocess.Popen(
+        nsenter_argv(nsenter, leader, ["systemctl", "is-system-running"]),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_environment({}),
+        process_group=0,
+    ) as proc:
+        try:
+            out, _ = proc.communicate(timeout=max(timeout, 0.1))
+        except subprocess.TimeoutExpired:
+            stop_entered(proc, None)
+            return ""
+    return out.strip()
+
+
+def stop_entered(
+    proc: subprocess.Popen[str], stop: Callable[[subprocess.Popen[str]], None] | None
+) -> None:
+    """Stop what nsenter started inside (gently, then SIGKILL), then reap nsenter."""
+    if proc.poll() is not None:
+        return
+    if stop is not None:
+        with contextlib.suppress(SandboxError, OSError, subprocess.SubprocessError):
+            stop(proc)
+    for sig, grace in ((signal.SIGINT, 3.0), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        for kid in children(proc.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(kid, sig)
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    proc.kill()
+    proc.wait()
 
 
 def tail(path: str | os.PathLike[str], lines: int = 30) -> str:
@@ -561,7 +607,7 @@ def _bind_escape(path: str) -> str:
 def nsenter_argv(
     nsenter: str, leader: int, cmd: Sequence[str], *, cwd: str | None = None
 ) -> list[str]:
-    """Run ``cmd`` in every namespace of the container's init."""
+    """Run ``cmd`` in every namespace of the container's init (``cwd`` inside)."""
     argv = [nsenter, f"--target={leader}", "--all"]
     if cwd is not None:
         argv.append(f"--wdns={cwd}")

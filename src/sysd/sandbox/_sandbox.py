@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -462,6 +462,7 @@ class Sandbox:
             "[Journal]\nRateLimitIntervalSec=0\nRateLimitBurst=0\n"
         )
         (root / MARKER_FILE.lstrip("/")).write_text(f"{self._name}\n")
+        (etc / "hostname").write_text(f"{self._name}\n")  # else the host's name
         system = etc / "systemd" / "system"
         system.mkdir(parents=True, exist_ok=True)
         for unit in self._mask:
@@ -570,11 +571,11 @@ class Sandbox:
         :attr:`environment` and ``env``.  ``user`` runs it as that user (via
         runuser), with that user's HOME, XDG_RUNTIME_DIR and session bus.  With
         ``capture`` stdout and stderr are returned as text; otherwise they are
-        passed through.  ``check=True`` raises :class:`SandboxCommandError` on a
-        non-zero exit status; ``timeout`` raises :class:`~sysd.errors.SandboxError`.
+        passed through, and with a terminal on stdin Ctrl-C goes to ``cmd``.
+        ``check=True`` raises :class:`SandboxCommandError` on a non-zero exit
+        status; past ``timeout`` the command is killed and
+        :class:`~sysd.errors.SandboxError` raised.
         """
-        state = self._live()
-        assert state.tools is not None and state.leader is not None
         full_env = _nspawn.clean_environment(
             {**self.environment, **self._user_env(user), **(env or {})},
             inherit=inherit_env,
@@ -583,41 +584,30 @@ class Sandbox:
         inner = list(cmd)
         if user is not None and user not in ("root", "0"):
             inner = ["runuser", "-u", user, "--", *inner]
-        argv = _nspawn.nsenter_argv(state.tools.nsenter, state.leader, inner, cwd=cwd)
         stdin: int | None = None
         if input is None:
             stdin = subprocess.DEVNULL if capture or not _fd_open(0) else None
-        try:
-            result = subprocess.run(
-                argv,
-                input=input,
-                stdin=stdin,
-                capture_output=capture,
-                text=True,
-                errors="replace",
-                env=full_env,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise SandboxError(
-                f"{_show(cmd)} did not finish within {timeout:g} s in sandbox {self._name}"
-            ) from exc
-        except OSError as exc:
-            raise SandboxError(f"cannot run nsenter: {exc}") from exc
-        if check and result.returncode != 0:
-            detail = f": {result.stderr.strip()[-500:]}" if capture and result.stderr else ""
-            raise SandboxCommandError(
-                f"{_show(cmd)} exited with status {result.returncode} in sandbox "
-                f"{self._name}{detail}",
-                cmd=cmd,
-                returncode=result.returncode,
-                stdout=result.stdout,
-                stderr=result.stderr,
-            )
-        return subprocess.CompletedProcess(
-            list(cmd), result.returncode, result.stdout, result.stderr
+        interactive = stdin is None and input is None and not capture and os.isatty(0)
+        out, err, status = self._communicate(
+            self._entered(inner, cwd=cwd, interactive=interactive),
+            cmd,
+            env=full_env,
+            stdin=stdin,
+            input=input,
+            capture=capture,
+            interactive=interactive,
+            timeout=timeout,
         )
+        if check and status != 0:
+            detail = f": {err.strip()[-500:]}" if err else ""
+            raise SandboxCommandError(
+                f"{_show(cmd)} exited with status {status} in sandbox {self._name}{detail}",
+                cmd=cmd,
+                returncode=status,
+                stdout=out,
+                stderr=err,
+            )
+        return subprocess.CompletedProcess(list(cmd), status, out, err)
 
     def run_unit(
         self,
@@ -639,9 +629,12 @@ class Sandbox:
         (the host's minus host-session variables, plus :attr:`environment` and
         ``env``), ``user`` sets User=, ``properties`` are more ``-p`` assignments.
         The exit status is the unit's (systemd-run's own when it could not run it).
+
+        Ctrl-C is forwarded to the unit as SIGINT (then SIGKILL if it lingers), and
+        KeyboardInterrupt raised once it has ended; past ``timeout`` the unit is
+        killed and :class:`~sysd.errors.SandboxError` raised.
         """
-        state = self._live()
-        assert state.tools is not None and state.leader is not None
+        unit = unit or f"sysd-run-{secrets.token_hex(6)}.service"
         unit_env = _nspawn.clean_environment(
             {**self.environment, **self._user_env(user), **(env or {})},
             inherit=inherit_env,
@@ -655,39 +648,122 @@ class Sandbox:
             unit=unit,
             properties=properties,
         )
-        argv = _nspawn.nsenter_argv(state.tools.nsenter, state.leader, inner)
-        stdin = None if _fd_open(0) else subprocess.DEVNULL
-        try:
-            result = subprocess.run(
-                argv,
-                stdin=stdin,
-                env=unit_env,  # systemd-run looks CMD up in its own PATH
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise SandboxError(
-                f"{_show(cmd)} did not finish within {timeout:g} s in sandbox {self._name}"
-            ) from exc
-        except OSError as exc:
-            raise SandboxError(f"cannot run nsenter: {exc}") from exc
-        return result.returncode
+
+        def stop_unit(proc: subprocess.Popen[str]) -> None:
+            for sig, grace in (("SIGINT", 5.0), ("SIGKILL", 5.0)):
+                self.exec(
+                    ["systemctl", "kill", f"--signal={sig}", unit],
+                    capture=True,
+                    inherit_env=False,
+                    timeout=10,
+                )
+                try:
+                    proc.wait(timeout=grace)
+                    return
+                except subprocess.TimeoutExpired:
+                    continue
+
+        _, _, status = self._communicate(
+            self._entered(inner),
+            cmd,
+            env=unit_env,  # systemd-run looks CMD up in its own PATH
+            stdin=None if _fd_open(0) else subprocess.DEVNULL,
+            timeout=timeout,
+            stop=stop_unit,
+        )
+        return status
 
     def shell(self, *, user: str | None = None, cwd: str | None = None) -> int:
         """An interactive login shell inside (Ctrl-C goes to the shell); its exit status."""
-        state = self._live()
-        assert state.tools is not None and state.leader is not None
         if user is not None and user not in ("root", "0"):
             inner = ["runuser", "-l", user]
         else:
             inner = ["/bin/bash", "-l"] if os.path.exists(self.root / "bin/bash") else ["/bin/sh"]
-        argv = _nspawn.nsenter_argv(state.tools.nsenter, state.leader, inner, cwd=cwd)
         env = _nspawn.clean_environment(
             {**self.environment, **self._user_env(user)}, inherit=True, user=user
         )
-        proc = subprocess.Popen(argv, env=env)
-        with _ignoring_sigint():
-            return proc.wait()
+        interactive = os.isatty(0)
+        _, _, status = self._communicate(
+            self._entered(inner, cwd=cwd, interactive=interactive),
+            inner,
+            env=env,
+            stdin=None,
+            interactive=interactive,
+        )
+        return status
+
+    def _entered(
+        self, inner: Sequence[str], *, cwd: str | None = None, interactive: bool = False
+    ) -> list[str]:
+        """nsenter's command line for ``inner``.
+
+        Interactive: nsenter ignores SIGINT (Ctrl-C is for the command, which gets
+        default handling back), so nsenter always outlives and reaps it.
+        """
+        state = self._live()
+        assert state.tools is not None and state.leader is not None
+        env_tool = state.tools.env
+        if interactive and env_tool:
+            inner = [env_tool, "--default-signal=INT", *inner]
+        argv = _nspawn.nsenter_argv(state.tools.nsenter, state.leader, inner, cwd=cwd)
+        if interactive and env_tool:
+            argv = [env_tool, "--ignore-signal=INT", *argv]
+        return argv
+
+    def _communicate(
+        self,
+        argv: list[str],
+        cmd: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        stdin: int | None,
+        input: str | None = None,
+        capture: bool = False,
+        interactive: bool = False,
+        timeout: float | None = None,
+        stop: Callable[[subprocess.Popen[str]], None] | None = None,
+    ) -> tuple[str | None, str | None, int]:
+        """Run nsenter and wait; never let nsenter die before what it started.
+
+        nsenter's child lives in the container's pid namespace with its parent
+        outside: if nsenter died first, the child would be reparented to the
+        host's init — which, where that is not a real init, never reaps it, and a
+        zombie delays the container's halt by 10 s.  So non-interactive commands
+        run in their own process group (the terminal's Ctrl-C reaches only us),
+        and on Ctrl-C or timeout we stop the command inside, then reap nsenter.
+        """
+        pipe = subprocess.PIPE if capture else None
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE if input is not None else stdin,
+                stdout=pipe,
+                stderr=pipe,
+                text=True,
+                errors="replace",
+                env=dict(env),
+                process_group=None if interactive else 0,
+            )
+        except OSError as exc:
+            raise SandboxError(f"cannot run nsenter: {exc}") from exc
+        with proc:
+            try:
+                if interactive:
+                    with _ignoring_sigint():
+                        out, err = proc.communicate(input, timeout)
+                else:
+                    out, err = proc.communicate(input, timeout)
+            except subprocess.TimeoutExpired as exc:
+                with _nspawn.sigint_deferred():
+                    _nspawn.stop_entered(proc, stop)
+                raise SandboxError(
+                    f"{_show(cmd)} did not finish within {timeout:g} s in sandbox {self._name}"
+                ) from exc
+            except KeyboardInterrupt:
+                with _nspawn.sigint_deferred():
+                    _nspawn.stop_entered(proc, stop)
+                raise
+        return out, err, proc.returncode
 
     def _user_env(self, user: str | None) -> dict[str, str]:
         if user is None or user in ("root", "0"):

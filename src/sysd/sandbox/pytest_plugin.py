@@ -232,7 +232,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
             return int(pytest.ExitCode.INTERRUPTED)
         if host_rc not in (0, 1, int(pytest.ExitCode.NO_TESTS_COLLECTED)):
             return host_rc
-        if host_rc == 1 and (config.option.exitfirst or config.option.maxfail == 1):
+        maxfail = int(getattr(config.option, "maxfail", 0) or 0)  # -x is maxfail=1
+        host_counts = _read_stats(host_stats) or {}
+        host_failures = host_counts.get("failed", 0) + host_counts.get("error", 0)
+        if host_rc == 1 and maxfail and host_failures >= maxfail:
             return host_rc
 
         binds = [*_binds(config), scratch]

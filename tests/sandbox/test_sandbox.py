@@ -1,0 +1,434 @@
+"""sysd.sandbox: the throwaway real systemd, its CLI verb and its pytest plugin.
+
+Tests marked ``host`` boot sandboxes themselves, so they run on the host (the
+plugin's auto mode runs them before moving the rest into a sandbox) and are
+skipped inside one.  The others are pure and run anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import sysd.sandbox
+from sysd.errors import SandboxError
+from sysd.sandbox import _nspawn
+from sysd.sandbox import pytest_plugin as plugin
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="booting a sandbox needs root")
+host = [pytest.mark.host, needs_root]
+
+
+def _sandbox_mounts() -> list[str]:
+    with open("/proc/self/mounts") as f:
+        return [line.split()[1] for line in f if "sysd-sandbox-" in line.split()[1]]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0): count it as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def test_booted_and_inside_follow_their_markers(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sysd.sandbox.booted() == os.path.isdir("/run/systemd/system")
+    monkeypatch.setenv("SYSD_SANDBOX", "1")
+    assert sysd.sandbox.inside()
+    monkeypatch.delenv("SYSD_SANDBOX")
+    assert sysd.sandbox.inside() == os.path.exists("/etc/sysd-sandbox")
+
+
+def test_nspawn_command_line_has_the_recipe() -> None:
+    argv = _nspawn.nspawn_argv(
+        "/usr/bin/systemd-nspawn",
+        root="/d/fs/root",
+        name="sysd-x",
+        bus_dir="/d/fs/bus",
+        binds=[("/work/main", "/work/main"), ("/a:b", "/c")],
+    )
+    for flag in (
+        "--register=no",
+        "--keep-unit",
+        "--private-network",
+        "--machine=sysd-x",
+        "--directory=/d/fs/root",
+        "--bind=/d/fs/bus:/run/dbus",
+        "--bind=/work/main:/work/main",
+        "--bind=/a\\:b:/c",
+        "--boot",
+    ):
+        assert flag in argv
+    assert argv[-3:] == ["--", "systemd.unit=multi-user.target", "systemd.firstboot=off"]
+
+
+def test_systemd_run_command_line() -> None:
+    argv = _nspawn.systemd_run_argv(
+        ["python", "-m", "pytest"], cwd="/work/main", env={"A": "1"}, user="tester"
+    )
+    assert argv[:5] == ["systemd-run", "--wait", "--pipe", "--collect", "--quiet"]
+    assert "--property=WorkingDirectory=/work/main" in argv
+    assert "--setenv=A=1" in argv
+    assert "--uid=tester" in argv
+    assert argv[-4:] == ["--", "python", "-m", "pytest"]
+
+
+def test_environment_inside_drops_host_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nowhere")
+    monkeypatch.setenv("VIRTUAL_ENV", "/work/venv")
+    monkeypatch.setenv("HOME", "/root")
+    env = _nspawn.clean_environment({"X": "1"})
+    assert "NOTIFY_SOCKET" not in env and "DBUS_SYSTEM_BUS_ADDRESS" not in env
+    assert env["VIRTUAL_ENV"] == "/work/venv" and env["X"] == "1" and "PATH" in env
+    assert "HOME" not in _nspawn.clean_environment({}, user="tester")
+    assert _nspawn.clean_environment({}, inherit=False).keys() == {"PATH"}
+
+
+def test_auto_binds_skip_system_directories() -> None:
+    assert _nspawn.auto_binds("/work/main") == ["/work/main"]
+    assert _nspawn.auto_binds("/tmp/project") == ["/tmp/project"]
+    for system in ("/", "/root", "/tmp", "/usr/lib", "/proc/1", "/etc"):
+        assert _nspawn.auto_binds(system) == []
+
+
+@pytest.mark.parametrize(
+    ("host_rc", "inner_rc", "combined"),
+    [
+        (0, 0, 0),
+        (5, 0, 0),
+        (0, 5, 0),
+        (5, 5, 5),
+        (1, 0, 1),
+        (0, 1, 1),
+        (1, 1, 1),
+        (5, 1, 1),
+        (1, 2, 2),
+    ],
+)
+def test_exit_statuses_combine(host_rc: int, inner_rc: int, combined: int) -> None:
+    assert plugin._combine(host_rc, inner_rc) == combined
+
+
+def test_not_root_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(SandboxError, match=r"missing root privileges \(running as uid 1000\)"):
+        sysd.sandbox.Sandbox().start()
+
+
+def test_missing_overlayfs_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_nspawn, "have_overlayfs", lambda: False)
+    with pytest.raises(SandboxError, match=r"missing .*overlayfs") as info:
+        sysd.sandbox.check()
+    assert "modprobe overlay" in str(info.value)
+
+
+def test_missing_nspawn_without_apt_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = _nspawn.find_program
+    gone = {"systemd-nspawn", "apt-get"}
+    monkeypatch.setattr(_nspawn, "find_program", lambda n: None if n in gone else real(n))
+    with pytest.raises(SandboxError, match=r"systemd-nspawn \(package systemd-container\)"):
+        _nspawn.check_requirements(install=True)
+
+
+def test_missing_nspawn_is_installed_with_apt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "apt.log"
+    apt = tmp_path / "apt-get"  # a stand-in that records what it was asked to do
+    apt.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    apt.chmod(0o755)
+    real = _nspawn.find_program
+
+    def find(name: str) -> str | None:
+        if name == "systemd-nspawn":
+            installed = log.exists() and "install" in log.read_text()
+            return "/usr/bin/systemd-nspawn" if installed else None
+        return str(apt) if name == "apt-get" else real(name)
+
+    monkeypatch.setattr(_nspawn, "is_root", lambda: True)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(_nspawn, "have_overlayfs", lambda: True)
+    monkeypatch.setattr(_nspawn, "find_program", find)
+    monkeypatch.setattr(_nspawn, "_apt_lists_present", lambda: False)
+    tools = _nspawn.check_requirements(install=True)
+    assert tools.nspawn == "/usr/bin/systemd-nspawn"
+    assert log.read_text().splitlines() == [
+        "update",
+        "install -y --no-install-recommends systemd-container",
+    ]
+    err = capfd.readouterr().err
+    assert "installing the Debian package systemd-container" in err
+    assert "apt-get update" in err
+
+
+def test_bad_name_and_missing_bind_fail_before_booting() -> None:
+    with pytest.raises(SandboxError, match="invalid sandbox name"):
+        sysd.sandbox.Sandbox(name="no/slashes")
+    with pytest.raises(SandboxError, match="does not exist"):
+        sysd.sandbox.Sandbox(binds=["/nonexistent/sysd-test-path"])
+
+
+def test_cli_without_command_exits_2() -> None:
+    from sysd.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["sandbox", "run"])
+    assert info.value.code == 2
+
+
+# ----------------------------------------------------------------- host side
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[sysd.sandbox.Sandbox]:
+    """One sandbox shared by the tests that only use it."""
+    if os.geteuid() != 0 or sysd.sandbox.inside():
+        pytest.skip("needs root on the host")
+    with sysd.sandbox.Sandbox(binds=[str(Path(__file__).resolve().parents[2])]) as box:
+        yield box
+
+
+@pytest.mark.host
+@needs_root
+def test_boots_running_quickly(sb: sysd.sandbox.Sandbox) -> None:
+    assert sb.boot_state in ("running", "degraded")
+    assert sb.boot_seconds is not None and sb.boot_seconds < 20
+    state = sb.exec(["systemctl", "is-system-running"], capture=True)
+    assert state.stdout.strip() in ("running", "degraded")
+    assert sb.test_user == ("tester", 4242)
+    assert sb.root.is_dir() and (sb.root / "etc/sysd-sandbox").exists()
+    assert Path(f"/proc/{sb.leader_pid}/comm").read_text().strip() == "systemd"
+
+
+@pytest.mark.host
+@needs_root
+def test_bus_address_answers_auth_from_the_host(sb: sysd.sandbox.Sandbox) -> None:
+    assert sb.bus_address.startswith("unix:path=")
+    path = sb.bus_address.removeprefix("unix:path=")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n")
+        assert s.recv(4096).startswith(b"OK ")
+    ping = subprocess.run(
+        ["busctl", f"--address={sb.bus_address}", "call", "org.freedesktop.systemd1",
+         "/org/freedesktop/systemd1", "org.freedesktop.DBus.Peer", "Ping"],
+        capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    assert ping.returncode == 0, ping.stderr
+
+
+@pytest.mark.host
+@needs_root
+@pytest.mark.parametrize("status", [0, 7])
+def test_exec_passes_exit_status(sb: sysd.sandbox.Sandbox, status: int) -> None:
+    assert sb.exec(["sh", "-c", f"exit {status}"]).returncode == status
+
+
+@pytest.mark.host
+@needs_root
+def test_exec_check_raises_with_status(sb: sysd.sandbox.Sandbox) -> None:
+    with pytest.raises(sysd.sandbox.SandboxCommandError) as info:
+        sb.exec(["sh", "-c", "echo oops >&2; exit 4"], check=True, capture=True)
+    assert info.value.returncode == 4 and "oops" in str(info.value)
+
+
+@pytest.mark.host
+@needs_root
+@pytest.mark.parametrize("status", [0, 7])
+def test_run_unit_passes_exit_status(sb: sysd.sandbox.Sandbox, status: int) -> None:
+    assert sb.run_unit(["sh", "-c", f"exit {status}"]) == status
+
+
+@pytest.mark.host
+@needs_root
+def test_run_unit_runs_in_a_unit_with_cwd_env_and_bound_writes(
+    sb: sysd.sandbox.Sandbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    checkout = Path(__file__).resolve().parents[2]
+    out = checkout / f".sysd-sandbox-test-{os.getpid()}"
+    try:
+        script = (
+            'echo "$PWD $SYSD_SANDBOX $SYSD_TEST_USER $SYSD_TEST_UID $EXTRA"; '
+            f"cat /proc/self/cgroup | grep -c run-; echo written > {out.name}"
+        )
+        rc = sb.run_unit(["sh", "-c", script], cwd=checkout, env={"EXTRA": "yes"})
+        assert rc == 0
+        lines = capfd.readouterr().out.splitlines()
+        assert lines[0] == f"{checkout} 1 tester 4242 yes"
+        assert int(lines[1]) >= 1  # lives in run-*.service
+        assert out.read_text() == "written\n"  # the bound checkout keeps what was written
+    finally:
+        out.unlink(missing_ok=True)
+
+
+@pytest.mark.host
+@needs_root
+def test_unprivileged_user_and_its_manager(sb: sysd.sandbox.Sandbox) -> None:
+    who = sb.exec(["sh", "-c", "id -u; echo $HOME; echo $XDG_RUNTIME_DIR"], user="tester",
+                  capture=True)  # fmt: skip
+    assert who.stdout.split() == ["4242", "/home/tester", "/run/user/4242"]
+    assert sb.exec(["test", "-S", "/run/user/4242/bus"]).returncode == 0
+    user_units = sb.exec(["systemctl", "--user", "is-system-running"], user="tester",
+                         capture=True)  # fmt: skip
+    assert user_units.stdout.strip() in ("running", "degraded"), user_units.stderr
+    # the host's Python (under /root) runs for the unprivileged user too
+    code = "import sysd.sandbox as s; exit(0 if s.inside() else 9)"
+    py = sb.run_unit([sys.executable, "-c", code], user="tester")
+    assert py == 0
+    denied = sb.exec(["systemctl", "start", "systemd-hostnamed.service"], user="tester",
+                     capture=True)  # fmt: skip
+    assert denied.returncode != 0
+
+
+@pytest.mark.host
+@needs_root
+def test_journald_rate_limit_is_off(sb: sysd.sandbox.Sandbox) -> None:
+    conf = sb.exec(["systemd-analyze", "cat-config", "systemd/journald.conf"], capture=True)
+    assert "RateLimitBurst=0" in conf.stdout and "RateLimitIntervalSec=0" in conf.stdout
+
+
+@pytest.mark.host
+@needs_root
+def test_two_sandboxes_at_once(sb: sysd.sandbox.Sandbox) -> None:
+    with sysd.sandbox.Sandbox() as other:
+        assert other.name != sb.name
+        assert other.bus_address != sb.bus_address
+        assert other.leader_pid != sb.leader_pid
+        names = [box.exec(["hostname"], capture=True).stdout.strip() for box in (sb, other)]
+        assert names == [sb.name, other.name]
+        other.exec(["touch", "/etc/only-in-other"], check=True)
+        assert sb.exec(["test", "-e", "/etc/only-in-other"]).returncode == 1
+    assert sb.running
+
+
+@pytest.mark.host
+@needs_root
+def test_teardown_leaves_no_mounts_no_processes_no_files() -> None:
+    before = _sandbox_mounts()
+    with sysd.sandbox.Sandbox() as box:
+        directory, nspawn, leader = box.directory, box.nspawn_pid, box.leader_pid
+        assert len(_sandbox_mounts()) == len(before) + 2  # tmpfs + overlay
+        box.exec(["touch", "/etc/written-in-sandbox"], check=True)
+    assert _sandbox_mounts() == before
+    assert not _alive(nspawn) and not _alive(leader)
+    assert not directory.exists()
+    assert not os.path.exists("/etc/written-in-sandbox")
+
+
+@pytest.mark.host
+@needs_root
+def test_teardown_on_exception_in_the_with_block() -> None:
+    before = _sandbox_mounts()
+    box = sysd.sandbox.Sandbox()
+    with pytest.raises(ZeroDivisionError), box:
+        nspawn = box.nspawn_pid
+        1 / 0  # noqa: B018
+    assert not box.running and not _alive(nspawn)
+    assert _sandbox_mounts() == before
+    with pytest.raises(SandboxError, match="not running"):
+        box.exec(["true"])
+
+
+@pytest.mark.host
+@needs_root
+def test_boot_failure_reports_nspawn_output_and_cleans_up() -> None:
+    before = _sandbox_mounts()
+    with pytest.raises(SandboxError, match="exited with status") as info:
+        sysd.sandbox.Sandbox(nspawn_args=["--no-such-nspawn-option"]).start()
+    assert "no-such-nspawn-option" in str(info.value)  # the tail of its output
+    assert _sandbox_mounts() == before
+
+
+@pytest.mark.host
+@needs_root
+def test_cli_run_passes_exit_status() -> None:
+    from sysd.cli import main
+
+    assert main(["sandbox", "run", "--", "sh", "-c", "exit 3"]) == 3
+    assert main(["sandbox", "run", "--no-unit", "--", "sh", "-c", "exit 4"]) == 4
+
+
+@pytest.mark.host
+@needs_root
+def test_cli_ctrl_c_tears_down() -> None:
+    before = _sandbox_mounts()
+    with subprocess.Popen(
+        [sys.executable, "-m", "sysd", "sandbox", "run", "-v", "--", "sleep", "60"],
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    ) as proc:
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+            assert "running after" in line or "degraded after" in line, line
+            time.sleep(0.3)
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+            assert proc.wait(timeout=30) == 130
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert _sandbox_mounts() == before
+
+
+@pytest.mark.host
+@needs_root
+def test_plugin_auto_runs_host_tests_then_the_rest_inside(tmp_path: Path) -> None:
+    (tmp_path / "test_split.py").write_text(
+        textwrap.dedent(
+            """
+            import os, pytest, sysd.sandbox
+
+            @pytest.mark.host
+            def test_host_ok():
+                assert not sysd.sandbox.inside()
+
+            @pytest.mark.host
+            def test_host_fails():
+                assert False
+
+            def test_inside(sysd_bus_address, sysd_test_user):
+                assert sysd.sandbox.inside()
+                assert os.environ["SYSD_TEST_USER"] == "tester"
+                assert os.environ["SYSD_TEST_UID"] == "4242"
+                assert sysd_bus_address == "unix:path=/run/dbus/system_bus_socket"
+                assert sysd_test_user == ("tester", 4242)
+                open("written-inside", "w").write("yes")
+            """
+        )
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\nsysd_sandbox = auto\n")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SYSD_", "PYTEST_")) and k != "PYTHONPATH"
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=110, check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out  # the failing host test fails the whole run
+    assert "total: 2 passed, 1 failed, 0 skipped" in out, out
+    assert (tmp_path / "written-inside").read_text() == "yes"  # the rootdir was bound
