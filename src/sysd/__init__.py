@@ -10,9 +10,8 @@ Blocking API here, asyncio twins under :mod:`sysd.aio` with the same names::
 ``import sysd`` imports no asyncio and starts no threads.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from ._bus.address import booted
 from ._bus.wire import DEFAULT, Variant
@@ -56,7 +55,7 @@ from .errors import (
     UserManagerNotRunningError,
 )
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from . import aio
 
 __version__ = "0.1.0"
@@ -108,7 +107,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # sysd.aio is imported on first use only: the blocking API must not pull in asyncio.
     if name == "aio":
         import importlib

@@ -36,6 +36,7 @@ class FakePeer:
         self.held: list[Message] = []
         self.max_outstanding = 0
         self.calls: list[str] = []
+        self.flags: list[int] = []
         self.conns: list[socket.socket] = []
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -72,6 +73,7 @@ class FakePeer:
                     if msg.message_type is not MessageType.METHOD_CALL:
                         continue
                     self.calls.append(msg.member)
+                    self.flags.append(int(msg.flags))
                     serial += 1
                     member = msg.member
                     if member == "Hello":

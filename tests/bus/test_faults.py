@@ -320,3 +320,25 @@ def test_use_after_fork(peer: FakePeer) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     call(sd, "Ping")  # the parent's connection is intact
     sd.close()
+
+
+def test_interactive_flag(peer: FakePeer) -> None:
+    allow = 4  # ALLOW_INTERACTIVE_AUTHORIZATION
+    with sysd.connect(address=peer.address) as sd:
+        call(sd, "Ping")
+        call(sd, "Ping", interactive=True)
+        assert sd.bus.deadline(sysd.DEFAULT, interactive=True) > sd.bus.deadline(sysd.DEFAULT)
+    with sysd.connect(address=peer.address, interactive=True) as sd:
+        call(sd, "Ping")
+        call(sd, "Ping", interactive=False)
+    pings = [f for m, f in zip(peer.calls, peer.flags, strict=True) if m == "Ping"]
+    assert [bool(f & allow) for f in pings] == [False, True, True, False]
+
+
+def test_interactive_without_agent_does_not_hang_past_deadline(peer: FakePeer) -> None:
+    # polkit waiting for an agent looks like a peer that does not answer
+    with sysd.connect(address=peer.address, interactive=True) as sd:
+        start = time.monotonic()
+        with pytest.raises(sysd.BusTimeoutError):
+            call(sd, "Hang", timeout=0.2)
+        assert time.monotonic() - start < 1

@@ -1,0 +1,153 @@
+"""Connection options shared by every verb, and the foundation's verbs.
+
+``sysd version``   systemd's version, read over D-Bus
+``sysd manager``   the manager's properties (``-p NAME`` to pick, ``--json``)
+``sysd call``      any D-Bus method on systemd (arguments as JSON)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import sysd
+
+from .._async.systemd import MANAGER_INTERFACE, MANAGER_PATH
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """The options every verb that talks to systemd takes (systemctl's names)."""
+    group = parser.add_argument_group("connection")
+    group.add_argument("--user", action="store_true", help="talk to the calling user's manager")
+    group.add_argument("--system", action="store_true", help="talk to the system manager (default)")
+    group.add_argument("-H", "--host", help="[USER@]HOST[:PORT][/CONTAINER] over ssh")
+    group.add_argument("-M", "--machine", help="a local container")
+    group.add_argument("--address", help="any D-Bus address (unix:path=..., unixexec:...)")
+    group.add_argument(
+        "--private",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="systemd's private socket (default: when root and present)",
+    )
+    group.add_argument(
+        "--timeout", type=float, default=25.0, metavar="SEC", help="deadline of each call"
+    )
+    ask = group.add_mutually_exclusive_group()
+    ask.add_argument(
+        "--interactive",
+        dest="interactive",
+        action="store_true",
+        default=False,
+        help="let polkit ask for a password",
+    )
+    ask.add_argument(
+        "--no-ask-password",
+        dest="interactive",
+        action="store_false",
+        help="never ask (default)",
+    )
+    group.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def connect(args: argparse.Namespace) -> sysd.Systemd:
+    return sysd.connect(
+        user=args.user,
+        address=args.address,
+        private=args.private,
+        host=args.host,
+        machine=args.machine,
+        timeout=args.timeout,
+        interactive=args.interactive,
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Turn D-Bus values into JSON: bytes as lists of ints, tuples as lists."""
+    if isinstance(value, bytes):
+        return list(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _version(args: argparse.Namespace) -> int:
+    with connect(args) as sd:
+        version = sd.version
+        if args.json:
+            print(json.dumps({"version": version, "address": sd.target.description}))
+        else:
+            print(version)
+    return 0
+
+
+def _manager(args: argparse.Namespace) -> int:
+    with connect(args) as sd:
+        if args.property:
+            props = {
+                name: sd.get_property(MANAGER_PATH, MANAGER_INTERFACE, name)
+                for name in args.property
+            }
+        else:
+            props = sd.get_all(MANAGER_PATH, MANAGER_INTERFACE)
+    if args.json:
+        print(json.dumps(jsonable(props), indent=2, sort_keys=True))
+    elif args.value:
+        for value in props.values():
+            print(_text(value))
+    else:
+        for name in sorted(props):
+            print(f"{name}={_text(props[name])}")
+    return 0
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return " ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _call(args: argparse.Namespace) -> int:
+    try:
+        values = [json.loads(a) for a in args.args]
+    except json.JSONDecodeError as exc:
+        print(f"sysd call: arguments must be JSON values: {exc}", file=sys.stderr)
+        return 2
+    with connect(args) as sd:
+        result = sd.call(
+            args.destination or None,
+            args.path,
+            args.interface,
+            args.member,
+            args.signature,
+            values,
+        )
+    print(json.dumps(jsonable(result), indent=None if args.json else 2))
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("version", help="print systemd's version (over D-Bus)")
+    add_connection_options(p)
+    p.set_defaults(func=_version)
+
+    p = sub.add_parser("manager", help="show the manager's properties")
+    add_connection_options(p)
+    p.add_argument("-p", "--property", action="append", metavar="NAME", help="only these")
+    p.add_argument("--value", action="store_true", help="print values only")
+    p.set_defaults(func=_manager)
+
+    p = sub.add_parser("call", help="call any D-Bus method (arguments as JSON values)")
+    add_connection_options(p)
+    p.add_argument("--destination", default="", help="bus name (default: systemd)")
+    p.add_argument("path")
+    p.add_argument("interface")
+    p.add_argument("member")
+    p.add_argument("signature", nargs="?", default="")
+    p.add_argument("args", nargs="*", help="one JSON value per argument")
+    p.set_defaults(func=_call)
