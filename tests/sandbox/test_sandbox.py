@@ -432,3 +432,43 @@ def test_plugin_auto_runs_host_tests_then_the_rest_inside(tmp_path: Path) -> Non
     assert result.returncode == 1, out  # the failing host test fails the whole run
     assert "total: 2 passed, 1 failed, 0 skipped" in out, out
     assert (tmp_path / "written-inside").read_text() == "yes"  # the rootdir was bound
+
+
+@pytest.mark.host
+@needs_root
+def test_sigkilled_owner_halts_and_cleanup_removes_leftovers(tmp_path: Path) -> None:
+    base = tmp_path / "sandboxes"
+    base.mkdir()
+    code = textwrap.dedent(
+        f"""
+        import sys, time, sysd.sandbox
+        sb = sysd.sandbox.Sandbox(base_dir={str(base)!r}).start()
+        print(sb.directory, sb.nspawn_pid, sb.leader_pid, flush=True)
+        time.sleep(60)
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    ) as owner:
+        assert owner.stdout is not None
+        directory, nspawn, leader = owner.stdout.readline().split()
+        assert Path(directory).parent == base
+        owner.kill()  # no chance to clean up
+        owner.wait()
+    left = [m for m in _sandbox_mounts() if m.startswith(directory)]
+    assert len(left) == 2  # what cleanup is for
+    deadline = time.monotonic() + 20
+    while _alive(int(leader)) and time.monotonic() < deadline:  # halts by parent-death signal
+        time.sleep(0.05)
+    assert not _alive(int(leader))
+    assert sysd.sandbox.cleanup_stale(base) == [Path(directory)]
+    assert not [m for m in _sandbox_mounts() if m.startswith(directory)]
+    assert not Path(directory).exists()
+    assert not _alive(int(nspawn))
+
+
+@pytest.mark.host
+@needs_root
+def test_cleanup_leaves_live_sandboxes_alone(sb: sysd.sandbox.Sandbox) -> None:
+    assert sb.directory not in sysd.sandbox.cleanup_stale(sb.directory.parent)
+    assert sb.running and sb.exec(["true"]).returncode == 0

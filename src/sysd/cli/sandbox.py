@@ -6,7 +6,7 @@ transient unit with the current directory as WorkingDirectory= and the current
 directory bound in read-write, so what CMD writes there survives — passes its
 exit status through and tears the sandbox down.  ``sysd sandbox shell`` opens an
 interactive shell inside; ``sysd sandbox check`` says whether this host can boot
-one at all.
+one at all; ``sysd sandbox cleanup`` removes sandboxes whose process was killed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 import sys
 
 from ..errors import SandboxError
-from ..sandbox._nspawn import auto_binds, sigterm_as_exit
+from ..sandbox._nspawn import auto_binds, ensure_std_fds, sigterm_as_exit
 
 __all__ = ["add_parsers"]
 
@@ -56,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     parser: argparse.ArgumentParser = args.parser
     cmd = _command(args, parser)
     env = _env(args, parser)
+    ensure_std_fds()
     cwd = os.getcwd()
     with sigterm_as_exit():
         sb = Sandbox(binds=_binds(args, cwd), boot_timeout=args.boot_timeout)
@@ -100,6 +101,14 @@ def _check(args: argparse.Namespace) -> int:
         else ("booted with systemd" if booted() else "not booted with systemd")
     )
     print(f"sysd sandbox: this host can boot sandboxes ({where})")
+    return 0
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from ..sandbox import cleanup_stale
+
+    for path in cleanup_stale(args.base_dir):
+        print(f"sysd sandbox: removed {path}")
     return 0
 
 
@@ -195,3 +204,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="install systemd-nspawn with apt-get when it is missing",
     )
     check.set_defaults(func=_check)
+
+    cleanup = verbs.add_parser(
+        "cleanup",
+        help="unmount and remove sandboxes left by processes that were killed (SIGKILL)",
+    )
+    cleanup.add_argument(
+        "--base-dir",
+        default="/tmp",
+        metavar="DIR",
+        help="where the sandboxes' directories are (default /tmp)",
+    )
+    cleanup.set_defaults(func=_cleanup)

@@ -31,7 +31,7 @@ from ._nspawn import (
     inside,
 )
 from ._nspawn import check_requirements as _check_requirements
-from ._sandbox import DEFAULT_MASK, Sandbox, SandboxCommandError, SandboxUser
+from ._sandbox import DEFAULT_MASK, Sandbox, SandboxCommandError, SandboxUser, cleanup_stale
 
 __all__ = [
     "DEFAULT_MASK",
@@ -46,6 +46,7 @@ __all__ = [
     "SandboxUser",
     "booted",
     "check",
+    "cleanup_stale",
     "inside",
 ]
 

@@ -38,6 +38,7 @@ __all__ = [
     "boot_state",
     "booted",
     "children",
+    "ensure_std_fds",
     "check_requirements",
     "clean_environment",
     "find_leader",
@@ -53,6 +54,9 @@ __all__ = [
     "sigint_deferred",
     "sigterm_as_exit",
     "stop_entered",
+    "stop_container",
+    "process_identity",
+    "identity_alive",
     "systemd_run_argv",
     "tail",
     "umount",
@@ -328,6 +332,18 @@ def umount(tool: str, target: str, *, attempts: int = 20) -> None:
             raise SandboxError(f"could not unmount {target}: {error or result.stderr.strip()}")
 
 
+def ensure_std_fds() -> None:
+    """CI may start us without stdin: keep fds 0-2 taken so no log file lands there."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 # --------------------------------------------------------------- processes
 
 
@@ -365,6 +381,66 @@ def find_leader(nspawn_pid: int) -> int | None:
         if _is_namespace_init(kid):
             return kid
     return None
+
+
+def process_identity(pid: int) -> str:
+    """``"PID STARTTIME"``: names a process even after its pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return f"{pid} {fields[19]}"
+    except (OSError, IndexError):
+        return f"{pid} ?"
+
+
+def _alive(pid: int) -> bool:
+    """True when ``pid`` runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def identity_alive(identity: str) -> bool:
+    """True when the process named by :func:`process_identity` still runs."""
+    pid_text = identity.split(maxsplit=1)[0] if identity.split() else ""
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    return _alive(pid) and process_identity(pid) == identity
+
+
+def stop_container(root: Path, timeout: float = 15.0) -> None:
+    """Stop a leftover container booted from ``root``: its nspawn, then its init."""
+    target = f"--directory={root}"
+    nspawns: list[int] = []
+    inits: list[int] = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode("utf-8", "surrogateescape").split("\0")
+        except OSError:
+            continue
+        if target in argv and _alive(pid):
+            nspawns.append(pid)
+        elif _is_namespace_init(pid) and _alive(pid):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/root") == str(root):
+                    inits.append(pid)
+    for pid in nspawns:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)  # a clean halt
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in nspawns + inits) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in inits + nspawns:
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # the init of a pid namespace takes it all along
 
 
 def boot_state(nsenter: str, leader: int, timeout: float) -> str:

@@ -25,6 +25,7 @@ from ._nspawn import ENV_MARKER, ENV_TEST_UID, ENV_TEST_USER, MARKER_FILE
 
 __all__ = [
     "DEFAULT_MASK",
+    "cleanup_stale",
     "Sandbox",
     "SandboxCommandError",
     "SandboxUser",
@@ -99,6 +100,7 @@ class _State:
     log: IO[bytes] | None = None
     name: str = ""
     stop_timeout: float = 15.0
+    owner: int = field(default_factory=os.getpid)  # a forked child must not tear down
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,6 +108,8 @@ class _State:
 def _teardown(state: _State) -> list[str]:
     """Stop the container and undo every mount; returns problems (never raises)."""
     problems: list[str] = []
+    if os.getpid() != state.owner:  # inherited through fork(): not ours to stop
+        return problems
     with state.lock, _nspawn.sigint_deferred():
         if state.closed:
             return problems
@@ -325,6 +329,16 @@ class Sandbox:
         """``running`` or ``degraded``, as ``systemctl is-system-running`` said at boot."""
         return self._boot_state
 
+    def failed_units(self) -> list[str]:
+        """Units in the ``failed`` state inside (why a sandbox is ``degraded``)."""
+        result = self.exec(
+            ["systemctl", "list-units", "--failed", "--plain", "--no-legend", "--no-pager"],
+            capture=True,
+            inherit_env=False,
+            timeout=25,
+        )
+        return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+
     @property
     def environment(self) -> dict[str, str]:
         """Variables set for everything run inside (and for every unit)."""
@@ -362,6 +376,11 @@ class Sandbox:
             if self._state.closed:
                 raise SandboxError(f"sandbox {self._name} was closed; make a new Sandbox")
             return self
+        if _nspawn.inside():
+            raise SandboxError(
+                "already inside a sysd sandbox: nested sandboxes are not supported",
+                hint="talk to the systemd you are in (unix:path=/run/dbus/system_bus_socket)",
+            )
         tools = _nspawn.check_requirements(install=self._install)
         with _started_lock:
             if self._name in _started:
@@ -404,7 +423,7 @@ class Sandbox:
 
     def _boot(self, state: _State, tools: _nspawn.Tools) -> None:
         base = state.base
-        (base / "owner").write_text(f"{os.getpid()}\n")
+        (base / "owner").write_text(f"{_nspawn.process_identity(os.getpid())}\n")
         fs = base / "fs"
         fs.mkdir()
         _nspawn.mount(tools.mount, "tmpfs", "tmpfs", str(fs), "mode=0755")
@@ -777,12 +796,64 @@ class Sandbox:
         }
 
 
+def cleanup_stale(base_dir: str | os.PathLike[str] = "/tmp") -> list[Path]:
+    """Tear down sandboxes left behind by processes that died without cleaning up.
+
+    A process killed with SIGKILL cannot unmount its sandbox (its container halts
+    by itself: systemd-nspawn runs with a parent-death signal).  This finds
+    ``sysd-sandbox-*`` directories under ``base_dir`` whose owning process is gone,
+    stops whatever still runs in them, unmounts their layers and removes them.
+    Sandboxes whose owner is alive are left alone.  Returns the directories removed.
+    """
+    if not _nspawn.is_root():
+        raise SandboxError("cleaning up sandboxes needs root (they are mounts)")
+    umount_tool = _nspawn.find_program("umount") or "umount"
+    cleaned: list[Path] = []
+    for base in sorted(Path(base_dir).glob(f"{_DIR_PREFIX}*")):
+        if not base.is_dir() or base.is_symlink():
+            continue
+        try:
+            owner = (base / "owner").read_text().strip()
+        except OSError:
+            owner = ""
+        if owner and _nspawn.identity_alive(owner):
+            continue
+        if not owner and time.time() - base.stat().st_mtime < 60:
+            continue  # being created right now
+        root = base / "fs" / "root"
+        _nspawn.stop_container(root)
+        problems = []
+        for target in _nspawn.mounts_under(base):
+            try:
+                _nspawn.umount(umount_tool, target)
+            except SandboxError as exc:
+                problems.append(str(exc))
+        if problems or _nspawn.mounts_under(base):
+            raise SandboxError(f"could not clean up {base}: " + "; ".join(problems))
+        for name in ("nspawn.log", "owner"):
+            with contextlib.suppress(FileNotFoundError):
+                (base / name).unlink()
+        for sub in (root, base / "fs" / "up", base / "fs" / "work", base / "fs" / "bus"):
+            with contextlib.suppress(OSError):
+                sub.rmdir()  # empty mount points when the tmpfs was never mounted
+        with contextlib.suppress(OSError):
+            (base / "fs").rmdir()
+        with contextlib.suppress(OSError):
+            base.rmdir()
+        cleaned.append(base)
+    return cleaned
+
+
 def _fd_open(fd: int) -> bool:
+    """True when ``fd`` is a real inherited standard stream.
+
+    When a process starts with fd 0 closed, Python may later open its own files
+    there (close-on-exec): a child would then find fd 0 closed.
+    """
     try:
-        os.fstat(fd)
+        return os.get_inheritable(fd)
     except OSError:
         return False
-    return True
 
 
 def _show(cmd: Sequence[str]) -> str:

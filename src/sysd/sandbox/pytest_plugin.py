@@ -210,6 +210,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         _say("refusing to run them without one (that would skip every systemd test)", error=True)
         return int(pytest.ExitCode.INTERNAL_ERROR)
 
+    _nspawn.ensure_std_fds()
     args = list(config.invocation_params.args)
     cwd = str(config.invocation_params.dir)
     pytest_cmd = [sys.executable, "-m", "pytest", *args]
@@ -242,7 +243,10 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         _say(f"booting a throwaway systemd for the other tests (binding {', '.join(binds)})")
         try:
             with Sandbox(binds=binds) as sb:
-                _say(f"{sb.name} {sb.boot_state} after {sb.boot_seconds or 0:.2f} s; running tests")
+                state = sb.boot_state
+                if state == "degraded":
+                    state += f" (failed: {', '.join(sb.failed_units()) or 'none now'})"
+                _say(f"{sb.name} {state} after {sb.boot_seconds or 0:.2f} s; running tests")
                 inner_rc = sb.run_unit(
                     pytest_cmd,
                     cwd=cwd,
