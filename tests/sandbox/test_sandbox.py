@@ -28,9 +28,12 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="booting a sandbox nee
 host = [pytest.mark.host, needs_root]
 
 
-def _sandbox_mounts() -> list[str]:
+def _mounts_under(directory: str | Path) -> list[str]:
+    """Mount points in or under ``directory`` (other sandboxes may come and go meanwhile)."""
+    prefix = str(directory).rstrip("/")
     with open("/proc/self/mounts") as f:
-        return [line.split()[1] for line in f if "sysd-sandbox-" in line.split()[1]]
+        points = [line.split()[1] for line in f]
+    return [p for p in points if p == prefix or p.startswith(prefix + "/")]
 
 
 def _alive(pid: int) -> bool:
@@ -131,7 +134,7 @@ def test_exit_statuses_combine(host_rc: int, inner_rc: int, combined: int) -> No
 def test_not_root_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(SandboxError, match=r"missing root privileges \(running as uid 1000\)"):
-        sysd.sandbox.Sandbox().start()
+        sysd.sandbox.check()
 
 
 def test_missing_overlayfs_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,6 +181,12 @@ def test_missing_nspawn_is_installed_with_apt(
     err = capfd.readouterr().err
     assert "installing the Debian package systemd-container" in err
     assert "apt-get update" in err
+
+
+def test_nested_sandbox_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYSD_SANDBOX", "1")
+    with pytest.raises(SandboxError, match="nested sandboxes are not supported"):
+        sysd.sandbox.Sandbox().start()
 
 
 def test_bad_name_and_missing_bind_fail_before_booting() -> None:
@@ -324,12 +333,11 @@ def test_two_sandboxes_at_once(sb: sysd.sandbox.Sandbox) -> None:
 @pytest.mark.host
 @needs_root
 def test_teardown_leaves_no_mounts_no_processes_no_files() -> None:
-    before = _sandbox_mounts()
     with sysd.sandbox.Sandbox() as box:
         directory, nspawn, leader = box.directory, box.nspawn_pid, box.leader_pid
-        assert len(_sandbox_mounts()) == len(before) + 2  # tmpfs + overlay
+        assert len(_mounts_under(directory)) == 2  # tmpfs + overlay
         box.exec(["touch", "/etc/written-in-sandbox"], check=True)
-    assert _sandbox_mounts() == before
+    assert _mounts_under(directory) == []
     assert not _alive(nspawn) and not _alive(leader)
     assert not directory.exists()
     assert not os.path.exists("/etc/written-in-sandbox")
@@ -338,13 +346,12 @@ def test_teardown_leaves_no_mounts_no_processes_no_files() -> None:
 @pytest.mark.host
 @needs_root
 def test_teardown_on_exception_in_the_with_block() -> None:
-    before = _sandbox_mounts()
     box = sysd.sandbox.Sandbox()
     with pytest.raises(ZeroDivisionError), box:
         nspawn = box.nspawn_pid
         1 / 0  # noqa: B018
     assert not box.running and not _alive(nspawn)
-    assert _sandbox_mounts() == before
+    assert _mounts_under(box.directory) == [] and not box.directory.exists()
     with pytest.raises(SandboxError, match="not running"):
         box.exec(["true"])
 
@@ -352,11 +359,11 @@ def test_teardown_on_exception_in_the_with_block() -> None:
 @pytest.mark.host
 @needs_root
 def test_boot_failure_reports_nspawn_output_and_cleans_up() -> None:
-    before = _sandbox_mounts()
+    box = sysd.sandbox.Sandbox(nspawn_args=["--no-such-nspawn-option"])
     with pytest.raises(SandboxError, match="exited with status") as info:
-        sysd.sandbox.Sandbox(nspawn_args=["--no-such-nspawn-option"]).start()
+        box.start()
     assert "no-such-nspawn-option" in str(info.value)  # the tail of its output
-    assert _sandbox_mounts() == before
+    assert _mounts_under(box.directory) == [] and not box.directory.exists()
 
 
 @pytest.mark.host
@@ -371,7 +378,6 @@ def test_cli_run_passes_exit_status() -> None:
 @pytest.mark.host
 @needs_root
 def test_cli_ctrl_c_tears_down() -> None:
-    before = _sandbox_mounts()
     with subprocess.Popen(
         [sys.executable, "-m", "sysd", "sandbox", "run", "-v", "--", "sleep", "60"],
         stdin=subprocess.DEVNULL,
@@ -383,13 +389,15 @@ def test_cli_ctrl_c_tears_down() -> None:
             assert proc.stderr is not None
             line = proc.stderr.readline()
             assert "running after" in line or "degraded after" in line, line
+            directory = line.split("unix:path=")[1].split("/fs/bus/")[0]
+            assert len(_mounts_under(directory)) == 2
             time.sleep(0.3)
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
             assert proc.wait(timeout=30) == 130
         finally:
             if proc.poll() is None:
                 proc.kill()
-    assert _sandbox_mounts() == before
+    assert _mounts_under(directory) == [] and not os.path.exists(directory)
 
 
 @pytest.mark.host
@@ -455,14 +463,13 @@ def test_sigkilled_owner_halts_and_cleanup_removes_leftovers(tmp_path: Path) -> 
         assert Path(directory).parent == base
         owner.kill()  # no chance to clean up
         owner.wait()
-    left = [m for m in _sandbox_mounts() if m.startswith(directory)]
-    assert len(left) == 2  # what cleanup is for
+    assert len(_mounts_under(directory)) == 2  # what cleanup is for
     deadline = time.monotonic() + 20
     while _alive(int(leader)) and time.monotonic() < deadline:  # halts by parent-death signal
         time.sleep(0.05)
     assert not _alive(int(leader))
     assert sysd.sandbox.cleanup_stale(base) == [Path(directory)]
-    assert not [m for m in _sandbox_mounts() if m.startswith(directory)]
+    assert _mounts_under(directory) == []
     assert not Path(directory).exists()
     assert not _alive(int(nspawn))
 
