@@ -778,7 +778,7 @@ class Sandbox:
                 raise SandboxError(
                     f"{_show(cmd)} did not finish within {timeout:g} s in sandbox {self._name}"
                 ) from exc
-            except KeyboardInterrupt:
+            except BaseException:  # Ctrl-C, SystemExit from a SIGTERM handler, ...
                 with _nspawn.sigint_deferred():
                     _nspawn.stop_entered(proc, stop)
                 raise

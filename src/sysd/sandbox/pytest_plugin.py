@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -198,6 +199,29 @@ def _summary(host: dict[str, int] | None, inner: dict[str, int] | None) -> None:
     )
 
 
+def _run_child(cmd: list[str], *, cwd: str, env: dict[str, str]) -> int:
+    """Run the host half; when we are interrupted, let it tear its sandboxes down.
+
+    subprocess.run would SIGKILL it 0.25 s after a Ctrl-C, leaving the mounts of
+    the sandboxes its tests booted.  Instead: give it time to stop by itself (the
+    terminal's Ctrl-C reached it too), then SIGINT, then SIGKILL.
+    """
+    with subprocess.Popen(cmd, cwd=cwd, env=env) as proc:
+        try:
+            return proc.wait()
+        except BaseException:
+            with _nspawn.sigint_deferred():
+                for sig, grace in ((None, 2.0), (signal.SIGINT, 30.0), (signal.SIGKILL, 5.0)):
+                    if sig is not None and proc.poll() is None:
+                        proc.send_signal(sig)
+                    try:
+                        proc.wait(timeout=grace)
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+            raise
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """In auto/always mode, run host tests here and everything else in a sandbox."""
@@ -223,12 +247,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         why = "always" if booted() else "this host is not booted with systemd"
         _say(f"{why}: running @pytest.mark.host tests on the host first")
         try:
-            host_rc = subprocess.run(
+            host_rc = _run_child(
                 pytest_cmd,
                 cwd=cwd,
                 env={**os.environ, ENV_PHASE: "host", _ENV_STATS: str(host_stats)},
-                check=False,
-            ).returncode
+            )
         except KeyboardInterrupt:
             return int(pytest.ExitCode.INTERRUPTED)
         if host_rc not in (0, 1, int(pytest.ExitCode.NO_TESTS_COLLECTED)):
