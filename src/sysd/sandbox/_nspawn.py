@@ -333,7 +333,7 @@ def umount(tool: str, target: str, *, attempts: int = 20) -> None:
 
 
 def ensure_std_fds() -> None:
-    """CI may start us without stdin: keep fds 0-2 taken so no log file lands there."""
+    """CI may start us without stdin: put /dev/null on closed fds 0-2 (inheritable)."""
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)
@@ -342,6 +342,7 @@ def ensure_std_fds() -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
+            os.set_inheritable(fd, True)
 
 
 # --------------------------------------------------------------- processes

@@ -244,7 +244,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     ):
         host_stats = Path(scratch) / "host.json"
         inner_stats = Path(scratch) / "inner.json"
-        why = "always" if booted() else "this host is not booted with systemd"
+        why = "--sysd-sandbox=always" if booted() else "this host is not booted with systemd"
         _say(f"{why}: running @pytest.mark.host tests on the host first")
         try:
             host_rc = _run_child(
