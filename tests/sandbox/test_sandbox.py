@@ -368,11 +368,24 @@ def test_boot_failure_reports_nspawn_output_and_cleans_up() -> None:
 
 @pytest.mark.host
 @needs_root
-def test_cli_run_passes_exit_status() -> None:
+def test_boot_deadline_is_a_clear_error_and_cleans_up() -> None:
+    box = sysd.sandbox.Sandbox(boot_timeout=0.05)
+    with pytest.raises(SandboxError, match=r"did not finish booting within 0.05 s"):
+        box.start()
+    assert _mounts_under(box.directory) == [] and not box.directory.exists()
+
+
+@pytest.mark.host
+@needs_root
+def test_cli_run_passes_exit_status_and_keeps_what_it_wrote_in_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sysd.cli import main
 
-    assert main(["sandbox", "run", "--", "sh", "-c", "exit 3"]) == 3
+    monkeypatch.chdir(tmp_path)  # under /tmp: invisible inside unless bound, and it is
+    assert main(["sandbox", "run", "--", "sh", "-c", "echo unit > out; exit 3"]) == 3
     assert main(["sandbox", "run", "--no-unit", "--", "sh", "-c", "exit 4"]) == 4
+    assert (tmp_path / "out").read_text() == "unit\n"
 
 
 @pytest.mark.host
