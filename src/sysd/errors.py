@@ -27,9 +27,19 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── InvalidArgsError          (ValueError)
     │   ├── NoReplyError              (TimeoutError)
     │   ├── LimitsExceededError       (OSError-free; retry later)
+    │   ├── NoSuchJobError            (LookupError)
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
     │       OnlyByDependencyError, TransactionIsDestructiveError,
-    │       TransactionOrderIsCyclicError, NoIsolationError, ShuttingDownError
+    │       TransactionOrderIsCyclicError, TransactionJobsConflictingError,
+    │       NoIsolationError, ShuttingDownError, UnitGeneratedError,
+    │       UnitLinkedError, UnitBadPathError, UnitInactiveError
+    ├── JobError                      (RuntimeError)  a job ended without success
+    │   ├── JobFailedError, JobDependencyError, JobAssertError, JobUnsupportedError,
+    │   │   JobInvalidError, JobOnceError
+    │   ├── JobCanceledError
+    │   │   └── JobCollectedError
+    │   └── JobTimeoutError           (TimeoutError)  systemd's job timeout
+    ├── WaitTimeoutError              (TimeoutError)  our own wait gave up; the job goes on
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
     ├── InvalidTimespanError          (ValueError)
@@ -61,7 +71,24 @@ __all__ = [
     "InvalidPropertyError",
     "InvalidTimespanError",
     "InvalidUnitNameError",
+    "JobAssertError",
+    "JobCanceledError",
+    "JobCollectedError",
+    "JobDependencyError",
+    "JobError",
+    "JobFailedError",
+    "JobInvalidError",
+    "JobOnceError",
+    "JobTimeoutError",
     "JobTypeNotApplicableError",
+    "JobUnsupportedError",
+    "NoSuchJobError",
+    "TransactionJobsConflictingError",
+    "UnitBadPathError",
+    "UnitGeneratedError",
+    "UnitInactiveError",
+    "UnitLinkedError",
+    "WaitTimeoutError",
     "LimitsExceededError",
     "NoIsolationError",
     "NoReplyError",
@@ -87,7 +114,17 @@ __all__ = [
 
 
 def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
-    exc = cls.__new__(cls)
+    # Classes with two builtin bases (JobTimeoutError: RuntimeError and
+    # TimeoutError) need the __new__ of the base that fixes their layout.
+    exc = None
+    for base in cls.__mro__:
+        if base.__module__ == "builtins":
+            try:
+                exc = base.__new__(cls)  # type: ignore[call-overload]
+                break
+            except TypeError:
+                continue
+    assert exc is not None
     exc.args = args
     exc.__dict__.update(state)
     return exc
@@ -309,6 +346,36 @@ class NoIsolationError(DBusError):
     """The unit does not allow isolation."""
 
 
+@_register("org.freedesktop.systemd1.TransactionJobsConflicting")
+class TransactionJobsConflictingError(DBusError):
+    """The requested jobs conflict with each other."""
+
+
+@_register("org.freedesktop.systemd1.NoSuchJob")
+class NoSuchJobError(DBusError, LookupError):
+    """No job with that id (it finished, or never existed)."""
+
+
+@_register("org.freedesktop.systemd1.UnitGenerated")
+class UnitGeneratedError(DBusError):
+    """The unit file is generated and cannot be changed this way."""
+
+
+@_register("org.freedesktop.systemd1.UnitLinked")
+class UnitLinkedError(DBusError):
+    """The unit file is linked from outside the search path."""
+
+
+@_register("org.freedesktop.systemd1.UnitBadPath")
+class UnitBadPathError(DBusError):
+    """A unit file path given is not valid."""
+
+
+@_register("org.freedesktop.systemd1.UnitInactive")
+class UnitInactiveError(DBusError):
+    """The operation needs an active unit."""
+
+
 @_register("org.freedesktop.systemd1.ShuttingDown")
 class ShuttingDownError(DBusError):
     """The manager is shutting down and refuses new work."""
@@ -318,6 +385,121 @@ def error_from_dbus(name: str, message: str) -> DBusError:
     """The typed error for a D-Bus error reply (a plain DBusError when unknown)."""
     cls = _BY_NAME.get(name, DBusError)
     return cls(message, name=name)
+
+
+# -------------------------------------------------------------------- jobs
+
+
+class JobError(SysdError, RuntimeError):
+    """A job ended with a result other than ``done``/``skipped``.
+
+    Fields: ``unit`` (primary name), ``job_id``, ``job_type``, ``result`` (the
+    job result string), and for units that report one: ``service_result``
+    (the unit's Result, e.g. ``exit-code``, ``signal``, ``start-limit-hit``),
+    ``exit_code`` / ``exit_signal`` of the main process.  Unknown result
+    strings (a newer systemd) raise this base class.
+    """
+
+    job_result: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        unit: str | None = None,
+        job_id: int | None = None,
+        job_type: str | None = None,
+        result: str | None = None,
+        service_result: str | None = None,
+        exit_code: int | None = None,
+        exit_signal: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.unit = unit
+        self.job_id = job_id
+        self.job_type = job_type
+        self.result = result if result is not None else type(self).job_result
+        self.service_result = service_result
+        self.exit_code = exit_code
+        self.exit_signal = exit_signal
+
+
+class JobFailedError(JobError):
+    """The job failed (the unit's own Result says why)."""
+
+    job_result = "failed"
+
+
+class JobCanceledError(JobError):
+    """The job was canceled (by another job, a stop, or an administrator)."""
+
+    job_result = "canceled"
+
+
+class JobCollectedError(JobCanceledError):
+    """The queued job was garbage-collected (nothing needed it any more)."""
+
+    job_result = "collected"
+
+
+class JobTimeoutError(JobError, TimeoutError):
+    """systemd's job timeout (JobTimeoutSec=) expired."""
+
+    job_result = "timeout"
+
+
+class JobDependencyError(JobError):
+    """A job this one depends on failed."""
+
+    job_result = "dependency"
+    hint = "see the status and journal of the units it requires"
+
+
+class JobAssertError(JobError):
+    """An Assert*= condition of the unit failed."""
+
+    job_result = "assert"
+
+
+class JobUnsupportedError(JobError):
+    """The operation or unit type is not supported on this system."""
+
+    job_result = "unsupported"
+
+
+class JobInvalidError(JobError):
+    """The job made no sense for the unit's state (e.g. reload of an inactive unit)."""
+
+    job_result = "invalid"
+
+
+class JobOnceError(JobError):
+    """The unit may be started only once (e.g. a oneshot with RemainAfterExit in a target)."""
+
+    job_result = "once"
+
+
+JOB_ERRORS: dict[str, type[JobError]] = {
+    str(cls.job_result): cls
+    for cls in (
+        JobFailedError,
+        JobCanceledError,
+        JobCollectedError,
+        JobTimeoutError,
+        JobDependencyError,
+        JobAssertError,
+        JobUnsupportedError,
+        JobInvalidError,
+        JobOnceError,
+    )
+}
+
+
+class WaitTimeoutError(SysdError, TimeoutError):
+    """sysd stopped waiting before the job finished; the job itself goes on."""
+
+    hint = "wait longer (timeout=None waits until systemd ends the job), or use wait=False"
 
 
 # ------------------------------------------------------------------ local input

@@ -121,6 +121,7 @@ class AsyncConnection:
         self._pid = os.getpid()
         self._broken: BusError | None = None
         self._reading = False
+        self._waiters: list[asyncio.Future[None]] = []
 
     # ------------------------------------------------------------------ opening
 
@@ -211,6 +212,10 @@ class AsyncConnection:
         self._sock.close()
         self._decoder.close()
         self._out.clear()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(BusDisconnectedError(f"bus connection lost: {exc.text}"))
         pending, self._pending = self._pending, {}
         for fut in pending.values():
             if not fut.done():
@@ -297,6 +302,11 @@ class AsyncConnection:
                 finally:
                     if msg.unix_fds:
                         close_fds(msg.unix_fds)
+                if self._waiters:
+                    waiters, self._waiters = self._waiters, []
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
             elif mtype is METHOD_CALL:
                 self._serial += 1
                 answer = answer_call(self._serial, msg)
@@ -381,6 +391,31 @@ class AsyncConnection:
         )
 
     # ------------------------------------------------------------------ signals
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> bool:
+        """Wait for signals until ``predicate()`` holds or ``timeout`` passes.
+
+        The predicate is re-checked after every signal.  Returns its final
+        value; a lost connection raises BusDisconnectedError.
+        """
+        self._check()
+        if predicate():
+            return True
+        loop = self._loop
+        when = None if timeout is None else loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(when):
+                while not predicate():
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    self._waiters.append(waiter)
+                    try:
+                        await waiter
+                    finally:
+                        if waiter in self._waiters:
+                            self._waiters.remove(waiter)
+        except TimeoutError:
+            return predicate()
+        return True
 
     def add_signal_handler(self, handler: SignalHandler) -> None:
         self._handlers.append(handler)

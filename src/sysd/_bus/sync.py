@@ -433,6 +433,23 @@ class Connection:
         else:
             self._matches[rule] = count - 1
 
+    def wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> bool:
+        """Read and dispatch signals until ``predicate()`` holds or ``timeout`` passes.
+
+        Returns the predicate's final value.  A lost connection raises
+        BusDisconnectedError.
+        """
+        self._check()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not predicate():
+                self._flush(deadline)
+                try:
+                    self._wait(deadline, _POLLIN, "for signals")
+                except BusTimeoutError:
+                    return predicate()
+            return True
+
     def process(self, timeout: float | None = 0.0) -> bool:
         """Read and dispatch what arrives within ``timeout`` seconds.
 

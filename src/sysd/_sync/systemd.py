@@ -8,19 +8,47 @@ edit the generated twin.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from .._bus.address import Target, resolve
 from .._bus.sync import Connection
-from .._bus.wire import DEFAULT, Variant
+from .._bus.wire import (
+    DBUS_DEST,
+    DBUS_IFACE,
+    DBUS_PATH,
+    DEFAULT,
+    Message,
+    Variant,
+    match_rule,
+    unwrap,
+)
+from .._core import unitname
+from .._core.jobs import JobRemoved
+from ..errors import (
+    BusConnectError,
+    BusDisconnectedError,
+    BusError,
+    DBusError,
+    InvalidUnitNameError,
+    NoReplyError,
+)
+from ._backend import sleep
+from .job import Job
+from .unit import Unit
 
 __all__ = [
+    "JobInfo",
     "MANAGER_INTERFACE",
     "MANAGER_PATH",
     "PROPERTIES_INTERFACE",
     "SYSTEMD_BUS_NAME",
     "Systemd",
+    "UnitFileChange",
+    "UnitFileInfo",
+    "UnitInfo",
     "connect",
 ]
 
@@ -28,6 +56,72 @@ SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
 MANAGER_PATH = "/org/freedesktop/systemd1"
 MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
 PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+RELOAD_TIMEOUT = 120.0  # daemon-reload and daemon-reexec can take long on big systems
+PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus
+_REMOVED_KEEP = 4096  # JobRemoved signals remembered while subscribed
+
+_SIGNAL_RULES = (
+    match_rule(
+        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="JobRemoved"
+    ),
+    match_rule(
+        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="Reloading"
+    ),
+    match_rule(
+        sender=DBUS_DEST,
+        path=DBUS_PATH,
+        interface=DBUS_IFACE,
+        member="NameOwnerChanged",
+        arg0=SYSTEMD_BUS_NAME,
+    ),
+)
+
+# Flags of the *WithFlags unit-file methods (SD_SYSTEMD_UNIT_*).
+_FLAG_RUNTIME = 1
+_FLAG_FORCE = 2
+
+
+class UnitInfo(NamedTuple):
+    """One row of ListUnits: a loaded unit and its states."""
+
+    name: str
+    description: str
+    load_state: str
+    active_state: str
+    sub_state: str
+    following: str
+    path: str
+    job_id: int
+    job_type: str
+    job_path: str
+
+
+class UnitFileInfo(NamedTuple):
+    """One unit file and its enablement state (ListUnitFiles)."""
+
+    name: str
+    path: str
+    state: str
+
+
+class JobInfo(NamedTuple):
+    """One queued job (ListJobs)."""
+
+    id: int
+    unit: str
+    job_type: str
+    state: str
+    path: str
+    unit_path: str
+
+
+class UnitFileChange(NamedTuple):
+    """One change made by enable/disable/mask/...: ``type`` is symlink, unlink, ..."""
+
+    type: str
+    file: str
+    destination: str
 
 
 class Systemd:
@@ -41,6 +135,16 @@ class Systemd:
         self.bus = bus
         # systemd's bus name; on the private socket there is no bus to route by name.
         self.destination: str | None = SYSTEMD_BUS_NAME if bus.target.hello else None
+        # Subscription (reference counted: one waiter never unsubscribes another).
+        self._subscribers = 0
+        self._removed: OrderedDict[str, JobRemoved] = OrderedDict()
+        self._generation = 0  # bumped when systemd reloads, reexecutes or we reconnect
+        self._reloading = False
+        self._systemd_owner: str | None = None
+        self._pending_jobs = 0
+        # Properties seen in PropertiesChanged for units whose job we await: the
+        # truth about a failure even when the unit is collected right after.
+        self._watched: dict[str, list[Any]] = {}  # path -> [refcount, {name: value}]
 
     @property
     def target(self) -> Target:
@@ -161,6 +265,410 @@ class Systemd:
         """Round-trip to systemd (``org.freedesktop.DBus.Peer.Ping``)."""
         self.call(None, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", timeout=timeout)
 
+    def manager_call(
+        self,
+        member: str,
+        signature: str = "",
+        args: Sequence[Any] = (),
+        *,
+        timeout: float | None = DEFAULT,
+    ) -> Any:
+        """Call a method of org.freedesktop.systemd1.Manager."""
+        return self.call(
+            None, MANAGER_PATH, MANAGER_INTERFACE, member, signature, args, timeout=timeout
+        )
+
+    # -------------------------------------------------------------------- units
+
+    def unit(self, name: str, *, timeout: float | None = DEFAULT) -> Unit:
+        """The unit called ``name`` (validated locally; aliases resolve to the primary name).
+
+        A bare name gets ``.service`` as systemctl does (``"nginx"`` ->
+        ``nginx.service``); names that cannot be units raise
+        InvalidUnitNameError before anything is sent.
+        """
+        primary = _unit_name(name)
+        path = unitname.to_dbus_path(primary)
+        unit_id: str = self.get_property(path, UNIT_INTERFACE, "Id", timeout=timeout)
+        if unit_id != primary:
+            path = unitname.to_dbus_path(unit_id)
+        return Unit(self, unit_id, path)
+
+    def unit_by_pid(self, pid: int, *, timeout: float | None = DEFAULT) -> Unit:
+        """The unit a process belongs to (GetUnitByPID)."""
+        path: str = self.manager_call("GetUnitByPID", "u", (pid,), timeout=timeout)
+        unit_id: str = self.get_property(path, UNIT_INTERFACE, "Id", timeout=timeout)
+        return Unit(self, unit_id, path)
+
+    def list_units(
+        self,
+        patterns: Iterable[str] = (),
+        *,
+        states: Iterable[str] = (),
+        types: Iterable[str] = (),
+        timeout: float | None = DEFAULT,
+    ) -> list[UnitInfo]:
+        """Loaded units, optionally by glob patterns, states and unit types."""
+        pats, sts = list(patterns), list(states)
+        if pats or sts:
+            rows = self.manager_call("ListUnitsByPatterns", "asas", (sts, pats), timeout=timeout)
+        else:
+            rows = self.manager_call("ListUnits", timeout=timeout)
+        suffixes = tuple("." + t.lstrip(".") for t in types)
+        return [UnitInfo(*row) for row in rows if not suffixes or row[0].endswith(suffixes)]
+
+    def list_unit_files(
+        self,
+        patterns: Iterable[str] = (),
+        *,
+        states: Iterable[str] = (),
+        timeout: float | None = DEFAULT,
+    ) -> list[UnitFileInfo]:
+        """Installed unit files and their states (enabled, disabled, static, masked...)."""
+        rows = self.manager_call(
+            "ListUnitFilesByPatterns", "asas", (list(states), list(patterns)), timeout=timeout
+        )
+        files = [UnitFileInfo(path.rpartition("/")[2], path, state) for path, state in rows]
+        return sorted(files)
+
+    def list_jobs(self, *, timeout: float | None = DEFAULT) -> list[JobInfo]:
+        rows = self.manager_call("ListJobs", timeout=timeout)
+        return [JobInfo(*row) for row in rows]
+
+    def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
+        """A handle on a queued job by its id (GetJob)."""
+        path: str = self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
+        props = self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
+        return Job(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
+
+    # ------------------------------------------------------------- manager ops
+
+    def daemon_reload(self, *, timeout: float | None = RELOAD_TIMEOUT) -> None:
+        """Reload all unit files (Manager.Reload); returns when systemd is done."""
+        self.manager_call("Reload", timeout=timeout)
+
+    def daemon_reexec(self, *, timeout: float | None = RELOAD_TIMEOUT) -> None:
+        """Re-execute systemd (Manager.Reexecute).
+
+        systemd does not answer; its disconnect is the success.  Returns once
+        systemd is back and this object is usable again (reconnecting when the
+        private socket dropped).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            self.manager_call("Reexecute", timeout=timeout)
+        except (BusDisconnectedError, NoReplyError):
+            pass
+        self._reconnect(deadline)
+
+    def get_default_target(self) -> str:
+        target: str = self.manager_call("GetDefaultTarget")
+        return target
+
+    def set_default_target(self, name: str, *, force: bool = True) -> list[UnitFileChange]:
+        changes = self.manager_call("SetDefaultTarget", "sb", (_unit_name(name), force))
+        return _changes(changes)
+
+    def environment(self) -> dict[str, str]:
+        """The manager's environment block (what units inherit)."""
+        entries: list[str] = self.manager_property("Environment")
+        return dict(e.split("=", 1) for e in entries if "=" in e)
+
+    def set_environment(self, values: Mapping[str, str]) -> None:
+        for key in values:
+            if not key or "=" in key:
+                raise ValueError(f"invalid environment variable name {key!r}")
+        self.manager_call("SetEnvironment", "as", ([f"{k}={v}" for k, v in values.items()],))
+
+    def unset_environment(self, names: Iterable[str]) -> None:
+        self.manager_call("UnsetEnvironment", "as", (list(names),))
+
+    # --------------------------------------------------------------- unit files
+
+    def enable(
+        self,
+        names: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        force: bool = False,
+        now: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        """Enable unit files; returns the changes made.  ``now`` also starts them."""
+        files = _names(names)
+        flags = (_FLAG_RUNTIME if runtime else 0) | (_FLAG_FORCE if force else 0)
+        _install_info, changes = self.manager_call(
+            "EnableUnitFilesWithFlags", "ast", (files, flags)
+        )
+        return self._after_install(files, _changes(changes), reload, "start" if now else None)
+
+    def disable(
+        self,
+        names: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        now: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        files = _names(names)
+        flags = _FLAG_RUNTIME if runtime else 0
+        changes = self.manager_call("DisableUnitFilesWithFlags", "ast", (files, flags))
+        return self._after_install(files, _changes(changes), reload, "stop" if now else None)
+
+    def reenable(
+        self,
+        names: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        force: bool = False,
+        now: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        files = _names(names)
+        _install_info, changes = self.manager_call(
+            "ReenableUnitFiles", "asbb", (files, runtime, force)
+        )
+        return self._after_install(files, _changes(changes), reload, "restart" if now else None)
+
+    def mask(
+        self,
+        names: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        force: bool = False,
+        now: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        files = _names(names)
+        changes = self.manager_call("MaskUnitFiles", "asbb", (files, runtime, force))
+        return self._after_install(files, _changes(changes), reload, "stop" if now else None)
+
+    def unmask(
+        self, names: str | Iterable[str], *, runtime: bool = False, reload: bool = True
+    ) -> list[UnitFileChange]:
+        files = _names(names)
+        changes = self.manager_call("UnmaskUnitFiles", "asb", (files, runtime))
+        return self._after_install(files, _changes(changes), reload, None)
+
+    def preset(
+        self,
+        names: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        force: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        files = _names(names)
+        _install_info, changes = self.manager_call(
+            "PresetUnitFiles", "asbb", (files, runtime, force)
+        )
+        return self._after_install(files, _changes(changes), reload, None)
+
+    def link(
+        self,
+        paths: str | Iterable[str],
+        *,
+        runtime: bool = False,
+        force: bool = False,
+        reload: bool = True,
+    ) -> list[UnitFileChange]:
+        """Link unit files from outside the search path (absolute paths)."""
+        files = [paths] if isinstance(paths, str) else list(paths)
+        for path in files:
+            if not path.startswith("/"):
+                raise ValueError(f"link needs absolute unit file paths, got {path!r}")
+        changes = self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
+        return self._after_install(files, _changes(changes), reload, None)
+
+    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> list[UnitFileChange]:
+        """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
+        files = _names(names)
+        changes = self.manager_call("RevertUnitFiles", "as", (files,))
+        return self._after_install(files, _changes(changes), reload, None)
+
+    def _after_install(
+        self,
+        names: list[str],
+        changes: list[UnitFileChange],
+        reload: bool,
+        then: str | None,
+    ) -> list[UnitFileChange]:
+        if reload and changes:
+            self.daemon_reload()
+        if then is not None:
+            for name in names:
+                unit = self.unit(name.rpartition("/")[2])
+                getattr(unit, then)()
+        return changes
+
+    # --------------------------------------------------------------------- jobs
+
+    def _job(
+        self,
+        method: str,
+        unit: Unit,
+        job_type: str,
+        mode: str,
+        wait: bool,
+        timeout: float | None,
+    ) -> Job:
+        """Queue a job with the signal match in place first; wait for it if asked."""
+        if self._pending_jobs >= PENDING_JOBS_MAX:
+            raise BusError(
+                f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
+                hint="more would knock systemd 252 off the bus; open another connection",
+            )
+        self._pending_jobs += 1
+        pinned = False
+        try:
+            if wait:
+                self._watch(unit.path)
+                self._subscribe()
+            try:
+                if wait:
+                    pinned = self._ref(unit.path)
+                path: str = self.manager_call(method, "ss", (unit.name, mode))
+                job = Job(self, path, unit.name, job_type)
+                if wait:
+                    job.wait(timeout)
+                return job
+            finally:
+                if pinned:
+                    self._unref(unit.path)
+                if wait:
+                    self._unsubscribe()
+                    self._unwatch(unit.path)
+        finally:
+            self._pending_jobs -= 1
+
+    def _watch(self, path: str) -> None:
+        entry = self._watched.setdefault(path, [0, {}])
+        entry[0] += 1
+
+    def _unwatch(self, path: str) -> None:
+        entry = self._watched.get(path)
+        if entry is not None:
+            entry[0] -= 1
+            if entry[0] <= 0:
+                del self._watched[path]
+
+    def _seen(self, path: str) -> dict[str, Any]:
+        """Unit properties seen changing while we waited (empty when none)."""
+        entry = self._watched.get(path)
+        return entry[1] if entry is not None else {}
+
+    def _ref(self, path: str) -> bool:
+        """Pin a unit so it is not collected while we wait (False when refused)."""
+        try:
+            self.call(None, path, UNIT_INTERFACE, "Ref")
+        except DBusError:
+            return False
+        return True
+
+    def _unref(self, path: str) -> None:
+        try:
+            self.call(None, path, UNIT_INTERFACE, "Unref")
+        except (DBusError, BusError):
+            pass
+
+    def _on_signal(self, msg: Message) -> None:
+        iface = msg.interface
+        if iface == MANAGER_INTERFACE:
+            if self._systemd_owner is not None and msg.sender != self._systemd_owner:
+                return  # someone else's signal with systemd's interface name
+            member = msg.member
+            if member == "JobRemoved":
+                job_id, path, unit, result = msg.body
+                removed = self._removed
+                removed[path] = JobRemoved(job_id, path, unit, result)
+                while len(removed) > _REMOVED_KEEP:
+                    removed.popitem(last=False)
+            elif member == "Reloading":
+                self._reloading = bool(msg.body[0])
+                if not self._reloading:
+                    self._generation += 1
+        elif iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
+            entry = self._watched.get(msg.path or "")
+            ours = self._systemd_owner is None or msg.sender == self._systemd_owner
+            if entry is not None and ours and msg.signature.startswith("sa{sv}"):
+                entry[1].update(unwrap(msg.body[1]))
+        elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
+            name, _old, new = msg.body
+            if name == SYSTEMD_BUS_NAME:
+                self._systemd_owner = new or None
+                self._generation += 1
+
+    def _subscribe(self) -> None:
+        """Receive systemd's signals (reference counted; match rules first)."""
+        self._subscribers += 1
+        if self._subscribers > 1:
+            return
+        try:
+            self._start_subscription()
+        except BaseException:
+            self._subscribers -= 1
+            self.bus.remove_signal_handler(self._on_signal)
+            raise
+
+    def _start_subscription(self) -> None:
+        bus = self.bus
+        bus.add_signal_handler(self._on_signal)
+        if bus.target.hello:
+            for rule in _SIGNAL_RULES:
+                bus.add_match(rule)
+            try:
+                self._systemd_owner = bus.call(
+                    DBUS_DEST, DBUS_PATH, DBUS_IFACE, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,)
+                )
+            except DBusError:
+                self._systemd_owner = None
+        try:
+            self.manager_call("Subscribe")
+        except DBusError as exc:
+            if exc.name != "org.freedesktop.systemd1.AlreadySubscribed":
+                raise
+
+    def _unsubscribe(self) -> None:
+        self._subscribers -= 1
+        if self._subscribers > 0:
+            return
+        bus = self.bus
+        bus.remove_signal_handler(self._on_signal)
+        self._removed.clear()
+        if bus.closed:
+            return
+        try:
+            self.manager_call("Unsubscribe")
+        except (DBusError, BusError):
+            pass
+        if bus.target.hello:
+            for rule in _SIGNAL_RULES:
+                bus.remove_match(rule)
+
+    def _reconnect(self, deadline: float | None) -> None:
+        """After systemd reexecuted: wait until it answers again, reconnecting if needed."""
+        limit = time.monotonic() + 60.0 if deadline is None else deadline
+        delay = 0.05
+        while True:
+            try:
+                if self.bus.closed:
+                    bus = Connection.open(
+                        self.bus.target, timeout=self.bus.timeout, interactive=self.bus.interactive
+                    )
+                    self.bus = bus
+                    if self._subscribers:
+                        self._start_subscription()
+                self.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
+                self._generation += 1
+                return
+            except (BusConnectError, BusDisconnectedError, NoReplyError, DBusError) as exc:
+                if time.monotonic() + delay > limit:
+                    raise BusDisconnectedError(
+                        f"systemd did not come back after re-executing: {exc}"
+                    ) from exc
+            sleep(delay)
+            delay = min(delay * 2, 0.5)
+
     # ------------------------------------------------------------------ closing
 
     @property
@@ -198,3 +706,50 @@ def connect(
     target = resolve(user=user, address=address, private=private, host=host, machine=machine)
     bus = Connection.open(target, timeout=timeout, interactive=interactive)
     return Systemd(bus)
+
+
+def _unit_name(name: str) -> str:
+    """A unit name as systemctl takes it: validated, ``.service`` added to a bare name.
+
+    Nothing is escaped behind the caller's back: a name that is not valid
+    raises, with the escaped form as the hint.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidUnitNameError(f"invalid unit name {name!r}: empty")
+    instance_or_plain = unitname.NameKind.PLAIN | unitname.NameKind.INSTANCE
+    if unitname.is_valid(name, instance_or_plain):
+        return name
+    if unitname.is_valid(name, unitname.NameKind.TEMPLATE):
+        raise InvalidUnitNameError(
+            f"{name!r} is a template: give an instance name",
+            hint=f"e.g. {unitname.replace_instance(name, 'INSTANCE')!r}",
+        )
+    if "." not in name and unitname.is_valid(name + ".service", instance_or_plain):
+        return name + ".service"
+    try:
+        suggestion: str | None = unitname.mangle(name)
+    except InvalidUnitNameError:
+        suggestion = None
+    raise InvalidUnitNameError(
+        f"invalid unit name {name!r}",
+        hint=f"the escaped form is {suggestion!r} (sysd.unitname.mangle)" if suggestion else None,
+    )
+
+
+def _names(names: str | Iterable[str]) -> list[str]:
+    items = [names] if isinstance(names, str) else list(names)
+    if not items:
+        raise ValueError("no unit names given")
+    out = []
+    for item in items:
+        if item.startswith("/"):
+            out.append(item)  # a unit file path, as systemctl accepts
+        elif unitname.is_valid(item, unitname.NameKind.ANY):
+            out.append(item)
+        else:
+            out.append(_unit_name(item))
+    return out
+
+
+def _changes(rows: Iterable[Sequence[str]]) -> list[UnitFileChange]:
+    return [UnitFileChange(kind, file, dest) for kind, file, dest in rows]

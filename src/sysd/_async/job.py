@@ -1,0 +1,203 @@
+"""Jobs: a handle on one queued job, and waiting for its end without losing the truth.
+
+How the wait stays correct (RELIABILITY.md 17-25):
+
+* the JobRemoved match and Subscribe are in place before the method that
+  queues the job is called, and every JobRemoved seen while subscribed is
+  kept, so an instant job's signal cannot slip past;
+* the unit is pinned with ``Ref()`` while we wait (when systemd lets us), so
+  a unit collected right after failing still tells us why it failed;
+* daemon-reload and daemon-reexec bump a generation counter; after each, the
+  job is looked up again, and if it is gone without a signal (systemd was off
+  the bus when it finished) its result is deduced from the unit's state;
+* a dropped private-socket connection (reexec) is reopened and re-subscribed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._core.jobs import SUCCESS, deduce_result, exit_status, has_result, job_error, type_interface
+from .._core.unitname import to_dbus_path
+from ..errors import (
+    BusDisconnectedError,
+    DBusError,
+    NoSuchJobError,
+    UnknownObjectError,
+    WaitTimeoutError,
+)
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
+
+__all__ = ["AsyncJob"]
+
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+JOB_INTERFACE = "org.freedesktop.systemd1.Job"
+
+
+class AsyncJob:
+    """A job systemd queued for a unit.  ``await job.wait()`` for its end."""
+
+    def __init__(
+        self, sd: AsyncSystemd, path: str, unit: str, job_type: str, *, job_id: int | None = None
+    ) -> None:
+        self.sd = sd
+        self.path = path
+        self.unit = unit
+        self.job_type = job_type
+        self.id = job_id if job_id is not None else _job_id(path)
+        self.result: str | None = None
+
+    def __repr__(self) -> str:
+        state = self.result or "pending"
+        return f"<{type(self).__name__} {self.id} {self.job_type} {self.unit} ({state})>"
+
+    async def cancel(self) -> None:
+        """Cancel the job (Job.Cancel); a job that already ended is not an error."""
+        try:
+            await self.sd.call(None, self.path, JOB_INTERFACE, "Cancel")
+        except (NoSuchJobError, UnknownObjectError):
+            pass
+
+    async def wait(self, timeout: float | None = None) -> str:
+        """Wait until the job is removed; return its result (``done``/``skipped``).
+
+        Any other result raises the typed JobError subclass, carrying the unit's
+        own Result and exit status where systemd reports them.  ``timeout``
+        bounds our wait only (WaitTimeoutError); the job itself goes on.
+        ``None`` waits until systemd ends the job (its own timeouts apply).
+        """
+        if self.result is None:
+            sd = self.sd
+            await sd._subscribe()
+            try:
+                self.result = await _wait_removed(sd, self, timeout)
+            finally:
+                await sd._unsubscribe()
+        await self._raise_for_result()
+        return self.result
+
+    async def _raise_for_result(self) -> None:
+        result = self.result
+        assert result is not None
+        if result in SUCCESS:
+            return
+        service_result = code = status = None
+        if result == "failed" and has_result(self.unit):
+            service_result, code, status = await _unit_result(self.sd, self.unit)
+        exit_code, exit_signal = exit_status(code, status)
+        error = job_error(
+            unit=self.unit,
+            job_id=self.id,
+            job_type=self.job_type,
+            result=result,
+            service_result=service_result,
+            exit_code=exit_code,
+            exit_signal=exit_signal,
+        )
+        if error is not None:
+            raise error
+
+
+def _job_id(path: str) -> int | None:
+    tail = path.rpartition("/")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+async def _wait_removed(sd: AsyncSystemd, job: AsyncJob, timeout: float | None) -> str:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    removed = sd._removed
+    path = job.path
+    generation = -1
+    while True:
+        got = removed.get(path)  # not pop: merged jobs have several waiters
+        if got is not None:
+            job.unit = got.unit or job.unit
+            return got.result
+        if generation != sd._generation:
+            # First pass, or systemd reloaded/reexecuted: is the job still there?
+            generation = sd._generation
+            result = await _recheck(sd, job)
+            if result is not None:
+                return result
+            continue
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            raise WaitTimeoutError(
+                f"job {job.id} ({job.job_type} {job.unit}) still running after {timeout:g} s"
+            )
+        try:
+            await sd.bus.wait_until(_news(sd, path, generation), left)
+        except BusDisconnectedError:
+            await sd._reconnect(deadline)  # bumps the generation: recheck follows
+
+
+def _news(sd: AsyncSystemd, path: str, generation: int) -> Callable[[], bool]:
+    """The wake-up condition: our job's signal, a reload/reexec, or a lost connection."""
+    removed = sd._removed
+    return lambda: path in removed or sd._generation != generation or sd.bus.closed
+
+
+async def _recheck(sd: AsyncSystemd, job: AsyncJob) -> str | None:
+    """None while the job exists; its (deduced) result once it is gone unseen."""
+    try:
+        await sd.get_property(job.path, JOB_INTERFACE, "State")
+        return None
+    except (UnknownObjectError, NoSuchJobError):
+        pass
+    got = sd._removed.get(job.path)
+    if got is not None:  # the signal arrived while we asked
+        return got.result
+    active, result = await _unit_state(sd, job.unit)
+    return deduce_result(job.job_type, active, result)
+
+
+async def _unit_state(sd: AsyncSystemd, unit: str) -> tuple[str, str | None]:
+    path = to_dbus_path(unit)
+    active: str = await sd.get_property(path, UNIT_INTERFACE, "ActiveState")
+    result: str | None = None
+    iface = type_interface(unit)
+    if iface and has_result(unit):
+        try:
+            result = await sd.get_property(path, iface, "Result")
+        except DBusError:
+            result = None
+    return active, result
+
+
+async def _unit_result(sd: AsyncSystemd, unit: str) -> tuple[str | None, int | None, int | None]:
+    """(Result, ExecMainCode, ExecMainStatus) of a unit, as far as it reports them.
+
+    Values seen in PropertiesChanged while we waited come first: a unit with
+    CollectMode=inactive-or-failed is gone right after failing, and asking
+    for it then loads a fresh copy that claims ``success``.
+    """
+    path = to_dbus_path(unit)
+    iface = type_interface(unit)
+    if iface is None:
+        return None, None, None
+    seen = sd._seen(path)
+    if "Result" in seen:
+        main_code = seen.get("ExecMainCode")
+        return seen["Result"], main_code or None, seen.get("ExecMainStatus") if main_code else None
+    try:
+        invocation = await sd.get_property(path, UNIT_INTERFACE, "InvocationID")
+        if not invocation:  # a fresh copy: the failed one was collected
+            return None, None, None
+        result: str | None = await sd.get_property(path, iface, "Result")
+    except DBusError:
+        return None, None, None
+    code: Any = None
+    status: Any = None
+    if iface.endswith(".Service"):
+        try:
+            code = await sd.get_property(path, iface, "ExecMainCode")
+            status = await sd.get_property(path, iface, "ExecMainStatus")
+        except DBusError:
+            code = status = None
+        if not code:
+            code = status = None
+    return result, code, status

@@ -1,0 +1,173 @@
+"""One unit: its state as typed values, and control that waits for the truth."""
+
+from __future__ import annotations
+
+import signal as _signal
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .._bus.wire import DEFAULT
+from .._core.jobs import type_interface
+from ..errors import DBusError, UnknownMethodError, UnknownPropertyError
+from .job import AsyncJob
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
+
+__all__ = ["AsyncUnit", "Process"]
+
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+
+# systemctl is-enabled succeeds for these UnitFileState values.
+ENABLED_STATES = frozenset(
+    {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient"}
+)
+ACTIVE_STATES = frozenset({"active", "reloading", "refreshing"})
+
+
+class Process(NamedTuple):
+    """A process of a unit (Manager.GetUnitProcesses)."""
+
+    cgroup: str
+    pid: int
+    command: str
+
+
+class AsyncUnit:
+    """A unit of one manager, by its primary name (aliases resolved).
+
+    Get one with ``await sd.unit(name)``.  Nouns read (``status()``, ``get()``,
+    ``is_active()``), verbs act (``start()``, ``kill()``); actions wait for
+    their job unless ``wait=False``.
+    """
+
+    def __init__(self, sd: AsyncSystemd, name: str, path: str) -> None:
+        self.sd = sd
+        self.name = name
+        self.path = path
+        self.interface = type_interface(name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AsyncUnit) and other.sd is self.sd and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    # ------------------------------------------------------------------ reading
+
+    async def status(self, *, timeout: float | None = DEFAULT) -> Any:
+        """An immutable typed snapshot: the Unit interface plus the type's interface.
+
+        One GetAll per interface; fields are converted lazily on access.
+        """
+        from .._core.status import status_class_for
+
+        unit_props = await self.sd.get_all(self.path, UNIT_INTERFACE, timeout=timeout)
+        type_props = None
+        if self.interface is not None:
+            type_props = await self.sd.get_all(self.path, self.interface, timeout=timeout)
+        return status_class_for(self.name).from_dbus(unit_props, type_props)
+
+    async def get(
+        self, name: str, *, interface: str | None = None, timeout: float | None = DEFAULT
+    ) -> Any:
+        """Any D-Bus property by its D-Bus name (``"CPUUsageNSec"``), raw.
+
+        Looked up on the Unit interface, then the unit type's interface (or the
+        ``interface`` given).  A property this unit type or systemd version
+        lacks gives None.
+        """
+        interfaces = [interface] if interface else [UNIT_INTERFACE, self.interface]
+        for iface in interfaces:
+            if iface is None:
+                continue
+            try:
+                return await self.sd.get_property(self.path, iface, name, timeout=timeout)
+            except (UnknownPropertyError, UnknownMethodError):
+                continue
+        return None
+
+    async def active_state(self) -> str:
+        state: str = await self.sd.get_property(self.path, UNIT_INTERFACE, "ActiveState")
+        return state
+
+    async def is_active(self) -> bool:
+        """True when active (or reloading), as ``systemctl is-active`` succeeds."""
+        return await self.active_state() in ACTIVE_STATES
+
+    async def is_failed(self) -> bool:
+        return await self.active_state() == "failed"
+
+    async def unit_file_state(self) -> str:
+        """``enabled``, ``disabled``, ``static``, ``masked``... (GetUnitFileState)."""
+        try:
+            state: str = await self.sd.manager_call("GetUnitFileState", "s", (self.name,))
+        except DBusError:
+            state = await self.sd.get_property(self.path, UNIT_INTERFACE, "UnitFileState")
+        return state
+
+    async def is_enabled(self) -> bool:
+        """True where ``systemctl is-enabled`` exits 0."""
+        return await self.unit_file_state() in ENABLED_STATES
+
+    async def processes(self) -> list[Process]:
+        """The unit's processes: cgroup, pid, command line."""
+        rows = await self.sd.manager_call("GetUnitProcesses", "s", (self.name,))
+        return [Process(c, p, cmd) for c, p, cmd in rows]
+
+    # ------------------------------------------------------------------ control
+
+    async def start(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        """Start the unit; with ``wait`` return only when the job ended (typed JobError
+        on failure).  ``timeout`` bounds the wait, not the job."""
+        return await self.sd._job("StartUnit", self, "start", mode, wait, timeout)
+
+    async def stop(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job("StopUnit", self, "stop", mode, wait, timeout)
+
+    async def restart(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job("RestartUnit", self, "restart", mode, wait, timeout)
+
+    async def reload(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job("ReloadUnit", self, "reload", mode, wait, timeout)
+
+    async def try_restart(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job("TryRestartUnit", self, "try-restart", mode, wait, timeout)
+
+    async def reload_or_restart(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job("ReloadOrRestartUnit", self, "restart", mode, wait, timeout)
+
+    async def try_reload_or_restart(
+        self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
+    ) -> AsyncJob:
+        return await self.sd._job(
+            "ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout
+        )
+
+    async def kill(self, signal: int = _signal.SIGTERM, whom: str = "all") -> None:
+        """Send a signal to the unit's processes (``whom``: all, main, control)."""
+        await self.sd.manager_call("KillUnit", "ssi", (self.name, whom, int(signal)))
+
+    async def reset_failed(self) -> None:
+        await self.sd.manager_call("ResetFailedUnit", "s", (self.name,))
+
+    async def freeze(self) -> None:
+        """Freeze the unit's processes (cgroup freezer); needs cgroup v2 support."""
+        await self.sd.manager_call("FreezeUnit", "s", (self.name,))
+
+    async def thaw(self) -> None:
+        await self.sd.manager_call("ThawUnit", "s", (self.name,))
