@@ -813,6 +813,13 @@ _UNSET: Final = "\0unset"
 _PROCESS: Final = _LibcState(_UNSET)
 
 
+def _reset_libc_state() -> None:
+    """Forget the emulated glibc state, as in a freshly started process."""
+    _PROCESS.tz = _UNSET + "?"
+    _PROCESS.offset = 0
+    _PROCESS.last_t = None
+
+
 def _tzset() -> tuple[_Zone, _LibcState]:
     """Emulated tzset(): the local zone for the current $TZ, and process state."""
     tz = os.environ.get("TZ")

@@ -376,7 +376,16 @@ def _progression(values: list[int]) -> tuple[int, int, int] | None:
 
 
 def _sd_chain(values: frozenset[int], field: _Field) -> str:
-    """A systemd component for a set of values."""
+    """A systemd component for a set of values.
+
+    Repetitions are written with an explicit end (``01..57/7``): systemd's
+    open form ``01/7`` lets the next value overflow the field (minute 64),
+    and its normalisation then resets only the next field down, which skips
+    a value after midnight (``23:57`` -> ``00:08``, never ``00:01``) or, for
+    months, copies another season's DST flag.  The open form is kept only for
+    seconds, minutes and hours whose overflow lands exactly on the start
+    (``*/15`` -> ``00/15``).
+    """
     hi = 6 if field is _DOW else field.hi
     vals = sorted(values)
     if vals == list(range(field.lo, hi + 1)):
@@ -384,7 +393,8 @@ def _sd_chain(values: frozenset[int], field: _Field) -> str:
     prog = _progression(vals)
     if prog is not None:
         start, stop, step = prog
-        if stop + step > hi:
+        size = hi - field.lo + 1
+        if field in (_SECOND, _MINUTE, _HOUR) and stop + step - size == start:
             return f"{start}/{step}"
         return f"{start}..{stop}/{step}"
     parts = []
