@@ -1097,6 +1097,13 @@ class CalendarSpec:
                     st.offset = -g
                     st.last_t = r // USEC_PER_SEC
                 return r, err
+        if self.dst < 0 and zone.stable(t - _STABLE_MARGIN, t + _STABLE_MARGIN):
+            traced = _traced_fast(self, zone, u, g)
+            if traced is not None:
+                r, err, g_res, t_res = traced
+                st.offset = -g_res  # as glibc after the last mktime()
+                st.last_t = t_res
+                return r, err
         return _next_slow(self, zone, st, u)
 
 
@@ -1204,7 +1211,55 @@ def _overflowed(
     return ny, nmo, nd, nh, nmi, ns, probe
 
 
-def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, int]:
+def _wall(y: int, mo: int, d: int, h: int, mi: int, s: int) -> int:
+    return _days_from_civil(y, mo, d) * _SECS_PER_DAY + h * 3600 + mi * 60 + s
+
+
+def _traced_fast(
+    spec: CalendarSpec, zone: _Zone, u: int, g: int
+) -> tuple[int, int, int, int] | None:
+    """The fixed-offset search, accepted when all its probes are far from transitions.
+
+    A transition *between* two probes does not change what systemd computes:
+    every mktime() call still normalises wall-clock fields exactly like
+    timegm() (only the offset differs, and it is applied to the result).
+    Returns (next µs, errno, the last probe's gmtoff, the last probe's UTC
+    second), or None when a probe is within _STABLE_MARGIN of a transition,
+    or when systemd would copy one season's tm_isdst into a time of the
+    other season.
+    """
+    trace: list[tuple[int, int, int]] = []
+    r, err, _, _ = _next_fixed(spec, u, g, trace)
+    if err == _errno.EDEADLK:
+        return None
+    info = zone.info
+    stable = zone.stable
+    margin = _STABLE_MARGIN
+    carried = -1
+    g_last = g
+    t_last = 0
+    for a, b, kind in trace:
+        # An offset guess within a day of the truth lands in the stable window.
+        ta = a - info(a - g).gmtoff
+        tb = b - info(b - g).gmtoff
+        if not stable(ta - margin, tb + margin):
+            return None
+        ga, isdst, _ = info(ta)
+        if ta + ga != a:
+            return None
+        if carried >= 0 and isdst != carried:
+            return None
+        carried = isdst if kind == 1 else -1
+        g_last = ga
+        t_last = tb
+    if err:
+        return r, err, g_last, t_last
+    return r + (g - g_last) * USEC_PER_SEC, 0, g_last, t_last
+
+
+def _next_fixed(
+    spec: CalendarSpec, u: int, off: int, trace: list[tuple[int, int, int]] | None = None
+) -> tuple[int, int, int, int]:
     """find_next() on a clock with a fixed UTC offset (timegm semantics).
 
     A literal transcription of systemd's loop, with mktime() replaced by the
@@ -1212,6 +1267,11 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
     ``u`` is the base time + 1 µs.  Returns (next µs, errno, first day, last
     day): the days (since the epoch, local) that any mktime() call looked at,
     so the caller can check that the offset really is fixed over them.
+
+    With ``trace``, every wall-clock time (seconds, as if UTC) that a
+    mktime() call would look at is recorded as (first, last, kind): kind 1
+    marks an overflow probe whose tm_isdst systemd copies into the state
+    recorded next; the last entry is the result.
     """
     secs, us = divmod(u, USEC_PER_SEC)
     days, sod = divmod(secs + off, _SECS_PER_DAY)
@@ -1231,6 +1291,9 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
         # (void) mktime(&c): normalise
         if mo > 12 or h > 23 or mi > 59 or s > 59 or (d > 28 and d > _dim(y, mo)):
             y, mo, d, h, mi, s = _norm_fields(y, mo, d, h, mi, s)
+        if trace is not None:
+            w = _wall(y, mo, d, h, mi, s)
+            trace.append((w, w, 0))
 
         if years is not None:
             v = _match(years, y)
@@ -1238,6 +1301,9 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 return 0, _errno.ENOENT, lo_day, hi_day
             if v != y:
                 y, mo, d, h, mi, s, us = v, 1, 1, 0, 0, 0, 0
+                if trace is not None:
+                    w = _wall(min(y, 9999), mo, d, h, mi, s)
+                    trace.append((w, w, 0))
         if y > _MAX_YEAR:
             return 0, _errno.ENOENT, lo_day, hi_day
 
@@ -1248,7 +1314,13 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 continue
             if v != mo:
                 mo, d, h, mi, s, us = v, 1, 0, 0, 0, 0
+                if trace is not None:
+                    w = _wall(y, mo, d, h, mi, s)
+                    trace.append((w, w, 0))
                 if mo > 12:
+                    if trace is not None:
+                        w = _wall(*_norm_fields(y, mo, d, h, mi, s))
+                        trace.append((w, w, 1))
                     y, mo, d, h, mi, s, probe = _overflowed(y, mo, d, h, mi, s)
                     hi_day = max(hi_day, probe)
                     continue
@@ -1260,13 +1332,23 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 first = _days_from_civil(y, mo, 1)
                 lo_day = min(lo_day, first - 1)
                 hi_day = max(hi_day, first + last + 2)
+                if trace is not None:
+                    trace.append(
+                        ((first - 1) * _SECS_PER_DAY, (first + last + 3) * _SECS_PER_DAY, 0)
+                    )
             v = _match_eom(mdays, d, last) if eom else _match(mdays, d)
             if v < 0:
                 mo, d, h, mi, s, us = mo + 1, 1, 0, 0, 0, 0
                 continue
             if v != d:
                 d, h, mi, s, us = v, 0, 0, 0, 0
+                if trace is not None:
+                    w = _wall(y, mo, d, h, mi, s)
+                    trace.append((w, w, 0))
                 if d > last:
+                    if trace is not None:
+                        w = _wall(*_norm_fields(y, mo, d, h, mi, s))
+                        trace.append((w, w, 1))
                     y, mo, d, h, mi, s, probe = _overflowed(y, mo, d, h, mi, s)
                     hi_day = max(hi_day, probe)
                     continue
@@ -1282,7 +1364,13 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 continue
             if v != h:
                 h, mi, s, us = v, 0, 0, 0
+                if trace is not None:
+                    w = _wall(y, mo, d, h, mi, s)
+                    trace.append((w, w, 0))
                 if h > 23:
+                    if trace is not None:
+                        w = _wall(*_norm_fields(y, mo, d, h, mi, s))
+                        trace.append((w, w, 1))
                     y, mo, d, h, mi, s, probe = _overflowed(y, mo, d, h, mi, s)
                     hi_day = max(hi_day, probe)
                     continue
@@ -1294,7 +1382,13 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 continue
             if v != mi:
                 mi, s, us = v, 0, 0
+                if trace is not None:
+                    w = _wall(y, mo, d, h, mi, s)
+                    trace.append((w, w, 0))
                 if mi > 59:
+                    if trace is not None:
+                        w = _wall(*_norm_fields(y, mo, d, h, mi, s))
+                        trace.append((w, w, 1))
                     y, mo, d, h, mi, s, probe = _overflowed(y, mo, d, h, mi, s)
                     hi_day = max(hi_day, probe)
                     continue
@@ -1307,7 +1401,13 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
                 continue
             if v != val:
                 s, us = divmod(v, USEC_PER_SEC)
+                if trace is not None:
+                    w = _wall(y, mo, d, h, mi, s)
+                    trace.append((w, w, 0))
                 if s > 59:
+                    if trace is not None:
+                        w = _wall(*_norm_fields(y, mo, d, h, mi, s))
+                        trace.append((w, w, 1))
                     y, mo, d, h, mi, s, probe = _overflowed(y, mo, d, h, mi, s)
                     hi_day = max(hi_day, probe)
                     continue
@@ -1315,8 +1415,10 @@ def _next_fixed(spec: CalendarSpec, u: int, off: int) -> tuple[int, int, int, in
         cand = (y, mo, d, h, mi, s)
         if cand < base or (cand == base and us < base_us):
             return 0, _errno.EDEADLK, lo_day, hi_day  # impossible on a fixed offset
-        t = (_days_from_civil(y, mo, d) * _SECS_PER_DAY + h * 3600 + mi * 60 + s) - off
-        return t * USEC_PER_SEC + us, 0, lo_day, hi_day
+        w = _days_from_civil(y, mo, d) * _SECS_PER_DAY + h * 3600 + mi * 60 + s
+        if trace is not None:
+            trace.append((w, w, 0))
+        return (w - off) * USEC_PER_SEC + us, 0, lo_day, hi_day
     return 0, _errno.EDEADLK, lo_day, hi_day
 
 
