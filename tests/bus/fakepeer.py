@@ -103,6 +103,36 @@ class FakePeer:
                         conn.sendall(b"l\x02\x01\x01" + os.urandom(60))
                     elif member == "BadFdIndex":
                         self._reply(conn, msg, serial, "h", [3])
+                    elif member == "SlowEcho":  # reply (with the fds) only after a delay
+
+                        def late(msg: Message = msg, serial: int = serial) -> None:
+                            self._reply(conn, msg, serial, msg.signature, msg.body, msg.unix_fds)
+                            for fd in msg.unix_fds:
+                                os.close(fd)
+
+                        threading.Timer(0.3, late).start()
+                    elif member == "ErrorWithFd":
+                        reply = Message(
+                            message_type=MessageType.ERROR,
+                            reply_serial=msg.serial,
+                            error_name="org.example.Weird.Error",
+                            signature="sh",
+                            body=["with an fd", 0],
+                            serial=serial,
+                            unix_fds=msg.unix_fds,
+                        )
+                        conn.sendmsg(
+                            [reply._marshall(True)],
+                            [
+                                (
+                                    socket.SOL_SOCKET,
+                                    socket.SCM_RIGHTS,
+                                    array.array("i", msg.unix_fds),
+                                )
+                            ],
+                        )
+                        for fd in msg.unix_fds:
+                            os.close(fd)
                     elif member == "Error":
                         reply = Message(
                             message_type=MessageType.ERROR,

@@ -342,3 +342,51 @@ def test_interactive_without_agent_does_not_hang_past_deadline(peer: FakePeer) -
         with pytest.raises(sysd.BusTimeoutError):
             call(sd, "Hang", timeout=0.2)
         assert time.monotonic() - start < 1
+
+
+def test_fds_of_error_replies_and_late_replies_are_closed(peer: FakePeer) -> None:
+    r, w = os.pipe()
+    try:
+        with sysd.connect(address=peer.address) as sd:
+            call(sd, "Ping")
+            time.sleep(0.05)
+            before = fd_count()
+            for _ in range(5):
+                with pytest.raises(sysd.DBusError, match="with an fd"):
+                    call(sd, "ErrorWithFd", "h", (w,))
+            for _ in range(3):  # the reply (with its fd) arrives after we gave up
+                with pytest.raises(sysd.BusTimeoutError):
+                    call(sd, "SlowEcho", "h", (w,), timeout=0.05)
+            time.sleep(0.5)
+            call(sd, "Ping")  # reads and drops the late replies
+            time.sleep(0.05)
+            assert fd_count() == before
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_ctrl_c_during_a_blocking_call_leaves_the_connection_usable(peer: FakePeer) -> None:
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        with sysd.connect(address=peer.address) as sd:
+            signal.setitimer(signal.ITIMER_REAL, 0.1)
+            with pytest.raises(KeyboardInterrupt):
+                call(sd, "Hang", timeout=5)
+            assert call(sd, "Echo", "s", ("after ctrl-c",)) == "after ctrl-c"
+            # interrupted while sending a large message: it is still sent whole
+            blob = os.urandom(4 * 1024 * 1024)
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+            try:
+                call(sd, "Echo", "ay", (blob,), timeout=5)
+            except KeyboardInterrupt:
+                pass
+            assert call(sd, "Echo", "s", ("still framed",)) == "still framed"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
