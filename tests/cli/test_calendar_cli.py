@@ -156,8 +156,11 @@ def test_calendar_base_time_forms(
         main(["calendar", "--base-time=yesterday-ish", "daily"])
     assert info.value.code == 2
     with pytest.raises(SystemExit):
-        main(["calendar", "--iterations=0", "daily"])
+        main(["calendar", "--iterations=-1", "daily"])
     capsys.readouterr()
+    args = ["calendar", "--iterations=0", "daily"]  # only the forms, like systemd-analyze
+    rc, out, _ = _sysd(args, "UTC", capsys, monkeypatch)
+    assert (rc, out) == (0, _analyze(args, "UTC").stdout)
 
 
 # ------------------------------------------------------------------ cron

@@ -581,3 +581,14 @@ def test_random_specs_match_systemd_analyze(tz: str | None, base: int, set_tz: S
     for mine, other in zip(ours, theirs, strict=True):
         assert mine == other, mine["normalized"]
     assert (proc.returncode != 0) == bool(their_errors)
+
+
+def test_docstring_examples(set_tz: SetTZ) -> None:
+    import doctest
+
+    import sysd.calendar
+
+    set_tz("")
+    for module in (sysd.calendar, cal):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -341,3 +341,13 @@ def test_random_expressions_against_cronsim() -> None:
         assert cron.calendar_next_fires(lines, start, 30) == expected, (expression, lines)
         checked += 1
     assert checked > 300
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from sysd._core import cron as core_cron
+
+    for module in (cron, core_cron):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -36,9 +36,11 @@ A spec naming its own time zone is evaluated by systemd in a forked child with
 ``TZ=:Zone``; here that is a private copy of the emulated state, discarded
 afterwards, exactly like the child's memory.
 
-Far from any transition (the common case) the search runs on a fixed UTC
-offset in plain integer arithmetic, which is what glibc would compute there
-too; near a transition the literal port runs on top of the glibc model.
+Where every wall-clock time the search looks at is at least two days away
+from a transition (the common case) it runs in plain integer arithmetic,
+which is what glibc computes there too; otherwise the literal port runs on
+top of the glibc model.  Both were checked against libsystemd-shared-252
+on hundreds of thousands of random specs and base times.
 
 Known limit: leap-second ("right/...") zones are read without their leap
 second table, so they behave like their plain counterparts.
@@ -880,14 +882,6 @@ def _wall_seconds(tm: _Tm) -> tuple[int, int, int]:
     return days * _SECS_PER_DAY + tm[3] * 3600 + tm[4] * 60 + sec, sec, req
 
 
-def _timegm(tm: _Tm) -> int:
-    """glibc timegm(): normalise tm in place, return the time."""
-    wall, sec, req = _wall_seconds(tm)
-    t = wall + req - sec
-    tm[:] = _gmtime(t)
-    return t
-
-
 def _isdst_differ(a: int, b: int) -> bool:
     return (not a) != (not b) and a >= 0 and b >= 0
 
@@ -897,6 +891,26 @@ def _mktime(zone: _Zone, st: _LibcState, tm: _Tm) -> int | None:
 
     Returns None where glibc returns -1 with EOVERFLOW (tm left alone).
     """
+    year, mon, mday, hour, minute, sec = tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]
+    if (
+        0 <= mon <= 11
+        and 0 <= hour <= 23
+        and 0 <= minute <= 59
+        and 0 <= sec <= 59
+        and mday >= 1
+        and (mday <= 28 or mday <= _dim(year, mon + 1))
+    ):
+        # In-range fields and the remembered offset is right: gnulib's first
+        # probe matches, nothing moves, only isdst and the weekday are filled in.
+        days = _days_from_civil(year, mon + 1, mday)
+        wall = days * _SECS_PER_DAY + hour * 3600 + minute * 60 + sec
+        t = wall + st.offset
+        g, d, _ = zone.info(t)
+        if t + g == wall and not _isdst_differ(tm[6], d):
+            st.last_t = t
+            tm[6] = d
+            tm[7] = (days + 4) % 7
+            return t
     wall, sec, sec_requested = _wall_seconds(tm)
     isdst = tm[6]
     off = st.offset
@@ -976,11 +990,14 @@ class CalendarSpec:
     weekdays_bits: int
     """Bit 0 is Monday ... bit 6 Sunday; -1 means any weekday."""
     end_of_month: bool
+    """The day component counts back from the end of the month (``~``)."""
     utc: bool
     dst: int
     """-1, or 0/1 when the spec ended in the local standard/daylight zone name."""
     timezone: str | None
+    """The IANA zone named at the end of the spec, if any."""
     year: _Chain
+    """Component chains, None for ``*``; seconds are in microseconds."""
     month: _Chain
     day: _Chain
     hour: _Chain
@@ -1031,9 +1048,12 @@ class CalendarSpec:
     def next_elapse_usec(self, after_usec: int) -> int | None:
         """The first elapse strictly after ``after_usec`` (µs since the epoch).
 
-        Returns None when the spec never elapses again (including systemd's
-        year-2200 limit).  Spec without a time zone are evaluated in the
-        local zone ($TZ, else /etc/localtime), like systemd.
+        Returns None when the spec never elapses again, including systemd's
+        year-2200 limit, and where systemd's computation fails (it gives up
+        after 1000 steps, and refuses bases after the year 9999): the
+        manager then treats the timer as never elapsing too.  Specs without a
+        time zone are evaluated in the local zone ($TZ, else /etc/localtime),
+        like systemd.
         """
         r, err = self._next(after_usec)
         return r if err == 0 else None

@@ -32,13 +32,13 @@ from ..errors import InvalidCalendarSpecError, InvalidCronExpressionError
 __all__ = ["add_parsers"]
 
 
-def _positive(text: str) -> int:
+def _count(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if n < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
     return n
 
 
@@ -219,7 +219,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "`systemd-analyze calendar` prints.",
     )
     p.add_argument("specs", nargs="+", metavar="SPEC", help="calendar specification")
-    p.add_argument("--iterations", type=_positive, default=1, metavar="N", help="show N elapses")
+    p.add_argument("--iterations", type=_count, default=1, metavar="N", help="show N elapses")
     p.add_argument(
         "--base-time",
         type=_base_time,
@@ -235,7 +235,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         description="Translate a 5-field (or 6-field, seconds first) cron expression.",
     )
     c.add_argument("expression", nargs="+", metavar="EXPR", help="cron expression (quote it)")
-    c.add_argument("--iterations", type=_positive, default=5, metavar="N", help="show N firings")
+    c.add_argument("--iterations", type=_count, default=5, metavar="N", help="show N firings")
     c.add_argument(
         "--base-time", type=_base_time, metavar="TIME", help="firings after TIME instead of now"
     )
