@@ -133,7 +133,7 @@ WORD_FIXES: tuple[tuple[str, str], ...] = (
 )
 WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+|[0-9]+")
 UNIT_WORDS = frozenset({"usec", "nsec"})
-TIME_KINDS = frozenset({"timestamp", "monotonic", "usec", "nsec", "seconds"})
+TIME_KINDS = frozenset({"timestamp", "monotonic", "before_boot", "usec", "nsec", "seconds"})
 
 # Rule 4: fixed renames for names that collide once the unit word is dropped.
 RENAMES: dict[str, str] = {

@@ -17,6 +17,7 @@ The kinds -- what each returns, and which raw values become ``None``:
 * ``timestamp``: µs since the epoch -> aware ``datetime`` in UTC; None for 0, for
   ``USEC_INFINITY`` and for values past year 9999.
 * ``monotonic``: µs of ``CLOCK_MONOTONIC`` -> ``timedelta`` since boot; None for 0 and infinity.
+  ``before_boot`` (Firmware/LoaderTimestampMonotonic): the same, negated -- µs before the kernel.
 * ``usec`` / ``nsec`` / ``seconds``: a duration -> ``timedelta`` (ns are truncated to µs);
   None for 2^64-1 (``USEC_INFINITY``, ``NSEC_INFINITY``, ``RLIM_INFINITY``).
 * ``bytes`` / ``count``: ``int``; None for 2^64-1 (unset, unknown, or "infinity" = no limit).
@@ -137,6 +138,13 @@ def monotonic(value: int) -> timedelta | None:
     if value <= 0 or value == USEC_INFINITY:
         return None
     return timedelta(microseconds=value)
+
+
+def before_boot(value: int) -> timedelta | None:
+    """µs *before* the kernel started (firmware, boot loader) -> negative time since boot."""
+    if value <= 0 or value == USEC_INFINITY:
+        return None
+    return -timedelta(microseconds=value)
 
 
 def usec(value: int) -> timedelta | None:
@@ -266,6 +274,7 @@ CONVERTERS: Final[Mapping[str, Converter]] = MappingProxyType(
         "raw": raw,
         "timestamp": timestamp,
         "monotonic": monotonic,
+        "before_boot": before_boot,
         "usec": usec,
         "nsec": nsec,
         "seconds": seconds,
@@ -293,6 +302,7 @@ KIND_TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "timestamp": "datetime | None",
         "monotonic": "timedelta | None",
+        "before_boot": "timedelta | None",
         "usec": "timedelta | None",
         "nsec": "timedelta | None",
         "seconds": "timedelta | None",
@@ -423,6 +433,11 @@ BY_NAME: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "NextElapseUSecRealtime": ("t", "timestamp"),
         "LastTriggerUSecMonotonic": ("t", "monotonic"),
         "NextElapseUSecMonotonic": ("t", "monotonic"),
+        # Manager: firmware and loader start before the kernel, "to be read as negative values"
+        # (docs); the kernel's own monotonic timestamp is 0 by definition, not "unset"
+        "FirmwareTimestampMonotonic": ("t", "before_boot"),
+        "LoaderTimestampMonotonic": ("t", "before_boot"),
+        "KernelTimestampMonotonic": ("t", "usec"),
         # rlimits measured in time: RLIMIT_CPU in seconds, RLIMIT_RTTIME in µs
         **{
             f"{p}Limit{r}{s}": ("t", kind)
@@ -516,7 +531,8 @@ def kind_for(name: str, signature: str) -> str:
 
     First rule that matches:
 
-    1. :data:`BY_NAME` -- Timer's ``*USec`` timestamps, the time rlimits, bit masks, PIDs,
+    1. :data:`BY_NAME` -- Timer's ``*USec`` timestamps, the Manager's boot-time monotonic
+       timestamps before and at kernel start, the time rlimits, bit masks, PIDs,
        narrow unset sentinels, ``InvocationID``, ``Job``, ``LoadError``, IP prefixes, CPU sets,
        device latencies, timer lists;
     2. ``t`` named ``*TimestampMonotonic`` -> monotonic; ``*Timestamp`` -> timestamp;

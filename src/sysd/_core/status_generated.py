@@ -46,15 +46,15 @@ class ManagerFields:
     tainted: Field[str | None] = Field("Tainted", "s", "raw")
     firmware_timestamp: Field[datetime | None] = Field("FirmwareTimestamp", "t", "timestamp")
     firmware_timestamp_monotonic: Field[timedelta | None] = Field(
-        "FirmwareTimestampMonotonic", "t", "monotonic"
+        "FirmwareTimestampMonotonic", "t", "before_boot"
     )
     loader_timestamp: Field[datetime | None] = Field("LoaderTimestamp", "t", "timestamp")
     loader_timestamp_monotonic: Field[timedelta | None] = Field(
-        "LoaderTimestampMonotonic", "t", "monotonic"
+        "LoaderTimestampMonotonic", "t", "before_boot"
     )
     kernel_timestamp: Field[datetime | None] = Field("KernelTimestamp", "t", "timestamp")
     kernel_timestamp_monotonic: Field[timedelta | None] = Field(
-        "KernelTimestampMonotonic", "t", "monotonic"
+        "KernelTimestampMonotonic", "t", "usec"
     )
     initrd_timestamp: Field[datetime | None] = Field("InitRDTimestamp", "t", "timestamp")
     initrd_timestamp_monotonic: Field[timedelta | None] = Field(
