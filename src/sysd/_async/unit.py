@@ -11,6 +11,7 @@ from ..errors import DBusError, UnknownMethodError, UnknownPropertyError
 from .job import AsyncJob
 
 if TYPE_CHECKING:
+    from .._core.status import UnitStatus
     from .systemd import AsyncSystemd
 
 __all__ = ["AsyncUnit", "Process"]
@@ -57,18 +58,19 @@ class AsyncUnit:
 
     # ------------------------------------------------------------------ reading
 
-    async def status(self, *, timeout: float | None = DEFAULT) -> Any:
+    async def status(self, *, timeout: float | None = DEFAULT) -> UnitStatus:
         """An immutable typed snapshot: the Unit interface plus the type's interface.
 
         One GetAll per interface; fields are converted lazily on access.
         """
-        from .._core.status import status_class_for
+        from .._core.status import status_class_for  # the typed model loads on first use
 
+        cls = status_class_for(self.name)
         unit_props = await self.sd.get_all(self.path, UNIT_INTERFACE, timeout=timeout)
         type_props = None
-        if self.interface is not None:
-            type_props = await self.sd.get_all(self.path, self.interface, timeout=timeout)
-        return status_class_for(self.name).from_dbus(unit_props, type_props)
+        if cls.TYPE_INTERFACE is not None:  # targets have no properties of their own
+            type_props = await self.sd.get_all(self.path, cls.TYPE_INTERFACE, timeout=timeout)
+        return cls.from_dbus(unit_props, type_props)
 
     async def get(
         self, name: str, *, interface: str | None = None, timeout: float | None = DEFAULT

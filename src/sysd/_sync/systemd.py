@@ -311,7 +311,9 @@ class Systemd:
         """Loaded units, optionally by glob patterns, states and unit types."""
         pats, sts = list(patterns), list(states)
         if pats or sts:
-            rows = self.manager_call("ListUnitsByPatterns", "asas", (sts, pats), timeout=timeout)
+            rows = self.manager_call(
+                "ListUnitsByPatterns", "asas", (sts, pats), timeout=timeout
+            )
         else:
             rows = self.manager_call("ListUnits", timeout=timeout)
         suffixes = tuple("." + t.lstrip(".") for t in types)
@@ -428,7 +430,9 @@ class Systemd:
         _install_info, changes = self.manager_call(
             "ReenableUnitFiles", "asbb", (files, runtime, force)
         )
-        return self._after_install(files, _changes(changes), reload, "restart" if now else None)
+        return self._after_install(
+            files, _changes(changes), reload, "restart" if now else None
+        )
 
     def mask(
         self,
@@ -480,7 +484,9 @@ class Systemd:
         changes = self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
         return self._after_install(files, _changes(changes), reload, None)
 
-    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> list[UnitFileChange]:
+    def revert(
+        self, names: str | Iterable[str], *, reload: bool = True
+    ) -> list[UnitFileChange]:
         """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
         files = _names(names)
         changes = self.manager_call("RevertUnitFiles", "as", (files,))

@@ -12,6 +12,7 @@ from ..errors import DBusError, UnknownMethodError, UnknownPropertyError
 from .job import Job
 
 if TYPE_CHECKING:
+    from .._core.status import UnitStatus
     from .systemd import Systemd
 
 __all__ = ["Unit", "Process"]
@@ -58,18 +59,19 @@ class Unit:
 
     # ------------------------------------------------------------------ reading
 
-    def status(self, *, timeout: float | None = DEFAULT) -> Any:
+    def status(self, *, timeout: float | None = DEFAULT) -> UnitStatus:
         """An immutable typed snapshot: the Unit interface plus the type's interface.
 
         One GetAll per interface; fields are converted lazily on access.
         """
-        from .._core.status import status_class_for
+        from .._core.status import status_class_for  # the typed model loads on first use
 
+        cls = status_class_for(self.name)
         unit_props = self.sd.get_all(self.path, UNIT_INTERFACE, timeout=timeout)
         type_props = None
-        if self.interface is not None:
-            type_props = self.sd.get_all(self.path, self.interface, timeout=timeout)
-        return status_class_for(self.name).from_dbus(unit_props, type_props)
+        if cls.TYPE_INTERFACE is not None:  # targets have no properties of their own
+            type_props = self.sd.get_all(self.path, cls.TYPE_INTERFACE, timeout=timeout)
+        return cls.from_dbus(unit_props, type_props)
 
     def get(
         self, name: str, *, interface: str | None = None, timeout: float | None = DEFAULT
@@ -155,7 +157,9 @@ class Unit:
     def try_reload_or_restart(
         self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
     ) -> Job:
-        return self.sd._job("ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout)
+        return self.sd._job(
+            "ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout
+        )
 
     def kill(self, signal: int = _signal.SIGTERM, whom: str = "all") -> None:
         """Send a signal to the unit's processes (``whom``: all, main, control)."""
