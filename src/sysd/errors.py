@@ -518,7 +518,29 @@ class InvalidTimespanError(SysdError, ValueError):
 
 
 class InvalidCalendarSpecError(SysdError, ValueError):
-    """A calendar specification such as ``"Mon *-*-* 10:00"`` is not valid."""
+    """A calendar specification such as ``"Mon *-*-* 10:00"`` is not valid.
+
+    ``spec`` is the text, ``position`` where parsing failed (or None), and
+    ``errno`` the error systemd's parser would return (EINVAL, ERANGE...).
+    """
+
+    spec: str | None = None
+    position: int | None = None
+    errno: int | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        spec: str | None = None,
+        position: int | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.spec = spec
+        self.position = position
+        self.errno = errno
 
 
 class InvalidCronExpressionError(SysdError, ValueError):

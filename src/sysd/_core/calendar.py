@@ -1739,12 +1739,13 @@ class _Parser:
             ctx = ""
             if f.pos is not None and 0 <= f.pos < len(text):
                 ctx = f" (near {text[f.pos : f.pos + 12]!r})"
-            err = InvalidCalendarSpecError(
+            raise InvalidCalendarSpecError(
                 f"invalid calendar specification {text!r}: {f.what}{where}{ctx}",
+                spec=text,
+                position=f.pos,
+                errno=f.code,
                 hint="see systemd.time(7), CALENDAR EVENTS",
-            )
-            err.__dict__.update(spec=text, position=f.pos, errno=f.code)
-            raise err from None
+            ) from None
 
     def ch(self, i: int) -> str:
         p = self.p
