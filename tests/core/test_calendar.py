@@ -88,7 +88,7 @@ def test_invalid_vectors(v: dict[str, Any], set_tz: SetTZ) -> None:
     set_tz(None)
     with pytest.raises(InvalidCalendarSpecError) as info:
         cal.CalendarSpec.parse(v["input"])
-    assert info.value.errno == getattr(errno, v["error"])  # type: ignore[attr-defined]
+    assert info.value.errno == getattr(errno, v["error"])
 
 
 def test_vector_counts() -> None:
@@ -150,7 +150,7 @@ def test_invalid_more(text: str, code: int, set_tz: SetTZ) -> None:
     set_tz("")
     with pytest.raises(InvalidCalendarSpecError) as info:
         cal.CalendarSpec.parse(text)
-    assert info.value.errno == code  # type: ignore[attr-defined]
+    assert info.value.errno == code
 
 
 def test_local_zone_names(set_tz: SetTZ) -> None:
@@ -210,16 +210,16 @@ def test_error_details(set_tz: SetTZ) -> None:
     assert isinstance(err, SysdError)
     assert "hour value '25'" in str(err)
     assert "0..23" in str(err)
-    assert err.errno == errno.EINVAL  # type: ignore[attr-defined]
+    assert err.errno == errno.EINVAL
     with pytest.raises(InvalidCalendarSpecError) as info:
         cal.CalendarSpec.parse("Mon 12:3x")
-    assert info.value.position == 8  # type: ignore[attr-defined]
+    assert info.value.position == 8
     assert "position 8" in str(info.value)
-    assert info.value.spec == "Mon 12:3x"  # type: ignore[attr-defined]
+    assert info.value.spec == "Mon 12:3x"
     again = pickle.loads(pickle.dumps(info.value))
     assert type(again) is InvalidCalendarSpecError
     assert str(again) == str(info.value)
-    assert again.position == 8  # type: ignore[attr-defined]
+    assert again.position == 8
     with pytest.raises(TypeError):
         cal.CalendarSpec.parse(b"daily")  # type: ignore[arg-type]
 
