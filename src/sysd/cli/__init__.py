@@ -18,6 +18,7 @@ from ..errors import SysdError
 # Modules that contribute verbs, in help order.
 _VERB_MODULES = (
     "sysd.cli.basic",
+    "sysd.cli.units",
     "sysd.cli.sandbox",
     "sysd.cli.escape",
     "sysd.cli.calendar",
