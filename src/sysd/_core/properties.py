@@ -13,6 +13,10 @@ conditions, ...); service, socket and mount add cgroup, execute and kill; scope 
 kill; slice adds cgroup; timer, path and automount have their own; target, device and swap get
 only the unit group.  :func:`names` lists them.
 
+One thing is not a function of the text: ``NUMAMask=all`` means every NUMA node of the local
+machine, read from /sys as systemd-run does (replace
+``sysd._core.props.execute.numa_max_node`` to decide it otherwise).
+
 Values the C code refuses raise :class:`~sysd.errors.InvalidPropertyError` (a ``ValueError``)
 naming the property, the value and what was expected, before anything is sent.  Where systemd
 252 misbehaves (an assertion abort for ``ExecStart=@/bin/true``, garbage sent for an empty
@@ -95,12 +99,20 @@ def parse(
     """Parse property assignments for a unit of ``unit_type`` into D-Bus ``(name, sig, value)``.
 
     ``assignment`` is one ``"Name=value"`` string, an iterable of them, or a mapping of names
-    to values.  Mapping values may be ``str`` (systemd's syntax), ``bool``, ``int``,
-    :class:`~datetime.timedelta` (time spans), ``None`` (the empty assignment, which resets
-    most properties) or a list: one value made of the quoted items for word lists
-    (``Environment``, ``Wants``, ``ReadWritePaths`` ...), an argv for ``Exec*`` (a list of lists
-    for several commands), and one assignment per item otherwise (``DeviceAllow``,
-    ``IPAddressAllow`` ...).
+    to values.  Mapping values may be:
+
+    * ``str`` -- systemd's syntax, exactly as after ``-p Name=``;
+    * ``bool`` -- ``yes``/``no``;
+    * ``int`` -- written out, so it means what a bare number means for that name: bytes for
+      sizes (``MemoryMax``), seconds for ``*Sec`` spans, nanoseconds for ``TimerSlackNSec``;
+    * :class:`~datetime.timedelta` -- a time span (microsecond precision);
+    * ``None`` -- the empty assignment, which resets most properties;
+    * a list or tuple -- for word lists (``Environment``, ``Wants``, ``ReadWritePaths``,
+      ``SystemCallFilter`` ...) one value whose words are the items, quoted as needed so each
+      stays whole; for ``Exec*`` an argv (argv[0] is never read as a ``-@:+!`` prefix), or a
+      list of argvs/command lines for several commands; for anything else one assignment per
+      item (``DeviceAllow``, ``IOReadBandwidthMax`` ...).  An empty list is the empty
+      assignment.
 
     >>> parse("service", "CPUQuota=20%")
     [Assignment(name='CPUQuotaPerSecUSec', signature='t', value=200000)]

@@ -23,6 +23,7 @@ __all__ = [
     "CUNESCAPE",
     "DONT_COALESCE_SEPARATORS",
     "KEEP_QUOTE",
+    "NAME_MAX",
     "RELAX",
     "RETAIN_ESCAPE",
     "RETAIN_SEPARATORS",
@@ -34,6 +35,7 @@ __all__ = [
     "WHITESPACE",
     "Bad",
     "cunescape",
+    "cunescape_one",
     "dbus_str",
     "dbus_strv",
     "extract_first_word",
@@ -52,8 +54,10 @@ __all__ = [
     "safe_atou64",
     "safe_atoux64",
     "split_words",
+    "uint32_scale_from_permyriad",
     "unbase64mem",
     "unhexmem",
+    "unichar_is_valid",
 ]
 
 UINT32_MAX: Final = 0xFFFF_FFFF

@@ -8,7 +8,7 @@ none, one or several), or raises :class:`Bad` saying what was expected.  The kin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 from .. import timespan
@@ -172,7 +172,7 @@ def parse_ip_protocol(s: str) -> int | None:
     return n if n in T.IP_PROTOCOL_NUMBERS else None
 
 
-def table_or_number(table: dict[str, int] | Any, maximum: int, s: str) -> int | None:
+def table_or_number(table: Mapping[str, int], maximum: int, s: str) -> int | None:
     """``DEFINE_STRING_TABLE_LOOKUP_WITH_FALLBACK``: an exact name, else a number <= maximum."""
     n: int | None = table.get(s)
     if n is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from . import _tables as T
@@ -60,7 +60,7 @@ MS_REC: Final = 16384
 # ----------------------------------------------------------------------- small enumerations
 
 
-def _enum(table: object, maximum: int, what: str) -> Handler:
+def _enum(table: Mapping[str, int], maximum: int, what: str) -> Handler:
     def handler(out: Out, field: str, eq: str) -> None:
         n = table_or_number(table, maximum, eq)
         if n is None:
