@@ -28,6 +28,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── NoReplyError              (TimeoutError)
     │   ├── LimitsExceededError       (OSError-free; retry later)
     │   ├── NoSuchJobError            (LookupError)
+    │   ├── NoSuchFileError           (FileNotFoundError)
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
     │       OnlyByDependencyError, TransactionIsDestructiveError,
     │       TransactionOrderIsCyclicError, TransactionJobsConflictingError,
@@ -82,6 +83,7 @@ __all__ = [
     "JobTimeoutError",
     "JobTypeNotApplicableError",
     "JobUnsupportedError",
+    "NoSuchFileError",
     "NoSuchJobError",
     "TransactionJobsConflictingError",
     "UnitBadPathError",
@@ -266,6 +268,11 @@ class InteractiveAuthorizationRequiredError(AccessDeniedError):
 @_register("org.freedesktop.systemd1.NoSuchUnit", "org.freedesktop.systemd1.LoadFailed")
 class NoSuchUnitError(DBusError, LookupError):
     """The unit is not loaded and could not be found."""
+
+
+@_register("org.freedesktop.DBus.Error.FileNotFound")
+class NoSuchFileError(DBusError, FileNotFoundError):
+    """The peer found no such file (e.g. no unit file for that name)."""
 
 
 @_register("org.freedesktop.DBus.Error.UnknownObject")

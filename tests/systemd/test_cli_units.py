@@ -159,11 +159,6 @@ def test_is_verbs_with_several_units(
     assert (rc, out) == (want.returncode, want.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sysd._async.unit.ENABLED_STATES counts 'transient' as enabled; systemctl 252 "
-    "is-enabled exits 1 for it (systemctl-is-enabled.c)",
-)
 def test_is_enabled_of_a_transient_unit_matches_systemctl(
     capsys: pytest.CaptureFixture[str], units: Units
 ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
 from .._bus.aio import AsyncConnection
@@ -31,12 +31,14 @@ from ..errors import (
     BusDisconnectedError,
     BusError,
     DBusError,
-    InvalidUnitNameError,
     NoReplyError,
 )
 from ._backend import sleep
 from .job import AsyncJob
 from .unit import AsyncUnit
+
+if TYPE_CHECKING:
+    from .._core.status import ManagerStatus
 
 __all__ = [
     "JobInfo",
@@ -331,6 +333,27 @@ class AsyncSystemd:
         )
         files = [UnitFileInfo(path.rpartition("/")[2], path, state) for path, state in rows]
         return sorted(files)
+
+    async def unit_file_state(self, name: str, *, timeout: float | None = DEFAULT) -> str:
+        """``enabled``, ``disabled``, ``static``, ``masked``, ... of a unit file (templates too).
+
+        A unit without any unit file raises NoSuchFileError (a LookupError).
+        """
+        state: str = await self.manager_call(
+            "GetUnitFileState", "s", (unitname.normalize(name, template=True),), timeout=timeout
+        )
+        return state
+
+    async def manager_status(self, *, timeout: float | None = DEFAULT) -> ManagerStatus:
+        """An immutable typed snapshot of the manager (one GetAll)."""
+        from .._core.status import ManagerStatus
+
+        props = await self.get_all(MANAGER_PATH, MANAGER_INTERFACE, timeout=timeout)
+        return ManagerStatus.from_dbus(props)
+
+    async def reset_failed(self) -> None:
+        """Reset the failed state of every unit (Manager.ResetFailed)."""
+        await self.manager_call("ResetFailed")
 
     async def list_jobs(self, *, timeout: float | None = DEFAULT) -> list[JobInfo]:
         rows = await self.manager_call("ListJobs", timeout=timeout)
@@ -713,32 +736,7 @@ async def connect(
     return AsyncSystemd(bus)
 
 
-def _unit_name(name: str) -> str:
-    """A unit name as systemctl takes it: validated, ``.service`` added to a bare name.
-
-    Nothing is escaped behind the caller's back: a name that is not valid
-    raises, with the escaped form as the hint.
-    """
-    if not isinstance(name, str) or not name:
-        raise InvalidUnitNameError(f"invalid unit name {name!r}: empty")
-    instance_or_plain = unitname.NameKind.PLAIN | unitname.NameKind.INSTANCE
-    if unitname.is_valid(name, instance_or_plain):
-        return name
-    if unitname.is_valid(name, unitname.NameKind.TEMPLATE):
-        raise InvalidUnitNameError(
-            f"{name!r} is a template: give an instance name",
-            hint=f"e.g. {unitname.replace_instance(name, 'INSTANCE')!r}",
-        )
-    if "." not in name and unitname.is_valid(name + ".service", instance_or_plain):
-        return name + ".service"
-    try:
-        suggestion: str | None = unitname.mangle(name)
-    except InvalidUnitNameError:
-        suggestion = None
-    raise InvalidUnitNameError(
-        f"invalid unit name {name!r}",
-        hint=f"the escaped form is {suggestion!r} (sysd.unitname.mangle)" if suggestion else None,
-    )
+_unit_name = unitname.normalize
 
 
 def _names(names: str | Iterable[str]) -> list[str]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.wire import DEFAULT
 from .._core.jobs import type_interface
-from ..errors import DBusError, UnknownMethodError, UnknownPropertyError
+from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 from .job import AsyncJob
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 # systemctl is-enabled succeeds for these UnitFileState values.
 ENABLED_STATES = frozenset(
-    {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient"}
+    {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
 )
 ACTIVE_STATES = frozenset({"active", "reloading", "refreshing"})
 
@@ -105,10 +105,10 @@ class AsyncUnit:
     async def unit_file_state(self) -> str:
         """``enabled``, ``disabled``, ``static``, ``masked``... (GetUnitFileState)."""
         try:
-            state: str = await self.sd.manager_call("GetUnitFileState", "s", (self.name,))
-        except DBusError:
-            state = await self.sd.get_property(self.path, UNIT_INTERFACE, "UnitFileState")
-        return state
+            return await self.sd.unit_file_state(self.name)
+        except NoSuchFileError:  # no unit file at all: the unit's own view ("" or "transient")
+            state: str = await self.sd.get_property(self.path, UNIT_INTERFACE, "UnitFileState")
+            return state
 
     async def is_enabled(self) -> bool:
         """True where ``systemctl is-enabled`` exits 0."""

@@ -56,6 +56,7 @@ __all__ = [
     "is_template",
     "is_valid",
     "mangle",
+    "normalize",
     "path_is_normalized",
     "path_is_valid",
     "prefix",
@@ -846,6 +847,35 @@ def to_path(name: str) -> str:
             "it was shortened with a hash and cannot be turned back into a path",
         )
     return unescape_path(p)
+
+
+def normalize(name: str, *, template: bool = False) -> str:
+    """A unit name as sysd's API takes it: validated, ``.service`` added to a bare name.
+
+    Unlike :func:`mangle` nothing is escaped behind the caller's back: a name
+    that is not valid raises InvalidUnitNameError with the escaped form as the
+    hint.  Template names (``foo@.service``) are refused unless ``template``.
+    """
+    if not isinstance(name, str) or not name:
+        raise _error("unit name", str(name), "empty")
+    kinds = NameKind.PLAIN | NameKind.INSTANCE | (NameKind.TEMPLATE if template else 0)
+    if is_valid(name, kinds):
+        return name
+    if not template and is_valid(name, NameKind.TEMPLATE):
+        raise InvalidUnitNameError(
+            f"{name!r} is a template: give an instance name",
+            hint=f"e.g. {replace_instance(name, 'INSTANCE')!r}",
+        )
+    if "." not in name and is_valid(name + ".service", kinds):
+        return name + ".service"
+    try:
+        suggestion: str | None = mangle(name)
+    except InvalidUnitNameError:
+        suggestion = None
+    raise InvalidUnitNameError(
+        f"invalid unit name {name!r}",
+        hint=f"the escaped form is {suggestion!r} (sysd.unitname.mangle)" if suggestion else None,
+    )
 
 
 def mangle(name: str, suffix: str | UnitType = ".service", *, glob: bool = False) -> str:

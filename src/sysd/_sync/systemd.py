@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
 from .._bus.sync import Connection
@@ -32,12 +32,14 @@ from ..errors import (
     BusDisconnectedError,
     BusError,
     DBusError,
-    InvalidUnitNameError,
     NoReplyError,
 )
 from ._backend import sleep
 from .job import Job
 from .unit import Unit
+
+if TYPE_CHECKING:
+    from .._core.status import ManagerStatus
 
 __all__ = [
     "JobInfo",
@@ -311,9 +313,7 @@ class Systemd:
         """Loaded units, optionally by glob patterns, states and unit types."""
         pats, sts = list(patterns), list(states)
         if pats or sts:
-            rows = self.manager_call(
-                "ListUnitsByPatterns", "asas", (sts, pats), timeout=timeout
-            )
+            rows = self.manager_call("ListUnitsByPatterns", "asas", (sts, pats), timeout=timeout)
         else:
             rows = self.manager_call("ListUnits", timeout=timeout)
         suffixes = tuple("." + t.lstrip(".") for t in types)
@@ -332,6 +332,27 @@ class Systemd:
         )
         files = [UnitFileInfo(path.rpartition("/")[2], path, state) for path, state in rows]
         return sorted(files)
+
+    def unit_file_state(self, name: str, *, timeout: float | None = DEFAULT) -> str:
+        """``enabled``, ``disabled``, ``static``, ``masked``, ... of a unit file (templates too).
+
+        A unit without any unit file raises NoSuchFileError (a LookupError).
+        """
+        state: str = self.manager_call(
+            "GetUnitFileState", "s", (unitname.normalize(name, template=True),), timeout=timeout
+        )
+        return state
+
+    def manager_status(self, *, timeout: float | None = DEFAULT) -> ManagerStatus:
+        """An immutable typed snapshot of the manager (one GetAll)."""
+        from .._core.status import ManagerStatus
+
+        props = self.get_all(MANAGER_PATH, MANAGER_INTERFACE, timeout=timeout)
+        return ManagerStatus.from_dbus(props)
+
+    def reset_failed(self) -> None:
+        """Reset the failed state of every unit (Manager.ResetFailed)."""
+        self.manager_call("ResetFailed")
 
     def list_jobs(self, *, timeout: float | None = DEFAULT) -> list[JobInfo]:
         rows = self.manager_call("ListJobs", timeout=timeout)
@@ -430,9 +451,7 @@ class Systemd:
         _install_info, changes = self.manager_call(
             "ReenableUnitFiles", "asbb", (files, runtime, force)
         )
-        return self._after_install(
-            files, _changes(changes), reload, "restart" if now else None
-        )
+        return self._after_install(files, _changes(changes), reload, "restart" if now else None)
 
     def mask(
         self,
@@ -484,9 +503,7 @@ class Systemd:
         changes = self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
         return self._after_install(files, _changes(changes), reload, None)
 
-    def revert(
-        self, names: str | Iterable[str], *, reload: bool = True
-    ) -> list[UnitFileChange]:
+    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> list[UnitFileChange]:
         """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
         files = _names(names)
         changes = self.manager_call("RevertUnitFiles", "as", (files,))
@@ -714,32 +731,7 @@ def connect(
     return Systemd(bus)
 
 
-def _unit_name(name: str) -> str:
-    """A unit name as systemctl takes it: validated, ``.service`` added to a bare name.
-
-    Nothing is escaped behind the caller's back: a name that is not valid
-    raises, with the escaped form as the hint.
-    """
-    if not isinstance(name, str) or not name:
-        raise InvalidUnitNameError(f"invalid unit name {name!r}: empty")
-    instance_or_plain = unitname.NameKind.PLAIN | unitname.NameKind.INSTANCE
-    if unitname.is_valid(name, instance_or_plain):
-        return name
-    if unitname.is_valid(name, unitname.NameKind.TEMPLATE):
-        raise InvalidUnitNameError(
-            f"{name!r} is a template: give an instance name",
-            hint=f"e.g. {unitname.replace_instance(name, 'INSTANCE')!r}",
-        )
-    if "." not in name and unitname.is_valid(name + ".service", instance_or_plain):
-        return name + ".service"
-    try:
-        suggestion: str | None = unitname.mangle(name)
-    except InvalidUnitNameError:
-        suggestion = None
-    raise InvalidUnitNameError(
-        f"invalid unit name {name!r}",
-        hint=f"the escaped form is {suggestion!r} (sysd.unitname.mangle)" if suggestion else None,
-    )
+_unit_name = unitname.normalize
 
 
 def _names(names: str | Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.wire import DEFAULT
 from .._core.jobs import type_interface
-from ..errors import DBusError, UnknownMethodError, UnknownPropertyError
+from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 from .job import Job
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 # systemctl is-enabled succeeds for these UnitFileState values.
 ENABLED_STATES = frozenset(
-    {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient"}
+    {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
 )
 ACTIVE_STATES = frozenset({"active", "reloading", "refreshing"})
 
@@ -106,10 +106,10 @@ class Unit:
     def unit_file_state(self) -> str:
         """``enabled``, ``disabled``, ``static``, ``masked``... (GetUnitFileState)."""
         try:
-            state: str = self.sd.manager_call("GetUnitFileState", "s", (self.name,))
-        except DBusError:
-            state = self.sd.get_property(self.path, UNIT_INTERFACE, "UnitFileState")
-        return state
+            return self.sd.unit_file_state(self.name)
+        except NoSuchFileError:  # no unit file at all: the unit's own view ("" or "transient")
+            state: str = self.sd.get_property(self.path, UNIT_INTERFACE, "UnitFileState")
+            return state
 
     def is_enabled(self) -> bool:
         """True where ``systemctl is-enabled`` exits 0."""
@@ -157,9 +157,7 @@ class Unit:
     def try_reload_or_restart(
         self, mode: str = "replace", *, wait: bool = True, timeout: float | None = None
     ) -> Job:
-        return self.sd._job(
-            "ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout
-        )
+        return self.sd._job("ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout)
 
     def kill(self, signal: int = _signal.SIGTERM, whom: str = "all") -> None:
         """Send a signal to the unit's processes (``whom``: all, main, control)."""

@@ -29,14 +29,22 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .._async.systemd import MANAGER_INTERFACE, MANAGER_PATH, _names, _unit_name
+from .._async.systemd import _names
 from .._async.unit import ACTIVE_STATES, ENABLED_STATES
 from .._core.convert import to_json
-from .._core.status import ManagerStatus, UnitStatus
+from .._core.status import UnitStatus
+from .._core.unitname import normalize
 from .._sync.job import Job
 from .._sync.systemd import Systemd, UnitFileChange, UnitInfo
 from .._sync.unit import Unit
-from ..errors import DBusError, InvalidUnitNameError, JobError, SysdError, UnitMaskedError
+from ..errors import (
+    DBusError,
+    InvalidUnitNameError,
+    JobError,
+    NoSuchFileError,
+    SysdError,
+    UnitMaskedError,
+)
 from . import _render as R
 from .basic import add_connection_options, connect, jsonable
 
@@ -56,7 +64,7 @@ def _unit_arg(text: str) -> str:
     if _is_glob(text):
         return text
     try:
-        _unit_name(text)
+        normalize(text)
     except InvalidUnitNameError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -301,7 +309,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _system_status(sd: Systemd, args: argparse.Namespace, out: _Out) -> int:
-    manager = ManagerStatus.from_dbus(sd.get_all(MANAGER_PATH, MANAGER_INTERFACE))
+    manager = sd.manager_status()
     host = args.host or args.machine or _hostname()
     processes = None
     try:
@@ -820,14 +828,15 @@ def _is_enabled(args: argparse.Namespace) -> int:
     rc = 0
     with connect(args) as sd:
         for name in args.units:
-            unit = sd.unit(name)
-            state = unit.unit_file_state()
-            if not state:
-                _error(f"Failed to get unit file state for {unit.name}: no such unit file")
+            full = normalize(name, template=True)
+            try:
+                state = sd.unit_file_state(full)
+            except NoSuchFileError:
+                _error(f"Failed to get unit file state for {full}: No such file or directory")
                 rc = 1
-                records.append({"unit": unit.name, "state": None})
+                records.append({"unit": full, "state": None})
                 continue
-            records.append({"unit": unit.name, "state": state})
+            records.append({"unit": full, "state": state})
             if not (args.quiet or args.json):
                 print(state)
     ok = rc == 0 and any(r["state"] in ENABLED_STATES for r in records)
@@ -960,9 +969,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def _unit_name_arg(text: str) -> str:
-    """A unit name (no patterns)."""
+    """A unit name or template (no patterns), as is-enabled takes it."""
     try:
-        _unit_name(text)
+        normalize(text, template=True)
     except InvalidUnitNameError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
