@@ -677,10 +677,17 @@ def test_samples_cover_every_name(unit_type: str) -> None:
     assert all(SAMPLES[unit_type][n] for n in accepted)
 
 
+@pytest.fixture(scope="module")
+def bus(systemd_host: None) -> Iterator[sysd.Systemd]:
+    """One connection for every unit type."""
+    with sysd.connect() as conn:
+        yield conn
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("unit_type", UNIT_TYPES)
-def test_same_encoding_as_systemd(unit_type: str, sd: sysd.Systemd) -> None:
-    driver = DRIVERS[unit_type](sd)
+def test_same_encoding_as_systemd(unit_type: str, bus: sysd.Systemd) -> None:
+    driver = DRIVERS[unit_type](bus)
     samples = SAMPLES[unit_type]
     report = Report()
     started = time.monotonic()
