@@ -78,7 +78,7 @@ UNORDERED = frozenset(
     }
 )  # fmt: skip
 # Configuration read through the unit's current state (the effective watchdog, the mount
-# table): compared only when both twins are in the same state with no job running.
+# table): compared only when both twins are in the same state, with no job running.
 STATE_DEPENDENT = frozenset(
     {
         "Unit.CanStart", "Unit.CanStop", "Unit.CanReload", "Unit.CanIsolate", "Unit.CanClean",
@@ -569,15 +569,18 @@ def snapshot(driver: Driver, token: str, tokens: tuple[str, ...]) -> Snapshot | 
 
 
 def settled(a: Snapshot | None, b: Snapshot | None) -> bool:
+    """Both collected, both in the same state with no job, or both not started yet."""
     if a is None or b is None:
         return a is None and b is None
-    return not a.busy and not b.busy and a.state == b.state
+    if a.state != b.state or a.busy != b.busy:
+        return False
+    return not a.busy or a.state == ("inactive", "dead")
 
 
 def snapshots(driver: Driver, tokens: tuple[str, str]) -> tuple[Snapshot | None, Snapshot | None]:
-    """Both twins' properties, once both are in the same state with no job running (or both
-    collected), or as they are after a while: one may still be starting, or already be
-    collected (its start job ran first) while the other follows."""
+    """Both twins' properties, once both are settled (see above), or as they are after a
+    while: one may still be starting, or already be collected (its start job ran first)
+    while the other follows."""
     a, b = snapshot(driver, tokens[0], tokens), snapshot(driver, tokens[1], tokens)
     deadline = time.monotonic() + 2
     while (
