@@ -11,6 +11,8 @@ read them all in a minute, and the output is ordinary code to step through.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,6 +66,20 @@ def transform(text: str) -> str:
     return text
 
 
+def formatted(text: str, path: Path) -> str:
+    """The generated code as ruff formats it (removing awaits shortens lines)."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    proc = subprocess.run(
+        [ruff, "format", "--stdin-filename", str(path), "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return proc.stdout
+
+
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     stale = []
@@ -72,7 +88,7 @@ def main(argv: list[str]) -> int:
         if src.name in HANDWRITTEN:
             continue
         out = DST / src.name
-        text = HEADER.format(name=src.name) + transform(src.read_text())
+        text = formatted(HEADER.format(name=src.name) + transform(src.read_text()), out)
         if not out.exists() or out.read_text() != text:
             stale.append(out)
             if not check:

@@ -47,6 +47,10 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidCalendarSpecError      (ValueError)
     ├── InvalidCronExpressionError    (ValueError)
     ├── InvalidPropertyError          (ValueError)
+    ├── InvalidUnitFileError          (ValueError)   bad drop-in name/text, or a remote manager
+    ├── UnitFileError                 (OSError)      reading/writing unit files failed
+    │   ├── UnitFilePermissionError   (PermissionError)
+    │   └── UnitFileNotFoundError     (FileNotFoundError)
     └── SandboxError                  (RuntimeError)  the throwaway systemd could not run
 
 Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
@@ -54,9 +58,14 @@ Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
 
 from __future__ import annotations
 
+import os as _os
 from typing import Any, ClassVar
 
 __all__ = [
+    "UnitFilePermissionError",
+    "UnitFileNotFoundError",
+    "UnitFileError",
+    "InvalidUnitFileError",
     "AccessDeniedError",
     "BusAuthenticationError",
     "BusConnectError",
@@ -556,6 +565,53 @@ class InvalidCronExpressionError(SysdError, ValueError):
 
 class InvalidPropertyError(SysdError, ValueError):
     """A ``Name=value`` unit property assignment is not valid."""
+
+
+def _rebuild(cls: type[UnitFileError], message: str, kwargs: dict[str, Any]) -> UnitFileError:
+    return cls(message, **kwargs)
+
+
+class UnitFileError(SysdError, OSError):
+    """Reading or writing a unit file or drop-in failed (permission, disk full, read-only...).
+
+    ``path`` is the file or directory concerned; ``errno`` and ``strerror`` are
+    the operating system's (None when the error did not come from it).
+    """
+
+    path: str | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        path: str | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.filename = path
+        self.errno = errno
+        self.strerror = _os.strerror(errno) if errno is not None else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"path": self.path, "errno": self.errno, "hint": self.__dict__.get("hint")}
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class UnitFilePermissionError(UnitFileError, PermissionError):
+    """The unit directory or file may not be written (or read) by this process."""
+
+    hint = "the system manager's unit files need root; for your own units use connect(user=True)"
+
+
+class UnitFileNotFoundError(UnitFileError, FileNotFoundError):
+    """A file is missing, or a unit has no files at all (``No files found for NAME.``)."""
+
+
+class InvalidUnitFileError(SysdError, ValueError):
+    """A unit file or drop-in cannot be written as asked: bad drop-in name or text, or no
+    local unit directory for this connection (a remote manager)."""
 
 
 class SandboxError(SysdError, RuntimeError):

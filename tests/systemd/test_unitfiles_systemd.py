@@ -21,7 +21,7 @@ import sysd
 import sysd.aio
 from sysd._async import unitfiles as aunitfiles
 from sysd._bus.address import resolve
-from sysd._core.unitfiles import (
+from sysd.errors import (
     InvalidUnitFileError,
     UnitFileError,
     UnitFileNotFoundError,

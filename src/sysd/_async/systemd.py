@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
@@ -33,6 +34,7 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
+from . import unitfiles
 from ._backend import sleep
 from .job import AsyncJob
 from .unit import AsyncUnit
@@ -528,6 +530,36 @@ class AsyncSystemd:
                 unit = await self.unit(name.rpartition("/")[2])
                 await getattr(unit, then)()
         return changes
+
+    # ------------------------------------------------ unit files (local host)
+
+    async def write_unit(
+        self, name: str, text: str | bytes, *, runtime: bool = False, reload: bool = True
+    ) -> Path:
+        """Write a unit file atomically into this manager's unit directory.
+
+        ``/etc/systemd/system`` (``/run/...`` with ``runtime``) for the system
+        manager, ``~/.config/systemd/user`` for a user manager; then reload.
+        """
+        return await unitfiles.write_unit(self, name, text, runtime=runtime, reload=reload)
+
+    async def write_dropin(
+        self,
+        unit: str,
+        name: str,
+        text: str | bytes,
+        *,
+        runtime: bool = False,
+        reload: bool = True,
+    ) -> Path:
+        """Write ``<unit>.d/<name>`` (a ``.conf`` file) atomically; then reload."""
+        return await unitfiles.write_dropin(self, unit, name, text, runtime=runtime, reload=reload)
+
+    async def remove_dropin(
+        self, unit: str, name: str, *, runtime: bool = False, reload: bool = True
+    ) -> bool:
+        """Remove a drop-in (and its directory when empty); False when it was not there."""
+        return await unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
     # --------------------------------------------------------------------- jobs
 

@@ -114,6 +114,12 @@ class AsyncUnit:
         """True where ``systemctl is-enabled`` exits 0."""
         return await self.unit_file_state() in ENABLED_STATES
 
+    async def cat(self) -> str:
+        """The unit's fragment and drop-ins, as ``systemctl cat`` prints them (local host)."""
+        from . import unitfiles
+
+        return await unitfiles.cat(self.sd, self)
+
     async def processes(self) -> list[Process]:
         """The unit's processes: cgroup, pid, command line."""
         rows = await self.sd.manager_call("GetUnitProcesses", "s", (self.name,))

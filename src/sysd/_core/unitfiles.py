@@ -24,9 +24,15 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
-from ..errors import InvalidUnitNameError, SysdError
+from ..errors import (
+    InvalidUnitFileError,
+    InvalidUnitNameError,
+    UnitFileError,
+    UnitFileNotFoundError,
+    UnitFilePermissionError,
+)
 from . import unitname
 
 __all__ = [
@@ -70,53 +76,6 @@ _LOCAL_HINT: Final = "files are read and written on this host: use connect() or 
 
 
 # ------------------------------------------------------------------- errors
-
-
-def _rebuild(cls: type[UnitFileError], message: str, kwargs: dict[str, Any]) -> UnitFileError:
-    return cls(message, **kwargs)
-
-
-class UnitFileError(SysdError, OSError):
-    """Reading or writing a unit file or drop-in failed (permission, disk full, read-only...).
-
-    ``path`` is the file or directory concerned; ``errno`` and ``strerror`` are
-    the operating system's (None when the error did not come from it).
-    """
-
-    path: str | None
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        path: str | None = None,
-        errno: int | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.path = path
-        self.filename = path
-        self.errno = errno
-        self.strerror = os.strerror(errno) if errno is not None else None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {"path": self.path, "errno": self.errno, "hint": self.__dict__.get("hint")}
-        return (_rebuild, (type(self), self.text, kwargs))
-
-
-class UnitFilePermissionError(UnitFileError, PermissionError):
-    """The unit directory or file may not be written (or read) by this process."""
-
-    hint = "the system manager's unit files need root; for your own units use connect(user=True)"
-
-
-class UnitFileNotFoundError(UnitFileError, FileNotFoundError):
-    """A file is missing, or a unit has no files at all (``No files found for NAME.``)."""
-
-
-class InvalidUnitFileError(SysdError, ValueError):
-    """A unit file or drop-in cannot be written as asked: bad drop-in name or text, or no
-    local unit directory for this connection (a remote manager)."""
 
 
 def error_from_os(exc: OSError, action: str, path: str) -> UnitFileError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
@@ -34,6 +35,7 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
+from . import unitfiles
 from ._backend import sleep
 from .job import Job
 from .unit import Unit
@@ -523,6 +525,36 @@ class Systemd:
                 unit = self.unit(name.rpartition("/")[2])
                 getattr(unit, then)()
         return changes
+
+    # ------------------------------------------------ unit files (local host)
+
+    def write_unit(
+        self, name: str, text: str | bytes, *, runtime: bool = False, reload: bool = True
+    ) -> Path:
+        """Write a unit file atomically into this manager's unit directory.
+
+        ``/etc/systemd/system`` (``/run/...`` with ``runtime``) for the system
+        manager, ``~/.config/systemd/user`` for a user manager; then reload.
+        """
+        return unitfiles.write_unit(self, name, text, runtime=runtime, reload=reload)
+
+    def write_dropin(
+        self,
+        unit: str,
+        name: str,
+        text: str | bytes,
+        *,
+        runtime: bool = False,
+        reload: bool = True,
+    ) -> Path:
+        """Write ``<unit>.d/<name>`` (a ``.conf`` file) atomically; then reload."""
+        return unitfiles.write_dropin(self, unit, name, text, runtime=runtime, reload=reload)
+
+    def remove_dropin(
+        self, unit: str, name: str, *, runtime: bool = False, reload: bool = True
+    ) -> bool:
+        """Remove a drop-in (and its directory when empty); False when it was not there."""
+        return unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
     # --------------------------------------------------------------------- jobs
 

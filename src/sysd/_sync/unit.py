@@ -115,6 +115,12 @@ class Unit:
         """True where ``systemctl is-enabled`` exits 0."""
         return self.unit_file_state() in ENABLED_STATES
 
+    def cat(self) -> str:
+        """The unit's fragment and drop-ins, as ``systemctl cat`` prints them (local host)."""
+        from . import unitfiles
+
+        return unitfiles.cat(self.sd, self)
+
     def processes(self) -> list[Process]:
         """The unit's processes: cgroup, pid, command line."""
         rows = self.sd.manager_call("GetUnitProcesses", "s", (self.name,))

@@ -21,7 +21,6 @@ connects.  Each verb is a few library calls; layouts live in :mod:`sysd.cli._ren
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import shutil
 import signal as _signal
@@ -579,32 +578,14 @@ def _type_props(st: UnitStatus) -> frozenset[str]:
     return frozenset(props)
 
 
-def _cat_function(unit: Unit) -> Callable[[], str] | None:
-    method = getattr(unit, "cat", None)
-    if callable(method):
-        return method  # type: ignore[no-any-return]
-    try:
-        module = importlib.import_module("sysd._sync.unitfiles")
-    except ModuleNotFoundError:
-        return None
-    function = getattr(module, "cat", None)
-    if not callable(function):
-        return None
-    return lambda: str(function(unit.sd, unit))
-
-
 def _cat(args: argparse.Namespace) -> int:
     records = []
     texts = []
     rc = 0
     with connect(args) as sd:
         for unit in _resolve(sd, args.units, show_all=True):
-            cat = _cat_function(unit)
-            if cat is None:
-                _error("cat: this version of the sysd library has no Unit.cat()")
-                return 1
             try:
-                text = cat()
+                text = unit.cat()
             except UnitMaskedError:  # systemctl cat says so and succeeds
                 text = f"# Unit {unit.name} is masked.\n"
             except SysdError as exc:  # no files, a remote manager
