@@ -558,13 +558,17 @@ def snapshot(driver: Driver, token: str, tokens: tuple[str, ...]) -> Snapshot | 
     except DBusError:
         return None
     props: dict[str, Any] = {}
-    for iface in ("Unit", driver.unit_type.capitalize()):
-        try:
+    try:
+        for iface in ("Unit", driver.unit_type.capitalize()):
             values = sd.get_all(path, IFACE + iface)
-        except DBusError:
-            return None  # collected between the two calls
-        props.update({f"{iface}.{k}": v for k, v in values.items()})
+            props.update({f"{iface}.{k}": v for k, v in values.items()})
+        # The two reads are not atomic: a state that moved meanwhile is no state at all.
+        after = sd.get_property(path, IFACE + "Unit", "SubState")
+    except DBusError:
+        return None  # collected meanwhile
     state = (props["Unit.ActiveState"], props["Unit.SubState"])
+    if after != state[1]:
+        state = ("changing", f"{state[1]}->{after}")
     return Snapshot(clean_properties(props, tokens), state, props["Unit.Job"][0] != 0)
 
 
