@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -39,6 +39,7 @@ from . import unitfiles
 from ._backend import sleep
 from .job import Job
 from .unit import Unit
+from .watch import UnitWatch
 
 if TYPE_CHECKING:
     from .._core.status import ManagerStatus
@@ -73,6 +74,12 @@ _SIGNAL_RULES = (
         sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="Reloading"
     ),
     match_rule(
+        sender=SYSTEMD_BUS_NAME,
+        path=MANAGER_PATH,
+        interface=MANAGER_INTERFACE,
+        member="UnitRemoved",
+    ),
+    match_rule(
         sender=DBUS_DEST,
         path=DBUS_PATH,
         interface=DBUS_IFACE,
@@ -84,6 +91,20 @@ _SIGNAL_RULES = (
 # Flags of the *WithFlags unit-file methods (SD_SYSTEMD_UNIT_*).
 _FLAG_RUNTIME = 1
 _FLAG_FORCE = 2
+
+
+class _Watched:
+    """What we saw of one unit while watching it (reference counted)."""
+
+    __slots__ = ("changes", "count", "invalidated", "props", "removed", "removed_in_reload")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.props: dict[str, Any] = {}
+        self.invalidated: set[str] = set()
+        self.removed = False
+        self.removed_in_reload = False  # re-checked once the reload is over (RELIABILITY 21)
+        self.changes = 0
 
 
 class UnitInfo(NamedTuple):
@@ -148,7 +169,7 @@ class Systemd:
         self._pending_jobs = 0
         # Properties seen in PropertiesChanged for units whose job we await: the
         # truth about a failure even when the unit is collected right after.
-        self._watched: dict[str, list[Any]] = {}  # path -> [refcount, {name: value}]
+        self._watched: dict[str, _Watched] = {}
 
     @property
     def target(self) -> Target:
@@ -567,50 +588,88 @@ class Systemd:
         wait: bool,
         timeout: float | None,
     ) -> Job:
-        """Queue a job with the signal match in place first; wait for it if asked."""
+        """Queue a job for a unit (StartUnit and friends) and wait for it if asked."""
+        return self.queue_job(
+            lambda: self.manager_call(method, "ss", (unit.name, mode)),
+            unit.name,
+            job_type,
+            wait=wait,
+            timeout=timeout,
+        )
+
+    def queue_job(
+        self,
+        queue: Callable[[], str],
+        unit_name: str,
+        job_type: str,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> Job:
+        """Run ``queue()`` (a call returning a job path) with the job's end observable.
+
+        The JobRemoved match and Subscribe go in first, the unit is pinned and
+        watched, then the job is queued; with ``wait`` this returns once the
+        job ended (typed JobError otherwise).  Used by every job-queueing
+        method, StartTransientUnit included.
+        """
         if self._pending_jobs >= PENDING_JOBS_MAX:
             raise BusError(
                 f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
                 hint="more would knock systemd 252 off the bus; open another connection",
             )
         self._pending_jobs += 1
+        unit_path = unitname.to_dbus_path(unit_name)
         pinned = False
         try:
             if wait:
-                self._watch(unit.path)
+                self._watch(unit_path)
                 self._subscribe()
             try:
                 if wait:
-                    pinned = self._ref(unit.path)
-                path: str = self.manager_call(method, "ss", (unit.name, mode))
-                job = Job(self, path, unit.name, job_type)
+                    pinned = self._ref(unit_path)
+                path: str = queue()
+                job = Job(self, path, unit_name, job_type)
                 if wait:
                     job.wait(timeout)
                 return job
             finally:
                 if pinned:
-                    self._unref(unit.path)
+                    self._unref(unit_path)
                 if wait:
                     self._unsubscribe()
-                    self._unwatch(unit.path)
+                    self._unwatch(unit_path)
         finally:
             self._pending_jobs -= 1
 
-    def _watch(self, path: str) -> None:
-        entry = self._watched.setdefault(path, [0, {}])
-        entry[0] += 1
+    def watch_unit(self, name: str) -> UnitWatch:
+        """Follow a unit's properties as systemd announces them (a context manager).
+
+        ``with sd.watch_unit(name) as w: w.wait(lambda p: ...)``;
+        ``w.props`` holds what was seen (PropertiesChanged), ``w.removed``
+        tells whether systemd unloaded the unit.  Values survive the unit's
+        garbage collection.
+        """
+        return UnitWatch(self, unitname.normalize(name))
+
+    def _watch(self, path: str) -> _Watched:
+        entry = self._watched.get(path)
+        if entry is None:
+            entry = self._watched[path] = _Watched()
+        entry.count += 1
+        return entry
 
     def _unwatch(self, path: str) -> None:
         entry = self._watched.get(path)
         if entry is not None:
-            entry[0] -= 1
-            if entry[0] <= 0:
+            entry.count -= 1
+            if entry.count <= 0:
                 del self._watched[path]
 
     def _seen(self, path: str) -> dict[str, Any]:
         """Unit properties seen changing while we waited (empty when none)."""
         entry = self._watched.get(path)
-        return entry[1] if entry is not None else {}
+        return entry.props if entry is not None else {}
 
     def _ref(self, path: str) -> bool:
         """Pin a unit so it is not collected while we wait (False when refused)."""
@@ -642,11 +701,19 @@ class Systemd:
                 self._reloading = bool(msg.body[0])
                 if not self._reloading:
                     self._generation += 1
+            elif member == "UnitRemoved" and self._watched:
+                entry = self._watched.get(msg.body[1])
+                if entry is not None and not self._reloading:
+                    entry.removed = True
+                elif entry is not None:
+                    entry.removed_in_reload = True
         elif iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
             entry = self._watched.get(msg.path or "")
             ours = self._systemd_owner is None or msg.sender == self._systemd_owner
             if entry is not None and ours and msg.signature.startswith("sa{sv}"):
-                entry[1].update(unwrap(msg.body[1]))
+                entry.props.update(unwrap(msg.body[1]))
+                entry.invalidated.update(msg.body[2])
+                entry.changes += 1
         elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
             name, _old, new = msg.body
             if name == SYSTEMD_BUS_NAME:

@@ -1,0 +1,68 @@
+"""Transient units through queue_job() and watching a unit to its end."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+import sysd
+import sysd.aio
+
+PATH = "/org/freedesktop/systemd1"
+MANAGER = "org.freedesktop.systemd1.Manager"
+
+
+def transient(name: str, argv: list[str], collect: bool = True) -> tuple:  # type: ignore[type-arg]
+    props = [
+        ("ExecStart", sysd.Variant("a(sasb)", [(argv[0], argv, False)])),
+        ("Type", sysd.Variant("s", "oneshot")),
+    ]
+    if collect:
+        props.append(("CollectMode", sysd.Variant("s", "inactive-or-failed")))
+    return (name, "fail", props, [])
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["private", "bus"])
+def test_watch_a_collected_unit_to_its_end(private: bool, systemd_host: None) -> None:
+    name = f"sysdt-watch-{uuid.uuid4().hex[:8]}.service"
+    with sysd.connect(private=private) as sd, sd.watch_unit(name) as watch:
+        args = transient(name, ["/bin/sh", "-c", "sleep 0.3; exit 5"])
+        job = sd.queue_job(
+            lambda: sd.manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))", args),
+            name,
+            "start",
+            wait=False,
+        )
+        assert job.unit == name
+        props = watch.wait(lambda p: p.get("ActiveState") in ("inactive", "failed"), timeout=30)
+        assert props["ActiveState"] == "failed"
+        assert props["Result"] == "exit-code"
+        assert props["ExecMainStatus"] == 5
+        # collected: systemd dropped the unit, what we saw stays
+        if not watch.removed:  # returns once systemd announced the removal
+            watch.wait(lambda p: False, timeout=5)
+        assert watch.removed
+        assert sd.unit(name).get("LoadState") == "not-found"
+
+
+def test_async_watch_and_transient_job_failure(systemd_host: None) -> None:
+    name = f"sysdt-awatch-{uuid.uuid4().hex[:8]}.service"
+
+    async def main() -> None:
+        async with sysd.aio.connect() as sd:
+            args = transient(name, ["/bin/false"])
+            with pytest.raises(sysd.JobFailedError) as info:
+                await sd.queue_job(
+                    lambda: sd.manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))", args),
+                    name,
+                    "start",
+                )
+            assert info.value.exit_code == 1 and info.value.service_result == "exit-code"
+            with pytest.raises(sysd.WaitTimeoutError):
+                async with sd.watch_unit("systemd-journald.service") as w:
+                    await w.wait(lambda p: p.get("ActiveState") == "failed", timeout=0.2)
+            assert sd._subscribers == 0 and not sd._watched
+
+    asyncio.run(main())
