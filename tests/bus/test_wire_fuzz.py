@@ -146,3 +146,11 @@ def test_auth_happy_paths() -> None:
     auth.feed(b"OK " + guid + b"\r\n")  # old sd-bus: no DATA line
     auth.feed(b"ERROR no fds here\r\n")
     assert auth.done and not auth.unix_fds
+
+
+def test_auth_done_with_many_message_bytes_behind_it() -> None:
+    guid = b"0123456789abcdef0123456789abcdef"
+    auth = ClientAuth(negotiate_fds=True)
+    tail = b"l" * 60000  # messages that arrived in the same read as the last line
+    rest = auth.feed(b"DATA\r\nOK " + guid + b"\r\nAGREE_UNIX_FD\r\n" + tail)
+    assert auth.done and rest == tail

@@ -19,7 +19,7 @@ MAX_TOTAL = 16 * 1024
 class ClientAuth:
     """Client side of the D-Bus authentication handshake."""
 
-    __slots__ = ("_buf", "_expect", "done", "guid", "negotiate_fds", "unix_fds")
+    __slots__ = ("_buf", "_consumed", "_expect", "done", "guid", "negotiate_fds", "unix_fds")
 
     def __init__(self, *, negotiate_fds: bool) -> None:
         self.negotiate_fds = negotiate_fds
@@ -27,6 +27,7 @@ class ClientAuth:
         self.guid: str | None = None
         self.done = False
         self._buf = b""
+        self._consumed = 0  # handshake bytes parsed so far
         # What the server still owes us: DATA (or an old-style OK), OK, [AGREE_UNIX_FD|ERROR]
         self._expect = ["DATA", "OK"] + (["FD"] if negotiate_fds else [])
 
@@ -45,8 +46,6 @@ class ClientAuth:
         if self.done:
             return data
         self._buf += data
-        if len(self._buf) > MAX_TOTAL:
-            raise BusAuthenticationError("authentication: server sent too much data")
         while self._expect:
             end = self._buf.find(b"\r\n")
             if end < 0:
@@ -54,6 +53,9 @@ class ClientAuth:
                     raise BusAuthenticationError("authentication: over-long line from server")
                 return b""
             raw, self._buf = self._buf[:end], self._buf[end + 2 :]
+            self._consumed += end + 2
+            if self._consumed > MAX_TOTAL:
+                raise BusAuthenticationError("authentication: server sent too much data")
             if len(raw) > MAX_LINE:
                 raise BusAuthenticationError("authentication: over-long line from server")
             try:
