@@ -186,7 +186,9 @@ BY_NAME: dict[str, list[str]] = {
     "UtmpIdentifier": ["sysd"],
     "UtmpMode": ["init"],
     "PAMName": [""],
-    "TTYPath": ["/dev/null"],
+    # not /dev/null: a unit that touches its TTY chowns it to root:tty 0620 (and breaks
+    # /dev/null for every other test in the sandbox)
+    "TTYPath": ["/dev/sysd-no-such-tty"],
     "WorkingDirectory": ["/tmp", "-/run/sysd-eq-missing"],
     "RootDirectory": ["/"],
     "SyslogIdentifier": ["sysd-eq"],
