@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import signal as _signal
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.wire import DEFAULT
+from .._bus.wire import DEFAULT, Variant
 from .._core.jobs import type_interface
 from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 from .job import AsyncJob
 
 if TYPE_CHECKING:
+    from .._core.properties import Assignment
     from .._core.status import UnitStatus
     from .systemd import AsyncSystemd
 
@@ -166,6 +168,27 @@ class AsyncUnit:
             "ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout
         )
 
+    async def set_properties(
+        self,
+        properties: str | Mapping[str, object] | Iterable[str] | Iterable[Assignment],
+        *,
+        runtime: bool = False,
+    ) -> list[Assignment]:
+        """Change properties at run time, in systemd's own syntax (``systemctl set-property``).
+
+        ``properties``: ``"CPUQuota=20%"``, a list of such strings, a mapping
+        (``{"MemoryMax": "1G"}``, typed values too) or parsed Assignments.  All
+        are checked before anything is sent (InvalidPropertyError).  Persistent
+        unless ``runtime``.  Returns what was sent.
+        """
+        assignments = to_assignments(self.name, properties)
+        await self.sd.manager_call(
+            "SetUnitProperties",
+            "sba(sv)",
+            (self.name, runtime, [(a.name, Variant(a.signature, a.value)) for a in assignments]),
+        )
+        return assignments
+
     async def kill(self, signal: int = _signal.SIGTERM, whom: str = "all") -> None:
         """Send a signal to the unit's processes (``whom``: all, main, control)."""
         await self.sd.manager_call("KillUnit", "ssi", (self.name, whom, int(signal)))
@@ -179,3 +202,18 @@ class AsyncUnit:
 
     async def thaw(self) -> None:
         await self.sd.manager_call("ThawUnit", "s", (self.name,))
+
+
+def to_assignments(
+    unit: str,
+    properties: str | Mapping[str, object] | Iterable[str] | Iterable[Assignment],
+) -> list[Assignment]:
+    """Parsed assignments for a unit (by its type), passing Assignments through."""
+    from .._core.properties import Assignment, parse  # the language loads on first use
+
+    if isinstance(properties, str | Mapping):
+        return parse(unit.rpartition(".")[2], properties)
+    items = list(properties)
+    if items and all(isinstance(i, Assignment) for i in items):
+        return items  # type: ignore[return-value]
+    return parse(unit.rpartition(".")[2], items)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from ..errors import SysdError
 _VERB_MODULES = (
     "sysd.cli.basic",
     "sysd.cli.units",
+    "sysd.cli.setprop",
     "sysd.cli.sandbox",
     "sysd.cli.escape",
     "sysd.cli.calendar",
