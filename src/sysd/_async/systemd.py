@@ -34,9 +34,10 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
-from . import unitfiles
+from . import timers, unitfiles
 from ._backend import sleep
 from .job import AsyncJob
+from .timers import TimerInfo
 from .unit import AsyncUnit
 from .watch import AsyncUnitWatch
 
@@ -381,6 +382,10 @@ class AsyncSystemd:
     async def list_jobs(self, *, timeout: float | None = DEFAULT) -> list[JobInfo]:
         rows = await self.manager_call("ListJobs", timeout=timeout)
         return [JobInfo(*row) for row in rows]
+
+    async def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
+        """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+        return await timers.list_timers(self, all=all)
 
     async def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> AsyncJob:
         """A handle on a queued job by its id (GetJob)."""

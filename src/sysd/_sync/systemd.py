@@ -35,9 +35,10 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
-from . import unitfiles
+from . import timers, unitfiles
 from ._backend import sleep
 from .job import Job
+from .timers import TimerInfo
 from .unit import Unit
 from .watch import UnitWatch
 
@@ -380,6 +381,10 @@ class Systemd:
     def list_jobs(self, *, timeout: float | None = DEFAULT) -> list[JobInfo]:
         rows = self.manager_call("ListJobs", timeout=timeout)
         return [JobInfo(*row) for row in rows]
+
+    def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
+        """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+        return timers.list_timers(self, all=all)
 
     def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
         """A handle on a queued job by its id (GetJob)."""

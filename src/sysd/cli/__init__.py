@@ -24,6 +24,7 @@ _VERB_MODULES = (
     "sysd.cli.sandbox",
     "sysd.cli.escape",
     "sysd.cli.calendar",
+    "sysd.cli.timers",
 )
 
 

@@ -1,0 +1,90 @@
+"""The timers view: what ``systemctl list-timers`` shows, as typed records."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from .._core.timespan import USEC_INFINITY
+from .._core.unitname import to_dbus_path
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
+
+__all__ = ["TimerInfo", "list_timers"]
+
+TIMER_INTERFACE = "org.freedesktop.systemd1.Timer"
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+
+
+class TimerInfo(NamedTuple):
+    """One timer: what it activates, when it fires next and when it last did."""
+
+    timer: str
+    activates: tuple[str, ...]
+    next_elapse: datetime | None  # None: no next elapse (e.g. a fired OnActiveSec= timer)
+    last_trigger: datetime | None  # None: never triggered
+    left: timedelta | None  # until next_elapse, from when the list was made
+    passed: timedelta | None  # since last_trigger
+    next_elapse_usec: int  # what systemctl sorts by (0 when unset)
+    last_trigger_usec: int
+
+
+def next_elapse_usec(realtime: int, monotonic: int, now_realtime: int, now_monotonic: int) -> int:
+    """systemctl's calc_next_elapse(): the monotonic deadline in wall-clock time, or the
+    calendar one, whichever comes first."""
+    if monotonic and monotonic != USEC_INFINITY:
+        if monotonic > now_monotonic:
+            converted = now_realtime + (monotonic - now_monotonic)
+        else:
+            converted = now_realtime - (now_monotonic - monotonic)
+        if realtime and realtime != USEC_INFINITY:
+            return min(converted, realtime)
+        return converted
+    return realtime
+
+
+def _dt(usec: int) -> datetime | None:
+    if not usec or usec == USEC_INFINITY:
+        return None
+    return datetime.fromtimestamp(usec / 1e6, UTC)
+
+
+async def list_timers(sd: AsyncSystemd, *, all: bool = False) -> list[TimerInfo]:
+    """Timer units in next-elapse order, as ``systemctl list-timers [--all]``."""
+    rows = await sd.manager_call("ListUnitsByPatterns", "asas", ([], ["*.timer"]))
+    now_realtime = time.clock_gettime_ns(time.CLOCK_REALTIME) // 1000
+    now_monotonic = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    out = []
+    for name, _desc, _load, active, _sub, following, unit_path, *_job in rows:
+        if not name.endswith(".timer"):
+            continue
+        if not all and (active == "inactive" or following):
+            continue
+        path = unit_path or to_dbus_path(name)
+        props = await sd.get_all(path, TIMER_INTERFACE)
+        triggers = await sd.get_property(path, UNIT_INTERFACE, "Triggers")
+        nxt = next_elapse_usec(
+            props.get("NextElapseUSecRealtime", 0),
+            props.get("NextElapseUSecMonotonic", 0),
+            now_realtime,
+            now_monotonic,
+        )
+        last = props.get("LastTriggerUSec", 0)
+        if last == USEC_INFINITY:
+            last = 0
+        out.append(
+            TimerInfo(
+                timer=name,
+                activates=tuple(triggers),
+                next_elapse=_dt(nxt),
+                last_trigger=_dt(last),
+                left=timedelta(microseconds=nxt - now_realtime) if nxt else None,
+                passed=timedelta(microseconds=now_realtime - last) if last else None,
+                next_elapse_usec=nxt,
+                last_trigger_usec=last,
+            )
+        )
+    out.sort(key=lambda t: (t.next_elapse_usec, t.timer))
+    return out
