@@ -21,13 +21,13 @@ import sysd
 import sysd.aio
 from sysd._async import unitfiles as aunitfiles
 from sysd._bus.address import resolve
+from sysd._sync.unitfiles import cat, local_unit_dir, remove_dropin, write_dropin, write_unit
 from sysd.errors import (
     InvalidUnitFileError,
     UnitFileError,
     UnitFileNotFoundError,
     UnitFilePermissionError,
 )
-from sysd._sync.unitfiles import cat, local_unit_dir, remove_dropin, write_dropin, write_unit
 
 ETC = Path("/etc/systemd/system")
 RUN = Path("/run/systemd/system")
