@@ -390,3 +390,13 @@ def test_ctrl_c_during_a_blocking_call_leaves_the_connection_usable(peer: FakePe
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def test_variants_inside_structs_and_dicts_are_unwrapped(peer: FakePeer) -> None:
+    body = (
+        [("a", sysd.Variant("s", "x")), ("b", sysd.Variant("(iv)", [1, sysd.Variant("u", 2)]))],
+        {"k": sysd.Variant("as", ["p", "q"])},
+    )
+    with sysd.connect(address=peer.address) as sd:
+        got = call(sd, "Echo", "a(sv)a{sv}", body)
+    assert got == ([("a", "x"), ("b", (1, 2))], {"k": ["p", "q"]})

@@ -9,7 +9,6 @@ import os
 import shlex
 from collections.abc import Mapping
 from typing import NamedTuple
-from urllib.parse import unquote_to_bytes
 
 from ..errors import BusConnectError, NotBootedError, UserManagerNotRunningError
 
@@ -46,6 +45,8 @@ class Target(NamedTuple):
 
 def _unescape(value: str, address: str) -> str:
     try:
+        from urllib.parse import unquote_to_bytes  # imported on use: rare, and slow to import
+
         return unquote_to_bytes(value).decode()
     except UnicodeDecodeError as exc:
         raise BusConnectError(

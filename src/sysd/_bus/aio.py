@@ -13,11 +13,10 @@ import array
 import asyncio
 import os
 import socket
-import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     BusAuthenticationError,
@@ -53,7 +52,21 @@ from .wire import (
     reply_value,
 )
 
+if TYPE_CHECKING:
+    import subprocess
+
 __all__ = ["AsyncConnection"]
+
+# Bumped in the child after os.fork() (see _bus/sync.py): no getpid() per call.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 SignalHandler = Callable[[Message], None]
 
@@ -117,8 +130,15 @@ class AsyncConnection:
         self._writing = False
         self._handlers: list[SignalHandler] = []
         self._matches: dict[str, int] = {}
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        # calls sent and not answered (at most MAX_IN_FLIGHT), and calls waiting to be sent
+        self._in_flight: set[int] = set()
+        self._backlog: deque[tuple[int, bytes, list[int]]] = deque()
+        # one timer for every call's deadline: serial -> (loop time, interface, member, timeout)
+        self._deadlines: dict[int, tuple[float, str | None, str, float]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
         self._pid = os.getpid()
+        self._forks = _forks
         self._broken: BusError | None = None
         self._reading = False
         self._waiters: list[asyncio.Future[None]] = []
@@ -194,7 +214,7 @@ class AsyncConnection:
     # --------------------------------------------------------------- low level
 
     def _check(self) -> None:
-        if self._pid != os.getpid():
+        if self._forks != _forks:
             raise UsedAfterForkError("this bus connection was opened in another process (fork)")
         if self._broken is not None:
             raise BusDisconnectedError(f"connection is closed: {self._broken.text}")
@@ -212,6 +232,12 @@ class AsyncConnection:
         self._sock.close()
         self._decoder.close()
         self._out.clear()
+        self._backlog.clear()
+        self._in_flight.clear()
+        self._deadlines.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -235,6 +261,14 @@ class AsyncConnection:
         out = self._out
         while out:
             view, fds = out[0]
+            if not fds and len(out) > 1 and not out[1][1]:
+                # several messages queued: one send() for as many as carry no fds
+                parts = [view]
+                out.popleft()
+                while out and not out[0][1]:
+                    parts.append(out.popleft()[0])
+                view = memoryview(b"".join(parts))
+                out.appendleft((view, fds))
             try:
                 if fds:
                     n = sock.sendmsg(
@@ -258,6 +292,17 @@ class AsyncConnection:
             self._loop.remove_writer(self._fd)
             self._writing = False
 
+    def _send_backlog(self) -> None:
+        """Queue waiting calls while slots are free (flushed once per read by the caller)."""
+        backlog = self._backlog
+        in_flight = self._in_flight
+        pending = self._pending
+        while backlog and len(in_flight) < MAX_IN_FLIGHT:
+            serial, data, fds = backlog.popleft()
+            if serial in pending:  # not cancelled or expired while waiting
+                in_flight.add(serial)
+                self._out.append((memoryview(data), fds))
+
     def _on_readable(self) -> None:
         try:
             if self.unix_fds:
@@ -276,6 +321,8 @@ class AsyncConnection:
             return
         self._decoder.feed(data, fds)
         self._dispatch()
+        if self._out and not self._writing and self._broken is None:
+            self._flush()
 
     def _dispatch(self) -> None:
         decoder = self._decoder
@@ -290,7 +337,12 @@ class AsyncConnection:
                 return
             mtype = msg.message_type
             if mtype is METHOD_RETURN or mtype is ERROR:
-                fut = pending.pop(msg.reply_serial, None)
+                serial = msg.reply_serial
+                fut = pending.pop(serial, None)
+                if serial in self._in_flight:
+                    self._in_flight.discard(serial)
+                    if self._backlog:
+                        self._send_backlog()
                 if fut is not None and not fut.done():
                     fut.set_result(msg)
                 elif msg.unix_fds:
@@ -336,34 +388,71 @@ class AsyncConnection:
             if interactive and timeout is not None:
                 timeout = max(timeout, INTERACTIVE_TIMEOUT)
         loop = self._loop
-        start = loop.time()
-        async with self._slots:
-            self._check()
-            self._serial += 1
-            serial = self._serial
-            data, fds = encode_call(
-                serial,
-                destination,
-                path,
-                interface,
-                member,
-                signature,
-                args,
-                interactive=interactive,
-                unix_fds=self.unix_fds,
-            )
-            fut: asyncio.Future[Message] = loop.create_future()
-            self._pending[serial] = fut
+        self._serial += 1
+        serial = self._serial
+        data, fds = encode_call(
+            serial,
+            destination,
+            path,
+            interface,
+            member,
+            signature,
+            args,
+            interactive=interactive,
+            unix_fds=self.unix_fds,
+        )
+        fut: asyncio.Future[Message] = loop.create_future()
+        self._pending[serial] = fut
+        if timeout is not None:
+            self._add_deadline(serial, loop.time() + timeout, interface, member, timeout)
+        if len(self._in_flight) < MAX_IN_FLIGHT and not self._backlog:
+            self._in_flight.add(serial)
             self._write(data, fds)  # queued whole: a cancellation cannot cut it
-            handle = None
+        else:
+            self._backlog.append((serial, data, fds))
+        try:
+            return await fut
+        finally:
+            self._pending.pop(serial, None)
             if timeout is not None:
-                handle = loop.call_at(start + timeout, _expire, fut, interface, member, timeout)
-            try:
-                return await fut
-            finally:
-                self._pending.pop(serial, None)
-                if handle is not None:
-                    handle.cancel()
+                self._deadlines.pop(serial, None)
+            if serial in self._in_flight:  # cancelled or expired: free the slot
+                self._in_flight.discard(serial)
+                if self._backlog and self._broken is None:
+                    self._send_backlog()
+                    if self._out and not self._writing:
+                        self._flush()
+
+    def _add_deadline(
+        self, serial: int, when: float, interface: str | None, member: str, timeout: float
+    ) -> None:
+        self._deadlines[serial] = (when, interface, member, timeout)
+        if self._timer is None or when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(when, self._expire_due)
+            self._timer_at = when
+
+    def _expire_due(self) -> None:
+        """The connection's one timer: fail the calls past their deadline, re-arm."""
+        self._timer = None
+        now = self._loop.time()
+        deadlines = self._deadlines
+        pending = self._pending
+        nearest: float | None = None
+        for serial, (when, interface, member, timeout) in list(deadlines.items()):
+            if when <= now:
+                del deadlines[serial]
+                fut = pending.get(serial)
+                if fut is not None and not fut.done():
+                    fut.set_exception(
+                        BusTimeoutError(f"no reply to {interface}.{member} within {timeout:g} s")
+                    )
+            elif nearest is None or when < nearest:
+                nearest = when
+        if nearest is not None:
+            self._timer = self._loop.call_at(nearest, self._expire_due)
+            self._timer_at = nearest
 
     async def call(
         self,
@@ -483,10 +572,3 @@ class AsyncConnection:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _expire(
-    fut: asyncio.Future[Message], interface: str | None, member: str, timeout: float
-) -> None:
-    if not fut.done():
-        fut.set_exception(BusTimeoutError(f"no reply to {interface}.{member} within {timeout:g} s"))

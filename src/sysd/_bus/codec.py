@@ -45,6 +45,7 @@ _register_lazy_package()
 # resolves when message comes first (as dbus_fast's own __init__ does it).
 from dbus_fast.message import Message  # noqa: E402, I001
 from dbus_fast._private.unmarshaller import Unmarshaller  # noqa: E402
+from dbus_fast._private.marshaller import Marshaller  # noqa: E402
 from dbus_fast.constants import MessageFlag, MessageType  # noqa: E402
 from dbus_fast.signature import SignatureType, Variant, get_signature_tree  # noqa: E402
 
@@ -67,6 +68,7 @@ def pin_empty_signature() -> None:
 pin_empty_signature()
 
 __all__ = [
+    "Marshaller",
     "Message",
     "MessageFlag",
     "MessageType",

@@ -13,12 +13,11 @@ import array
 import os
 import select
 import socket
-import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     BusAuthenticationError,
@@ -52,6 +51,9 @@ from .wire import (
     reply_value,
 )
 
+if TYPE_CHECKING:
+    import subprocess
+
 __all__ = ["DEFAULT", "Connection", "SignalHandler"]
 
 SignalHandler = Callable[[Message], None]
@@ -60,6 +62,18 @@ SignalHandler = Callable[[Message], None]
 _POLLIN = select.POLLIN
 _POLLOUT = select.POLLOUT
 _POLLERR = select.POLLERR | select.POLLHUP | select.POLLNVAL
+
+# Bumped in the child after os.fork(): a connection compares it with the value it
+# was opened under instead of calling getpid() (a system call) on every call.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class Connection:
@@ -93,6 +107,7 @@ class Connection:
         self._matches: dict[str, int] = {}
         self._lock = threading.RLock()
         self._pid = os.getpid()
+        self._forks = _forks
         self._broken: BusError | None = None
         self._poller = select.poll()
         self._poller.register(self._fd, _POLLIN)
@@ -161,7 +176,7 @@ class Connection:
     # --------------------------------------------------------------- low level
 
     def _check(self) -> None:
-        if self._pid != os.getpid():
+        if self._forks != _forks:
             raise UsedAfterForkError("this bus connection was opened in another process (fork)")
         if self._broken is not None:
             raise BusDisconnectedError(f"connection is closed: {self._broken.text}")
@@ -326,11 +341,11 @@ class Connection:
         interactive: bool | None = None,
     ) -> Message:
         """Send a method call and return the reply message (error replies included)."""
-        self._check()
         if interactive is None:
             interactive = self.interactive
         with self._lock:
-            self._check()
+            if self._broken is not None or self._forks != _forks:
+                self._check()
             self._serial += 1
             serial = self._serial
             data, fds = encode_call(
@@ -355,7 +370,7 @@ class Connection:
                     reply = replies.pop(serial, None)
                     if reply is not None:
                         return reply
-                    self._wait(deadline, _POLLIN, f"for the reply to {interface}.{member}")
+                    self._wait(deadline, _POLLIN, "for the reply")  # re-worded below
             except BusTimeoutError as exc:
                 raise BusTimeoutError(
                     f"no reply to {interface}.{member} within "

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import socket
-import subprocess
 import time
+from typing import TYPE_CHECKING
 
 from ..errors import BusConnectError
+
+if TYPE_CHECKING:
+    import subprocess
 from .address import Transport
 
 SOCK_FLAGS = socket.SOCK_STREAM | socket.SOCK_CLOEXEC
@@ -54,6 +56,9 @@ def connect_error(t: Transport, exc: OSError) -> BusConnectError:
 def spawn(t: Transport) -> tuple[socket.socket, subprocess.Popen[bytes]]:
     """Start a unixexec program with its stdin/stdout on one end of a socketpair."""
     assert t.path is not None
+    import shutil  # only unixexec needs these: `import sysd` stays without them
+    import subprocess
+
     program = t.path if "/" in t.path else shutil.which(t.path)
     if program is None:
         raise BusConnectError(
@@ -104,6 +109,8 @@ def reap(proc: subprocess.Popen[bytes] | None) -> None:
     """End a unixexec helper we started (its stdio is already closed)."""
     if proc is None or proc.poll() is not None:
         return
+    import subprocess
+
     try:
         proc.wait(timeout=0.5)
     except subprocess.TimeoutExpired:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import array
 import os
 import socket
+import struct
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import DBusError, InvalidCallError, ProtocolError, error_from_dbus
 from .codec import (
+    Marshaller,
     Message,
     MessageFlag,
     MessageType,
@@ -71,56 +73,58 @@ FLAG_NO_REPLY = MessageFlag.NO_REPLY_EXPECTED
 FLAG_INTERACTIVE = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION
 
 
-class _Feed:
-    """The stream the unmarshaller reads from: bytes we received, handed out on request."""
+_HEADER = struct.Struct("<III")
+_HEADER_BE = struct.Struct(">III")
+_MAX_MESSAGE = 128 * 1024 * 1024  # the D-Bus specification's maximum message size
 
-    __slots__ = ("buf", "consumed", "pos")
+
+class _Feed:
+    """What the unmarshaller reads: exactly one whole message at a time."""
+
+    __slots__ = ("chunk",)
 
     def __init__(self) -> None:
-        self.buf = bytearray()
-        self.pos = 0
-        self.consumed = 0  # bytes handed out since the connection began
+        self.chunk: bytes | bytearray | None = None
 
-    def read(self, n: int) -> bytes | None:
-        pos = self.pos
-        avail = len(self.buf) - pos
-        if avail <= 0:
-            return None
-        n = min(n, avail)
-        chunk = bytes(self.buf[pos : pos + n])
-        pos += n
-        self.consumed += n
-        if pos == len(self.buf):
-            self.buf.clear()
-            pos = 0
-        elif pos > 65536:
-            del self.buf[:pos]
-            pos = 0
-        self.pos = pos
+    def read(self, n: int) -> bytes | bytearray | None:
+        chunk, self.chunk = self.chunk, None
         return chunk
 
 
 class Decoder:
     """Turns received bytes (and fds) into messages.
 
-    File descriptors arrive with the first byte of the message that carries
-    them; we remember at which stream offset each batch arrived and hand them to
-    the message covering that offset.  Fds nobody claims are closed.
+    Frames messages itself (the fixed 16-byte header gives the length) and hands
+    the unmarshaller one complete message per call.  File descriptors arrive
+    with the first byte of the message that carries them; we remember at which
+    stream offset each batch arrived and hand them to the message covering that
+    offset.  Fds nobody claims are closed.
     """
 
-    __slots__ = ("_fds", "_feed", "_msg_start", "_unmarshaller")
+    __slots__ = ("_buf", "_consumed", "_fds", "_feed", "_pos", "_unmarshaller")
 
     def __init__(self) -> None:
         self._feed = _Feed()
         self._unmarshaller = Unmarshaller(stream=self._feed)  # type: ignore[arg-type]
         self._fds: deque[tuple[int, list[int]]] = deque()
-        self._msg_start = 0
+        self._buf: bytes | bytearray = b""
+        self._pos = 0
+        self._consumed = 0  # stream offset of self._buf[self._pos]
 
     def feed(self, data: bytes, fds: Sequence[int] = ()) -> None:
+        buf = self._buf
+        pos = self._pos
         if fds:
-            offset = self._feed.consumed + len(self._feed.buf) - self._feed.pos
-            self._fds.append((offset, list(fds)))
-        self._feed.buf += data
+            self._fds.append((self._consumed + len(buf) - pos, list(fds)))
+        if pos == len(buf):  # nothing buffered: keep the received bytes as they are
+            self._buf = data
+            self._pos = 0
+        elif type(buf) is bytes:
+            self._buf = bytearray(memoryview(buf)[pos:])
+            self._buf += data
+            self._pos = 0
+        else:
+            buf += data
 
     def next(self) -> Message | None:
         """The next complete message, or None until more bytes arrive.
@@ -128,6 +132,30 @@ class Decoder:
         Raises ProtocolError (and closes any pending fds) when the bytes are
         not D-Bus; the stream cannot be resynchronised after that.
         """
+        buf = self._buf
+        pos = self._pos
+        avail = len(buf) - pos
+        if avail < 16:
+            return None
+        endian = buf[pos]
+        if endian == 0x6C:  # 'l'
+            body_len, _serial, fields_len = _HEADER.unpack_from(buf, pos + 4)
+        elif endian == 0x42:  # 'B'
+            body_len, _serial, fields_len = _HEADER_BE.unpack_from(buf, pos + 4)
+        else:
+            self.close()
+            raise ProtocolError(f"malformed message from the bus (endianness byte {endian!r})")
+        size = 16 + ((fields_len + 7) & ~7) + body_len
+        if size > _MAX_MESSAGE:
+            self.close()
+            raise ProtocolError(f"malformed message from the bus ({size} bytes is too long)")
+        if avail < size:
+            return None
+        end = pos + size
+        if pos == 0 and end == len(buf) and type(buf) is bytes:
+            self._feed.chunk = buf
+        else:
+            self._feed.chunk = bytes(memoryview(buf)[pos:end])
         pin_empty_signature()
         try:
             msg = self._unmarshaller.unmarshall()
@@ -136,14 +164,25 @@ class Decoder:
             raise ProtocolError(
                 f"malformed message from the bus ({type(exc).__name__}: {exc!s:.200})"
             ) from exc
-        if msg is None:
-            return None
-        end = self._feed.consumed
-        start = self._msg_start
-        self._msg_start = end
+        finally:
+            self._feed.chunk = None
+        if msg is None:  # the header promised fewer bytes than the message has
+            self.close()
+            raise ProtocolError("malformed message from the bus (truncated)")
+        start = self._consumed
+        if end == len(buf):
+            self._buf = b""
+            self._pos = 0
+        elif end > 65536 and type(buf) is bytearray:
+            del buf[:end]
+            self._pos = 0
+        else:
+            self._pos = end
+        self._consumed = start + size
         if self._fds:
+            stop = start + size
             fds: list[int] = []
-            while self._fds and self._fds[0][0] < end:
+            while self._fds and self._fds[0][0] < stop:
                 offset, batch = self._fds.popleft()
                 if offset >= start:
                     fds.extend(batch)
@@ -161,7 +200,7 @@ class Decoder:
 
     @property
     def buffered(self) -> int:
-        return len(self._feed.buf) - self._feed.pos
+        return len(self._buf) - self._pos
 
 
 def fds_of(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
@@ -190,6 +229,11 @@ def encode(msg: Message, unix_fds: bool) -> bytes:
         raise InvalidCallError(f"cannot encode {msg.member or msg.message_type}: {exc}") from exc
 
 
+_PREFIX = struct.Struct("<BBBBII")
+_FIELDS_CACHE: dict[tuple[str | None, str, str | None, str, str], tuple[bytes, int]] = {}
+_FIELDS_CACHE_MAX = 1024
+
+
 def encode_call(
     serial: int,
     destination: str | None,
@@ -203,14 +247,56 @@ def encode_call(
     interactive: bool = False,
     unix_fds: bool = True,
 ) -> tuple[bytes, list[int]]:
-    """Build and marshal a method call; invalid names or args raise InvalidCallError."""
-    body = list(args)
-    fds: list[int] = []
-    flags = FLAG_NONE
+    """Build and marshal a method call; invalid names or args raise InvalidCallError.
+
+    The header fields of a call (destination, path, interface, member,
+    signature) are marshalled and validated once and cached; a call then costs
+    its body's marshalling and a 16-byte prefix.
+    """
+    flags = 0
     if no_reply:
         flags |= FLAG_NO_REPLY
     if interactive:
         flags |= FLAG_INTERACTIVE
+    if "h" not in signature and "v" not in signature:
+        key = (destination, path, interface, member, signature)
+        cached = _FIELDS_CACHE.get(key)
+        if cached is not None and len(args) == cached[1]:
+            fields = cached[0]
+            try:
+                body = Marshaller(signature, list(args)).marshall() if signature else b""
+            except Exception as exc:
+                raise InvalidCallError(
+                    f"invalid call {interface}.{member} on {path} ({signature!r}): {exc}"
+                ) from exc
+            return _PREFIX.pack(0x6C, 1, flags, 1, len(body), serial) + fields + body, []
+    data, fds = _encode_call_slow(
+        serial, destination, path, interface, member, signature, args, MessageFlag(flags), unix_fds
+    )
+    if not fds and "h" not in signature and "v" not in signature:
+        (fields_len,) = struct.unpack_from("<I", data, 12)
+        if len(_FIELDS_CACHE) >= _FIELDS_CACHE_MAX:
+            _FIELDS_CACHE.clear()
+        _FIELDS_CACHE[(destination, path, interface, member, signature)] = (
+            bytes(data[12 : 16 + ((fields_len + 7) & ~7)]),
+            len(args),
+        )
+    return data, fds
+
+
+def _encode_call_slow(
+    serial: int,
+    destination: str | None,
+    path: str,
+    interface: str | None,
+    member: str,
+    signature: str,
+    args: Sequence[Any],
+    flags: MessageFlag,
+    unix_fds: bool,
+) -> tuple[bytes, list[int]]:
+    body = list(args)
+    fds: list[int] = []
     try:
         if "h" in signature or "v" in signature:  # an fd may hide in a variant
             index: dict[int, int] = {}
@@ -285,16 +371,23 @@ def answer_call(serial: int, call: Message) -> bytes | None:
 
 
 def unwrap(value: Any) -> Any:
-    """Replace dbus-fast Variants by their values, recursively (structs become tuples)."""
+    """Replace dbus-fast Variants by their values, recursively.
+
+    A variant's value is only walked when its signature holds another variant:
+    ``a{sv}`` of plain values (GetAll) costs one dict comprehension.
+    """
     tp = type(value)
     if tp is Variant:
-        return unwrap(value.value)
+        inner = value.value
+        return unwrap(inner) if "v" in value.signature else inner
+    if tp is dict:
+        return {k: unwrap(v) for k, v in value.items()}
     if tp is list:
         if value and type(value[0]) in (int, str, bool, float):
             return value
         return [unwrap(v) for v in value]
-    if tp is dict:
-        return {k: unwrap(v) for k, v in value.items()}
+    if tp is tuple:
+        return tuple(unwrap(v) for v in value)
     return value
 
 
