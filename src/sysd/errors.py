@@ -564,7 +564,29 @@ class InvalidCronExpressionError(SysdError, ValueError):
 
 
 class InvalidPropertyError(SysdError, ValueError):
-    """A ``Name=value`` unit property assignment is not valid."""
+    """A ``Name=value`` unit property assignment is not valid.
+
+    ``property_name`` and ``value`` are the assignment's two sides and
+    ``unit_type`` the type it was parsed for (None where the input had no such part).
+    """
+
+    property_name: str | None = None
+    value: str | None = None
+    unit_type: str | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        property_name: str | None = None,
+        value: str | None = None,
+        unit_type: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.property_name = property_name
+        self.value = value
+        self.unit_type = unit_type
 
 
 def _rebuild(cls: type[UnitFileError], message: str, kwargs: dict[str, Any]) -> UnitFileError:

@@ -1277,3 +1277,17 @@ def test_same_as_libsystemd_shared_on_random_text(oracle: Oracle) -> None:
         if d is not None:
             differences.append(d)
     assert not differences, "\n".join(differences[:20])
+
+
+def test_errors_carry_the_assignment() -> None:
+    with pytest.raises(InvalidPropertyError) as info:
+        parse("service", "CPUQuota=lots")
+    assert (info.value.property_name, info.value.value, info.value.unit_type) == (
+        "CPUQuota",
+        "lots",
+        "service",
+    )
+    with pytest.raises(InvalidPropertyError) as info:
+        parse("timer", {"CPUQuota": "1%"})
+    assert info.value.property_name == "CPUQuota" and info.value.unit_type == "timer"
+    assert "service" in str(info.value)  # the hint says where it applies

@@ -170,13 +170,23 @@ def _dispatch(table: dict[str, Handler], unit_type: str, field: str, eq: str, ou
     if handler is None:
         raise _unknown(unit_type, field)
     if "\0" in eq:
-        raise InvalidPropertyError(f"invalid {field}={eq!r}: expected no NUL character")
+        raise InvalidPropertyError(
+            f"invalid {field}={eq!r}: expected no NUL character",
+            property_name=field,
+            value=eq,
+            unit_type=unit_type,
+        )
     mark = len(out)
     try:
         handler(out, field, eq)
     except Bad as exc:
         del out[mark:]
-        raise InvalidPropertyError(f"invalid {field}={eq!r}: expected {exc.args[0]}") from None
+        raise InvalidPropertyError(
+            f"invalid {field}={eq!r}: expected {exc.args[0]}",
+            property_name=field,
+            value=eq,
+            unit_type=unit_type,
+        ) from None
 
 
 def _unknown(unit_type: str, field: str) -> InvalidPropertyError:
@@ -188,7 +198,12 @@ def _unknown(unit_type: str, field: str) -> InvalidPropertyError:
         close = difflib.get_close_matches(field, _NAMES[unit_type], n=3, cutoff=0.75)
         if close:
             hint = "did you mean " + " or ".join(f"{c}=" for c in close) + "?"
-    return InvalidPropertyError(f"unknown property {field}= for {unit_type} units", hint=hint)
+    return InvalidPropertyError(
+        f"unknown property {field}= for {unit_type} units",
+        property_name=field,
+        unit_type=unit_type,
+        hint=hint,
+    )
 
 
 def _scalar_text(field: str, value: object) -> str:
