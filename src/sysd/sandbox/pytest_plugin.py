@@ -93,8 +93,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "sysd_sandbox_binds",
-        "host directories to bind read-write into the sandbox, besides the rootdir",
-        type="linelist",
+        "host directories to bind read-write into the sandbox, besides the rootdir "
+        "(relative to the configuration file; ones that do not exist are skipped)",
+        type="paths",
         default=[],
     )
 
