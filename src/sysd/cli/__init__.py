@@ -25,6 +25,7 @@ _VERB_MODULES = (
     "sysd.cli.escape",
     "sysd.cli.calendar",
     "sysd.cli.timers",
+    "sysd.cli.logs",
 )
 
 
