@@ -18,8 +18,8 @@ from sysd import errors
 def test_all_lists_exactly_the_public_names() -> None:
     public = {
         name
-        for name, value in vars(sysd).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(sysd)
+        if not name.startswith("_") and not isinstance(getattr(sysd, name), types.ModuleType)
     }
     public |= {"aio", "__version__"}
     assert set(sysd.__all__) == public

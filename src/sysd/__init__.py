@@ -7,15 +7,14 @@ Blocking API here, asyncio twins under :mod:`sysd.aio` with the same names::
     with sysd.connect() as sd:
         print(sd.version)
 
-``import sysd`` imports no asyncio and starts no threads.
+``import sysd`` imports no asyncio, starts no threads, and loads the D-Bus layer only
+when something needs it (``sysd.connect``...), so ``sysd.daemon`` and
+``sysd.journal`` stay light in services.
 """
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._bus.address import booted
-from ._bus.wire import DEFAULT, Variant
-from ._sync.systemd import Systemd, connect
 from .errors import (
     AccessDeniedError,
     BusAuthenticationError,
@@ -79,6 +78,18 @@ from .errors import (
 
 if _TYPE_CHECKING:
     from . import aio
+    from ._bus.address import booted
+    from ._bus.wire import DEFAULT, Variant
+    from ._sync.systemd import Systemd, connect
+
+# Loaded on first use: name -> (module, attribute)
+_LAZY = {
+    "booted": ("._bus.address", "booted"),
+    "DEFAULT": ("._bus.wire", "DEFAULT"),
+    "Variant": ("._bus.wire", "Variant"),
+    "Systemd": ("._sync.systemd", "Systemd"),
+    "connect": ("._sync.systemd", "connect"),
+}
 
 __version__ = "0.1.0"
 
@@ -152,9 +163,18 @@ __all__ = [
 
 
 def __getattr__(name: str) -> _Any:
+    import importlib
+
     # sysd.aio is imported on first use only: the blocking API must not pull in asyncio.
     if name == "aio":
-        import importlib
-
         return importlib.import_module(".aio", __name__)
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module, __name__), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'sysd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | {"aio"})

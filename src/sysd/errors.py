@@ -51,6 +51,10 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── UnitFileError                 (OSError)      reading/writing unit files failed
     │   ├── UnitFilePermissionError   (PermissionError)
     │   └── UnitFileNotFoundError     (FileNotFoundError)
+    ├── InvalidNotifyError            (ValueError)   sd_notify fields that cannot be sent
+    ├── InvalidDaemonEnvironmentError (ValueError)   malformed LISTEN_FDS, WATCHDOG_USEC, ...
+    ├── NotifyError                   (OSError)      the notification could not be sent
+    │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
     └── SandboxError                  (RuntimeError)  the throwaway systemd could not run
 
 Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
@@ -62,6 +66,10 @@ import os as _os
 from typing import Any, ClassVar
 
 __all__ = [
+    "NotifyTimeoutError",
+    "NotifyError",
+    "InvalidNotifyError",
+    "InvalidDaemonEnvironmentError",
     "UnitFilePermissionError",
     "UnitFileNotFoundError",
     "UnitFileError",
@@ -634,6 +642,83 @@ class UnitFileNotFoundError(UnitFileError, FileNotFoundError):
 class InvalidUnitFileError(SysdError, ValueError):
     """A unit file or drop-in cannot be written as asked: bad drop-in name or text, or no
     local unit directory for this connection (a remote manager)."""
+
+
+def _rebuild_notify_error(
+    cls: type[NotifyError], message: str, kwargs: dict[str, Any]
+) -> NotifyError:
+    return cls(message, **kwargs)
+
+
+class InvalidNotifyError(SysdError, ValueError):
+    """A notification that cannot be sent as asked, refused before anything is sent.
+
+    A newline or NUL in a value (``STATUS=`` is one line), an ``FDNAME=`` systemd would
+    ignore, a negative file descriptor, ``mainpid <= 0``, a message longer than systemd
+    reads, contradictory fields.  ``field`` names the offending field (``"STATUS"``...)
+    when there is one.
+    """
+
+    field: str | None
+
+    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class InvalidDaemonEnvironmentError(SysdError, ValueError):
+    """``$LISTEN_PID``, ``$LISTEN_FDS``, ``$LISTEN_FDNAMES``, ``$WATCHDOG_USEC`` or
+    ``$WATCHDOG_PID`` is malformed, or names a file descriptor that is not open.
+
+    ``variable`` names the variable.  systemd never sets them so; something else did.
+    """
+
+    variable: str | None
+
+    def __init__(
+        self, message: str = "", *, variable: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.variable = variable
+
+
+class NotifyError(SysdError, OSError):
+    """The notification datagram could not be sent to ``$NOTIFY_SOCKET``.
+
+    ``address`` is the socket (``$NOTIFY_SOCKET`` as given); ``errno`` and ``strerror``
+    are the operating system's (``EINVAL`` for a ``$NOTIFY_SOCKET`` that is neither an
+    absolute path nor an ``@abstract`` name).
+    """
+
+    address: str | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        address: str | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.address = address
+        self.filename = address
+        self.errno = errno
+        self.strerror = _os.strerror(errno) if errno is not None else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"address": self.address, "errno": self.errno, "hint": self.__dict__.get("hint")}
+        return (_rebuild_notify_error, (type(self), self.text, kwargs))
+
+
+class NotifyTimeoutError(NotifyError, TimeoutError):
+    """The manager did not take the datagram (its queue stayed full), or did not close the
+    barrier's pipe, before the deadline."""
+
+    hint = "the service manager is not reading notifications; pass timeout= to wait longer"
+
+
+# ------------------------------------------------------------------------------ notify
 
 
 class SandboxError(SysdError, RuntimeError):

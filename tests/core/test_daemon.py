@@ -785,11 +785,6 @@ def test_import_sysd_daemon_does_not_import_asyncio() -> None:
     assert not any(m.startswith(("sysd._async", "sysd.aio")) for m in modules)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sysd/__init__.py imports the D-Bus layer (dbus_fast's codec) eagerly; "
-    "import sysd.daemon runs it. Passes once sysd/__init__ imports lazily.",
-)
 def test_import_sysd_daemon_does_not_import_dbus_fast() -> None:
     modules = _modules_after("import sysd.daemon")
     assert not any(m.split(".")[0] == "dbus_fast" for m in modules)
