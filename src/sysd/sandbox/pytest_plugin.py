@@ -149,7 +149,9 @@ def _binds(config: pytest.Config) -> list[str]:
         value = getattr(config.option, option, None)
         if value:
             wanted.append(os.path.dirname(os.path.abspath(str(value))))
-    for prefix in {sys.prefix, sys.base_prefix}:  # an interpreter the overlay cannot show
+    # An interpreter, or sysd itself (an editable install), that the overlay cannot show.
+    sysd_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for prefix in {sys.prefix, sys.base_prefix, sysd_root}:
         if prefix.startswith("/tmp/"):
             wanted.append(prefix)
     chosen: list[str] = []
