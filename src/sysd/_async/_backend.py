@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -17,3 +18,58 @@ async def sleep(seconds: float) -> None:
 async def to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run blocking *fn* (file I/O) in a worker thread, off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class AsyncThreadHandle(Generic[_T]):
+    """*fn* running in its own daemon thread; ``await handle.join()`` for its result.
+
+    For blocking work that must run *concurrently* with the caller (moving bytes
+    between pipes while the caller waits on the bus): the default executor is
+    not used, so many of these never queue behind each other.
+    """
+
+    def __init__(self, fn: Callable[[], _T], name: str) -> None:
+        loop = asyncio.get_running_loop()
+        self._future: asyncio.Future[_T] = loop.create_future()
+
+        def target() -> None:
+            try:
+                value = fn()
+            except BaseException as exc:  # handed to the awaiting task
+                _settle_threadsafe(loop, self._future, None, exc)
+            else:
+                _settle_threadsafe(loop, self._future, value, None)
+
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    async def join(self, timeout: float | None = None) -> _T:
+        """The thread's result (its exception re-raised); TimeoutError after ``timeout``.
+
+        Cancelling the awaiting task does not stop the thread.
+        """
+        async with asyncio.timeout(timeout):
+            return await asyncio.shield(self._future)
+
+
+def _settle_threadsafe(
+    loop: asyncio.AbstractEventLoop,
+    future: asyncio.Future[_T],
+    value: _T | None,
+    exc: BaseException | None,
+) -> None:
+    def settle() -> None:
+        if future.done():
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    try:
+        loop.call_soon_threadsafe(settle)
+    except RuntimeError:  # the loop is closed: nobody is waiting any more
+        pass

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -17,3 +18,35 @@ def sleep(seconds: float) -> None:
 def to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run blocking *fn* right here (the async twin runs it in a worker thread)."""
     return fn(*args, **kwargs)
+
+
+class ThreadHandle(Generic[_T]):
+    """*fn* running in its own daemon thread; ``handle.join()`` for its result
+    (the twin of the async ``AsyncThreadHandle``)."""
+
+    def __init__(self, fn: Callable[[], _T], name: str) -> None:
+        self._value: _T | None = None
+        self._exc: BaseException | None = None
+        self._done = threading.Event()
+
+        def target() -> None:
+            try:
+                self._value = fn()
+            except BaseException as exc:  # re-raised in join()
+                self._exc = exc
+            finally:
+                self._done.set()
+
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def join(self, timeout: float | None = None) -> _T:
+        """The thread's result (its exception re-raised); TimeoutError after ``timeout``."""
+        if not self._done.wait(timeout):
+            raise TimeoutError
+        if self._exc is not None:
+            raise self._exc
+        return self._value  # type: ignore[return-value]

@@ -26,6 +26,7 @@ _VERB_MODULES = (
     "sysd.cli.calendar",
     "sysd.cli.timers",
     "sysd.cli.logs",
+    "sysd.cli.run",
 )
 
 
