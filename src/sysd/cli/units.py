@@ -1,6 +1,6 @@
 """The everyday verbs for units and the manager, as systemctl spells them.
 
-``sysd status [UNIT|PATTERN|PID...]``      what ``systemctl status`` shows (no journal lines)
+``sysd status [UNIT|PATTERN|PID...]``      what ``systemctl status`` shows (``-n`` journal lines)
 ``sysd list [PATTERN...]``                 loaded units (``--all``, ``--state``, ``--type``)
 ``sysd list-unit-files [PATTERN...]``      installed unit files and their state
 ``sysd list-jobs``                         queued jobs
@@ -101,6 +101,12 @@ def _signal_arg(text: str) -> int:
         elif name in _signal.Signals.__members__:
             return int(_signal.Signals[name])
     raise argparse.ArgumentTypeError(f"unknown signal {text!r}")
+
+
+def _lines_arg(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"lines must be a number >= 0, not {text!r}")
 
 
 def _split(values: Iterable[str] | None) -> list[str]:
@@ -302,6 +308,18 @@ def _status(args: argparse.Namespace) -> int:
                 width=out.width,
             )
             print("\n".join(lines))
+            if args.lines > 0 and _is_local(args):  # the journal, as systemctl status
+                from .logs import print_unit_journal
+
+                sys.stdout.flush()
+                print_unit_journal(
+                    unit.name,
+                    user=args.user,
+                    lines=args.lines,
+                    not_before=getattr(st, "inactive_exit_timestamp_monotonic", None),
+                    full=out.width is None,
+                    color=out.style.enabled,
+                )
     if args.json:
         _emit({"units": records})
     return rc
@@ -856,6 +874,9 @@ def add_parsers(sub: Any) -> None:
     p = _parser(sub, "status", "show the runtime status of units, or of the manager", _status)
     p.add_argument("units", nargs="*", type=_unit_or_pid_arg, metavar="UNIT|PATTERN|PID")
     _display_options(p)
+    p.add_argument(
+        "-n", "--lines", type=_lines_arg, default=10, help="journal lines to show (default 10)"
+    )
 
     p = _parser(sub, "list", "list loaded units (systemctl list-units)", _list)
     p.add_argument("patterns", nargs="*", metavar="PATTERN")

@@ -1,0 +1,424 @@
+"""``sysd logs``: read the journal as journalctl 252 prints it.
+
+``sysd logs [-u UNIT] [--user-unit UNIT] [-f] [-n N] [-p PRIO] [-S SINCE] [-U UNTIL]
+[-b [BOOT]] [-g PATTERN] [-t ID] [-r] [-o MODE] [FIELD=VALUE...]``
+
+Output is journalctl's for the same options, byte for byte, with these differences:
+JSON objects list their keys in the entry's order (journalctl's is random); ``-g``
+with ``-n`` prints the last matches oldest first (journalctl 252 prints them newest
+first); ``-S`` with ``-n`` gives the last N entries since then (journalctl: the
+first N).  Also here: the journal lines under ``sysd status UNIT``
+(:func:`print_unit_journal`, as ``systemctl status`` prints them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from ..errors import InvalidCallError
+from ..journal import (
+    OUTPUT_MODES,
+    Formatter,
+    InvalidJournalFieldError,
+    InvalidTimestampError,
+    JournalError,
+    _files,
+    entries,
+)
+from ..journal._query import compile_grep, mangle_unit, match_terms, priority_levels
+from ..journal._time import parse_timestamp
+from . import _render as R
+
+__all__ = ["add_parsers", "print_unit_journal"]
+
+_QUIET_MODES = frozenset({"export", "json", "json-pretty", "json-sse", "json-seq", "cat"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UNSET: Any = object()  # -n not given
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _timestamp_arg(text: str) -> datetime:
+    try:
+        usec = parse_timestamp(text)
+    except InvalidTimestampError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _EPOCH + timedelta(microseconds=usec)
+
+
+def _priority_arg(text: str) -> str:
+    try:
+        priority_levels(text)
+    except InvalidJournalFieldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _unit_arg(text: str) -> str:
+    try:
+        return mangle_unit(text)
+    except InvalidJournalFieldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _lines_arg(text: str) -> int | None:
+    if text == "all":
+        return None
+    if text.lstrip("+").isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"lines must be a number >= 0 or 'all', not {text!r}")
+
+
+def _boot_arg(text: str) -> bool | int | str:
+    value = text.strip()
+    if value in ("", "0", "+0", "-0"):
+        return True
+    if value.lstrip("+-").isdigit():
+        return int(value)
+    compact = value.replace("-", "")
+    if len(compact) == 32 and all(c in "0123456789abcdefABCDEF" for c in compact):
+        return compact.lower()
+    raise argparse.ArgumentTypeError(f"not a boot ID or offset: {text!r}")
+
+
+class _Peeking(argparse.Action):
+    """An option whose value is optional, as journalctl's -b and -n: a following word that
+    is not a value for it (``-b FIELD=value``) is a match instead."""
+
+    def __init__(self, *args: Any, parse: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parse = parse
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+        values: Any, option_string: str | None = None,
+    ) -> None:  # fmt: skip
+        value = self.const
+        if isinstance(values, str):
+            try:
+                value = self.parse(values)
+            except argparse.ArgumentTypeError as exc:
+                if "=" not in values and values != "+":
+                    raise argparse.ArgumentError(self, str(exc)) from None
+                namespace.extra_matches = [*getattr(namespace, "extra_matches", []), values]
+        setattr(namespace, self.dest, value)
+
+
+def _grep_arg(text: str) -> str:
+    try:
+        compile_grep(text)
+    except InvalidJournalFieldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _isatty(stream: IO[Any]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _columns() -> int:
+    """columns(): $COLUMNS, else the terminal's width, else 80."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def _highlight(message: bytes | None, pattern: Any) -> tuple[int, int] | None:
+    if message is None or pattern is None:
+        return None
+    text = message.decode("utf-8", "surrogateescape")
+    m = pattern.search(text)
+    if m is None:
+        return None
+    start = len(text[: m.start()].encode("utf-8", "surrogateescape"))
+    return start, start + len(m.group(0).encode("utf-8", "surrogateescape"))
+
+
+# --------------------------------------------------------------------------------- logs
+
+
+def _logs(args: argparse.Namespace) -> int:
+    mode: str = args.output
+    quiet = args.quiet or mode in _QUIET_MODES
+    lines = args.lines
+    if lines is _UNSET:
+        lines = 10 if args.follow and args.since is None else None
+    boot = args.boot
+    if boot is None and args.follow:
+        boot = True  # journalctl -f shows this boot only (unless --merge)
+    matches = [*args.matches, *getattr(args, "extra_matches", [])]
+    try:
+        match_terms(matches)
+    except InvalidJournalFieldError as exc:
+        print(f"sysd logs: {exc}", file=sys.stderr)
+        return 2
+    out = sys.stdout.buffer
+    color = R.color_enabled(sys.stdout)
+    formatter = Formatter(
+        mode,
+        full=args.full,
+        show_all=args.all,
+        color=color,
+        utc=args.utc,
+        columns=_columns(),
+        no_hostname=args.no_hostname,
+        utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
+    )
+    pattern = compile_grep(args.grep) if args.grep else None
+    shown = 0
+    previous_boot: str | None = None
+    with entries(
+        unit=args.unit or None,
+        user_unit=args.user_unit or None,
+        priority=args.priority,
+        since=args.since,
+        until=args.until,
+        boot=boot,
+        identifier=args.identifier or None,
+        grep=pattern,
+        matches=matches or None,
+        cursor=args.cursor,
+        after_cursor=args.after_cursor,
+        reverse=args.reverse,
+        lines=lines,
+        follow=args.follow,
+        directory=args.directory,
+    ) as it:
+        while True:
+            try:
+                entry = it.next_nowait()
+            except StopIteration:
+                break
+            if entry is None:
+                out.flush()
+                it.wait()
+                continue
+            if not quiet:
+                if previous_boot is not None and entry.boot_id != previous_boot:
+                    on, off = (R.HIGHLIGHT, R.NORMAL) if color else ("", "")
+                    out.write(f"{on}-- Boot {entry.boot_id} --{off}\n".encode())
+                previous_boot = entry.boot_id
+            highlight = (0, 0)  # journalctl always passes a (maybe empty) span: colours show it
+            if pattern is not None and color:
+                raw = entry.get("MESSAGE")
+                found = _highlight(raw.encode() if isinstance(raw, str) else raw, pattern)
+                highlight = found or highlight
+            try:
+                out.write(formatter(entry, highlight=highlight))
+            except ValueError as exc:  # journalctl stops at an entry it cannot format
+                out.flush()
+                print(f"sysd logs: {exc}", file=sys.stderr)
+                return 1
+            shown += 1
+    if shown == 0 and not quiet:
+        out.write(b"-- No entries --\n")
+    out.flush()
+    if pattern is not None and shown == 0:
+        return 1  # journalctl --grep, like grep, fails when nothing matched
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    help_text = "show the journal (journalctl)"
+    p: argparse.ArgumentParser = sub.add_parser("logs", help=help_text, description=help_text)
+    p.add_argument("matches", nargs="*", metavar="FIELD=VALUE", help="matches, '+' for OR")
+    p.add_argument(
+        "-u",
+        "--unit",
+        action="append",
+        type=_unit_arg,
+        metavar="UNIT",
+        help="a system unit's logs (repeatable; globs)",
+    )
+    p.add_argument(
+        "--user-unit",
+        action="append",
+        type=_unit_arg,
+        metavar="UNIT",
+        help="a user unit's logs (repeatable; globs)",
+    )
+    p.add_argument(
+        "-t", "--identifier", action="append", metavar="ID", help="SYSLOG_IDENTIFIER (repeatable)"
+    )
+    p.add_argument(
+        "-p",
+        "--priority",
+        type=_priority_arg,
+        metavar="PRIO",
+        help="this priority and more important, or a range FROM..TO",
+    )
+    p.add_argument(
+        "-g",
+        "--grep",
+        type=_grep_arg,
+        metavar="PATTERN",
+        help="MESSAGE matches this regex (ignoring case unless it has capitals)",
+    )
+    p.add_argument(
+        "-S",
+        "--since",
+        type=_timestamp_arg,
+        metavar="TIME",
+        help='entries from TIME on ("2024-05-01 10:00", "yesterday", "-1h")',
+    )
+    p.add_argument(
+        "-U", "--until", type=_timestamp_arg, metavar="TIME", help="entries on or before TIME"
+    )
+    p.add_argument(
+        "-b",
+        "--boot",
+        nargs="?",
+        action=_Peeking,
+        const=True,
+        default=None,
+        parse=_boot_arg,
+        metavar="ID|OFFSET",
+        help="this boot (or an ID, or -1: the one before)",
+    )
+    p.add_argument(
+        "-n",
+        "--lines",
+        nargs="?",
+        action=_Peeking,
+        const=10,
+        default=_UNSET,
+        parse=_lines_arg,
+        metavar="N",
+        help="the last N entries (default 10; 'all')",
+    )
+    p.add_argument("-f", "--follow", action="store_true", help="wait for new entries")
+    p.add_argument("-r", "--reverse", action="store_true", help="newest first")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUT_MODES,
+        default="short",
+        metavar="MODE",
+        help=f"short (default), short-iso, json, cat, export, ... ({', '.join(OUTPUT_MODES)})",
+    )
+    p.add_argument("-c", "--cursor", metavar="CURSOR", help="start at this entry")
+    p.add_argument("--after-cursor", metavar="CURSOR", help="start after this entry")
+    p.add_argument("-D", "--directory", metavar="DIR", help="read the journal files in DIR")
+    p.add_argument("--utc", action="store_true", help="times in UTC")
+    p.add_argument("-a", "--all", action="store_true", help="show unprintable and long fields")
+    full = p.add_mutually_exclusive_group()
+    full.add_argument(
+        "-l",
+        "--full",
+        dest="full",
+        action="store_true",
+        default=True,
+        help="do not ellipsize (default)",
+    )
+    full.add_argument("--no-full", dest="full", action="store_false", help="ellipsize")
+    p.add_argument("--no-hostname", action="store_true", help="leave out the hostname")
+    p.add_argument("-q", "--quiet", action="store_true", help="no '-- No entries --' lines")
+    p.add_argument("--no-pager", action="store_true", help="accepted; sysd never pages")
+    p.set_defaults(func=_checked)
+
+
+def _checked(args: argparse.Namespace) -> int:
+    if args.follow and args.reverse:
+        print("sysd logs: --follow and --reverse do not go together", file=sys.stderr)
+        return 2
+    if args.since and args.until and args.since > args.until:
+        print("sysd logs: --since must be before --until", file=sys.stderr)
+        return 2
+    if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
+        print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
+        return 2
+    try:
+        return _logs(args)
+    except InvalidCallError as exc:
+        print(f"sysd logs: {exc}", file=sys.stderr)
+        return 2
+
+
+# --------------------------------------------------------------------- sysd status
+
+
+def print_unit_journal(
+    unit: str,
+    *,
+    user: bool,
+    lines: int,
+    not_before: timedelta | None,
+    full: bool,
+    color: bool,
+    out: IO[bytes] | None = None,
+) -> bool:
+    """The journal lines ``systemctl status`` prints under a unit; True if any ellipsized.
+
+    ``show_journal_by_unit()``: the unit's matches in this boot, the last ``lines``
+    entries, those before ``not_before`` (InactiveExitTimestampMonotonic: when the unit
+    last started) left out, a blank line first.  Errors are reported as one line on
+    stderr, as systemctl does, not raised.
+    """
+    if lines <= 0:
+        return False
+    stream = out if out is not None else sys.stdout.buffer
+    formatter = Formatter("short", full=full, color=color, columns=_columns())
+    floor = not_before // timedelta(microseconds=1) if not_before else 0
+    printed = 0
+    kwargs: dict[str, Any] = {"user_unit" if user else "unit": unit}
+    try:
+        with entries(boot=True, lines=lines, **kwargs) as it:
+            while True:
+                try:
+                    entry = it.next_nowait()
+                except StopIteration:
+                    break
+                if entry is None:
+                    break
+                if floor and entry.monotonic_usec < floor:
+                    continue
+                if printed == 0:
+                    stream.write(b"\n")
+                stream.write(formatter(entry))
+                printed += 1
+        if printed < lines and floor:
+            notice = _cutoff_notice(floor, printed)
+            if notice:
+                stream.write((b"" if printed else b"\n") + notice.encode() + b"\n")
+    except JournalError as exc:
+        stream.flush()
+        print(f"Failed to show journal for {unit}: {exc.text}", file=sys.stderr)
+        return False
+    except ValueError:
+        pass
+    stream.flush()
+    return formatter.ellipsized
+
+
+def _cutoff_notice(floor: int, printed: int) -> str | None:
+    """What show_journal() says when the journal starts after the unit did."""
+    from ..journal._reader import Entries
+
+    with Entries(lines=0) as probe:
+        cutoff = probe.cutoff_monotonic()
+    if cutoff is None or floor >= cutoff[0]:
+        return None
+    noaccess = os.getuid() != 0 and any(
+        not os.access(path, os.R_OK) for path in _files.default_files()
+    )
+    if printed == 0 and noaccess:
+        return "Warning: some journal files were not opened due to insufficient permissions."
+    if not noaccess:
+        return "Notice: journal has been rotated since unit was started, output may be incomplete."
+    return (
+        "Warning: journal has been rotated since unit was started and some journal files were "
+        "not opened due to insufficient permissions, output may be incomplete."
+    )

@@ -1,0 +1,203 @@
+"""The systemd journal: read it, follow it, write to it.
+
+Reading is backed by sd-journal in ``libsystemd.so.0`` through ctypes (no build
+step); writing speaks journald's native protocol directly::
+
+    import sysd.journal
+
+    for entry in sysd.journal.entries(unit="nginx.service", since="-1h", priority="warning"):
+        print(entry.timestamp, entry.message)
+
+    sysd.journal.send("backup done", priority="notice", BACKUP_BYTES=1234)
+
+    import logging
+    logging.getLogger().addHandler(sysd.journal.JournalHandler())
+
+Async following lives in :mod:`sysd.journal.aio` (``sysd.journal.aio_follow``).
+``import sysd.journal`` loads neither ctypes' view of libsystemd nor asyncio: the
+library is loaded on first read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ._entry import _EPOCH, Entry, Value
+from ._errors import (
+    InvalidJournalFieldError,
+    InvalidTimestampError,
+    JournalCorruptError,
+    JournalError,
+    JournalNotFoundError,
+    JournalPermissionError,
+    LibsystemdNotFoundError,
+)
+from ._format import OUTPUT_MODES, Formatter
+from ._handler import JournalHandler, priority_for_level
+from ._query import PRIORITY_NAMES, unit_matches
+from ._time import parse_timestamp
+from ._writer import send, send_fields
+
+if TYPE_CHECKING:
+    from ._reader import Entries
+    from .aio import AsyncEntries
+
+__all__ = [
+    "OUTPUT_MODES",
+    "PRIORITY_NAMES",
+    "AsyncEntries",
+    "Entries",
+    "Entry",
+    "Formatter",
+    "InvalidJournalFieldError",
+    "InvalidTimestampError",
+    "JournalCorruptError",
+    "JournalError",
+    "JournalHandler",
+    "JournalNotFoundError",
+    "JournalPermissionError",
+    "LibsystemdNotFoundError",
+    "Value",
+    "aio_follow",
+    "entries",
+    "list_boots",
+    "parse_timestamp",
+    "priority_for_level",
+    "send",
+    "send_fields",
+    "unit_matches",
+]
+
+
+def entries(
+    *,
+    unit: str | Iterable[str] | None = None,
+    user_unit: str | Iterable[str] | None = None,
+    priority: int | str | Sequence[int | str] | None = None,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    boot: bool | int | str | None = None,
+    identifier: str | Iterable[str] | None = None,
+    grep: str | re.Pattern[str] | None = None,
+    matches: Iterable[str] | None = None,
+    cursor: str | None = None,
+    after_cursor: str | None = None,
+    reverse: bool = False,
+    lines: int | None = None,
+    follow: bool = False,
+    fields: Iterable[str] | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    poll_interval: float | None = None,
+) -> Entries:
+    """Journal entries, oldest first: an iterator of :class:`Entry` (close it, or use ``with``).
+
+    What to read (all given filters must hold):
+
+    ``unit`` / ``user_unit``
+        A unit's logs as ``journalctl -u`` / ``--user-unit`` select them (see
+        :func:`unit_matches`); a bare name gets ``.service``; globs match the units the
+        journal knows; several names: any of them.
+    ``priority``
+        ``"warning"`` (or 4) means warning and more important; ``"err..warning"`` or
+        ``(3, 4)`` a range.
+    ``since`` / ``until``
+        A :class:`~datetime.datetime` (naive = local time), or text as journalctl takes
+        it: ``"2024-05-01 10:00"``, ``"yesterday"``, ``"-1h"``, ``"@1714550400"``...
+    ``boot``
+        ``True`` or ``0``: the current boot (with ``directory``, the last boot in it);
+        ``-1`` the one before, ``1`` the first; or a boot ID.
+    ``identifier``
+        ``SYSLOG_IDENTIFIER`` (one or several).
+    ``grep``
+        A regular expression searched in MESSAGE (case-insensitive unless it has
+        capitals, as journalctl).
+    ``matches``
+        Raw ``"FIELD=value"`` terms, ``"+"`` between alternatives (journalctl's
+        positional arguments).
+    ``directory``
+        Read the journal files in this directory instead of the system's.
+
+    Where to start and stop:
+
+    ``lines``
+        Only the last N entries (with ``cursor``: the first N after it).
+    ``cursor`` / ``after_cursor``
+        Start at (just after) an entry's :attr:`Entry.cursor`.  A cursor whose entry
+        was since deleted (vacuum, rotation) resumes at the next entry after it.
+    ``reverse``
+        Newest first.
+    ``follow``
+        After the existing entries, wait for new ones, forever (until closed).  Polls
+        every ``poll_interval`` seconds (default 4 ms) besides watching inotify, since
+        journald tells inotify watchers about new entries up to 250 ms late.
+    ``fields``
+        Read only these fields (the rest stay on disk).
+
+    Errors: ``InvalidJournalFieldError`` / ``InvalidTimestampError`` / ``InvalidCallError``
+    (ValueErrors) for bad arguments, before anything is opened;
+    ``JournalNotFoundError`` when there is no journal; ``JournalPermissionError``
+    when its files may not be read; ``JournalCorruptError`` after the last readable
+    entry when a file is damaged or truncated; ``LibsystemdNotFoundError`` when
+    libsystemd.so.0 is missing.
+    """
+    from ._reader import DEFAULT_POLL_INTERVAL, Entries
+
+    return Entries(
+        unit=unit, user_unit=user_unit, priority=priority, since=since, until=until, boot=boot,
+        identifier=identifier, grep=grep, matches=matches, cursor=cursor,
+        after_cursor=after_cursor, reverse=reverse, lines=lines, follow=follow, fields=fields,
+        directory=directory,
+        poll_interval=DEFAULT_POLL_INTERVAL if poll_interval is None else poll_interval,
+    )  # fmt: skip
+
+
+def _unit_kwargs(
+    name: str, scope: str, lines: int | None, follow: bool, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``entries()`` arguments for a unit's logs, by the scope of its manager."""
+    if scope in ("remote",):
+        raise JournalError(
+            f"the logs of {name} are on another machine",
+            hint="the journal is read from local files; use journalctl on that host",
+        )
+    key = "user_unit" if scope == "user" else "unit"
+    return {key: name, "lines": lines, "follow": follow, **kwargs}
+
+
+def list_boots(directory: str | os.PathLike[str] | None = None) -> list[tuple[str, datetime]]:
+    """The boots recorded in the journal (boot ID, first entry's time), oldest first."""
+    from ._reader import Entries
+
+    reader = Entries(directory=directory, lines=0)
+    try:
+        journal = reader._journal
+        assert journal is not None
+        boots = Entries.list_boots(journal)
+    finally:
+        reader.close()
+    return [(boot, _EPOCH + timedelta(microseconds=usec)) for boot, usec in boots]
+
+
+def __getattr__(name: str) -> Any:
+    # The reader (ctypes) and the async twin (asyncio) load on first use.
+    if name == "Entries":
+        from ._reader import Entries
+
+        return Entries
+    if name == "AsyncEntries":
+        from .aio import AsyncEntries
+
+        return AsyncEntries
+    if name == "aio_follow":
+        from .aio import follow
+
+        return follow
+    if name == "aio":
+        import importlib
+
+        return importlib.import_module(".aio", __name__)
+    raise AttributeError(f"module 'sysd.journal' has no attribute {name!r}")

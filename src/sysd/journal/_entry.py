@@ -1,0 +1,259 @@
+"""One journal entry: a read-only mapping of field name -> value, decoded on access."""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+__all__ = ["Entry", "Value"]
+
+Value = str | bytes
+
+
+_NAMES: dict[bytes, str] = {}  # field names seen so far, decoded once
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_USEC: Final = timedelta(microseconds=1)
+
+
+def decode(raw: bytes) -> Value:
+    """UTF-8 text as ``str``; anything else stays ``bytes``."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw
+
+
+class Entry(Mapping[str, Value]):
+    """A journal entry: field name -> ``str`` (``bytes`` when the value is not UTF-8).
+
+    Values are the full data (no 64 KiB cut) and are decoded only when touched.  A
+    field that occurs several times maps to its first value; :meth:`getall` returns
+    every one.  The entry's address is not among the fields: ``cursor``,
+    ``timestamp`` (``__REALTIME_TIMESTAMP``), ``monotonic`` and ``boot_id`` are
+    attributes.
+
+    >>> e = Entry([b"MESSAGE=hi", b"PRIORITY=6", b"_SYSTEMD_UNIT=a.service"], 10**15, 5, bytes(16))
+    >>> e.message, e.priority, e.unit, e["PRIORITY"], e.timestamp.year
+    ('hi', 6, 'a.service', '6', 2001)
+    """
+
+    __slots__ = ("_boot", "_cursor", "_index", "_items", "monotonic_usec", "realtime_usec")
+
+    _items: list[bytes]
+    _index: dict[str, bytes] | None
+    realtime_usec: int
+    monotonic_usec: int
+    _boot: bytes
+    _cursor: bytes | str | None
+
+    def __init__(
+        self,
+        items: list[bytes],
+        realtime_usec: int,
+        monotonic_usec: int,
+        boot_id: bytes,
+        cursor: bytes | str | None = None,
+    ) -> None:
+        self._items = items  # b"FIELD=value", in the entry's order
+        self._index = None
+        self.realtime_usec = realtime_usec  #: ``__REALTIME_TIMESTAMP``, µs since the epoch
+        self.monotonic_usec = monotonic_usec  #: ``__MONOTONIC_TIMESTAMP``, µs since boot
+        self._boot = boot_id
+        self._cursor = cursor
+
+    # -------------------------------------------------------------- the mapping
+
+    def _build(self) -> dict[str, bytes]:
+        index: dict[str, bytes] = {}
+        names = _NAMES
+        for item in self._items:
+            name, _, value = item.partition(b"=")
+            key = names.get(name)
+            if key is None:
+                key = name.decode("latin-1")
+                if len(names) < 4096:  # bounded: writers choose field names
+                    names[name] = key
+            if key not in index:  # a repeated field: the first value wins
+                index[key] = value
+        self._index = index
+        return index
+
+    def items(self) -> ItemsView[str, Value]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[Value]:
+        return _Values(self)
+
+    def __getitem__(self, name: str) -> Value:
+        index = self._index
+        if index is None:
+            index = self._build()
+        raw = index[name]
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            return raw
+
+    def __contains__(self, name: object) -> bool:
+        index = self._index
+        if index is None:
+            index = self._build()
+        return name in index
+
+    def __iter__(self) -> Iterator[str]:
+        index = self._index
+        if index is None:
+            index = self._build()
+        return iter(index)
+
+    def __len__(self) -> int:
+        index = self._index
+        if index is None:
+            index = self._build()
+        return len(index)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        index = self._index
+        if index is None:
+            index = self._build()
+        raw = index.get(name)
+        if raw is None:
+            return default
+        try:
+            return raw.decode()
+        except UnicodeDecodeError:
+            return raw
+
+    def raw(self, name: str) -> bytes:
+        """The undecoded value (``KeyError`` when the field is absent)."""
+        index = self._index
+        if index is None:
+            index = self._build()
+        return index[name]
+
+    def getall(self, name: str) -> list[Value]:
+        """Every value of a field that may occur several times (``[]`` when absent)."""
+        prefix = name.encode() + b"="
+        n = len(prefix)
+        return [decode(item[n:]) for item in self._items if item.startswith(prefix)]
+
+    def as_dict(self) -> dict[str, Value]:
+        """All fields decoded at once (first value of repeated fields): faster than ``dict(e)``."""
+        index = self._index
+        if index is None:
+            index = self._build()
+        return dict(zip(index, _decoded(index), strict=True))
+
+    @property
+    def data(self) -> list[bytes]:
+        """The raw ``FIELD=value`` items in the entry's order, repeated fields included."""
+        return list(self._items)
+
+    # ------------------------------------------------------------- attributes
+
+    @property
+    def message(self) -> Value | None:
+        """``MESSAGE`` (None when the entry has none)."""
+        value: Value | None = self.get("MESSAGE")
+        return value
+
+    @property
+    def timestamp(self) -> datetime:
+        """When journald received the entry (``__REALTIME_TIMESTAMP``), aware, UTC."""
+        return _EPOCH + timedelta(microseconds=self.realtime_usec)
+
+    @property
+    def monotonic(self) -> timedelta:
+        """``__MONOTONIC_TIMESTAMP``: time since the boot :attr:`boot_id` was written in."""
+        return self.monotonic_usec * _ONE_USEC
+
+    @property
+    def priority(self) -> int | None:
+        """``PRIORITY`` as an int 0 (emerg) .. 7 (debug); None when absent or not a number."""
+        raw = self.get("PRIORITY")
+        if isinstance(raw, str) and raw.isdigit():
+            return int(raw)
+        return None
+
+    @property
+    def unit(self) -> str | None:
+        """``_SYSTEMD_UNIT``: the system unit the writer ran in."""
+        value = self.get("_SYSTEMD_UNIT")
+        return value if isinstance(value, str) else None
+
+    @property
+    def user_unit(self) -> str | None:
+        """``_SYSTEMD_USER_UNIT``: the user unit the writer ran in."""
+        value = self.get("_SYSTEMD_USER_UNIT")
+        return value if isinstance(value, str) else None
+
+    @property
+    def identifier(self) -> str | None:
+        """``SYSLOG_IDENTIFIER``."""
+        value = self.get("SYSLOG_IDENTIFIER")
+        return value if isinstance(value, str) else None
+
+    @property
+    def pid(self) -> int | None:
+        """``_PID`` (the writer's process, as journald saw it)."""
+        value = self.get("_PID")
+        return int(value) if isinstance(value, str) and value.isdigit() else None
+
+    @property
+    def boot_id(self) -> str:
+        """The boot the entry was written in, as 32 hex digits (``_BOOT_ID``)."""
+        return self._boot.hex()
+
+    @property
+    def cursor(self) -> str | None:
+        """Where this entry is, to resume after it (``after_cursor=``); None if not read."""
+        cursor = self._cursor
+        if isinstance(cursor, bytes):
+            cursor = self._cursor = cursor.decode("ascii", "replace")
+        return cursor
+
+    def __repr__(self) -> str:
+        message = self.get("MESSAGE")
+        if isinstance(message, str) and len(message) > 60:
+            message = message[:57] + "..."
+        return f"<Entry {self.timestamp.isoformat()} {message!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Entry,
+            (self._items, self.realtime_usec, self.monotonic_usec, self._boot, self.cursor),
+        )
+
+
+def _decoded(index: dict[str, bytes]) -> list[Value]:
+    """Every value of an index, decoded: all at once in C, one by one when one is binary."""
+    raws = index.values()
+    try:
+        return list(map(bytes.decode, raws))
+    except UnicodeDecodeError:
+        return [decode(raw) for raw in raws]
+
+
+class _Items(ItemsView[str, Value]):
+    """``entry.items()`` without a ``__getitem__`` call per field."""
+
+    _mapping: Entry
+
+    def __iter__(self) -> Iterator[tuple[str, Value]]:
+        entry = self._mapping
+        index = entry._index
+        if index is None:
+            index = entry._build()
+        return zip(index, _decoded(index), strict=True)
+
+
+class _Values(ValuesView[Value]):
+    _mapping: Entry
+
+    def __iter__(self) -> Iterator[Value]:
+        entry = self._mapping
+        index = entry._index
+        if index is None:
+            index = entry._build()
+        return iter(_decoded(index))

@@ -1,0 +1,174 @@
+"""Journal files on disk: finding them, spotting damaged ones, and reading what is left.
+
+sd-journal refuses a truncated file outright (its header promises more than the file
+holds: ``-ENODATA``) and silently leaves it out of a directory.  So that a reader gets
+the entries up to the damage and then a typed error, :func:`scan` checks every file's
+header first, and :func:`readable_copy` gives sd-journal a private copy whose header
+describes only what is really there.  Layout: ``src/libsystemd/sd-journal/
+journal-def.h`` (``struct Header``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import tempfile
+from collections.abc import Iterator
+from typing import Final, NamedTuple
+
+__all__ = [
+    "Damage",
+    "default_files",
+    "directory_files",
+    "make_workdir",
+    "readable_copy",
+    "remove_workdir",
+    "scan",
+]
+
+SIGNATURE: Final = b"LPKSHHRH"
+_HEADER_MIN: Final = 208  # HEADER_SIZE_MIN: up to and including n_data
+_HEADER_READ: Final = 272
+_OFF_HEADER_SIZE: Final = 88
+_OFF_ARENA_SIZE: Final = 96
+_OFF_TAIL_OBJECT: Final = 136
+_MACHINE_DIR: Final = re.compile(r"[0-9a-f]{32}(\.[A-Za-z0-9_.-]+)?")
+
+
+class Damage(NamedTuple):
+    """A journal file sd-journal would refuse or misread."""
+
+    path: str
+    problem: str  # "truncated", "bad header"
+    size: int  # bytes on disk
+    expected: int  # bytes the header describes
+
+
+def _is_journal(name: str) -> bool:
+    return name.endswith((".journal", ".journal~"))
+
+
+def directory_files(path: str) -> Iterator[str]:
+    """The files ``sd_journal_open_directory(path)`` reads: journals in it and in
+    machine-id subdirectories."""
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return
+    for name in names:
+        full = os.path.join(path, name)
+        if _is_journal(name):
+            yield full
+        elif _MACHINE_DIR.fullmatch(name) and os.path.isdir(full):
+            try:
+                inner = sorted(os.listdir(full))
+            except OSError:
+                continue
+            yield from (os.path.join(full, n) for n in inner if _is_journal(n))
+
+
+def _machine_id() -> str | None:
+    try:
+        with open("/etc/machine-id", encoding="ascii") as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def default_files() -> Iterator[str]:
+    """This machine's journal files under /run/log/journal and /var/log/journal."""
+    machine = _machine_id()
+    if machine is None:
+        return
+    for root in ("/run/log/journal", "/var/log/journal"):
+        base = os.path.join(root, machine)
+        try:
+            names = sorted(os.listdir(base))
+        except OSError:
+            continue
+        yield from (os.path.join(base, n) for n in names if _is_journal(n))
+
+
+def check_header(header: bytes, size: int, path: str = "") -> Damage | None:
+    """Why sd-journal would refuse a file with this header and size (None: it would not)."""
+    if len(header) < _HEADER_MIN or header[:8] != SIGNATURE:
+        return Damage(path, "bad header", size, 0)
+    header_size, arena_size = struct.unpack_from("<QQ", header, _OFF_HEADER_SIZE)
+    (tail,) = struct.unpack_from("<Q", header, _OFF_TAIL_OBJECT)
+    if header_size < _HEADER_MIN or header_size > size:
+        return Damage(path, "bad header", size, header_size)
+    expected = header_size + arena_size
+    if expected > size or tail > expected:
+        return Damage(path, "truncated", size, expected)
+    return None
+
+
+def scan(paths: Iterator[str] | list[str]) -> list[Damage]:
+    """The damaged files among ``paths`` (unreadable ones are not damage: skipped)."""
+    damaged = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                header = f.read(_HEADER_READ)
+                size = os.fstat(f.fileno()).st_size
+        except OSError:
+            continue
+        problem = check_header(header, size, path)
+        if problem is not None:
+            damaged.append(problem)
+    return damaged
+
+
+def patch_header(data: bytearray) -> bool:
+    """Make a truncated file's header describe the bytes present; False if hopeless."""
+    if len(data) < _HEADER_MIN or data[:8] != SIGNATURE:
+        return False
+    header_size = struct.unpack_from("<Q", data, _OFF_HEADER_SIZE)[0]
+    if header_size < _HEADER_MIN or header_size > len(data):
+        return False
+    arena = (len(data) - header_size) // 8 * 8
+    struct.pack_into("<Q", data, _OFF_ARENA_SIZE, arena)
+    (tail,) = struct.unpack_from("<Q", data, _OFF_TAIL_OBJECT)
+    if tail > header_size + arena:
+        struct.pack_into("<Q", data, _OFF_TAIL_OBJECT, 0)
+    return True
+
+
+def readable_copy(path: str, workdir: str) -> int | None:
+    """A read-only descriptor of a copy of ``path`` in ``workdir`` with its header fixed up.
+
+    None if that cannot help.  (sd-journal refuses descriptors of deleted files, memfds
+    included, so the copy is a real file: remove ``workdir`` once the journal is closed.)
+    """
+    try:
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+    except OSError:
+        return None
+    if not patch_header(data):
+        return None
+    copy = os.path.join(workdir, f"{len(os.listdir(workdir))}-{os.path.basename(path)}")
+    try:
+        fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        return os.open(copy, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def make_workdir() -> str:
+    """A private directory for fixed-up copies (on tmpfs when /dev/shm is usable)."""
+    shm = "/dev/shm"
+    base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    return tempfile.mkdtemp(prefix="sysd-journal-", dir=base)
+
+
+def remove_workdir(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
