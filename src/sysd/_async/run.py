@@ -362,6 +362,8 @@ class AsyncRunningUnit:
             raw = self._watch.props.get("InvocationID")
             if raw:
                 self._invocation = UUID(bytes=bytes(raw))
+        if self._invocation is None and self._result is not None:
+            self._invocation = self._result.invocation_id
         return self._invocation
 
     @property
@@ -1587,6 +1589,7 @@ async def _start_scope(
         raise
     os.close(go_w)
     waiter = AsyncThreadHandle(proc.wait, f"sysd-scope-wait-{name}")
+    invocation_id = UUID(bytes=bytes(invocation))
     handle = AsyncScopeRun(
         sd,
         name,
@@ -1601,6 +1604,7 @@ async def _start_scope(
         stdin=io.stdin_file,
         job=job,
     )
+    handle._invocation = invocation_id
     if not wait:
         return handle
     try:

@@ -363,6 +363,8 @@ class RunningUnit:
             raw = self._watch.props.get("InvocationID")
             if raw:
                 self._invocation = UUID(bytes=bytes(raw))
+        if self._invocation is None and self._result is not None:
+            self._invocation = self._result.invocation_id
         return self._invocation
 
     @property
@@ -1586,6 +1588,7 @@ def _start_scope(
         raise
     os.close(go_w)
     waiter = ThreadHandle(proc.wait, f"sysd-scope-wait-{name}")
+    invocation_id = UUID(bytes=bytes(invocation))
     handle = ScopeRun(
         sd,
         name,
@@ -1600,6 +1603,7 @@ def _start_scope(
         stdin=io.stdin_file,
         job=job,
     )
+    handle._invocation = invocation_id
     if not wait:
         return handle
     try:
