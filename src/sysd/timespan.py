@@ -19,3 +19,4 @@ Text that does not parse raises :class:`sysd.errors.InvalidTimespanError` (a ``V
 from __future__ import annotations
 
 from ._core.timespan import *  # noqa: F403  (the public names, listed once in ._core.timespan)
+from ._core.timespan import __all__ as __all__  # noqa: PLC0414  (re-exported)

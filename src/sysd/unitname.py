@@ -18,3 +18,4 @@ Invalid input raises :class:`sysd.errors.InvalidUnitNameError` (a ``ValueError``
 from __future__ import annotations
 
 from ._core.unitname import *  # noqa: F403  (the public names, listed once in ._core.unitname)
+from ._core.unitname import __all__ as __all__  # noqa: PLC0414  (re-exported)
