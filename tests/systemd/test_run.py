@@ -503,8 +503,11 @@ def test_user_manager(as_user: Any) -> None:
             print(r.exit_code, r.stdout.decode().strip(), r.unit.startswith("run-"))
             r = run(sd, ["/bin/sh", "-c", "id -u"], scope=True, wait=True, stdout=PIPE)
             print(r.exit_code, r.stdout.decode().strip(), r.unit.endswith(".scope"))
+            r = run(sd, ["/bin/sh", "-c", "read x; echo got:$x"], pty=True, input=b"hi\\n",
+                    stdout=PIPE, wait=True)
+            print(r.stdout.split())
         """
     )
     assert proc.returncode == 0, proc.stderr
     uid = str(os.environ.get("SYSD_TEST_UID"))
-    assert proc.stdout.split("\n")[:2] == [f"3 {uid} True", f"0 {uid} True"]
+    assert proc.stdout.split("\n")[:3] == [f"3 {uid} True", f"0 {uid} True", "[b'hi', b'got:hi']"]

@@ -168,6 +168,7 @@ PIPE: Final = Redirect.PIPE
 DEVNULL: Final = Redirect.DEVNULL
 STDOUT: Final = Redirect.STDOUT
 
+
 class SupportsFileno(Protocol):
     """Anything with a ``fileno()``: files, sockets, pipes."""
 

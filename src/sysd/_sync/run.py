@@ -98,20 +98,25 @@ SCOPE_INTERFACE = "org.freedesktop.systemd1.Scope"
 TIMER_INTERFACE = "org.freedesktop.systemd1.Timer"
 _START_SIGNATURE = "ssa(sv)a(sa(sv))"
 # Accounting systemd-run reports once the unit is done (read while the unit is still there).
-_ACCOUNTING = (
-    "CPUUsageNSec",
-    "MemoryPeak",
-    "IOReadBytes",
-    "IOWriteBytes",
-    "IPIngressBytes",
-    "IPEgressBytes",
-)
-_GATE_LIMIT = 10.0  # seconds terminal input waits for the service's exec at most
+_ACCOUNTING = {  # the switch, and what systemd reports when it is on
+    "CPUAccounting": ("CPUUsageNSec",),
+    "MemoryAccounting": ("MemoryPeak",),  # systemd >= 255; 252 has no peak to report
+    "IOAccounting": ("IOReadBytes", "IOWriteBytes"),
+    "IPAccounting": ("IPIngressBytes", "IPEgressBytes"),
+}
+_GATE_LIMIT = 5.0  # seconds terminal input waits for the service's exec at most
 _PUMP_GRACE = 5.0  # seconds to let output reach EOF after the unit ended, then drain and stop
 
 #: What ``stdin``/``stdout``/``stderr`` take: None (systemd's default), an fd, a file
 #: object, or ``sysd.PIPE``/``sysd.DEVNULL``/``sysd.STDOUT``.
 Stream = int | SupportsFileno | Redirect | None
+
+# What accounting a connection's manager reports for units that leave the switches at
+# their defaults (learnt from the first unit read; forgotten after a reload): often
+# nothing, and then reading it is a round trip saved.
+_ACCOUNTING_PLANS: weakref.WeakKeyDictionary[object, tuple[int, frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 # Per-connection counters for generated names (systemd-run makes one unit per connection).
 _SEQUENCES: weakref.WeakKeyDictionary[object, itertools.count[int]] = weakref.WeakKeyDictionary()
@@ -305,7 +310,10 @@ def run(
             f"{'scope=True' if scope else 'pty=True'} needs a manager on this machine",
             option="scope" if scope else "pty",
         )
-    spec = to_thread(_preflight, spec, local)
+    if _preflight_blocks(spec, local):
+        spec = to_thread(_preflight, spec, local)
+    else:
+        spec = _preflight(spec, local)
     data = bytes(input) if input is not None else None
     if spec.mode == "scope":
         return _start_scope(sd, spec, stdin, stdout, stderr, data, wait, check)
@@ -432,13 +440,7 @@ class RunningUnit:
             )
         )
         if still_there:
-            try:
-                extra = self.sd.get_all(watch.path, SERVICE_INTERFACE)
-            except (DBusError, BusError):
-                extra = {}
-            for key in _ACCOUNTING:
-                if key in extra:
-                    final[key] = extra[key]
+            final.update(_accounting(self.sd, self.spec, watch.path, SERVICE_INTERFACE))
         stdout, stderr = self._collect_output(final)
         self.close()
         return run_result(self.unit, final, stdout=stdout, stderr=stderr)
@@ -606,13 +608,7 @@ class ScopeRun(RunningUnit):
             watch = self._live()
             final = dict(watch.props)
             if self._pinned or not watch.removed:
-                try:
-                    extra = self.sd.get_all(watch.path, SCOPE_INTERFACE)
-                except (DBusError, BusError):
-                    extra = {}
-                for key in (*_ACCOUNTING, "Result"):
-                    if key in extra:
-                        final[key] = extra[key]
+                final.update(_accounting(self.sd, self.spec, watch.path, SCOPE_INTERFACE))
             stdout, stderr = self._collect_output({})
             self.close()
             self._result = scope_result(
@@ -693,6 +689,17 @@ def _preflight(spec: RunSpec, local: bool) -> RunSpec:
                     user=spec.group,
                 ) from None
     return spec
+
+
+def _preflight_blocks(spec: RunSpec, local: bool) -> bool:
+    """Whether the checks may block: account lookups (NSS may ask the network) and
+    $PATH searches go to a thread; one stat() of an absolute path does not."""
+    if not local:
+        return False
+    names = (spec.user, spec.group)
+    if not spec.dynamic_user and any(n is not None and not n.isdigit() for n in names):
+        return True
+    return spec.resolve_executable and not spec.cmd[0].startswith("/")
 
 
 def _find_executable(name: str) -> str | None:
@@ -815,7 +822,7 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
     try:
         try:
             try:
-                job.wait(_left(deadline))
+                _wait_start_job(handle, job, _left(deadline))
             except JobError:
                 # A job that failed because the command failed (a oneshot exiting 1, an
                 # exec failure) is a result when waiting; one that never ran it is not.
@@ -845,6 +852,24 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
     return result
 
 
+def _wait_start_job(handle: RunningUnit, job: Job, timeout: float | None) -> None:
+    """``job.wait()`` without its first look at the job object: the watch wakes for the
+    unit's Job property, which systemd changes right after sending JobRemoved
+    (``job_uninstall()``), so the JobRemoved is in by then.  Should that signal have been
+    lost (systemd re-executed), ``job.wait()`` looks the job up again and deduces."""
+    sd = handle.sd
+    removed = sd._removed
+    path = job.path
+
+    def over(props: Mapping[str, Any]) -> bool:
+        current = props.get("Job")
+        return path in removed or (current is not None and current[0] == 0 and _ran(props))
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    handle._live().wait(over, timeout)
+    job.wait(_left(deadline))
+
+
 def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
@@ -867,6 +892,34 @@ def _result_after_stop(handle: RunningUnit) -> RunResult | None:
         return handle.wait(30.0)
     except (WaitTimeoutError, DBusError, BusError):
         return None
+
+
+def _accounting(sd: Systemd, spec: RunSpec, path: str, interface: str) -> dict[str, Any]:
+    """The accounting of a unit that is still loaded (one GetAll), when there is any.
+
+    systemd 252 reports CPU/IO/IP use only with ``CPUAccounting=``/``IOAccounting=``/
+    ``IPAccounting=`` on; a unit leaves them at the manager's defaults unless the
+    properties say otherwise, so once one unit showed that nothing is on, later units
+    are not asked.
+    """
+    own = any(a.name in _ACCOUNTING for a in spec.properties)
+    cached = _ACCOUNTING_PLANS.get(sd.bus)
+    if not own and cached is not None and cached[0] == sd._generation and not cached[1]:
+        return {}
+    try:
+        props = sd.get_all(path, interface)
+    except (DBusError, BusError):
+        return {}
+    if not own:
+        on = frozenset(
+            key
+            for switch, keys in _ACCOUNTING.items()
+            if props.get(switch)
+            for key in keys
+            if key in props
+        )
+        _ACCOUNTING_PLANS[sd.bus] = (sd._generation, on)
+    return {key: props[key] for keys in _ACCOUNTING.values() for key in keys if key in props}
 
 
 def _unref(sd: Systemd, path: str) -> None:
@@ -1386,7 +1439,12 @@ class _Pump:
 
 
 def _child_executed(master: int) -> bool:
-    """Whether the process that owns the pty as its terminal has executed its command."""
+    """Whether the process that owns the pty as its terminal has executed its command.
+
+    Before ``execve()`` the child is a fork of the manager: the same binary, and not
+    readable for others when the manager is not dumpable (a user manager); after it, its
+    own binary.
+    """
     try:
         pgrp = os.tcgetpgrp(master)
     except OSError:
@@ -1397,9 +1455,13 @@ def _child_executed(master: int) -> bool:
         with open(f"/proc/{pgrp}/stat", "rb") as f:
             stat = f.read()
         ppid = int(stat.rpartition(b")")[2].split()[1])
-        return os.readlink(f"/proc/{pgrp}/exe") != os.readlink(f"/proc/{ppid}/exe")
+        exe = os.readlink(f"/proc/{pgrp}/exe")
     except (OSError, ValueError, IndexError):
         return False
+    try:
+        return exe != os.readlink(f"/proc/{ppid}/exe")
+    except OSError:
+        return True  # the manager's binary is hidden from us, the child's is not: executed
 
 
 def _write_all(fd: int, data: bytes) -> None:
