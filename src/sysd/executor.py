@@ -781,7 +781,10 @@ class UnitExecutor(concurrent.futures.Executor):
                 if not future.done():
                     with contextlib.suppress(concurrent.futures.InvalidStateError):
                         future.set_exception(calls.gone())
-            if self._shutdown and self._sock_owned_by_reader:
+            with self._lock:
+                self._reader_done = True
+                close = self._sock_owned_by_reader
+            if close:
                 sock.close()
 
     def _dispatch(self, kind: int, task: int, payload: bytes) -> None:
@@ -840,15 +843,17 @@ class UnitExecutor(concurrent.futures.Executor):
         finally:
             with contextlib.suppress(SysdError):
                 self._unit.close()
-            if wait or self._reader is None or not self._reader.is_alive():
+            with self._lock:
+                close = wait or self._reader is None or self._reader_done
+                self._sock_owned_by_reader = not close  # results may still come: it closes
+            if close:
                 self._sock.close()
-            else:
-                self._sock_owned_by_reader = True  # results may still come: it closes
             if self._own:
                 self.sd.close()
 
     result: RunResult | None = None
     _sock_owned_by_reader = False
+    _reader_done = False
 
 
 def run_function(

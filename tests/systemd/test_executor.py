@@ -136,6 +136,15 @@ def test_worker_death_and_cancellation(sdm: sysd.Systemd) -> None:
     assert running.result(0) == "late"  # shutdown waited for the running call
 
 
+def test_shutdown_without_waiting_lets_calls_finish(sdm: sysd.Systemd) -> None:
+    ex = UnitExecutor(1, sd=sdm)
+    futures = [ex.submit(sleep_then, 0.1, i) for i in range(3)]
+    ex.shutdown(wait=False)
+    assert [f.result(30) for f in futures] == [0, 1, 2]
+    with pytest.raises(RuntimeError):
+        ex.submit(add, 1, 2)
+
+
 def test_broken_when_the_unit_is_stopped(sdm: sysd.Systemd) -> None:
     ex = UnitExecutor(1, sd=sdm)
     try:
