@@ -5,6 +5,9 @@
  *   floor listunits BUS N               N sequential Manager.ListUnits, every field read
  *   floor getall    BUS N UNIT          N sequential Properties.GetAll(systemd1.Service),
  *                                       every value in the reply visited (generic walk)
+ *   floor status    BUS N UNIT          N sequential pairs GetAll(systemd1.Unit) +
+ *                                       GetAll(systemd1.Service) (what a typed status needs),
+ *                                       every value of both replies visited (generic walk)
  *   floor pipelined BUS N WINDOW UNIT   N Gets in flight at once via sd_bus_call_method_async,
  *                                       at most WINDOW unanswered (0: all sent up front)
  *   floor oneshot   BUS UNIT            print ActiveState of UNIT, like `systemctl is-active`
@@ -216,16 +219,19 @@ static long walk(sd_bus_message *m) {
     }
 }
 
-static long getall_once(sd_bus *bus, const char *path) {
+static long getall_iface(sd_bus *bus, const char *path, const char *iface) {
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
-    int r = sd_bus_call_method(bus, dest, path, PROPS_IFACE, "GetAll", &err, &reply, "s",
-                               SERVICE_IFACE);
+    int r = sd_bus_call_method(bus, dest, path, PROPS_IFACE, "GetAll", &err, &reply, "s", iface);
     if (r < 0)
         die("GetAll", r, &err);
     long seen = walk(reply);
     sd_bus_message_unref(reply);
     return seen;
+}
+
+static long getall_once(sd_bus *bus, const char *path) {
+    return getall_iface(bus, path, SERVICE_IFACE);
 }
 
 static int cmd_getall(const char *kind, long n, const char *unit) {
@@ -241,6 +247,31 @@ static int cmd_getall(const char *kind, long n, const char *unit) {
     double dt = now() - t0;
     snprintf(extra, sizeof extra, ", \"values\": %ld", seen);
     report("getall", kind, n, dt, extra);
+    free(path);
+    sd_bus_flush_close_unref(bus);
+    return 0;
+}
+
+/* --------------------------------------------------------------- status */
+
+/* What a typed status snapshot of a service needs: both GetAll replies, fully read. */
+static long status_once(sd_bus *bus, const char *path) {
+    return getall_iface(bus, path, UNIT_IFACE) + getall_iface(bus, path, SERVICE_IFACE);
+}
+
+static int cmd_status(const char *kind, long n, const char *unit) {
+    sd_bus *bus = open_bus(kind);
+    char *path = unit_path(unit);
+    long seen = 0;
+    char extra[64];
+    for (int i = 0; i < WARMUP; i++)
+        seen = status_once(bus, path);
+    double t0 = start_clock();
+    for (long i = 0; i < n; i++)
+        status_once(bus, path);
+    double dt = now() - t0;
+    snprintf(extra, sizeof extra, ", \"values\": %ld", seen);
+    report("status", kind, n, dt, extra);
     free(path);
     sd_bus_flush_close_unref(bus);
     return 0;
@@ -348,13 +379,15 @@ int main(int argc, char **argv) {
         return cmd_listunits(argv[2], num(argv[3]));
     if (strcmp(cmd, "getall") == 0 && argc == 5)
         return cmd_getall(argv[2], num(argv[3]), argv[4]);
+    if (strcmp(cmd, "status") == 0 && argc == 5)
+        return cmd_status(argv[2], num(argv[3]), argv[4]);
     if (strcmp(cmd, "pipelined") == 0 && argc == 6)
         return cmd_pipelined(argv[2], num(argv[3]), num(argv[4]), argv[5]);
     if (strcmp(cmd, "oneshot") == 0 && argc == 4)
         return cmd_oneshot(argv[2], argv[3]);
     fprintf(stderr,
             "usage: floor get BUS N UNIT | listunits BUS N | getall BUS N UNIT |\n"
-            "             pipelined BUS N WINDOW UNIT | oneshot BUS UNIT\n"
+            "             status BUS N UNIT | pipelined BUS N WINDOW UNIT | oneshot BUS UNIT\n"
             "       BUS: system | private\n");
     return 2;
 }

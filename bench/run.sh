@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The bus benchmark, start to finish (about 2-3 minutes):
+# The bus and units benchmarks, start to finish (about 8-10 minutes):
 #
-#   bash bench/run.sh [bench_bus.py options, e.g. --reps 3]
+#   bash bench/run.sh [bench_bus.py options, e.g. --reps 3] [-- bench_units.py options]
 #
 # 1. bench/setup.sh: libsystemd-dev, pkg-config, gcc; bench/.env (sysd editable,
 #    pystemd, py-spy); bench/build/floor (the C sd-bus floor).
-# 2. Boots a throwaway systemd (python -m sysd sandbox run) and runs
-#    bench/bench_bus.py inside it as root; raw results go to bench/bus.json.
-# 3. Rewrites the "## Bus (foundation)" section of bench/RESULTS.md from them
-#    (other sections are left alone).
+# 2. Boots a throwaway systemd (python -m sysd sandbox run) and runs, inside it
+#    as root, one phase after the other:
+#      bus:   bench/bench_bus.py, raw results to bench/bus.json;
+#      units: bench/bench_units.py (unit status and list_units), to bench/units.json.
+#    BENCH_PHASES="bus" or "units" runs one of them only.
+# 3. Rewrites the "## Bus (foundation)" and "## Units (status and list_units)"
+#    sections of bench/RESULTS.md from them (other sections are left alone).
 #
 # What is measured is sysd as committed at HEAD (a `git archive` snapshot under
 # bench/build/, put first on PYTHONPATH), so that edits in progress in the work
@@ -18,8 +21,35 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-cd "$repo"
+py="$repo/bench/.env/bin/python"
+phases=${BENCH_PHASES:-bus units}
 
+bus_args=()
+units_args=()
+split=0
+for arg in "$@"; do
+    if [[ $arg == -- && $split == 0 ]]; then
+        split=1
+    elif ((split)); then
+        units_args+=("$arg")
+    else
+        bus_args+=("$arg")
+    fi
+done
+
+if [[ ${BENCH_INSIDE:-} == 1 ]]; then
+    # inside the sandbox: the phases, one after the other, in the same systemd
+    cd "$repo"
+    if [[ " $phases " == *" bus "* ]]; then
+        "$py" bench/bench_bus.py --json bench/bus.json "${bus_args[@]}"
+    fi
+    if [[ " $phases " == *" units "* ]]; then
+        "$py" bench/bench_units.py --json bench/units.json "${units_args[@]}"
+    fi
+    exit 0
+fi
+
+cd "$repo"
 bash bench/setup.sh
 
 ref=${BENCH_SYSD_REF:-HEAD}
@@ -37,10 +67,14 @@ else
     export PYTHONPATH="$snap/src${PYTHONPATH:+:$PYTHONPATH}"
     BENCH_SYSD_COMMIT=$commit
 fi
-export BENCH_SYSD_COMMIT
+export BENCH_SYSD_COMMIT BENCH_PHASES="$phases"
 
-py="$repo/bench/.env/bin/python"
-"$py" -m sysd sandbox run --bind "$repo" -- \
-    "$py" "$repo/bench/bench_bus.py" --json "$repo/bench/bus.json" "$@"
-"$py" bench/bench_bus.py render bench/bus.json --results bench/RESULTS.md
-echo "bench/RESULTS.md: section \"## Bus (foundation)\" updated from bench/bus.json"
+BENCH_INSIDE=1 "$py" -m sysd sandbox run --bind "$repo" -- /bin/bash "$here/run.sh" "$@"
+if [[ " $phases " == *" bus "* ]]; then
+    "$py" bench/bench_bus.py render bench/bus.json --results bench/RESULTS.md
+    echo "bench/RESULTS.md: section \"## Bus (foundation)\" updated from bench/bus.json"
+fi
+if [[ " $phases " == *" units "* ]]; then
+    "$py" bench/bench_units.py render bench/units.json --results bench/RESULTS.md
+    echo "bench/RESULTS.md: section \"## Units (status and list_units)\" updated from bench/units.json"
+fi
