@@ -204,6 +204,46 @@ async def run(
 ) -> AsyncRunningUnit: ...
 
 
+@overload
+async def run(
+    sd: AsyncSystemd,
+    cmd: Sequence[str],
+    *,
+    wait: bool,
+    name: str | None = ...,
+    description: str | None = ...,
+    slice: str | None = ...,
+    scope: bool = ...,
+    user: str | None = ...,
+    group: str | None = ...,
+    nice: int | None = ...,
+    cwd: str | os.PathLike[str] | None = ...,
+    env: Mapping[str, str] | None = ...,
+    service_type: str | None = ...,
+    properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    remain_after_exit: bool = ...,
+    collect: bool = ...,
+    send_sighup: bool = ...,
+    stdin: Stream = ...,
+    stdout: Stream = ...,
+    stderr: Stream = ...,
+    input: bytes | None = ...,
+    capture_output: bool = ...,
+    pty: bool = ...,
+    check: bool = ...,
+    timeout: float | None = ...,
+    on_active: str | float | timedelta | None = ...,
+    on_boot: str | float | timedelta | None = ...,
+    on_startup: str | float | timedelta | None = ...,
+    on_unit_active: str | float | timedelta | None = ...,
+    on_unit_inactive: str | float | timedelta | None = ...,
+    on_calendar: str | Sequence[str] | None = ...,
+    timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+) -> RunResult | AsyncRunningUnit: ...
+
+
 async def run(
     sd: AsyncSystemd,
     cmd: Sequence[str],

@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             opts.update(stdin=0, stdout=1, stderr=2)
         if args.scope:
             # systemd-run execs the command once the scope is there; sysd forks it
-            scope = run(sd, args.command, wait=False, **opts)
+            scope: RunningUnit = run(sd, args.command, wait=False, **opts)
             with scope:
                 _log(args, f"Running scope as unit: {scope.unit}")
                 result = scope.wait()
@@ -250,7 +250,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if result.exit_signal is not None:
                 return 128 + result.exit_signal  # what a shell reports for the exec'd command
             return result.exit_code or 0
-        handle = run(sd, args.command, wait=False, **opts)
+        handle: RunningUnit = run(sd, args.command, wait=False, **opts)
         with handle:
             if isinstance(handle, TriggerHandle):
                 _log(args, f"Running {handle.spec.trigger} as unit: {handle.unit}")
