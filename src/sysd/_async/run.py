@@ -33,9 +33,7 @@ import fcntl
 import itertools
 import os
 import pwd
-import secrets
 import selectors
-import shutil
 import signal as _signal
 import struct
 import subprocess
@@ -753,6 +751,8 @@ def _find_executable(name: str) -> str | None:
                 f"failed to find executable {name}: no such file", option="cmd"
             )
         return path
+    import shutil
+
     found = shutil.which(name)
     if found is None:
         for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
@@ -771,7 +771,7 @@ def _generated_name(sd: AsyncSystemd, unit_type: str) -> str:
     bus = sd.bus
     unique = bus.unique_name
     if unique is None:
-        return make_unit_name(None, unit_type, random_hex=secrets.token_hex(16))
+        return make_unit_name(None, unit_type, random_hex=os.urandom(16).hex())
     seq = _SEQUENCES.setdefault(bus, itertools.count())
     return make_unit_name(unique, unit_type, next(seq))
 

@@ -24,15 +24,16 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from uuid import UUID
 
 from ..errors import InvalidCalendarSpecError, InvalidUnitNameError, SysdError
 from . import unitname
-from .calendar import CalendarSpec
 from .convert import nsec, timestamp, unset64, uuid
 from .jobs import exit_status
-from .properties import Assignment, parse
+
+if TYPE_CHECKING:
+    from .properties import Assignment
 
 __all__ = [
     "DEVNULL",
@@ -290,6 +291,8 @@ def _span(value: object, option: str) -> str | int | timedelta:
 
 
 def _properties(unit_type: str, value: object, option: str) -> tuple[Assignment, ...]:
+    from .properties import parse  # the language's tables load on first use
+
     if value is None:
         return ()
     if isinstance(value, str):
@@ -388,6 +391,9 @@ def validate(
         )
     if not argv[0]:
         raise InvalidRunOptionError("cmd[0] is empty", option="cmd")
+
+    from .calendar import CalendarSpec
+    from .properties import parse
 
     # -- the trigger, if any
     timer: list[tuple[str, object]] = []
