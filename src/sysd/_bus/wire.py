@@ -95,13 +95,27 @@ class Decoder:
     """Turns received bytes (and fds) into messages.
 
     Frames messages itself (the fixed 16-byte header gives the length) and hands
-    the unmarshaller one complete message per call.  File descriptors arrive
+    the unmarshaller one complete message per call.  A message larger than one
+    receive (``RECV_SIZE``, a ListUnits reply of a thousand units) goes to the
+    unmarshaller piece by piece as it arrives instead: gathering it first made
+    two more transient copies of it, which pushed the heap past glibc's trim
+    threshold and cost a hundred page faults per reply.  File descriptors arrive
     with the first byte of the message that carries them; we remember at which
     stream offset each batch arrived and hand them to the message covering that
     offset.  Fds nobody claims are closed.
     """
 
-    __slots__ = ("_buf", "_consumed", "_fds", "_feed", "_pos", "_unmarshaller")
+    __slots__ = (
+        "_buf",
+        "_consumed",
+        "_fds",
+        "_feed",
+        "_msg_size",
+        "_msg_start",
+        "_pos",
+        "_streaming",
+        "_unmarshaller",
+    )
 
     def __init__(self) -> None:
         self._feed = _Feed()
@@ -110,6 +124,9 @@ class Decoder:
         self._buf: bytes | bytearray = b""
         self._pos = 0
         self._consumed = 0  # stream offset of self._buf[self._pos]
+        self._streaming = 0  # bytes of a large message not yet handed to the unmarshaller
+        self._msg_start = 0  # stream offset and size of that message
+        self._msg_size = 0
 
     def feed(self, data: bytes, fds: Sequence[int] = ()) -> None:
         buf = self._buf
@@ -132,6 +149,8 @@ class Decoder:
         Raises ProtocolError (and closes any pending fds) when the bytes are
         not D-Bus; the stream cannot be resynchronised after that.
         """
+        if self._streaming:
+            return self._stream()
         buf = self._buf
         pos = self._pos
         avail = len(buf) - pos
@@ -150,22 +169,18 @@ class Decoder:
             self.close()
             raise ProtocolError(f"malformed message from the bus ({size} bytes is too long)")
         if avail < size:
-            return None
+            if size <= RECV_SIZE:
+                return None  # a small message cut by the receive: wait for the rest
+            self._streaming = size
+            self._msg_start = self._consumed
+            self._msg_size = size
+            return self._stream()
         end = pos + size
         if pos == 0 and end == len(buf) and type(buf) is bytes:
-            self._feed.chunk = buf
+            chunk: bytes = buf
         else:
-            self._feed.chunk = bytes(memoryview(buf)[pos:end])
-        pin_empty_signature()
-        try:
-            msg = self._unmarshaller.unmarshall()
-        except Exception as exc:  # the codec raises many kinds on garbage
-            self.close()
-            raise ProtocolError(
-                f"malformed message from the bus ({type(exc).__name__}: {exc!s:.200})"
-            ) from exc
-        finally:
-            self._feed.chunk = None
+            chunk = bytes(memoryview(buf)[pos:end])
+        msg = self._unmarshall(chunk)
         if msg is None:  # the header promised fewer bytes than the message has
             self.close()
             raise ProtocolError("malformed message from the bus (truncated)")
@@ -179,6 +194,51 @@ class Decoder:
         else:
             self._pos = end
         self._consumed = start + size
+        return self._finish(msg, start, size)
+
+    def _stream(self) -> Message | None:
+        """Hand what has arrived of a large message to the unmarshaller."""
+        buf = self._buf
+        pos = self._pos
+        take = min(len(buf) - pos, self._streaming)
+        if not take:
+            return None
+        if pos == 0 and take == len(buf) and type(buf) is bytes:
+            chunk: bytes = buf
+        else:
+            chunk = bytes(memoryview(buf)[pos : pos + take])
+        if pos + take == len(buf):
+            self._buf = b""
+            self._pos = 0
+        else:
+            self._pos = pos + take
+        self._consumed += take
+        self._streaming -= take
+        msg = self._unmarshall(chunk)
+        if self._streaming:
+            if msg is not None:  # the header promised more bytes than the message has
+                self.close()
+                raise ProtocolError("malformed message from the bus (length mismatch)")
+            return None
+        if msg is None:
+            self.close()
+            raise ProtocolError("malformed message from the bus (truncated)")
+        return self._finish(msg, self._msg_start, self._msg_size)
+
+    def _unmarshall(self, chunk: bytes) -> Message | None:
+        self._feed.chunk = chunk
+        pin_empty_signature()
+        try:
+            return self._unmarshaller.unmarshall()
+        except Exception as exc:  # the codec raises many kinds on garbage
+            self.close()
+            raise ProtocolError(
+                f"malformed message from the bus ({type(exc).__name__}: {exc!s:.200})"
+            ) from exc
+        finally:
+            self._feed.chunk = None
+
+    def _finish(self, msg: Message, start: int, size: int) -> Message:
         if self._fds:
             stop = start + size
             fds: list[int] = []
@@ -381,7 +441,11 @@ def unwrap(value: Any) -> Any:
         inner = value.value
         return unwrap(inner) if "v" in value.signature else inner
     if tp is dict:
-        return {k: unwrap(v) for k, v in value.items()}
+        # a GetAll reply: a variant of plain values is taken as it is, without a call
+        return {
+            k: v.value if type(v) is Variant and "v" not in v.signature else unwrap(v)
+            for k, v in value.items()
+        }
     if tp is list:
         if value and type(value[0]) in (int, str, bool, float):
             return value
