@@ -24,6 +24,7 @@ import pytest
 
 import sysd
 import sysd.aio
+from sysd._async.run import _PINS
 from sysd._async.run import run as arun
 from sysd._core.calendar import CalendarSpec
 from sysd._core.run import (
@@ -163,6 +164,11 @@ def test_stdin_from_a_pipe(conn: sysd.Systemd) -> None:
     finally:
         os.close(rfd)
     assert r.stdout.strip() == b"2"
+
+
+def test_stdin_pipe_without_input_is_eof(conn: sysd.Systemd) -> None:
+    r = run(conn, ["/bin/cat"], stdin=PIPE, stdout=PIPE, wait=True)
+    assert (r.result, r.stdout) == ("success", b"")
 
 
 def test_stdin_pipe_handle(priv: sysd.Systemd) -> None:
@@ -467,6 +473,7 @@ def test_200_runs_lose_no_job_signal(systemd_host: None) -> None:
                 codes = await asyncio.gather(*(one(i) for i in range(200)))
             assert codes == [i % 2 for i in range(200)]
             assert sd._subscribers == 0 and not sd._watched
+            assert _PINS.get(sd.bus, 0) == 0  # every AddRef was matched by an Unref
 
     asyncio.run(main())
 

@@ -115,6 +115,10 @@ _ACCOUNTING_PLANS: weakref.WeakKeyDictionary[object, tuple[int, frozenset[str]]]
     weakref.WeakKeyDictionary()
 )
 
+# Units pinned with AddRef=yes per connection, and the most at a time.
+_PINS: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
+_PINS_MAX = 128
+
 # Per-connection counters for generated names (systemd-run makes one unit per connection).
 _SEQUENCES: weakref.WeakKeyDictionary[object, itertools.count[int]] = weakref.WeakKeyDictionary()
 
@@ -799,10 +803,10 @@ async def _start_service(
     check: bool,
 ) -> RunResult | AsyncRunningUnit:
     name = spec.name or _generated_name(sd, "service")
-    pinned = sd.bus.target.hello  # AddRef needs bus tracking: a message bus
     io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
     io.prepare()
     thread: AsyncThreadHandle[None] | None = None
+    pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
     try:
         stdio, extra_env = io.service_props(spec)
         props = service_properties(spec, add_ref=pinned, stdio=stdio, extra_env=extra_env)
@@ -811,6 +815,8 @@ async def _start_service(
         await watch.__aenter__()
     except BaseException:
         io.discard()
+        if pinned:
+            _unpin(sd)
         raise
     queued = False
     try:
@@ -837,6 +843,8 @@ async def _start_service(
         try:
             if queued and pinned:
                 await _unref(sd, watch.path)
+            elif pinned:
+                _unpin(sd)
         finally:
             await watch.__aexit__(None, None, None)
         raise
@@ -963,7 +971,29 @@ async def _accounting(sd: AsyncSystemd, spec: RunSpec, path: str, interface: str
     return {key: props[key] for keys in _ACCOUNTING.values() for key in keys if key in props}
 
 
+def _pin(sd: AsyncSystemd) -> bool:
+    """Whether this run's unit gets ``AddRef=yes`` (counted per connection).
+
+    Only on a message bus (bus tracking), and at most ``_PINS_MAX`` at a time: each
+    pinned unit costs systemd a match rule on the bus, and about 500 of them knock
+    systemd 252 off it (RELIABILITY.md 44).  Runs beyond that are watched unpinned,
+    as on the private socket.
+    """
+    bus = sd.bus
+    if not bus.target.hello or _PINS.get(bus, 0) >= _PINS_MAX:
+        return False
+    _PINS[bus] = _PINS.get(bus, 0) + 1
+    return True
+
+
+def _unpin(sd: AsyncSystemd) -> None:
+    bus = sd.bus
+    if _PINS.get(bus, 0) > 0:
+        _PINS[bus] -= 1
+
+
 async def _unref(sd: AsyncSystemd, path: str) -> None:
+    _unpin(sd)
     with contextlib.suppress(DBusError, BusError):
         await sd.call(None, path, UNIT_INTERFACE, "Unref")
 
@@ -1635,7 +1665,6 @@ async def _start_scope(
     check: bool,
 ) -> RunResult | AsyncRunningUnit:
     name = spec.name or _generated_name(sd, "scope")
-    pinned = sd.bus.target.hello
     io = _Stdio(stdin, stdout, stderr, data, pty=False, wait=wait)
     io.prepare()
     go_r, go_w = os.pipe()
@@ -1654,6 +1683,7 @@ async def _start_scope(
         thread = AsyncThreadHandle(io.pump.run, f"sysd-scope-{name}")
     watch = sd.watch_unit(name)
     queued = False
+    pinned = _pin(sd)
     try:
         await watch.__aenter__()
         try:
@@ -1675,10 +1705,15 @@ async def _start_scope(
             try:
                 if queued and pinned:
                     await _unref(sd, watch.path)
+                elif pinned:
+                    _unpin(sd)
+                pinned = False
             finally:
                 await watch.__aexit__(None, None, None)
             raise
     except BaseException:
+        if pinned:  # the watch could not even start
+            _unpin(sd)
         os.close(go_w)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
