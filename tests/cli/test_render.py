@@ -471,3 +471,17 @@ def test_spinner_frames() -> None:
     assert spinner.frame(1, 65.0) == "\u2819 stop x.service (1min 5s)"
     ascii_spinner = R.Spinner("x", stream=io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
     assert ascii_spinner.frame(3, 0) == "\\ x (0.0s)"
+
+
+def test_verb_index_matches_the_modules() -> None:
+    import argparse
+    import importlib
+
+    from sysd import cli
+
+    for module, verbs in cli._VERB_INDEX.items():
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).add_parsers(sub)
+        assert tuple(sorted(sub.choices)) == tuple(sorted(verbs)), module
+    assert set(cli._VERB_INDEX) == set(cli._VERB_MODULES)

@@ -30,13 +30,45 @@ _VERB_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module defines a verb, so that a command loads only what it needs (a one-shot
+# `sysd status` should not import every verb's dependencies).  tests/cli checks that
+# this matches what the modules register.
+_VERB_INDEX = {
+    "sysd.cli.basic": ("call", "manager", "version"),
+    "sysd.cli.units": (
+        "cat", "daemon-reexec", "daemon-reload", "disable", "enable", "freeze", "is-active",
+        "is-enabled", "is-failed", "kill", "list", "list-jobs", "list-unit-files", "mask",
+        "reload", "reload-or-restart", "reset-failed", "restart", "show", "start", "status",
+        "stop", "thaw", "try-reload-or-restart", "try-restart", "unmask",
+    ),
+    "sysd.cli.setprop": ("set-property",),
+    "sysd.cli.sandbox": ("sandbox",),
+    "sysd.cli.escape": ("escape",),
+    "sysd.cli.calendar": ("calendar", "cron"),
+    "sysd.cli.timers": ("timers",),
+    "sysd.cli.logs": ("logs",),
+    "sysd.cli.run": ("run",),
+}  # fmt: skip
+_MODULE_OF = {verb: module for module, verbs in _VERB_INDEX.items() for verb in verbs}
+
+
+def _module_for(argv: Sequence[str]) -> str | None:
+    """The module of the verb in argv (the first word not an option), if it is known."""
+    for word in argv:
+        if not word.startswith("-"):
+            return _MODULE_OF.get(word)
+        if word in ("-h", "--help"):
+            return None
+    return None
+
+
+def build_parser(modules: Sequence[str] = _VERB_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sysd", description="systemd from Python: a thin shell over the sysd library."
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
-    for name in _VERB_MODULES:
+    for name in modules:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:  # a verb module not written yet
@@ -48,8 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    module = _module_for(words)
+    parser = build_parser([module] if module else _VERB_MODULES)
+    args = parser.parse_args(words)
     try:
         rc: int = args.func(args)
     except SysdError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 
 import sysd
 
-from .._async.systemd import MANAGER_INTERFACE, MANAGER_PATH
+from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:

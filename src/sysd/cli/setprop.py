@@ -20,7 +20,7 @@ def _unit(text: str) -> str:
 
 
 def _set_property(args: argparse.Namespace) -> int:
-    from .._async.unit import to_assignments
+    from .._sync.unit import to_assignments
 
     try:  # checked before anything connects, as argument errors are
         assignments = to_assignments(args.unit, args.assignments)

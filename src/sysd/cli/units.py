@@ -28,14 +28,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .._async.systemd import _names
-from .._async.unit import ACTIVE_STATES, ENABLED_STATES
 from .._core.convert import to_json
 from .._core.status import UnitStatus
 from .._core.unitname import normalize
 from .._sync.job import Job
-from .._sync.systemd import Systemd, UnitFileChange, UnitInfo
-from .._sync.unit import Unit
+from .._sync.systemd import Systemd, UnitFileChange, UnitInfo, _names
+from .._sync.unit import ACTIVE_STATES, ENABLED_STATES, Unit
 from ..errors import (
     DBusError,
     InvalidUnitNameError,
