@@ -23,6 +23,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── UnknownObjectError        (LookupError)
     │   ├── UnknownMethodError        (LookupError)
     │   ├── UnknownPropertyError      (LookupError)
+    │   ├── PropertyReadOnlyError     (PermissionError)
     │   ├── ServiceUnknownError       (LookupError)
     │   ├── InvalidArgsError          (ValueError)
     │   ├── NoReplyError              (TimeoutError)
@@ -66,6 +67,7 @@ import os as _os
 from typing import Any, ClassVar
 
 __all__ = [
+    "PropertyReadOnlyError",
     "NotifyTimeoutError",
     "NotifyError",
     "InvalidNotifyError",
@@ -304,11 +306,16 @@ class UnknownMethodError(DBusError, LookupError):
     """The object has no such method or interface."""
 
 
-@_register(
-    "org.freedesktop.DBus.Error.UnknownProperty", "org.freedesktop.DBus.Error.PropertyReadOnly"
-)
+@_register("org.freedesktop.DBus.Error.UnknownProperty")
 class UnknownPropertyError(DBusError, LookupError):
-    """The interface has no such property (or it cannot be written)."""
+    """The interface has no such property."""
+
+
+@_register("org.freedesktop.DBus.Error.PropertyReadOnly")
+class PropertyReadOnlyError(DBusError, PermissionError):
+    """The property cannot be written with Properties.Set."""
+
+    hint = "change units with Unit.set_properties() (SetUnitProperties), not Properties.Set"
 
 
 @_register("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner")

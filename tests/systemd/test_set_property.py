@@ -101,3 +101,22 @@ def test_async_twin(unit: sysd._sync.unit.Unit) -> None:
             assert await u.get("CPUQuotaPerSecUSec") == 50_000
 
     asyncio.run(go())
+
+
+def test_properties_set_on_a_unit_points_to_set_properties(sd: sysd.Systemd, as_user) -> None:  # type: ignore[no-untyped-def]
+    unit = sd.unit("systemd-journald")
+    with pytest.raises(sysd.PropertyReadOnlyError) as info:
+        sd.set_property(unit.path, "org.freedesktop.systemd1.Unit", "Description", "s", "x")
+    assert "set_properties" in str(info.value)
+    proc = as_user(
+        f"""
+        import sysd
+        with sysd.connect() as sd:
+            try:
+                sd.set_property("{unit.path}", "org.freedesktop.systemd1.Unit", "Description",
+                                "s", "x")
+            except sysd.AccessDeniedError as e:
+                print(type(e).__name__, "set_properties" in str(e))
+        """
+    )
+    assert proc.stdout.split()[-1] == "True", proc.stdout + proc.stderr
