@@ -116,6 +116,19 @@ def test_entry_attributes() -> None:
     assert back == e and back.cursor == e.cursor and back.timestamp == e.timestamp
 
 
+def test_the_address_comes_from_the_cursor_when_not_given() -> None:
+    cursor = f"s=ab;i=2a;b={BOOT.hex()};m={12_345_678:x};t={T:x};x=f00".encode()
+    e = Entry([b"MESSAGE=m"], cursor=cursor)
+    assert (e.realtime_usec, e.monotonic_usec, e.boot_id) == (T, 12_345_678, BOOT.hex())
+    assert e.cursor == cursor.decode()
+    given = Entry([b"MESSAGE=m"], 5, 6, bytes(16), cursor)
+    assert (given.realtime_usec, given.monotonic_usec) == (5, 6)
+    for bad in (None, b"garbage", b"t=zz;m=1;b=00", b"t=1;m=1;b=00"):
+        odd = Entry([b"MESSAGE=m"], cursor=bad)
+        assert (odd.realtime_usec, odd.monotonic_usec, odd.boot_id) == (0, 0, "0" * 32)
+    assert pickle.loads(pickle.dumps(e)).timestamp == e.timestamp
+
+
 # ---------------------------------------------------------------------------- short
 
 
@@ -783,3 +796,41 @@ def test_public_names() -> None:
     with pytest.raises(AttributeError):
         sysd.journal.nope  # type: ignore[attr-defined]  # noqa: B018
     assert sysd.journal.aio.entries is not None
+
+
+# --------------------------------------------------------------------------- SIGBUS
+
+SIGBUS_PROBE = """
+import mmap, os, sys
+from sysd.journal import _sigbus
+assert _sigbus.install() and _sigbus.install()
+path = sys.argv[1]
+with open(path, "wb") as f:
+    f.write(b"A" * (2 * mmap.PAGESIZE))
+fd = os.open(path, os.O_RDONLY)
+mm = mmap.mmap(fd, 2 * mmap.PAGESIZE, prot=mmap.PROT_READ)
+os.truncate(path, mmap.PAGESIZE)  # as journald does to a file it archives
+print(mm[0], mm[mmap.PAGESIZE], mm[2 * mmap.PAGESIZE - 1], _sigbus.faults(), flush=True)
+"""
+
+
+def test_a_journal_file_truncated_under_a_map_reads_as_zeros(tmp_path: Path) -> None:
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGBUS_PROBE, str(tmp_path / "system.journal")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["65", "0", "0", "1"]
+
+
+def test_other_sigbus_faults_are_not_swallowed(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGBUS_PROBE, str(tmp_path / "not-a-journal.data")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == -signal.SIGBUS, (proc.returncode, proc.stdout, proc.stderr)

@@ -38,29 +38,68 @@ class Entry(Mapping[str, Value]):
     ('hi', 6, 'a.service', '6', 2001)
     """
 
-    __slots__ = ("_boot", "_cursor", "_index", "_items", "monotonic_usec", "realtime_usec")
+    __slots__ = ("_boot", "_cursor", "_index", "_items", "_monotonic", "_realtime")
 
     _items: list[bytes]
     _index: dict[str, bytes] | None
-    realtime_usec: int
-    monotonic_usec: int
-    _boot: bytes
+    _realtime: int | None
+    _monotonic: int | None
+    _boot: bytes | None
     _cursor: bytes | str | None
 
     def __init__(
         self,
         items: list[bytes],
-        realtime_usec: int,
-        monotonic_usec: int,
-        boot_id: bytes,
+        realtime_usec: int | None = None,
+        monotonic_usec: int | None = None,
+        boot_id: bytes | None = None,
         cursor: bytes | str | None = None,
     ) -> None:
         self._items = items  # b"FIELD=value", in the entry's order
         self._index = None
-        self.realtime_usec = realtime_usec  #: ``__REALTIME_TIMESTAMP``, µs since the epoch
-        self.monotonic_usec = monotonic_usec  #: ``__MONOTONIC_TIMESTAMP``, µs since boot
+        # the address: given, or read from the cursor when first asked for (sd-journal's
+        # cursor holds b=, m= and t= of the entry object: two library calls saved per entry)
+        self._realtime = realtime_usec
+        self._monotonic = monotonic_usec
         self._boot = boot_id
         self._cursor = cursor
+
+    def _address(self) -> None:
+        """Fill realtime, monotonic and boot ID from the cursor (zeros if it has none)."""
+        cursor = self._cursor
+        parts: dict[str, str] = {}
+        if cursor is not None:
+            text = cursor.decode("ascii", "replace") if isinstance(cursor, bytes) else cursor
+            parts = dict(p.split("=", 1) for p in text.split(";") if "=" in p)
+        try:
+            realtime = int(parts.get("t", "0"), 16)
+            monotonic = int(parts.get("m", "0"), 16)
+            boot = bytes.fromhex(parts.get("b", "0" * 32))
+            if len(boot) != 16:
+                raise ValueError("not a boot ID")
+        except ValueError:
+            realtime = monotonic = 0
+            boot = bytes(16)
+        if self._realtime is None:
+            self._realtime = realtime
+        if self._monotonic is None:
+            self._monotonic = monotonic
+        if self._boot is None:
+            self._boot = boot
+
+    @property
+    def realtime_usec(self) -> int:
+        """``__REALTIME_TIMESTAMP``: when journald received the entry, µs since the epoch."""
+        if self._realtime is None:
+            self._address()
+        return self._realtime  # type: ignore[return-value]
+
+    @property
+    def monotonic_usec(self) -> int:
+        """``__MONOTONIC_TIMESTAMP``: µs since the boot :attr:`boot_id` (CLOCK_MONOTONIC)."""
+        if self._monotonic is None:
+            self._address()
+        return self._monotonic  # type: ignore[return-value]
 
     # -------------------------------------------------------------- the mapping
 
@@ -203,7 +242,9 @@ class Entry(Mapping[str, Value]):
     @property
     def boot_id(self) -> str:
         """The boot the entry was written in, as 32 hex digits (``_BOOT_ID``)."""
-        return self._boot.hex()
+        if self._boot is None:
+            self._address()
+        return self._boot_bytes.hex()
 
     @property
     def cursor(self) -> str | None:
@@ -224,6 +265,12 @@ class Entry(Mapping[str, Value]):
             Entry,
             (self._items, self.realtime_usec, self.monotonic_usec, self._boot, self.cursor),
         )
+
+    @property
+    def _boot_bytes(self) -> bytes:
+        if self._boot is None:
+            self._address()
+        return self._boot  # type: ignore[return-value]
 
 
 def _decoded(index: dict[str, bytes]) -> list[Value]:

@@ -534,7 +534,7 @@ class Formatter:
 
     def _short(self, entry: Entry, highlight: list[int] | None) -> bytes:
         realtime, mono = _dual_timestamp(entry)
-        boot = entry._boot
+        boot = entry._boot_bytes
         previous = self._previous
         self._previous = (realtime, mono, boot)
         f = _fields(entry, self._SHORT_FIELDS)

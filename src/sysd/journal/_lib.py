@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from ..errors import InvalidCallError
+from . import _sigbus
 from ._entry import Entry
 from ._errors import (
     JournalCorruptError,
@@ -175,6 +176,7 @@ class Journal:
 
     def __init__(self, handle: ctypes.c_void_p, description: str, fds: Sequence[int] = ()) -> None:
         self._lib = lib()
+        _sigbus.install()  # journald truncates files it archives: survive reading them
         self.handle = handle
         self.description = description
         self._fds = list(fds)  # journal files opened by fd: ours to close after the handle
@@ -186,6 +188,8 @@ class Journal:
         self._ts_view = memoryview(self._ts).cast("B").cast("Q")
         self._boot = (ctypes.c_char * 16).from_buffer(self._ts, 16)
         self._cursor = ctypes.c_char_p()
+        self._timeout = ctypes.c_uint64()
+        self._timeout_ref = ctypes.byref(self._timeout)
         self._set_threshold()
 
     def _set_threshold(self) -> None:
@@ -348,6 +352,13 @@ class Journal:
         lib_ = self._lib
         h = self.handle
         step = lib_.journal_next if forward else lib_.journal_previous
+        if self.closed:
+            raise JournalError("the journal reader is closed")
+        if not current:  # first step before the set-up: an idle poll costs one call
+            r = step(h)
+            if r <= 0:
+                return [], True, (self._damage(r, []) if r < 0 else None)
+            current = True
         enum = lib_.journal_enumerate_data
         get_data = lib_.journal_get_data
         get_rt = lib_.journal_get_realtime_usec
@@ -370,9 +381,6 @@ class Journal:
         copy = self._copy
         out: list[Entry] = []
         append = out.append
-        last_boot = b""
-        if self.closed:
-            raise JournalError("the journal reader is closed")
         for _ in range(limit):
             if current:
                 current = False
@@ -413,18 +421,14 @@ class Journal:
                         items.append(copy(address, size))
                     elif r != -_errno.ENOENT:
                         return out, False, self._damage(r, out)
-            if get_rt(h, b_rt) < 0 or get_mono(h, b_mono, b_boot) < 0:
-                return out, False, self._damage(-_errno.EBADMSG, out)
-            raw_boot = boot.raw
-            if raw_boot == last_boot:
-                raw_boot = last_boot
-            else:
-                last_boot = raw_boot
-            cursor = None
-            if get_cursor(h, b_cur) >= 0:
+            if get_cursor(h, b_cur) >= 0:  # the address (t=, m=, b=) is parsed from it
                 cursor = cur.value
                 free(cur)
-            append(Entry(items, tsv[0], tsv[1], raw_boot, cursor))
+                append(Entry(items, None, None, None, cursor))
+                continue
+            if get_rt(h, b_rt) < 0 or get_mono(h, b_mono, b_boot) < 0:
+                return out, False, self._damage(-_errno.EBADMSG, out)
+            append(Entry(items, tsv[0], tsv[1], boot.raw, None))
         return out, False, None
 
     def _damage(self, r: int, read: list[Entry]) -> JournalError:
@@ -444,12 +448,11 @@ class Journal:
 
     def timeout_usec(self) -> int:
         """When sd-journal wants :meth:`process` called without an event (µs, CLOCK_MONOTONIC)."""
-        value = ctypes.c_uint64()
         self._check(
-            self._lib.journal_get_timeout(self.handle, ctypes.byref(value)),
+            self._lib.journal_get_timeout(self.handle, self._timeout_ref),
             "cannot watch the journal",
         )
-        return int(value.value)
+        return int(self._timeout.value)
 
     # ------------------------------------------------------------ information
 

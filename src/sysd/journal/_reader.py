@@ -120,7 +120,8 @@ class Entries(Iterator[Entry]):
         self._poll: Any = None
         self._fd = -1
         self._state = State.MORE
-        self.cursor: str | None = None
+        self._last: Entry | None = None  # the last entry returned
+        self._read_last: Entry | None = None  # the last entry read from the journal
         # ---- check everything before touching the journal (bad arguments: ValueError)
         self._units = [mangle_unit(u) for u in _names(unit, "unit")]
         self._user_units = [mangle_unit(u) for u in _names(user_unit, "user_unit")]
@@ -284,7 +285,7 @@ class Entries(Iterator[Entry]):
             path=paths[0] if paths else None,
             paths=paths,
             errno=_errno.EBADMSG,
-            cursor=self.cursor,
+            cursor=self._read_last.cursor if self._read_last is not None else None,
         )
 
     # ------------------------------------------------------------------ matches
@@ -508,6 +509,8 @@ class Entries(Iterator[Entry]):
         j = self._journal
         if self._state is State.DONE or j is None:
             return []
+        if self._poll is not None and self._poll.poll(0):
+            j.process()  # take in renames and deletions (rotation) before reading on
         batch, at_end, error = j.read_batch(
             budget, forward=self._forward, current=self._current, fields=self._fields,
             message_filter=self._matcher(),
@@ -518,6 +521,11 @@ class Entries(Iterator[Entry]):
         remaining = self._remaining
         forward = self._forward
         done = False
+        if since is None and until is None and (remaining is None or remaining > len(batch)):
+            out = batch  # the common case: nothing to check per entry
+            if remaining is not None:
+                remaining -= len(batch)
+            batch = []
         for entry in batch:
             rt = entry.realtime_usec
             if forward:
@@ -540,7 +548,7 @@ class Entries(Iterator[Entry]):
                     break
         self._remaining = remaining
         if out:
-            self.cursor = out[-1].cursor
+            self._read_last = out[-1]
         if error is not None and not done:
             self._error = error
             self._error_cursor(error)
@@ -560,7 +568,13 @@ class Entries(Iterator[Entry]):
 
     def _error_cursor(self, error: JournalError) -> None:
         if isinstance(error, JournalCorruptError) and error.cursor is None:
-            error.cursor = self.cursor
+            error.cursor = self._read_last.cursor if self._read_last is not None else None
+
+    @property
+    def cursor(self) -> str | None:
+        """The cursor of the last entry returned (None before the first): resume after it
+        with ``after_cursor=``."""
+        return self._last.cursor if self._last is not None else None
 
     @property
     def state(self) -> State:
@@ -609,7 +623,7 @@ class Entries(Iterator[Entry]):
         buffer = self._buffer
         if buffer:
             entry = buffer.pop()
-            self.cursor = entry.cursor
+            self._last = entry
             return entry
         while True:
             if self._state is State.DONE and self._error is None:
@@ -620,7 +634,7 @@ class Entries(Iterator[Entry]):
                 entries.reverse()
                 self._buffer = entries
                 entry = entries.pop()
-                self.cursor = entry.cursor
+                self._last = entry
                 return entry
             if self._state is State.WAIT:
                 self._wait(None)
@@ -649,14 +663,14 @@ class Entries(Iterator[Entry]):
         buffer = self._buffer
         if buffer:
             entry = buffer.pop()
-            self.cursor = entry.cursor
+            self._last = entry
             return entry
         entries = self._pull()
         if entries:
             entries.reverse()
             self._buffer = entries
             entry = entries.pop()
-            self.cursor = entry.cursor
+            self._last = entry
             return entry
         if self._state is State.DONE and self._error is None:
             self.close()
