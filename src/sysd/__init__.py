@@ -28,7 +28,10 @@ from .errors import (
     InvalidCalendarSpecError,
     InvalidCallError,
     InvalidCronExpressionError,
+    InvalidDaemonEnvironmentError,
+    InvalidNotifyError,
     InvalidPropertyError,
+    InvalidRunOptionError,
     InvalidTimespanError,
     InvalidUnitFileError,
     InvalidUnitNameError,
@@ -50,9 +53,13 @@ from .errors import (
     NoSuchJobError,
     NoSuchUnitError,
     NotBootedError,
+    NotifyError,
+    NotifyTimeoutError,
     OnlyByDependencyError,
     PropertyReadOnlyError,
     ProtocolError,
+    RunFailedError,
+    RunTimeoutError,
     SandboxError,
     ServiceUnknownError,
     ShuttingDownError,
@@ -72,6 +79,7 @@ from .errors import (
     UnknownMethodError,
     UnknownObjectError,
     UnknownPropertyError,
+    UnknownUserError,
     UsedAfterForkError,
     UserManagerNotRunningError,
     WaitTimeoutError,
@@ -81,7 +89,16 @@ if _TYPE_CHECKING:
     from . import aio
     from ._bus.address import booted
     from ._bus.wire import DEFAULT, Variant
+    from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
+    from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
+    from .executor import (
+        BrokenUnitExecutorError,
+        RemoteError,
+        UnitExecutor,
+        WorkerDiedError,
+        run_function,
+    )
 
 # Loaded on first use: name -> (module, attribute)
 _LAZY = {
@@ -90,13 +107,28 @@ _LAZY = {
     "Variant": ("._bus.wire", "Variant"),
     "Systemd": ("._sync.systemd", "Systemd"),
     "connect": ("._sync.systemd", "connect"),
+    "PIPE": ("._core.run", "PIPE"),
+    "DEVNULL": ("._core.run", "DEVNULL"),
+    "STDOUT": ("._core.run", "STDOUT"),
+    "RunResult": ("._core.run", "RunResult"),
+    "RunningUnit": ("._sync.run", "RunningUnit"),
+    "TriggerHandle": ("._sync.run", "TriggerHandle"),
+    "UnitExecutor": (".executor", "UnitExecutor"),
+    "run_function": (".executor", "run_function"),
+    "WorkerDiedError": (".executor", "WorkerDiedError"),
+    "BrokenUnitExecutorError": (".executor", "BrokenUnitExecutorError"),
+    "RemoteError": (".executor", "RemoteError"),
 }
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT",
+    "DEVNULL",
+    "PIPE",
+    "STDOUT",
     "AccessDeniedError",
+    "BrokenUnitExecutorError",
     "BusAuthenticationError",
     "BusConnectError",
     "BusDisconnectedError",
@@ -108,7 +140,10 @@ __all__ = [
     "InvalidCalendarSpecError",
     "InvalidCallError",
     "InvalidCronExpressionError",
+    "InvalidDaemonEnvironmentError",
+    "InvalidNotifyError",
     "InvalidPropertyError",
+    "InvalidRunOptionError",
     "InvalidTimespanError",
     "InvalidUnitFileError",
     "InvalidUnitNameError",
@@ -130,9 +165,16 @@ __all__ = [
     "NoSuchJobError",
     "NoSuchUnitError",
     "NotBootedError",
+    "NotifyError",
+    "NotifyTimeoutError",
     "OnlyByDependencyError",
     "PropertyReadOnlyError",
     "ProtocolError",
+    "RemoteError",
+    "RunFailedError",
+    "RunResult",
+    "RunTimeoutError",
+    "RunningUnit",
     "SandboxError",
     "ServiceUnknownError",
     "ShuttingDownError",
@@ -141,7 +183,9 @@ __all__ = [
     "TransactionIsDestructiveError",
     "TransactionJobsConflictingError",
     "TransactionOrderIsCyclicError",
+    "TriggerHandle",
     "UnitBadPathError",
+    "UnitExecutor",
     "UnitExistsError",
     "UnitFileError",
     "UnitFileNotFoundError",
@@ -153,14 +197,17 @@ __all__ = [
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",
+    "UnknownUserError",
     "UsedAfterForkError",
     "UserManagerNotRunningError",
     "Variant",
     "WaitTimeoutError",
+    "WorkerDiedError",
     "__version__",
     "aio",
     "booted",
     "connect",
+    "run_function",
 ]
 
 

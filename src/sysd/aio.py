@@ -13,11 +13,29 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from ._async.run import AsyncRunningUnit as RunningUnit
+from ._async.run import AsyncTriggerHandle as TriggerHandle
 from ._async.systemd import AsyncSystemd
 from ._async.systemd import connect as _connect
 from ._bus.wire import DEFAULT, Variant
+from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
+from .executor import AsyncUnitExecutor as UnitExecutor
+from .executor import async_run_function as run_function
 
-__all__ = ["DEFAULT", "AsyncSystemd", "Variant", "connect"]
+__all__ = [
+    "DEFAULT",
+    "DEVNULL",
+    "PIPE",
+    "STDOUT",
+    "AsyncSystemd",
+    "RunResult",
+    "RunningUnit",
+    "TriggerHandle",
+    "UnitExecutor",
+    "Variant",
+    "connect",
+    "run_function",
+]
 
 
 class _Connecting:

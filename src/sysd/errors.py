@@ -52,6 +52,10 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── UnitFileError                 (OSError)      reading/writing unit files failed
     │   ├── UnitFilePermissionError   (PermissionError)
     │   └── UnitFileNotFoundError     (FileNotFoundError)
+    ├── InvalidRunOptionError         (ValueError)   run(): bad or clashing options, before sending
+    │   └── UnknownUserError          (LookupError)  user=/group= this machine does not know
+    ├── RunFailedError                (RuntimeError) run(check=True): the command did not succeed
+    ├── RunTimeoutError               (TimeoutError) run(timeout=) expired; the unit was stopped
     ├── InvalidNotifyError            (ValueError)   sd_notify fields that cannot be sent
     ├── InvalidDaemonEnvironmentError (ValueError)   malformed LISTEN_FDS, WATCHDOG_USEC, ...
     ├── NotifyError                   (OSError)      the notification could not be sent
@@ -64,9 +68,16 @@ Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
 from __future__ import annotations
 
 import os as _os
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ._core.run import RunResult
 
 __all__ = [
+    "UnknownUserError",
+    "RunTimeoutError",
+    "RunFailedError",
+    "InvalidRunOptionError",
     "PropertyReadOnlyError",
     "NotifyTimeoutError",
     "NotifyError",
@@ -726,6 +737,85 @@ class NotifyTimeoutError(NotifyError, TimeoutError):
 
 
 # ------------------------------------------------------------------------------ notify
+
+
+class RunFailedError(SysdError, RuntimeError):
+    """``run(..., check=True)``: the command did not succeed (systemd's Result is not
+    ``success``: a non-zero exit, a signal, a timeout...).
+
+    Fields: ``unit``, ``invocation_id``, ``result`` (systemd's Service.Result),
+    ``exit_code``, ``exit_signal``, ``stdout``, ``stderr`` (bytes when piped) and
+    ``run_result``, the whole :class:`RunResult`.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        run_result: RunResult | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.run_result = run_result
+        self.unit = run_result.unit if run_result else None
+        self.invocation_id = run_result.invocation_id if run_result else None
+        self.result = run_result.result if run_result else None
+        self.exit_code = run_result.exit_code if run_result else None
+        self.exit_signal = run_result.exit_signal if run_result else None
+        self.stdout = run_result.stdout if run_result else None
+        self.stderr = run_result.stderr if run_result else None
+
+
+class RunTimeoutError(SysdError, TimeoutError):
+    """``run(..., timeout=)`` expired: sysd stopped the unit and gave up.
+
+    Fields: ``unit``, ``timeout`` (seconds), and ``run_result``: what the unit
+    reported after it was stopped (output captured so far in ``stdout``/``stderr``),
+    or None when it could not be read.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        unit: str | None = None,
+        timeout: float | None = None,
+        run_result: RunResult | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.unit = unit
+        self.timeout = timeout
+        self.run_result = run_result
+        self.stdout = run_result.stdout if run_result else None
+        self.stderr = run_result.stderr if run_result else None
+
+
+class InvalidRunOptionError(SysdError, ValueError):
+    """An option of ``run()`` is not valid, or options that do not go together
+    (``scope`` with ``remain_after_exit``, ``pty`` with a timer...).  Raised before
+    anything is sent; ``option`` names the option."""
+
+    def __init__(
+        self, message: str = "", *, option: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.option = option
+
+
+class UnknownUserError(InvalidRunOptionError, LookupError):
+    """``user=``/``group=`` names an account this machine does not know."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        option: str | None = None,
+        user: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, option=option, hint=hint)
+        self.user = user
 
 
 class SandboxError(SysdError, RuntimeError):

@@ -27,7 +27,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from uuid import UUID
 
-from ..errors import InvalidCalendarSpecError, InvalidUnitNameError, SysdError
+from ..errors import (
+    InvalidCalendarSpecError,
+    InvalidRunOptionError,
+    InvalidUnitNameError,
+    RunFailedError,
+    RunTimeoutError,
+    UnknownUserError,
+)
 from . import unitname
 from .convert import nsec, timestamp, unset64, uuid
 from .jobs import exit_status
@@ -62,90 +69,6 @@ __all__ = [
     "user_name_is_valid",
     "validate",
 ]
-
-
-# ------------------------------------------------------------------------- errors
-# (to move into sysd/errors.py: RunFailedError, RunTimeoutError, InvalidRunOptionError,
-#  UnknownUserError)
-
-
-class RunFailedError(SysdError, RuntimeError):
-    """``run(..., check=True)``: the command did not succeed (systemd's Result is not
-    ``success``: a non-zero exit, a signal, a timeout...).
-
-    Fields: ``unit``, ``invocation_id``, ``result`` (systemd's Service.Result),
-    ``exit_code``, ``exit_signal``, ``stdout``, ``stderr`` (bytes when piped) and
-    ``run_result``, the whole :class:`RunResult`.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        run_result: RunResult | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.run_result = run_result
-        self.unit = run_result.unit if run_result else None
-        self.invocation_id = run_result.invocation_id if run_result else None
-        self.result = run_result.result if run_result else None
-        self.exit_code = run_result.exit_code if run_result else None
-        self.exit_signal = run_result.exit_signal if run_result else None
-        self.stdout = run_result.stdout if run_result else None
-        self.stderr = run_result.stderr if run_result else None
-
-
-class RunTimeoutError(SysdError, TimeoutError):
-    """``run(..., timeout=)`` expired: sysd stopped the unit and gave up.
-
-    Fields: ``unit``, ``timeout`` (seconds), and ``run_result``: what the unit
-    reported after it was stopped (output captured so far in ``stdout``/``stderr``),
-    or None when it could not be read.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        unit: str | None = None,
-        timeout: float | None = None,
-        run_result: RunResult | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.unit = unit
-        self.timeout = timeout
-        self.run_result = run_result
-        self.stdout = run_result.stdout if run_result else None
-        self.stderr = run_result.stderr if run_result else None
-
-
-class InvalidRunOptionError(SysdError, ValueError):
-    """An option of ``run()`` is not valid, or options that do not go together
-    (``scope`` with ``remain_after_exit``, ``pty`` with a timer...).  Raised before
-    anything is sent; ``option`` names the option."""
-
-    def __init__(
-        self, message: str = "", *, option: str | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.option = option
-
-
-class UnknownUserError(InvalidRunOptionError, LookupError):
-    """``user=``/``group=`` names an account this machine does not know."""
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        option: str | None = None,
-        user: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        super().__init__(message, option=option, hint=hint)
-        self.user = user
 
 
 # ------------------------------------------------------------------------ stdio

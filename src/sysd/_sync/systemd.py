@@ -44,6 +44,7 @@ from .watch import UnitWatch
 
 if TYPE_CHECKING:
     from .._core.status import ManagerStatus
+    from .run import run as _run_function
 
 __all__ = [
     "JobInfo",
@@ -395,6 +396,18 @@ class Systemd:
         path: str = self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
         props = self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
         return Job(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
+
+    # ---------------------------------------------------------------- run
+
+    if TYPE_CHECKING:
+        run = _run_function  # the typed signature: see sysd._sync.run.run
+    else:
+
+        def run(self, *args, **kwargs):
+            """Run a command in a transient unit, as ``systemd-run`` (see docs/run.md)."""
+            from .run import run  # loaded on first use: it is large
+
+            return run(self, *args, **kwargs)
 
     # ------------------------------------------------------------- manager ops
 
