@@ -141,7 +141,9 @@ class AsyncConnection:
         self._forks = _forks
         self._broken: BusError | None = None
         self._reading = False
-        self._waiters: list[asyncio.Future[None]] = []
+        # signal waiters: each wakes only once its own condition holds (no thundering herd
+        # when many runs wait on one connection)
+        self._waiters: dict[asyncio.Future[None], Callable[[], bool]] = {}
 
     # ------------------------------------------------------------------ opening
 
@@ -238,7 +240,7 @@ class AsyncConnection:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters, {}
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(BusDisconnectedError(f"bus connection lost: {exc.text}"))
@@ -355,10 +357,7 @@ class AsyncConnection:
                     if msg.unix_fds:
                         close_fds(msg.unix_fds)
                 if self._waiters:
-                    waiters, self._waiters = self._waiters, []
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_result(None)
+                    self._wake()
             elif mtype is METHOD_CALL:
                 self._serial += 1
                 answer = answer_call(self._serial, msg)
@@ -481,6 +480,20 @@ class AsyncConnection:
 
     # ------------------------------------------------------------------ signals
 
+    def _wake(self) -> None:
+        """Resolve the waiters whose condition now holds (a failing one wakes to raise)."""
+        ready = []
+        for waiter, predicate in self._waiters.items():
+            try:
+                if predicate():
+                    ready.append(waiter)
+            except Exception:  # let the waiting task see it
+                ready.append(waiter)
+        for waiter in ready:
+            del self._waiters[waiter]
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def wait_until(self, predicate: Callable[[], bool], timeout: float | None) -> bool:
         """Wait for signals until ``predicate()`` holds or ``timeout`` passes.
 
@@ -496,12 +509,11 @@ class AsyncConnection:
             async with asyncio.timeout_at(when):
                 while not predicate():
                     waiter: asyncio.Future[None] = loop.create_future()
-                    self._waiters.append(waiter)
+                    self._waiters[waiter] = predicate
                     try:
                         await waiter
                     finally:
-                        if waiter in self._waiters:
-                            self._waiters.remove(waiter)
+                        self._waiters.pop(waiter, None)
         except TimeoutError:
             return predicate()
         return True
