@@ -11,73 +11,17 @@ import json
 import re
 import subprocess
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from throwaway_units import RUNTIME_UNITS, Units
 
 import sysd
 import sysd.cli.units
 from sysd.cli import main
 
-RUNTIME_UNITS = Path("/run/systemd/system")
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Units:
-    """Writes throwaway unit files into /run/systemd/system and cleans up after."""
-
-    def __init__(self, sd: sysd.Systemd) -> None:
-        self.sd = sd
-        self.tag = uuid.uuid4().hex[:8]
-        self.paths: list[Path] = []
-        self.enabled: list[str] = []
-
-    def name(self, stem: str, suffix: str = "service") -> str:
-        return f"sysdt-{stem}-{self.tag}.{suffix}"
-
-    def add(self, stem: str, text: str, suffix: str = "service") -> str:
-        name = self.name(stem, suffix)
-        path = RUNTIME_UNITS / name
-        path.write_text(text)
-        self.paths.append(path)
-        return name
-
-    def mask(self, stem: str) -> str:
-        name = self.name(stem)
-        path = RUNTIME_UNITS / name
-        path.symlink_to("/dev/null")
-        self.paths.append(path)
-        return name
-
-    def reload(self) -> None:
-        self.sd.daemon_reload()
-
-    def cleanup(self) -> None:
-        with sysd.connect() as sd:
-            if self.enabled:
-                try:
-                    sd.disable(self.enabled)
-                except sysd.DBusError:
-                    pass
-            for path in self.paths:
-                if not path.is_symlink():
-                    try:
-                        sd.manager_call("StopUnit", "ss", (path.name, "replace"))
-                        sd.manager_call("ResetFailedUnit", "s", (path.name,))
-                    except sysd.DBusError:
-                        pass
-                path.unlink(missing_ok=True)
-            sd.daemon_reload()
-
-
-@pytest.fixture
-def units(sd: sysd.Systemd) -> Iterator[Units]:
-    u = Units(sd)
-    yield u
-    u.cleanup()
 
 
 SLEEPER = "[Unit]\nDescription=Sleeps\n[Service]\nExecStart=/bin/sleep infinity\n"

@@ -6,65 +6,13 @@ import asyncio
 import os
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
+from throwaway_units import RUNTIME_UNITS, Units
 
 import sysd
 import sysd.aio
-
-RUNTIME_UNITS = Path("/run/systemd/system")
-
-
-class Units:
-    """Writes throwaway unit files into /run/systemd/system and cleans up after."""
-
-    def __init__(self, sd: sysd.Systemd) -> None:
-        self.sd = sd
-        self.tag = uuid.uuid4().hex[:8]
-        self.paths: list[Path] = []
-
-    def name(self, stem: str, suffix: str = "service") -> str:
-        return f"sysdt-{stem}-{self.tag}.{suffix}"
-
-    def add(self, stem: str, text: str, suffix: str = "service") -> str:
-        name = self.name(stem, suffix)
-        path = RUNTIME_UNITS / name
-        path.write_text(text.replace("{tag}", self.tag))
-        self.paths.append(path)
-        return name
-
-    def link(self, alias_stem: str, target: str) -> str:
-        alias = self.name(alias_stem)
-        path = RUNTIME_UNITS / alias
-        path.symlink_to(RUNTIME_UNITS / target)
-        self.paths.append(path)
-        return alias
-
-    def reload(self) -> None:
-        self.sd.daemon_reload()
-
-    def cleanup(self) -> None:
-        with sysd.connect() as sd:  # a fresh one: a test may have re-executed systemd
-            for path in self.paths:
-                if path.suffix in (".service", ".target", ".socket") and not path.is_symlink():
-                    try:
-                        sd.manager_call("StopUnit", "ss", (path.name, "replace"))
-                        sd.manager_call("ResetFailedUnit", "s", (path.name,))
-                    except sysd.DBusError:
-                        pass
-                path.unlink(missing_ok=True)
-            sd.daemon_reload()
-
-
-@pytest.fixture
-def units(sd: sysd.Systemd) -> Iterator[Units]:
-    u = Units(sd)
-    yield u
-    u.cleanup()
-
 
 ONESHOT = "[Service]\nType=oneshot\nExecStart={cmd}\n"
 
