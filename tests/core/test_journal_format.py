@@ -834,3 +834,18 @@ def test_other_sigbus_faults_are_not_swallowed(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == -signal.SIGBUS, (proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_long_and_binary_values_are_decoded_when_touched() -> None:
+    long = b"L" * 5000
+    e = entry(b"SHORT=s", b"LONG=" + long, b"BIN=" + b"\xff" * 5000, b"SMALLBIN=\xfe")
+    assert e["SHORT"] == "s" and e._pending == 3  # LONG, BIN and SMALLBIN wait
+    assert e.raw("LONG") == long and e["LONG"] == long.decode() and e._pending == 2
+    assert e["LONG"] == long.decode() and e.raw("LONG") == long  # kept decoded
+    assert e["BIN"] == b"\xff" * 5000 and e.get("SMALLBIN") == b"\xfe" and e._pending == 2
+    assert dict(e.items()) == {"SHORT": "s", "LONG": long.decode(), "BIN": b"\xff" * 5000,
+                               "SMALLBIN": b"\xfe"}  # fmt: skip
+    assert list(e.values())[1] == long.decode() and e.as_dict()["BIN"] == b"\xff" * 5000
+    plain = entry(b"A=1", b"B=2")
+    assert type(plain.items()) is type({}.items()) and list(plain.values()) == ["1", "2"]
+    assert plain.as_dict() == {"A": "1", "B": "2"}

@@ -11,7 +11,7 @@ __all__ = ["Entry", "Value"]
 Value = str | bytes
 
 
-_NAMES: dict[bytes, str] = {}  # field names seen so far, decoded once
+_DECODE_AHEAD: Final = 4096  # values up to this size are decoded with the index
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_USEC: Final = timedelta(microseconds=1)
 
@@ -27,9 +27,10 @@ def decode(raw: bytes) -> Value:
 class Entry(Mapping[str, Value]):
     """A journal entry: field name -> ``str`` (``bytes`` when the value is not UTF-8).
 
-    Values are the full data (no 64 KiB cut) and are decoded only when touched.  A
-    field that occurs several times maps to its first value; :meth:`getall` returns
-    every one.  The entry's address is not among the fields: ``cursor``,
+    Values are the full data (no 64 KiB cut).  Nothing is decoded until a field is first
+    asked for; then values up to 4 KiB are decoded together, longer ones only when they
+    are touched.  A field that occurs several times maps to its first value;
+    :meth:`getall` returns every one.  The entry's address is not among the fields: ``cursor``,
     ``timestamp`` (``__REALTIME_TIMESTAMP``), ``monotonic`` and ``boot_id`` are
     attributes.
 
@@ -38,10 +39,11 @@ class Entry(Mapping[str, Value]):
     ('hi', 6, 'a.service', '6', 2001)
     """
 
-    __slots__ = ("_boot", "_cursor", "_index", "_items", "_monotonic", "_realtime")
+    __slots__ = ("_boot", "_cursor", "_index", "_items", "_monotonic", "_pending", "_realtime")
 
     _items: list[bytes]
-    _index: dict[str, bytes] | None
+    _index: dict[str, Value] | None
+    _pending: int
     _realtime: int | None
     _monotonic: int | None
     _boot: bytes | None
@@ -103,36 +105,70 @@ class Entry(Mapping[str, Value]):
 
     # -------------------------------------------------------------- the mapping
 
-    def _build(self) -> dict[str, bytes]:
-        index: dict[str, bytes] = {}
-        names = _NAMES
+    def _build(self) -> dict[str, Value]:
+        """The index, built when a field is first asked for.
+
+        Values up to 4 KiB are decoded here, in one go per item (one ``decode()`` and a
+        ``str.partition`` beat splitting bytes and decoding the two halves); longer ones
+        stay bytes until they are touched, as do those that are not UTF-8.
+        """
+        index: dict[str, Value] = {}
+        pending = 0  # values still bytes
+        value: Value
         for item in self._items:
-            name, _, value = item.partition(b"=")
-            key = names.get(name)
-            if key is None:
-                key = name.decode("latin-1")
-                if len(names) < 4096:  # bounded: writers choose field names
-                    names[name] = key
+            if len(item) <= _DECODE_AHEAD:
+                try:
+                    key, _, value = item.decode().partition("=")
+                except UnicodeDecodeError:
+                    name, _, raw = item.partition(b"=")
+                    key, value = name.decode("latin-1"), raw
+                    pending += 1
+            else:
+                name, _, raw = item.partition(b"=")
+                key, value = name.decode("latin-1"), raw
+                pending += 1
             if key not in index:  # a repeated field: the first value wins
                 index[key] = value
         self._index = index
+        self._pending = pending
         return index
 
+    def _decoded(self, key: str, value: Value) -> Value:
+        """A value of the index as returned: bytes decoded (and kept) when they are UTF-8."""
+        if value.__class__ is str:
+            return value
+        try:
+            text = value.decode()  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            return value
+        self._index[key] = text  # type: ignore[index]
+        self._pending -= 1
+        return text
+
     def items(self) -> ItemsView[str, Value]:
+        index = self._index
+        if index is None:
+            index = self._build()
+        if not self._pending:
+            return index.items()  # read-only view of decoded values: iterates at C speed
         return _Items(self)
 
     def values(self) -> ValuesView[Value]:
+        index = self._index
+        if index is None:
+            index = self._build()
+        if not self._pending:
+            return index.values()
         return _Values(self)
 
     def __getitem__(self, name: str) -> Value:
         index = self._index
         if index is None:
             index = self._build()
-        raw = index[name]
-        try:
-            return raw.decode()
-        except UnicodeDecodeError:
-            return raw
+        value = index[name]
+        if value.__class__ is str:
+            return value
+        return self._decoded(name, value)
 
     def __contains__(self, name: object) -> bool:
         index = self._index
@@ -156,20 +192,20 @@ class Entry(Mapping[str, Value]):
         index = self._index
         if index is None:
             index = self._build()
-        raw = index.get(name)
-        if raw is None:
+        value = index.get(name)
+        if value is None:
             return default
-        try:
-            return raw.decode()
-        except UnicodeDecodeError:
-            return raw
+        if value.__class__ is str:
+            return value
+        return self._decoded(name, value)
 
     def raw(self, name: str) -> bytes:
-        """The undecoded value (``KeyError`` when the field is absent)."""
+        """The value as bytes, exactly as stored (``KeyError`` when the field is absent)."""
         index = self._index
         if index is None:
             index = self._build()
-        return index[name]
+        value = index[name]
+        return value.encode() if isinstance(value, str) else value
 
     def getall(self, name: str) -> list[Value]:
         """Every value of a field that may occur several times (``[]`` when absent)."""
@@ -178,11 +214,14 @@ class Entry(Mapping[str, Value]):
         return [decode(item[n:]) for item in self._items if item.startswith(prefix)]
 
     def as_dict(self) -> dict[str, Value]:
-        """All fields decoded at once (first value of repeated fields): faster than ``dict(e)``."""
+        """All fields decoded at once (first value of repeated fields): a plain dict."""
         index = self._index
         if index is None:
             index = self._build()
-        return dict(zip(index, _decoded(index), strict=True))
+        if self._pending:
+            for key, value in list(index.items()):
+                self._decoded(key, value)
+        return dict(index)
 
     @property
     def data(self) -> list[bytes]:
@@ -273,26 +312,15 @@ class Entry(Mapping[str, Value]):
         return self._boot  # type: ignore[return-value]
 
 
-def _decoded(index: dict[str, bytes]) -> list[Value]:
-    """Every value of an index, decoded: all at once in C, one by one when one is binary."""
-    raws = index.values()
-    try:
-        return list(map(bytes.decode, raws))
-    except UnicodeDecodeError:
-        return [decode(raw) for raw in raws]
-
-
 class _Items(ItemsView[str, Value]):
-    """``entry.items()`` without a ``__getitem__`` call per field."""
+    """``entry.items()`` while some values are still bytes (long or binary)."""
 
     _mapping: Entry
 
     def __iter__(self) -> Iterator[tuple[str, Value]]:
         entry = self._mapping
-        index = entry._index
-        if index is None:
-            index = entry._build()
-        return zip(index, _decoded(index), strict=True)
+        for key, value in list(entry._index.items()):  # type: ignore[union-attr]
+            yield key, entry._decoded(key, value)
 
 
 class _Values(ValuesView[Value]):
@@ -300,7 +328,5 @@ class _Values(ValuesView[Value]):
 
     def __iter__(self) -> Iterator[Value]:
         entry = self._mapping
-        index = entry._index
-        if index is None:
-            index = entry._build()
-        return iter(_decoded(index))
+        for key, value in list(entry._index.items()):  # type: ignore[union-attr]
+            yield entry._decoded(key, value)

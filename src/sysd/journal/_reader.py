@@ -526,20 +526,22 @@ class Entries(Iterator[Entry]):
             if remaining is not None:
                 remaining -= len(batch)
             batch = []
+        timed = since is not None or until is not None
         for entry in batch:
-            rt = entry.realtime_usec
-            if forward:
-                if until is not None and rt > until:
-                    done = True
-                    break
-                if since is not None and rt < since:
-                    continue
-            else:
-                if since is not None and rt < since:
-                    done = True
-                    break
-                if until is not None and rt > until:
-                    continue
+            if timed:
+                rt = entry.realtime_usec
+                if forward:
+                    if until is not None and rt > until:
+                        done = True
+                        break
+                    if since is not None and rt < since:
+                        continue
+                else:
+                    if since is not None and rt < since:
+                        done = True
+                        break
+                    if until is not None and rt > until:
+                        continue
             out.append(entry)
             if remaining is not None:
                 remaining -= 1
