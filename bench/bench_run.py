@@ -304,9 +304,9 @@ n = int(sys.argv[1]); private = sys.argv[2] == "private"; held = sys.argv[3] == 
 with sysd.connect(private=private) as sd:
     for _ in range(5):
         run(sd, ["/bin/true"], wait=True)
-    # "held": a watch open for the whole batch keeps the connection subscribed, so each
-    # run does not subscribe and unsubscribe again (what a lingering unsubscribe would do)
-    with sd.watch_unit("init.scope") if held else contextlib.nullcontext():
+    # "held": sd.subscribed() keeps the connection subscribed for the whole batch, so each
+    # run does not subscribe and unsubscribe again
+    with sd.subscribed() if held else contextlib.nullcontext():
         t = time.perf_counter()
         for _ in range(n):
             r = run(sd, ["/bin/true"], wait=True)

@@ -67,3 +67,23 @@ def test_async_watch_and_transient_job_failure(systemd_host: None) -> None:
             assert sd._subscribers == 0 and not sd._watched
 
     asyncio.run(main())
+
+
+def test_subscribed_holds_one_subscription_for_a_batch(units) -> None:  # type: ignore[no-untyped-def]
+    name = units.add("batch", "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    units.reload()
+    with sysd.connect(private=False) as sd, sd.subscribed():
+        calls = []
+        original = sd.bus.call
+
+        def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(args[3])
+            return original(*args, **kwargs)
+
+        sd.bus.call = spy  # type: ignore[method-assign]
+        unit = sd.unit(name)
+        for _ in range(5):
+            assert unit.start().result == "done"
+        assert "Subscribe" not in calls and "AddMatch" not in calls
+        assert sd._subscribers == 1
+    assert sd._subscribers == 0

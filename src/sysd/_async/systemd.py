@@ -94,6 +94,20 @@ _FLAG_RUNTIME = 1
 _FLAG_FORCE = 2
 
 
+class AsyncSubscription:
+    """``with sd.subscribed():`` holds one subscription (see AsyncSystemd.subscribed)."""
+
+    def __init__(self, sd: AsyncSystemd) -> None:
+        self.sd = sd
+
+    async def __aenter__(self) -> AsyncSystemd:
+        await self.sd._subscribe()
+        return self.sd
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.sd._unsubscribe()
+
+
 class _Watched:
     """What we saw of one unit while watching it (reference counted)."""
 
@@ -668,6 +682,16 @@ class AsyncSystemd:
                     self._unwatch(unit_path)
         finally:
             self._pending_jobs -= 1
+
+    def subscribed(self) -> AsyncSubscription:
+        """Keep this connection subscribed to systemd's signals for a while (a context manager).
+
+        Every job wait subscribes and unsubscribes around itself (reference
+        counted); a batch of many jobs, runs or watches on one connection is
+        faster inside ``with sd.subscribed():``, which holds one subscription
+        for all of them.
+        """
+        return AsyncSubscription(self)
 
     def watch_unit(self, name: str) -> AsyncUnitWatch:
         """Follow a unit's properties as systemd announces them (a context manager).
