@@ -849,3 +849,46 @@ def test_long_and_binary_values_are_decoded_when_touched() -> None:
     plain = entry(b"A=1", b"B=2")
     assert type(plain.items()) is type({}.items()) and list(plain.values()) == ["1", "2"]
     assert plain.as_dict() == {"A": "1", "B": "2"}
+
+
+# ------------------------------------------------------------------- library errors
+
+
+def test_a_missing_libsystemd_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sysd.journal import _lib
+
+    monkeypatch.setattr(_lib, "_LIB", None)
+    monkeypatch.setattr(_lib, "_SONAME", "libsystemd-sysd-test-missing.so.0")
+    with pytest.raises(LibsystemdNotFoundError) as info:
+        _lib.lib()
+    assert "libsystemd-sysd-test-missing.so.0" in str(info.value) and info.value.hint
+    assert isinstance(info.value, OSError)
+
+
+def test_a_libsystemd_without_a_function_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sysd.journal import _lib
+
+    monkeypatch.setattr(_lib, "_LIB", None)
+    monkeypatch.setattr(_lib, "_PROTOTYPES", [("sd_journal_from_the_future", None, None, True)])
+    with pytest.raises(LibsystemdNotFoundError, match="sd_journal_from_the_future"):
+        _lib.lib()
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (errno.ENOENT, JournalNotFoundError), (errno.EACCES, JournalPermissionError),
+        (errno.EPERM, JournalPermissionError), (errno.EBADMSG, JournalCorruptError),
+        (errno.ENODATA, JournalCorruptError), (errno.EADDRNOTAVAIL, JournalCorruptError),
+        (errno.EIO, JournalCorruptError), (errno.ECHILD, JournalError),
+        (errno.ENOMEM, JournalError),
+    ],
+)  # fmt: skip
+def test_errno_mapping(code: int, cls: type[JournalError]) -> None:
+    from sysd.journal._lib import journal_error
+
+    exc = journal_error(-code, "reading", path="/p", cursor="c")
+    assert type(exc) is cls and exc.errno == code and exc.path == "/p"
+    assert str(exc).startswith(f"reading: {os.strerror(code)}")
+    if code == errno.ECHILD:
+        assert "fork" in str(exc)

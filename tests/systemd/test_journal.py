@@ -817,3 +817,36 @@ def test_status_shows_the_last_journal_lines(systemd_host: None) -> None:
         assert _journal_part(none) == [] and not none.endswith(b"\n\n")
     finally:
         run("systemctl", "stop", f"{unit}.service", check=False)
+
+
+# ------------------------------------------------------------------ reader errors
+
+
+def test_closed_readers_and_fork(systemd_host: None) -> None:
+    from sysd.journal import _lib
+
+    it = sysd.journal.entries(lines=1)
+    it.close()
+    it.close()
+    assert list(it) == [] and it.closed and "closed" in repr(it)
+    with pytest.raises(JournalError, match="closed"):
+        it.fileno()
+    j = _lib.Journal.open()
+    j.close()
+    with pytest.raises(JournalError, match="closed"):
+        j.read_batch(1)
+    with pytest.raises(JournalError, match="closed"):
+        j.next()
+    live = _lib.Journal.open()
+    pid = os.fork()
+    if pid == 0:  # the child: sd-journal refuses a handle from before fork()
+        code = 3
+        try:
+            live.next()
+        except JournalError as exc:
+            code = 0 if exc.errno == 10 and "fork" in str(exc) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    live.close()
+    assert os.waitstatus_to_exitcode(status) == 0

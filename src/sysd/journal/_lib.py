@@ -246,9 +246,14 @@ class Journal:
         except Exception:  # pragma: no cover - interpreter shutdown
             pass
 
-    def _check(self, r: int, what: str) -> int:
+    @property
+    def _h(self) -> ctypes.c_void_p:
+        """The handle, checked first: a closed one is freed memory to libsystemd."""
         if self.closed:
             raise JournalError("the journal reader is closed")
+        return self.handle
+
+    def _check(self, r: int, what: str) -> int:
         if r < 0:
             raise journal_error(r, what)
         return r
@@ -256,31 +261,31 @@ class Journal:
     # ------------------------------------------------------------------ matches
 
     def add_match(self, match: bytes) -> None:
-        self._check(self._lib.journal_add_match(self.handle, match, len(match)),
+        self._check(self._lib.journal_add_match(self._h, match, len(match)),
                     f"bad match {match[:80]!r}")  # fmt: skip
 
     def add_disjunction(self) -> None:
-        self._check(self._lib.journal_add_disjunction(self.handle), "cannot add a disjunction")
+        self._check(self._lib.journal_add_disjunction(self._h), "cannot add a disjunction")
 
     def add_conjunction(self) -> None:
-        self._check(self._lib.journal_add_conjunction(self.handle), "cannot add a conjunction")
+        self._check(self._lib.journal_add_conjunction(self._h), "cannot add a conjunction")
 
     def flush_matches(self) -> None:
-        self._lib.journal_flush_matches(self.handle)
+        self._lib.journal_flush_matches(self._h)
 
     # --------------------------------------------------------------- positions
 
     def seek_head(self) -> None:
-        self._check(self._lib.journal_seek_head(self.handle), "cannot seek to the head")
+        self._check(self._lib.journal_seek_head(self._h), "cannot seek to the head")
 
     def seek_tail(self) -> None:
-        self._check(self._lib.journal_seek_tail(self.handle), "cannot seek to the tail")
+        self._check(self._lib.journal_seek_tail(self._h), "cannot seek to the tail")
 
     def seek_realtime(self, usec: int) -> None:
-        self._check(self._lib.journal_seek_realtime_usec(self.handle, usec), "cannot seek")
+        self._check(self._lib.journal_seek_realtime_usec(self._h, usec), "cannot seek")
 
     def seek_cursor(self, cursor: str) -> None:
-        r = self._lib.journal_seek_cursor(self.handle, cursor.encode("utf-8", "replace"))
+        r = self._lib.journal_seek_cursor(self._h, cursor.encode("utf-8", "replace"))
         if r == -_errno.EINVAL:
             raise InvalidCallError(
                 f"invalid journal cursor {cursor!r}", hint="use an Entry.cursor as it is"
@@ -288,23 +293,21 @@ class Journal:
         self._check(r, f"cannot seek to cursor {cursor!r}")
 
     def test_cursor(self, cursor: str) -> bool:
-        r: int = self._lib.journal_test_cursor(self.handle, cursor.encode())
+        r: int = self._lib.journal_test_cursor(self._h, cursor.encode())
         return r > 0
 
     def next(self) -> bool:
-        return self._check(self._lib.journal_next(self.handle), "cannot read the journal") > 0
+        return self._check(self._lib.journal_next(self._h), "cannot read the journal") > 0
 
     def previous(self) -> bool:
-        return self._check(self._lib.journal_previous(self.handle), "cannot read the journal") > 0
+        return self._check(self._lib.journal_previous(self._h), "cannot read the journal") > 0
 
     def previous_skip(self, n: int) -> int:
-        return self._check(
-            self._lib.journal_previous_skip(self.handle, n), "cannot read the journal"
-        )
+        return self._check(self._lib.journal_previous_skip(self._h, n), "cannot read the journal")
 
     def realtime(self) -> int:
         self._check(
-            self._lib.journal_get_realtime_usec(self.handle, ctypes.byref(self._ts, 0)),
+            self._lib.journal_get_realtime_usec(self._h, ctypes.byref(self._ts, 0)),
             "cannot read a timestamp",
         )
         return int(self._ts_view[0])
@@ -315,7 +318,7 @@ class Journal:
         """The current entry's value of one field (first occurrence), None when absent."""
         lib_ = self._lib
         r = lib_.journal_get_data(
-            self.handle, field, ctypes.byref(self._ptr, 0), ctypes.byref(self._ptr, 8)
+            self._h, field, ctypes.byref(self._ptr, 0), ctypes.byref(self._ptr, 8)
         )
         if r == -_errno.ENOENT:
             return None
@@ -350,10 +353,8 @@ class Journal:
         stands on the entry before it).
         """
         lib_ = self._lib
-        h = self.handle
+        h = self._h
         step = lib_.journal_next if forward else lib_.journal_previous
-        if self.closed:
-            raise JournalError("the journal reader is closed")
         if not current:  # first step before the set-up: an idle poll costs one call
             r = step(h)
             if r <= 0:
@@ -441,15 +442,15 @@ class Journal:
     # ----------------------------------------------------------------- waiting
 
     def get_fd(self) -> int:
-        return self._check(self._lib.journal_get_fd(self.handle), "cannot watch the journal")
+        return self._check(self._lib.journal_get_fd(self._h), "cannot watch the journal")
 
     def process(self) -> int:
-        return self._check(self._lib.journal_process(self.handle), "cannot watch the journal")
+        return self._check(self._lib.journal_process(self._h), "cannot watch the journal")
 
     def timeout_usec(self) -> int:
         """When sd-journal wants :meth:`process` called without an event (µs, CLOCK_MONOTONIC)."""
         self._check(
-            self._lib.journal_get_timeout(self.handle, self._timeout_ref),
+            self._lib.journal_get_timeout(self._h, self._timeout_ref),
             "cannot watch the journal",
         )
         return int(self._timeout.value)
@@ -459,9 +460,7 @@ class Journal:
     def usage(self) -> int:
         """Bytes of journal files open (0: none could be opened)."""
         value = ctypes.c_uint64()
-        self._check(
-            self._lib.journal_get_usage(self.handle, ctypes.byref(value)), "cannot read usage"
-        )
+        self._check(self._lib.journal_get_usage(self._h, ctypes.byref(value)), "cannot read usage")
         return int(value.value)
 
     def cutoff_monotonic(self, boot_id: str) -> tuple[int, int] | None:
@@ -470,7 +469,7 @@ class Journal:
         boot.bytes[:] = list(bytes.fromhex(boot_id))
         first, last = ctypes.c_uint64(), ctypes.c_uint64()
         r = self._lib.journal_get_cutoff_monotonic_usec(
-            self.handle, boot, ctypes.byref(first), ctypes.byref(last)
+            self._h, boot, ctypes.byref(first), ctypes.byref(last)
         )
         self._check(r, "cannot read the journal's time range")
         return (int(first.value), int(last.value)) if r > 0 else None
@@ -478,14 +477,14 @@ class Journal:
     def unique(self, field: str) -> list[bytes]:
         """Every value ``field`` has in the open files (matches are ignored)."""
         lib_ = self._lib
-        self._check(lib_.journal_query_unique(self.handle, field.encode()), "cannot query")
+        self._check(lib_.journal_query_unique(self._h, field.encode()), "cannot query")
         data = ctypes.c_void_p()
         size = ctypes.c_size_t()
         out: list[bytes] = []
         start = len(field) + 1
-        lib_.journal_restart_unique(self.handle)
+        lib_.journal_restart_unique(self._h)
         while True:
-            r = lib_.journal_enumerate_unique(self.handle, ctypes.byref(data), ctypes.byref(size))
+            r = lib_.journal_enumerate_unique(self._h, ctypes.byref(data), ctypes.byref(size))
             if r <= 0:
                 if r < 0 and r != -_errno.EBADMSG:
                     raise journal_error(r, f"cannot list the values of {field}")
