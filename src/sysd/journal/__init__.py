@@ -131,9 +131,10 @@ def entries(
     ``reverse``
         Newest first.
     ``follow``
-        After the existing entries, wait for new ones, forever (until closed).  Polls
-        every ``poll_interval`` seconds (default 4 ms) besides watching inotify, since
-        journald tells inotify watchers about new entries up to 250 ms late.
+        After the existing entries (``lines=0``: none of them), wait for new ones, forever
+        (until closed).  Polls every ``poll_interval`` seconds (default 4 ms) besides
+        watching inotify, since journald tells inotify watchers about new entries up to
+        250 ms late.  Rotation, vacuuming and journald restarts are followed.
     ``fields``
         Read only these fields (the rest stay on disk).
 
@@ -141,8 +142,11 @@ def entries(
     (ValueErrors) for bad arguments, before anything is opened;
     ``JournalNotFoundError`` when there is no journal; ``JournalPermissionError``
     when its files may not be read; ``JournalCorruptError`` after the last readable
-    entry when a file is damaged or truncated; ``LibsystemdNotFoundError`` when
-    libsystemd.so.0 is missing.
+    entry when a file is truncated or its header is damaged, or when libsystemd reports a
+    damaged entry (damage inside a file that libsystemd can step over, it skips, as
+    journalctl does); ``LibsystemdNotFoundError`` when libsystemd.so.0 is missing.
+
+    The iterator is not thread-safe: use it from one thread at a time.
     """
     from ._reader import DEFAULT_POLL_INTERVAL, Entries
 
