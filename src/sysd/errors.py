@@ -56,6 +56,13 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   └── UnknownUserError          (LookupError)  user=/group= this machine does not know
     ├── RunFailedError                (RuntimeError) run(check=True): the command did not succeed
     ├── RunTimeoutError               (TimeoutError) run(timeout=) expired; the unit was stopped
+    ├── JournalError                  (OSError)      reading or writing the journal failed
+    │   ├── JournalNotFoundError      (FileNotFoundError) no journal files / directory / socket
+    │   ├── JournalPermissionError    (PermissionError)   journal files exist but are not readable
+    │   ├── JournalCorruptError                           a journal file is damaged or truncated
+    │   └── LibsystemdNotFoundError                       libsystemd.so.0 could not be loaded
+    ├── InvalidJournalFieldError      (ValueError)   bad journal field name, match or value
+    ├── InvalidTimestampError         (ValueError)   a since/until text that does not parse
     ├── InvalidNotifyError            (ValueError)   sd_notify fields that cannot be sent
     ├── InvalidDaemonEnvironmentError (ValueError)   malformed LISTEN_FDS, WATCHDOG_USEC, ...
     ├── NotifyError                   (OSError)      the notification could not be sent
@@ -74,6 +81,13 @@ if TYPE_CHECKING:
     from ._core.run import RunResult
 
 __all__ = [
+    "LibsystemdNotFoundError",
+    "JournalPermissionError",
+    "JournalNotFoundError",
+    "JournalError",
+    "JournalCorruptError",
+    "InvalidTimestampError",
+    "InvalidJournalFieldError",
     "UnknownUserError",
     "RunTimeoutError",
     "RunFailedError",
@@ -160,6 +174,11 @@ def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, A
     exc.args = args
     exc.__dict__.update(state)
     return exc
+
+
+def _rebuild(cls: type[SysdError], message: str, kwargs: dict[str, Any]) -> SysdError:
+    """Unpickle an error whose builtin base keeps fields outside __dict__ (OSError's errno)."""
+    return cls(message, **kwargs)
 
 
 class SysdError(Exception):
@@ -615,10 +634,6 @@ class InvalidPropertyError(SysdError, ValueError):
         self.unit_type = unit_type
 
 
-def _rebuild(cls: type[UnitFileError], message: str, kwargs: dict[str, Any]) -> UnitFileError:
-    return cls(message, **kwargs)
-
-
 class UnitFileError(SysdError, OSError):
     """Reading or writing a unit file or drop-in failed (permission, disk full, read-only...).
 
@@ -660,12 +675,6 @@ class UnitFileNotFoundError(UnitFileError, FileNotFoundError):
 class InvalidUnitFileError(SysdError, ValueError):
     """A unit file or drop-in cannot be written as asked: bad drop-in name or text, or no
     local unit directory for this connection (a remote manager)."""
-
-
-def _rebuild_notify_error(
-    cls: type[NotifyError], message: str, kwargs: dict[str, Any]
-) -> NotifyError:
-    return cls(message, **kwargs)
 
 
 class InvalidNotifyError(SysdError, ValueError):
@@ -726,7 +735,7 @@ class NotifyError(SysdError, OSError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         kwargs = {"address": self.address, "errno": self.errno, "hint": self.__dict__.get("hint")}
-        return (_rebuild_notify_error, (type(self), self.text, kwargs))
+        return (_rebuild, (type(self), self.text, kwargs))
 
 
 class NotifyTimeoutError(NotifyError, TimeoutError):
@@ -816,6 +825,114 @@ class UnknownUserError(InvalidRunOptionError, LookupError):
     ) -> None:
         super().__init__(message, option=option, hint=hint)
         self.user = user
+
+
+class JournalError(SysdError, OSError):
+    """Reading or writing the journal failed.
+
+    ``path`` is the journal file, directory or socket concerned (None when there is
+    no single one); ``errno`` and ``strerror`` are the operating system's (None when
+    the error did not come from it).
+    """
+
+    path: str | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        path: str | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
+        self.filename = path
+        self.errno = errno
+        self.strerror = _os.strerror(errno) if errno is not None else None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"path": self.path, "errno": self.errno, "hint": self.__dict__.get("hint")}
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class JournalNotFoundError(JournalError, FileNotFoundError):
+    """No journal to read (no files, missing directory) or to write to (no socket)."""
+
+    hint = "is systemd-journald running? (`systemctl status systemd-journald`)"
+
+
+class JournalPermissionError(JournalError, PermissionError):
+    """Journal files exist, but this process may not read them."""
+
+    hint = "run as root, or add the user to the systemd-journal (or adm) group"
+
+
+class JournalCorruptError(JournalError):
+    """A journal file is damaged or truncated.
+
+    Every entry that could be read before the damage was yielded first; ``path`` names
+    the damaged file (``paths`` all of them, when several are), ``cursor`` is the
+    cursor of the last entry yielded (None when there was none).
+    """
+
+    hint = "entries past the damage are lost; `journalctl --verify` shows where"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        path: str | None = None,
+        errno: int | None = None,
+        hint: str | None = None,
+        paths: tuple[str, ...] = (),
+        cursor: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, errno=errno, hint=hint)
+        self.paths = paths or ((path,) if path else ())
+        self.cursor = cursor
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "path": self.path,
+            "errno": self.errno,
+            "hint": self.__dict__.get("hint"),
+            "paths": self.paths,
+            "cursor": self.cursor,
+        }
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class LibsystemdNotFoundError(JournalError):
+    """``libsystemd.so.0`` (or a function the journal needs) could not be loaded."""
+
+    hint = "install libsystemd0 (Debian/Ubuntu) or systemd-libs (Fedora/Arch)"
+
+
+class InvalidJournalFieldError(SysdError, ValueError):
+    """A journal field name, match or value is not valid (checked before anything is sent).
+
+    ``field`` is the offending field name or match text.
+    """
+
+    field: str | None = None
+
+    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class InvalidTimestampError(SysdError, ValueError):
+    """A timestamp such as ``"2024-05-01 10:00"``, ``"-1h"`` or ``"yesterday"`` did not parse.
+
+    ``value`` is the text that was given.
+    """
+
+    value: str | None = None
+
+    def __init__(self, message: str = "", *, value: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.value = value
 
 
 class SandboxError(SysdError, RuntimeError):

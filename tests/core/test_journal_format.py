@@ -760,9 +760,9 @@ def test_errors_pickle_and_have_the_right_bases(cls: type[SysdError]) -> None:
 
 
 def _errors_doc() -> str:
-    from sysd.journal import _errors
+    from sysd import errors
 
-    return _errors.__doc__ or ""
+    return errors.__doc__ or ""
 
 
 def test_error_fields() -> None:

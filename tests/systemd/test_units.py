@@ -103,3 +103,13 @@ def test_unprivileged_reads(as_user) -> None:  # type: ignore[no-untyped-def]
         """
     )
     assert proc.stdout.strip() == "active True True", proc.stderr
+
+
+def test_unit_logs(sd: sysd.Systemd, units) -> None:  # type: ignore[no-untyped-def]
+    name = units.add("logs", "[Service]\nType=oneshot\nExecStart=/bin/echo hello-from-{tag}\n")
+    units.reload()
+    sd.unit(name).start()
+    with sd.unit(name).logs(lines=10) as entries:
+        messages = [e.message for e in entries]
+    assert f"hello-from-{units.tag}" in messages
+    assert all(isinstance(m, str) for m in messages)

@@ -14,6 +14,7 @@ from .job import AsyncJob
 if TYPE_CHECKING:
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
+    from ..journal import AsyncEntries
     from .systemd import AsyncSystemd
 
 __all__ = ["AsyncUnit", "Process"]
@@ -121,6 +122,18 @@ class AsyncUnit:
         from . import unitfiles
 
         return await unitfiles.cat(self.sd, self)
+
+    def logs(self, lines: int | None = 10, follow: bool = False, **kwargs: Any) -> AsyncEntries:
+        """The unit's journal entries, as ``journalctl -u`` (``--user-unit`` on a user manager).
+
+        The last ``lines`` entries (None: all), then new ones with ``follow``;
+        more filters as :func:`sysd.journal.entries` takes them.  Local host only.
+        """
+        from ..journal import AsyncEntries
+
+        return AsyncEntries.for_unit(
+            self.name, scope=self.sd.target.scope, lines=lines, follow=follow, **kwargs
+        )
 
     async def processes(self) -> list[Process]:
         """The unit's processes: cgroup, pid, command line."""

@@ -15,6 +15,7 @@ from .job import Job
 if TYPE_CHECKING:
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
+    from ..journal import Entries
     from .systemd import Systemd
 
 __all__ = ["Unit", "Process"]
@@ -122,6 +123,18 @@ class Unit:
         from . import unitfiles
 
         return unitfiles.cat(self.sd, self)
+
+    def logs(self, lines: int | None = 10, follow: bool = False, **kwargs: Any) -> Entries:
+        """The unit's journal entries, as ``journalctl -u`` (``--user-unit`` on a user manager).
+
+        The last ``lines`` entries (None: all), then new ones with ``follow``;
+        more filters as :func:`sysd.journal.entries` takes them.  Local host only.
+        """
+        from ..journal import Entries
+
+        return Entries.for_unit(
+            self.name, scope=self.sd.target.scope, lines=lines, follow=follow, **kwargs
+        )
 
     def processes(self) -> list[Process]:
         """The unit's processes: cgroup, pid, command line."""
