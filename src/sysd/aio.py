@@ -84,3 +84,12 @@ def connect(
             interactive=interactive,
         )
     )
+
+
+def __getattr__(name: str) -> Any:
+    # sysd.aio.journal: the asyncio journal reader (follow without blocking the loop)
+    if name == "journal":
+        import importlib
+
+        return importlib.import_module("sysd.journal.aio")
+    raise AttributeError(f"module 'sysd.aio' has no attribute {name!r}")

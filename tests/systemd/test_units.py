@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 import pickle
 import subprocess
 
@@ -113,3 +114,18 @@ def test_unit_logs(sd: sysd.Systemd, units) -> None:  # type: ignore[no-untyped-
         messages = [e.message for e in entries]
     assert f"hello-from-{units.tag}" in messages
     assert all(isinstance(m, str) for m in messages)
+
+
+def test_async_journal_follow_through_sysd_aio(systemd_host: None) -> None:
+    import sysd.journal
+
+    marker = f"sysd-aio-follow-{os.getpid()}"
+
+    async def go() -> str:
+        async with sysd.aio.journal.entries(matches=[f"SYSD_MARK={marker}"], follow=True) as it:
+            sysd.journal.send("followed", SYSD_MARK=marker)
+            async for entry in it:
+                return entry.message
+        return ""
+
+    assert asyncio.run(asyncio.wait_for(go(), 10)) == "followed"
