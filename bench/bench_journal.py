@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from results_md import replace_section
+
 SECTION = "## Journal"
 UNIT = "sysdbench-journal"
 NOISE = ["sysdbench-noise-a", "sysdbench-noise-b", "sysdbench-noise-c"]
@@ -583,19 +585,7 @@ def render_section(data: dict[str, Any]) -> str:
 
 
 def update_results(path: Path, section: str) -> None:
-    """Replace the "## Journal" section (up to the next "## "), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(new)
+    replace_section(path, SECTION, section)
 
 
 def main() -> None:

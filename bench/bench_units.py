@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_bus as bus  # bench/ is sys.path[0] when this file runs as a script
+from results_md import replace_section
 
 HERE = Path(__file__).resolve().parent
 ANALYSIS = HERE / "units_analysis.md"
@@ -911,19 +912,7 @@ def render_section(data: dict[str, Any]) -> str:
 
 
 def update_results(path: Path, section: str) -> None:
-    """Replace this section (up to the next "## "), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-    path.write_text(new)
+    replace_section(path, SECTION, section)
 
 
 def main() -> None:
