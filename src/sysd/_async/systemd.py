@@ -111,14 +111,13 @@ class AsyncSubscription:
 class _Watched:
     """What we saw of one unit while watching it (reference counted)."""
 
-    __slots__ = ("changes", "count", "invalidated", "props", "removed", "removed_in_reload")
+    __slots__ = ("changes", "count", "invalidated", "props", "removed")
 
     def __init__(self) -> None:
         self.count = 0
         self.props: dict[str, Any] = {}
         self.invalidated: set[str] = set()
         self.removed = False
-        self.removed_in_reload = False  # re-checked once the reload is over (RELIABILITY 21)
         self.changes = 0
 
 
@@ -327,7 +326,7 @@ class AsyncSystemd:
         ``nginx.service``); names that cannot be units raise
         InvalidUnitNameError before anything is sent.
         """
-        primary = _unit_name(name)
+        primary = unitname.normalize(name)
         path = unitname.to_dbus_path(primary)
         unit_id: str = await self.get_property(path, UNIT_INTERFACE, "Id", timeout=timeout)
         if unit_id != primary:
@@ -449,7 +448,9 @@ class AsyncSystemd:
         return target
 
     async def set_default_target(self, name: str, *, force: bool = True) -> list[UnitFileChange]:
-        changes = await self.manager_call("SetDefaultTarget", "sb", (_unit_name(name), force))
+        changes = await self.manager_call(
+            "SetDefaultTarget", "sb", (unitname.normalize(name), force)
+        )
         return _changes(changes)
 
     async def environment(self) -> dict[str, str]:
@@ -752,12 +753,12 @@ class AsyncSystemd:
                 self._reloading = bool(msg.body[0])
                 if not self._reloading:
                     self._generation += 1
-            elif member == "UnitRemoved" and self._watched:
+            elif member == "UnitRemoved" and self._watched and not self._reloading:
+                # During a reload every unit is removed and re-added: a watch reads its
+                # unit again once the reload is over (RELIABILITY 21).
                 entry = self._watched.get(msg.body[1])
-                if entry is not None and not self._reloading:
+                if entry is not None:
                     entry.removed = True
-                elif entry is not None:
-                    entry.removed_in_reload = True
         elif iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
             entry = self._watched.get(msg.path or "")
             ours = self._systemd_owner is None or msg.sender == self._systemd_owner
@@ -881,9 +882,6 @@ async def connect(
     return AsyncSystemd(bus)
 
 
-_unit_name = unitname.normalize
-
-
 def _names(names: str | Iterable[str]) -> list[str]:
     items = [names] if isinstance(names, str) else list(names)
     if not items:
@@ -895,7 +893,7 @@ def _names(names: str | Iterable[str]) -> list[str]:
         elif unitname.is_valid(item, unitname.NameKind.ANY):
             out.append(item)
         else:
-            out.append(_unit_name(item))
+            out.append(unitname.normalize(item))
     return out
 
 

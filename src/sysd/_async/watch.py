@@ -103,7 +103,6 @@ class AsyncUnitWatch:
             entry.removed = True
             return entry.props
         entry.props.update(props)
-        entry.removed_in_reload = False
         self._invocation = invocation
         return entry.props
 

@@ -112,14 +112,13 @@ class Subscription:
 class _Watched:
     """What we saw of one unit while watching it (reference counted)."""
 
-    __slots__ = ("changes", "count", "invalidated", "props", "removed", "removed_in_reload")
+    __slots__ = ("changes", "count", "invalidated", "props", "removed")
 
     def __init__(self) -> None:
         self.count = 0
         self.props: dict[str, Any] = {}
         self.invalidated: set[str] = set()
         self.removed = False
-        self.removed_in_reload = False  # re-checked once the reload is over (RELIABILITY 21)
         self.changes = 0
 
 
@@ -328,7 +327,7 @@ class Systemd:
         ``nginx.service``); names that cannot be units raise
         InvalidUnitNameError before anything is sent.
         """
-        primary = _unit_name(name)
+        primary = unitname.normalize(name)
         path = unitname.to_dbus_path(primary)
         unit_id: str = self.get_property(path, UNIT_INTERFACE, "Id", timeout=timeout)
         if unit_id != primary:
@@ -448,7 +447,7 @@ class Systemd:
         return target
 
     def set_default_target(self, name: str, *, force: bool = True) -> list[UnitFileChange]:
-        changes = self.manager_call("SetDefaultTarget", "sb", (_unit_name(name), force))
+        changes = self.manager_call("SetDefaultTarget", "sb", (unitname.normalize(name), force))
         return _changes(changes)
 
     def environment(self) -> dict[str, str]:
@@ -747,12 +746,12 @@ class Systemd:
                 self._reloading = bool(msg.body[0])
                 if not self._reloading:
                     self._generation += 1
-            elif member == "UnitRemoved" and self._watched:
+            elif member == "UnitRemoved" and self._watched and not self._reloading:
+                # During a reload every unit is removed and re-added: a watch reads its
+                # unit again once the reload is over (RELIABILITY 21).
                 entry = self._watched.get(msg.body[1])
-                if entry is not None and not self._reloading:
+                if entry is not None:
                     entry.removed = True
-                elif entry is not None:
-                    entry.removed_in_reload = True
         elif iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
             entry = self._watched.get(msg.path or "")
             ours = self._systemd_owner is None or msg.sender == self._systemd_owner
@@ -876,9 +875,6 @@ def connect(
     return Systemd(bus)
 
 
-_unit_name = unitname.normalize
-
-
 def _names(names: str | Iterable[str]) -> list[str]:
     items = [names] if isinstance(names, str) else list(names)
     if not items:
@@ -890,7 +886,7 @@ def _names(names: str | Iterable[str]) -> list[str]:
         elif unitname.is_valid(item, unitname.NameKind.ANY):
             out.append(item)
         else:
-            out.append(_unit_name(item))
+            out.append(unitname.normalize(item))
     return out
 
 

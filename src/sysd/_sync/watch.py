@@ -104,7 +104,6 @@ class UnitWatch:
             entry.removed = True
             return entry.props
         entry.props.update(props)
-        entry.removed_in_reload = False
         self._invocation = invocation
         return entry.props
 
