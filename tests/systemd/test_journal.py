@@ -523,20 +523,41 @@ def test_async_follow_is_cancellable_and_never_blocks_the_loop(systemd_host: Non
 # ---------------------------------------------------------------- damage, absence
 
 
+def _count_in_file(path: str, ident: str) -> int:
+    """How many entries of ``ident`` the journal file at ``path`` holds (journalctl --file)."""
+    out = subprocess.run(
+        ["journalctl", "--file", path, "-t", ident, "-o", "cat", "--no-pager"],
+        capture_output=True, env=ENV, check=False,
+    ).stdout  # fmt: skip
+    return out.count(b"\n")
+
+
 @pytest.fixture
 def archived(systemd_host: None, tmp_path: Path) -> tuple[str, Path, int]:
     """A rotated-away system journal file holding (little but) 3000 entries of a fresh
-    identifier."""
-    ident = f"sysdj-{new_tag()[:10]}"
-    run("journalctl", "--rotate")
-    run("systemd-cat", "-t", ident, "sh", "-c", "for i in $(seq 1 3000); do echo line $i; done")
-    assert len(wait_for(3000, identifier=ident, fields=["MESSAGE"])) == 3000
-    run("journalctl", "--rotate")
-    files = glob.glob("/var/log/journal/*/system@*.journal") + glob.glob(
-        "/run/log/journal/*/system@*.journal"
-    )
-    newest = max(files, key=os.path.getmtime)
-    return ident, Path(newest), os.path.getsize(newest)
+    identifier.
+
+    The file is found by what it holds, not by its mtime: other tests write to the
+    journal (and journald may rotate on its own) at the same time, so "the newest
+    archived file" need not be the one with our entries.  When journald happened to
+    rotate in the middle of the 3000 lines, they are split over two files: try again.
+    """
+    for _attempt in range(3):
+        ident = f"sysdj-{new_tag()[:10]}"
+        run("journalctl", "--rotate")
+        run(
+            "systemd-cat", "-t", ident, "sh", "-c",
+            "for i in $(seq 1 3000); do echo line $i; done",
+        )  # fmt: skip
+        assert len(wait_for(3000, identifier=ident, fields=["MESSAGE"])) == 3000
+        run("journalctl", "--rotate")
+        files = glob.glob("/var/log/journal/*/*@*.journal") + glob.glob(
+            "/run/log/journal/*/*@*.journal"
+        )
+        for path in sorted(files, key=os.path.getmtime, reverse=True):
+            if _count_in_file(path, ident) == 3000:
+                return ident, Path(path), os.path.getsize(path)
+    raise AssertionError("no archived journal file holds all 3000 entries after 3 tries")
 
 
 def read_until_error(**kwargs: Any) -> tuple[list[Entry], JournalError | None, float]:
