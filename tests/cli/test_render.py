@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -142,53 +141,6 @@ def test_ellipsize() -> None:
 )
 def test_shell_quote(word: str, expected: str) -> None:
     assert R.shell_quote(word) == expected
-
-
-@pytest.mark.parametrize(
-    ("name", "signature", "value", "expected"),
-    [
-        ("Id", "s", "a.service", "a.service"),
-        ("Description", "s", "two\nlines", "[unprintable]"),
-        ("RemainAfterExit", "b", True, "yes"),
-        ("RemainAfterExit", "b", False, "no"),
-        ("MainPID", "u", 42, "42"),
-        ("UMask", "u", 0o22, "0022"),
-        ("UID", "u", 2**32 - 1, "[not set]"),
-        ("ExecMainStatus", "i", -1, "-1"),
-        ("TimeoutStartUSec", "t", 90 * USEC, "1min 30s"),
-        ("RuntimeMaxUSec", "t", 2**64 - 1, "infinity"),
-        ("TimeoutStopUSec", "t", 0, "0"),
-        ("ActiveEnterTimestamp", "t", T0, "Tue 2023-11-14 22:13:20 UTC"),
-        ("CPUUsageNSec", "t", 2**64 - 1, "[not set]"),
-        ("CPUUsageNSec", "t", 1234, "1234"),
-        ("MemoryCurrent", "t", 2**64 - 1, "[not set]"),
-        ("MemoryMax", "t", 2**64 - 1, "infinity"),
-        ("TasksMax", "t", 2**64 - 1, "infinity"),
-        ("LimitNOFILE", "t", 2**64 - 1, "infinity"),
-        ("LimitNOFILE", "t", 524288, "524288"),
-        ("IPIngressBytes", "t", 2**64 - 1, "[no data]"),
-        ("CPUWeight", "t", 2**64 - 1, "[not set]"),
-        ("CPUWeight", "t", 0, "idle"),
-        ("CoredumpFilter", "t", 0x33, "0x33"),
-        ("OOMScoreAdjust", "i", 0, "0"),
-        ("Names", "as", ["a.service", "b c.service"], 'a.service "b c.service"'),
-        ("InvocationID", "ay", b"\x01\xab", "01ab"),
-        ("SuccessExitStatus", "(aiai)", ([], []), "[[],[]]"),
-        ("SuccessActionExitStatus", "i", 3, "3"),
-    ],
-)
-def test_show_value(name: str, signature: str, value: Any, expected: str) -> None:
-    assert R.show_value(name, signature, value) == expected
-
-
-def test_show_value_empty() -> None:
-    assert R.show_value("StatusText", "s", "") is None
-    assert R.show_value("StatusText", "s", "", show_empty=True) == ""
-    assert R.show_value("After", "as", []) is None
-    assert R.show_value("ActiveEnterTimestamp", "t", 0) is None
-    assert R.show_value("ActiveEnterTimestamp", "t", 0, show_empty=True) == ""
-    assert R.show_value("SuccessActionExitStatus", "i", -1) is None
-    assert R.show_value("SuccessActionExitStatus", "i", -1, show_empty=True) == "[not set]"
 
 
 def test_exit_text_and_signal_names() -> None:

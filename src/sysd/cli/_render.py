@@ -3,8 +3,8 @@
 Everything here is a pure function of values already fetched (the spinner only writes to a
 terminal), so it is tested without systemd (tests/cli/test_render.py).  The layouts follow
 systemd 252's systemctl: ``print_status_info()`` (systemctl-show.c), ``dump_processes()``
-(bus-unit-procs.c), ``format_bytes()`` (format-util.c), ``bus_print_property()``
-(bus-print-properties.c) for basic types, and its tables (format-table.c, simplified).
+(bus-unit-procs.c), ``format_bytes()`` (format-util.c) and its tables (format-table.c,
+simplified).  ``sysd show``'s property printer is :mod:`sysd.cli._show`.
 
 Colour is used when ``SYSTEMD_COLORS`` says so, else when ``NO_COLOR`` is unset, ``TERM`` is
 not ``dumb`` and the stream is a terminal (systemd's ``colors_enabled()``).
@@ -13,7 +13,6 @@ not ``dumb`` and the stream is a terminal (systemd's ``colors_enabled()``).
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal as _signal
 import sys
@@ -41,7 +40,6 @@ __all__ = [
     "glyphs_for",
     "process_tree",
     "shell_quote",
-    "show_value",
     "status_lines",
     "system_status_lines",
     "table",
@@ -222,125 +220,6 @@ def shell_quote(word: str) -> str:
             out.append(c)
     out.append('"')
     return "".join(out)
-
-
-_UINT64_MAX: Final = 2**64 - 1
-_UINT32_MAX: Final = 2**32 - 1
-_TIMESTAMP_NAMES: Final = frozenset(
-    {"NextElapseUSecRealtime", "LastTriggerUSec", "TimeUSec", "RTCTimeUSec"}
-)
-_MEMORY_LIMITS: Final = frozenset(
-    {
-        "DefaultMemoryLow",
-        "DefaultMemoryMin",
-        "MemoryLow",
-        "MemoryHigh",
-        "MemoryMax",
-        "MemorySwapMax",
-        "MemoryLimit",
-        "MemoryAvailable",
-    }
-)
-_WEIGHTS_UNSET: Final = {
-    "CPUWeight": _UINT64_MAX,
-    "StartupCPUWeight": _UINT64_MAX,
-    "IOWeight": _UINT64_MAX,
-    "StartupIOWeight": _UINT64_MAX,
-    "CPUShares": _UINT64_MAX,
-    "StartupCPUShares": _UINT64_MAX,
-    "BlockIOWeight": _UINT64_MAX,
-    "StartupBlockIOWeight": _UINT64_MAX,
-}
-
-
-def _show_uint64(name: str, u: int) -> str:
-    if name.endswith("Timestamp") or name in _TIMESTAMP_NAMES:
-        if u <= 0 or u >= _UINT64_MAX:
-            return ""
-        return format_timestamp(u)
-    if "USec" in name:
-        return timespan.format_usec(u, 1)
-    if name == "CoredumpFilter":
-        return f"0x{u:x}"
-    if name in ("CPUWeight", "StartupCPUWeight") and u == 0:
-        return "idle"
-    if (
-        _WEIGHTS_UNSET.get(name) == u
-        or (name in ("MemoryCurrent", "TasksCurrent") and u == _UINT64_MAX)
-        or (name.endswith("NSec") and u == _UINT64_MAX)
-    ):
-        return "[not set]"
-    if u == _UINT64_MAX and (
-        name in _MEMORY_LIMITS
-        or name in ("TasksMax", "DefaultTasksMax")
-        or name.startswith(("Limit", "DefaultLimit"))
-    ):
-        return "infinity"
-    if u == _UINT64_MAX and name in (
-        "IPIngressBytes",
-        "IPIngressPackets",
-        "IPEgressBytes",
-        "IPEgressPackets",
-    ):
-        return "[no data]"
-    return str(u)
-
-
-def show_value(name: str, signature: str, value: Any, show_empty: bool = False) -> str | None:
-    """A property as ``systemctl show`` prints it after ``Name=``; None when it prints nothing.
-
-    Basic types follow ``bus_print_property()`` (timestamps and ``...USec`` spans formatted,
-    ``infinity`` / ``[not set]`` for systemd's sentinels, ``yes``/``no``, string arrays
-    shell-quoted); empty values are skipped unless ``show_empty`` (``-p`` or ``--all``).
-    Structures and arrays of them are printed as compact JSON, which is where sysd differs
-    from systemctl's per-property layouts (``ExecStart={ path=... }``).  Capability sets,
-    namespace flags, mount flags and NUMAPolicy print as numbers.
-    """
-    if signature == "i" and name.endswith("ActionExitStatus"):
-        if 0 <= int(value) <= 255:
-            return str(int(value))
-        return "[not set]" if show_empty else None
-    text = _show_text(name, signature, value)
-    if text == "" and not show_empty:
-        return None
-    return text
-
-
-def _show_text(name: str, signature: str, value: Any) -> str:
-    if signature in ("s", "o", "g"):
-        text = str(value)
-        return "[unprintable]" if "\n" in text else text
-    if signature == "b":
-        return "yes" if value else "no"
-    if signature == "t":
-        return _show_uint64(name, int(value))
-    if signature == "u":
-        if "UMask" in name or "Mode" in name:
-            return f"{int(value):04o}"
-        if name in ("UID", "GID") and value == _UINT32_MAX:
-            return "[not set]"
-        return str(int(value))
-    if signature in ("x", "i", "n", "q", "y", "h"):
-        return str(int(value))
-    if signature == "d":
-        return f"{float(value):g}"
-    if signature in ("as", "ao"):
-        return " ".join(shell_quote(str(v)) for v in value)
-    if signature == "ay":
-        return bytes(value).hex()
-    if signature == "au":
-        return "".join(f"{int(v):08x}" for v in value)
-    return json.dumps(_jsonable(value), separators=(",", ":"), ensure_ascii=False)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return list(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
 
 
 # --------------------------------------------------------------------------------- tables

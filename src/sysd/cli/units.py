@@ -43,6 +43,7 @@ from ..errors import (
     UnitMaskedError,
 )
 from . import _render as R
+from ._show import property_lines
 from .basic import add_connection_options, connect, jsonable
 
 __all__ = ["add_parsers"]
@@ -575,17 +576,18 @@ def _show(args: argparse.Namespace) -> int:
             lines = []
             for name in order:
                 value = raw[name]
-                text = R.show_value(
-                    name, signatures.get(name) or _signature_of(value), value, show_empty
+                lines += property_lines(
+                    name,
+                    signatures.get(name) or _signature_of(value),
+                    value,
+                    show_empty=show_empty,
+                    value_only=args.value,
                 )
-                if text is None:
-                    continue
-                lines.append(text if args.value else f"{name}={text}")
-            chunks.append("\n".join(lines))
+            chunks.append("".join(line + "\n" for line in lines))
     if args.json:
         _emit({"units": records})
-    else:
-        print("\n\n".join(chunks))
+    else:  # systemctl: a blank line before every unit but the first, none at the end
+        sys.stdout.write("\n".join(chunks))
     return 0
 
 
