@@ -41,7 +41,9 @@ UNPRINTABLE: Final = "[unprintable]"
 _UINT64_MAX: Final = 2**64 - 1
 _UINT32_MAX: Final = 2**32 - 1
 
-_SIGNAL_NAMES: Final = {number: name for name, number in reversed(SIGNAL_BY_NAME.items())}
+_SIGNAL_NAMES: Final[dict[int, str]] = {}
+for _name, _number in SIGNAL_BY_NAME.items():
+    _SIGNAL_NAMES.setdefault(_number, _name)
 _MPOL_NAMES: Final = {number: name for name, number in MPOL_BY_NAME.items()}
 _PROPAGATION_NAMES: Final = {number: name for name, number in MOUNT_PROPAGATION_BY_NAME.items()}
 # namespace_info[] order, without "time" (not in systemd 252's NAMESPACE_FLAGS_ALL)
