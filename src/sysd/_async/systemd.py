@@ -619,6 +619,16 @@ class AsyncSystemd:
         """Remove a drop-in (and its directory when empty); False when it was not there."""
         return await unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
+    async def cat(self, name: str) -> str:
+        """``systemctl cat NAME``: the unit's fragment and drop-ins as systemd has them
+        loaded; a template (``getty@.service``) as found in the manager's search path."""
+        return await unitfiles.cat(self, name)
+
+    async def unit_file_presets(self, names: Iterable[str]) -> dict[str, bool]:
+        """Whether the preset policy (``*.preset`` files on this host) enables each unit
+        file: ``systemctl list-unit-files``' PRESET column."""
+        return await unitfiles.presets(self, names)
+
     # --------------------------------------------------------------------- jobs
 
     async def _job(

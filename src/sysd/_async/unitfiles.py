@@ -20,17 +20,29 @@ import os
 import pwd
 import secrets
 import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._core import unitname
+from .._core.presets import (
+    PRESET_DIRS,
+    PresetRule,
+    parse_presets,
+    preset_files,
+    query_preset,
+)
 from .._core.unitfiles import (
+    DROPIN_SUFFIX,
     InvalidUnitFileError,
     UnitFileError,
     UnitFileNotFoundError,
     check_dropin_name,
     check_local,
     check_unit_file_name,
+    conf_files,
     dropin_dir_name,
+    dropin_dirs,
     encode_text,
     error_from_os,
     format_cat,
@@ -46,7 +58,7 @@ if TYPE_CHECKING:
     from .systemd import AsyncSystemd
     from .unit import AsyncUnit
 
-__all__ = ["cat", "local_unit_dir", "remove_dropin", "write_dropin", "write_unit"]
+__all__ = ["cat", "local_unit_dir", "presets", "remove_dropin", "write_dropin", "write_unit"]
 
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -133,10 +145,15 @@ async def cat(sd: AsyncSystemd, unit: str | AsyncUnit) -> str:
     (``FragmentPath``, ``DropInPaths``).  Bytes that are not UTF-8 come back as
     lone surrogates: ``.encode("utf-8", "surrogateescape")`` gives systemctl's
     bytes.  A masked unit raises UnitMaskedError; a unit without files
-    UnitFileNotFoundError (``No files found for NAME.``).
+    UnitFileNotFoundError (``No files found for NAME.``).  A template
+    (``getty@.service``), which the manager cannot load, is looked up in the
+    manager's ``UnitPath`` on this host, as systemctl does.
     """
     target = sd.target
     check_local(target.scope, (t.kind for t in target.transports), target.description)
+    if isinstance(unit, str) and unitname.is_template(unit):
+        search_path: list[str] = list(await sd.manager_property("UnitPath"))
+        return await to_thread(_cat_template, unit, search_path)
     handle = await sd.unit(unit) if isinstance(unit, str) else unit
     load_state: str = await sd.get_property(handle.path, UNIT_INTERFACE, "LoadState")
     fragment = ""
@@ -178,6 +195,14 @@ async def local_unit_dir(sd: AsyncSystemd, *, runtime: bool = False) -> str:
             hint=f"it reads {searched}; use the manager's HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR",
         )
     return directory
+
+
+async def presets(sd: AsyncSystemd, names: Iterable[str]) -> dict[str, bool]:
+    """Whether the preset policy enables each unit file (``systemctl list-unit-files``'
+    PRESET column): the ``*.preset`` files of the manager's scope, read on this host."""
+    scope = "user" if sd.target.scope == "user" else "system"
+    rules = await to_thread(_read_presets, PRESET_DIRS[scope])
+    return {name: query_preset(rules, name) for name in names}
 
 
 def _name_of(unit: str | AsyncUnit) -> str:
@@ -332,6 +357,60 @@ def _read_cat(fragment: str | None, dropins: list[str]) -> str:
     fragment_file = (fragment, _read(fragment)) if fragment else None
     dropin_files = [(path, _read(path)) for path in dropins]
     return format_cat(fragment_file, dropin_files).decode("utf-8", "surrogateescape")
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:  # missing, not a directory, not readable: nothing there, as systemd
+        return []
+
+
+def _read_presets(directories: Sequence[str]) -> list[PresetRule]:
+    texts = []
+    for path in preset_files((d, _listdir(d)) for d in directories):
+        try:
+            texts.append(_read(path).decode("utf-8", "replace"))
+        except UnitFileError:
+            continue
+    return parse_presets(texts)
+
+
+def _cat_template(name: str, search_path: list[str]) -> str:
+    """``systemctl cat`` of a template, found on disk as systemctl 252 finds it: the
+    first file of that name in the search path, symlinks followed by name (a link to
+    ``/dev/null`` shows as itself, empty, without drop-ins); drop-ins of the template,
+    its dash prefixes and its type (``service.d``) when there is a file."""
+    fragment = None
+    for directory in search_path:
+        candidate = f"{directory.rstrip('/')}/{name}"
+        if os.path.lexists(candidate):
+            fragment = _follow(candidate)
+            break
+    if fragment is None:
+        raise UnitFileNotFoundError(f"No files found for {name}.", errno=errno.ENOENT)
+    if os.path.islink(fragment):  # masked: the link alone, no drop-ins
+        return _read_cat(fragment, [])
+    names = [name]
+    alias = os.path.basename(fragment)
+    if alias != name and unitname.is_template(alias):
+        names.append(alias)
+    dirs = dropin_dirs(names, search_path)
+    dropins = conf_files(((d, _listdir(d)) for d in dirs), DROPIN_SUFFIX)
+    return _read_cat(fragment, dropins)
+
+
+def _follow(path: str) -> str:
+    """Where a chain of symlinks ends, by name; a link to /dev/null stays (a masked unit)."""
+    for _ in range(32):
+        try:
+            target = os.readlink(path)
+        except OSError:  # not a symlink (or gone): the file itself
+            return path
+        if target == "/dev/null":
+            return path
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return path
 
 
 def _read(path: str) -> bytes:

@@ -49,7 +49,9 @@ __all__ = [
     "check_dropin_name",
     "check_local",
     "check_unit_file_name",
+    "conf_files",
     "dropin_dir_name",
+    "dropin_dirs",
     "encode_text",
     "error_from_os",
     "format_cat",
@@ -339,3 +341,61 @@ def format_cat(fragment: tuple[str, bytes] | None, dropins: Sequence[tuple[str, 
                 )
             out += line + b"\n"
     return bytes(out)
+
+
+# --------------------------------------------------------- files of a unit not loaded
+
+
+def dropin_dirs(names: Sequence[str], search_path: Sequence[str]) -> list[str]:
+    """Where drop-ins for a unit file called ``names`` (its name and aliases) may be, in
+    the order ``unit_file_find_dropin_paths()`` looks (``systemctl cat`` of a template).
+
+    For each name and each directory of the search path: ``NAME.d``, then for an instance
+    its template's, then the dash prefixes (``foo-bar-.service.d``, ``foo-.service.d``);
+    last the type's own (``service.d``) in every directory.
+    """
+    dirs: list[str] = []
+
+    def add(directory: str, name: str) -> None:
+        dirs.append(f"{directory.rstrip('/')}/{name}{DROPIN_DIR_SUFFIX}")
+        if unitname.is_instance(name):
+            add(directory, unitname.template(name))
+        prefix = _dash_prefix(name)
+        if prefix is not None:
+            add(directory, prefix)
+
+    for name in names:
+        for directory in search_path:
+            add(directory, name)
+    if names:
+        kind = names[0].rpartition(".")[2]
+        dirs += [f"{d.rstrip('/')}/{kind}{DROPIN_DIR_SUFFIX}" for d in search_path]
+    return list(dict.fromkeys(dirs))
+
+
+def _dash_prefix(name: str) -> str | None:
+    """``foo-bar-waldo.service`` -> ``foo-bar-.service`` -> ``foo-.service`` -> None."""
+    stem, dot, suffix = name.rpartition(".")
+    prefix = stem.partition("@")[0]
+    chopped = False
+    while True:
+        dash = prefix.rfind("-")
+        if dash <= 0:
+            return None
+        if dash + 1 < len(prefix) or chopped:
+            prefix = prefix[: dash + 1]
+            break
+        prefix = prefix[:dash]
+        chopped = True
+    return prefix + dot + suffix
+
+
+def conf_files(listing: Iterable[tuple[str, Iterable[str]]], suffix: str) -> list[str]:
+    """``conf_files_list()``: the files ending in ``suffix`` of ``(directory, file names)``
+    given in priority order; the first file of a name hides later ones; sorted by name."""
+    chosen: dict[str, str] = {}
+    for directory, names in listing:
+        for name in names:
+            if name.endswith(suffix) and not name.startswith("."):
+                chosen.setdefault(name, f"{directory.rstrip('/')}/{name}")
+    return [chosen[name] for name in sorted(chosen)]

@@ -30,7 +30,7 @@ from typing import Any
 
 from .._core.convert import to_json
 from .._core.status import UnitStatus
-from .._core.unitname import normalize
+from .._core.unitname import is_template, normalize
 from .._sync.job import Job
 from .._sync.systemd import Systemd, UnitFileChange, UnitInfo, _names
 from .._sync.unit import ACTIVE_STATES, ENABLED_STATES, Unit
@@ -63,6 +63,17 @@ def _unit_arg(text: str) -> str:
         return text
     try:
         normalize(text)
+    except InvalidUnitNameError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _cat_arg(text: str) -> str:
+    """A unit name, a template (``getty@.service``: its file, as systemctl cat) or a glob."""
+    if _is_glob(text):
+        return text
+    try:
+        normalize(text, template=True)
     except InvalidUnitNameError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -163,30 +174,37 @@ def _type_order(name: str) -> tuple[str, str]:
 def _resolve(
     sd: Systemd,
     names: Sequence[str],
+    args: argparse.Namespace,
     *,
-    show_all: bool = False,
-    states: Sequence[str] = (),
     pids: bool = False,
-) -> list[Unit]:
-    """Units for names, PIDs (``status``) and glob patterns (over loaded units, as systemctl)."""
-    units: list[Unit] = []
-    seen: set[str] = set()
+    templates: bool = False,
+) -> list[Any]:
+    """Units as systemctl's ``expand_unit_names()`` gives them.
 
-    def add(unit: Unit) -> None:
-        if unit.name not in seen:
-            seen.add(unit.name)
-            units.append(unit)
-
+    With ``pids`` (``status``) numbers are processes, and come first; then the names as
+    given, duplicates included; then the units the glob patterns match, all patterns in
+    one ``ListUnitsByPatterns`` call, in the manager's order, filtered as ``list`` filters
+    (inactive units only with ``--all``; ``--state``, ``--type`` when the verb has them).
+    With ``templates`` (``cat``) a template name stays a name: no unit is loaded for it.
+    """
+    by_pid: list[Unit] = []
+    named: list[Unit | str] = []
+    globs: list[str] = []
     for name in names:
         if _is_glob(name):
-            rows = sd.list_units([name], states=states)
-            for info in sorted(rows, key=lambda r: _type_order(r.name)):
-                if _visible(info, show_all, states):
-                    add(sd.unit(info.name))
+            globs.append(name)
         elif pids and name.isdigit():
-            add(sd.unit_by_pid(int(name)))
+            by_pid.append(sd.unit_by_pid(int(name)))
+        elif templates and is_template(name):
+            named.append(name)
         else:
-            add(sd.unit(name))
+            named.append(sd.unit(name))
+    units: list[Any] = [*by_pid, *named]
+    if globs:
+        states = _split(getattr(args, "state", None))
+        rows = sd.list_units(globs, states=states, types=_split(getattr(args, "type", None)))
+        show_all = bool(getattr(args, "all", False))
+        units += [sd.unit(r.name) for r in rows if _visible(r, show_all, states)]
     return units
 
 
@@ -261,7 +279,7 @@ def _status(args: argparse.Namespace) -> int:
     with connect(args) as sd:
         if not args.units:
             return _system_status(sd, args, out)
-        units = _resolve(sd, args.units, show_all=True, pids=True)
+        units = _resolve(sd, args.units, args, pids=True)
         rc = 0
         records = []
         first = True
@@ -559,7 +577,7 @@ def _show(args: argparse.Namespace) -> int:
     records = []
     chunks = []
     with connect(args) as sd:
-        units = _resolve(sd, args.units, show_all=True)
+        units = _resolve(sd, args.units, args)
         for unit in units:
             st: UnitStatus = unit.status()
             signatures = {f.dbus_name: f.signature for f in type(st).FIELDS.values()}
@@ -597,25 +615,32 @@ def _type_props(st: UnitStatus) -> frozenset[str]:
 
 
 def _cat(args: argparse.Namespace) -> int:
+    """As systemctl cat: files of each unit (a template's too), a blank line between
+    units; ``# Unit NAME is masked.`` for a masked one (no blank line before it)."""
     records = []
-    texts = []
     rc = 0
+    first = True
     with connect(args) as sd:
-        for unit in _resolve(sd, args.units, show_all=True):
+        for unit in _resolve(sd, args.units, args, templates=True):
+            name = unit if isinstance(unit, str) else unit.name
             try:
-                text = unit.cat()
-            except UnitMaskedError:  # systemctl cat says so and succeeds
-                text = f"# Unit {unit.name} is masked.\n"
+                text = sd.cat(unit) if isinstance(unit, str) else unit.cat()
+            except UnitMaskedError:
+                text = f"# Unit {name} is masked.\n"
+                records.append({"unit": name, "text": text})
+                if not args.json:
+                    sys.stdout.write(text)
+                continue
             except SysdError as exc:  # no files, a remote manager
                 _error(str(exc))
                 rc = 1
                 continue
-            records.append({"unit": unit.name, "text": text})
-            texts.append(text if text.endswith("\n") else text + "\n")
+            records.append({"unit": name, "text": text})
+            if not args.json:
+                sys.stdout.write(("" if first else "\n") + text)
+            first = False
     if args.json:
         _emit({"units": records})
-    else:
-        sys.stdout.write("\n".join(texts))
     return rc
 
 
@@ -670,7 +695,7 @@ def _jobs(args: argparse.Namespace) -> int:
     rc = 0
     records = []
     with connect(args) as sd:
-        for unit in _resolve(sd, args.units):
+        for unit in _resolve(sd, args.units, args):
             action = getattr(unit, method)
             job: Job | None = None
             error: SysdError | None = None
@@ -709,7 +734,7 @@ def _unit_action(args: argparse.Namespace) -> int:
         names = args.units
         if args.verb == "reset-failed" and not names:
             names = [u.name for u in sd.list_units(states=["failed"])]
-        for unit in _resolve(sd, names):
+        for unit in _resolve(sd, names, args):
             try:
                 if args.verb == "kill":
                     unit.kill(args.signal, args.kill_whom)
@@ -805,7 +830,7 @@ def _is_state(args: argparse.Namespace) -> int:
     """is-active: 0 when any unit is active, else 3; is-failed: 0 when any failed, else 1."""
     records = []
     with connect(args) as sd:
-        for unit in _resolve(sd, args.units):
+        for unit in _resolve(sd, args.units, args):
             state = unit.active_state()
             records.append({"unit": unit.name, "state": state})
             if not (args.quiet or args.json):
@@ -822,26 +847,33 @@ def _is_state(args: argparse.Namespace) -> int:
 
 
 def _is_enabled(args: argparse.Namespace) -> int:
-    """0 when any unit file is enabled-ish (enabled, static, alias, indirect...), else 1."""
+    """0 when any unit file is enabled-ish (enabled, static, alias, indirect...), else 1.
+
+    As systemctl: the states in the order of the arguments; the first unit whose state
+    cannot be had ends the command with status 1 (later units are not asked about).
+    """
     records = []
-    rc = 0
+    rc = 1
     with connect(args) as sd:
         for name in args.units:
             full = normalize(name, template=True)
             try:
                 state = sd.unit_file_state(full)
-            except NoSuchFileError:
-                _error(f"Failed to get unit file state for {full}: No such file or directory")
-                rc = 1
+            except (NoSuchFileError, DBusError) as exc:
+                reason = "No such file or directory" if isinstance(exc, NoSuchFileError) else exc
+                _error(f"Failed to get unit file state for {full}: {reason}")
                 records.append({"unit": full, "state": None})
-                continue
+                rc = -1
+                break
             records.append({"unit": full, "state": state})
+            if state in ENABLED_STATES:
+                rc = 0
             if not (args.quiet or args.json):
                 print(state)
-    ok = rc == 0 and any(r["state"] in ENABLED_STATES for r in records)
+    rc = 1 if rc < 0 else rc
     if args.json:
-        _emit({"units": records, "result": ok})
-    return 0 if ok else 1
+        _emit({"units": records, "result": rc == 0})
+    return rc
 
 
 # ------------------------------------------------------------------------------ parsers
@@ -870,6 +902,16 @@ def _list_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--type", action="append", metavar="TYPE", help="only these unit types")
 
 
+def _pattern_options(p: argparse.ArgumentParser, *, all_help: str | None = None) -> None:
+    """What selects the units a glob pattern matches, as for ``list``."""
+    if all_help:
+        p.add_argument("-a", "--all", action="store_true", help=all_help)
+    p.add_argument(
+        "--state", action="append", metavar="STATE", help="patterns match units in these states"
+    )
+    p.add_argument("-t", "--type", action="append", metavar="TYPE", help="and of these types")
+
+
 def add_parsers(sub: Any) -> None:
     p = _parser(sub, "status", "show the runtime status of units, or of the manager", _status)
     p.add_argument("units", nargs="*", type=_unit_or_pid_arg, metavar="UNIT|PATTERN|PID")
@@ -877,6 +919,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "-n", "--lines", type=_lines_arg, default=10, help="journal lines to show (default 10)"
     )
+    _pattern_options(p, all_help="patterns match inactive units too")
 
     p = _parser(sub, "list", "list loaded units (systemctl list-units)", _list)
     p.add_argument("patterns", nargs="*", metavar="PATTERN")
@@ -899,10 +942,11 @@ def add_parsers(sub: Any) -> None:
         "-p", "--property", action="append", metavar="NAME", help="only these (a,b; repeatable)"
     )
     p.add_argument("--value", action="store_true", help="print values only")
-    p.add_argument("-a", "--all", action="store_true", help="empty values too")
+    _pattern_options(p, all_help="empty values too; patterns match inactive units too")
 
     p = _parser(sub, "cat", "show unit files and drop-ins", _cat)
-    p.add_argument("units", nargs="+", type=_unit_arg, metavar="UNIT")
+    p.add_argument("units", nargs="+", type=_cat_arg, metavar="UNIT")
+    _pattern_options(p, all_help="patterns match inactive units too")
 
     for verb in _JOB_VERBS:
         p = _parser(sub, verb, f"{verb} units and wait for the jobs", _jobs)
@@ -968,6 +1012,8 @@ def add_parsers(sub: Any) -> None:
         arg_type = _unit_arg if verb != "is-enabled" else _unit_name_arg
         p.add_argument("units", nargs="+", type=arg_type, metavar="UNIT")
         p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
+        if verb != "is-enabled":
+            _pattern_options(p, all_help="patterns match inactive units too")
 
 
 def _unit_name_arg(text: str) -> str:
