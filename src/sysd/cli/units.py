@@ -201,8 +201,8 @@ def _resolve(
             named.append(sd.unit(name))
     units: list[Any] = [*by_pid, *named]
     if globs:
-        states = _split(getattr(args, "state", None))
-        rows = sd.list_units(globs, states=states, types=_split(getattr(args, "type", None)))
+        types, states = _types_and_states(args)
+        rows = sd.list_units(globs, states=states, types=types)
         show_all = bool(getattr(args, "all", False))
         units += [sd.unit(r.name) for r in rows if _visible(r, show_all, states)]
     return units
@@ -392,8 +392,8 @@ def _hostname() -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    states = _split(args.state) + (["failed"] if args.failed else [])
-    types = _split(args.type)
+    types, states = _types_and_states(args)
+    states += ["failed"] if args.failed else []
     with connect(args) as sd:
         rows = sd.list_units(args.patterns, states=states, types=types)
     rows = sorted(
@@ -476,19 +476,37 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+# show_preset_for_state() in systemctl 252: no PRESET for these (a dash)
+_NO_PRESET_STATES = frozenset({"alias", "static", "generated", "transient"})
+
+
 def _list_unit_files(args: argparse.Namespace) -> int:
-    suffixes = tuple("." + t.lstrip(".") for t in _split(args.type))
+    """As systemctl list-unit-files: UNIT FILE, STATE, PRESET; exit 1 when none listed."""
+    types, states = _types_and_states(args)
+    suffixes = tuple("." + t for t in types)
     with connect(args) as sd:
-        files = sd.list_unit_files(args.patterns, states=_split(args.state))
-    files = sorted(
-        (f for f in files if not suffixes or f.name.endswith(suffixes)),
-        key=lambda f: _type_order(f.name),
-    )
+        files = sd.list_unit_files(args.patterns, states=states)
+        files = sorted(
+            (f for f in files if not suffixes or f.name.endswith(suffixes)),
+            key=lambda f: _type_order(f.name),
+        )
+        presets = sd.unit_file_presets(f.name for f in files if f.state not in _NO_PRESET_STATES)
+    rc = 0 if files else 1
     if args.json:
         _emit(
-            {"unit_files": [{"unit_file": f.name, "path": f.path, "state": f.state} for f in files]}
+            {
+                "unit_files": [
+                    {
+                        "unit_file": f.name,
+                        "path": f.path,
+                        "state": f.state,
+                        "preset": _preset_text(presets.get(f.name)),
+                    }
+                    for f in files
+                ]
+            }
         )
-        return 0
+        return rc
     out = _Out(args.full)
     rows = []
     for f in files:
@@ -498,9 +516,15 @@ def _list_unit_files(args: argparse.Namespace) -> int:
             color = R.GREEN
         else:
             color = ""
-        rows.append([R.Cell(f.name), R.Cell(f.state, color)])
+        preset = presets.get(f.name)
+        preset_cell = (
+            R.Cell("-")
+            if preset is None
+            else R.Cell(_preset_text(preset) or "", R.GREEN if preset else R.RED)
+        )
+        rows.append([R.Cell(f.name), R.Cell(f.state, color), preset_cell])
     lines = R.table(
-        ["unit file", "state"],
+        ["unit file", "state", "preset"],
         rows,
         style=out.style,
         width=out.width,
@@ -511,7 +535,35 @@ def _list_unit_files(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     if not args.no_legend:
         print(f"\n{len(files)} unit files listed.")
-    return 0
+    return rc
+
+
+def _preset_text(preset: bool | None) -> str | None:
+    return None if preset is None else "enabled" if preset else "disabled"
+
+
+_UNIT_TYPES = (
+    "service", "mount", "swap", "socket", "target", "device", "automount", "timer", "path",
+    "slice", "scope",
+)  # fmt: skip
+_LOAD_STATES = ("stub", "loaded", "not-found", "bad-setting", "error", "merged", "masked")
+
+
+def _types_and_states(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``-t``/``--type`` takes unit types and load states, as systemctl's; ``--state``."""
+    types, states = [], _split(getattr(args, "state", None))
+    for given in _split(getattr(args, "type", None)):
+        word = given.lstrip(".")
+        if word in _UNIT_TYPES:
+            types.append(word)
+        elif word in _LOAD_STATES:
+            states.append(word)
+        else:
+            raise SysdError(
+                f"Unknown unit type or load state '{word}'.",
+                hint="-t takes " + ", ".join(_UNIT_TYPES + _LOAD_STATES),
+            )
+    return types, states
 
 
 def _list_jobs(args: argparse.Namespace) -> int:
