@@ -24,6 +24,7 @@ from typing import IO, Any, Final, NamedTuple
 
 from .. import timespan
 from .._core.props._tables import EXIT_STATUS_BY_NAME
+from .._core.status import TimerStatus
 from ..calendar import format_timestamp, format_timestamp_relative
 
 __all__ = [
@@ -409,6 +410,24 @@ def _clean_exit(code: int, status: int) -> bool:
     )
 
 
+def next_elapse(
+    realtime: datetime | None,
+    monotonic: timedelta | None,
+    now_usec: int,
+    now_mono: int | None = None,
+) -> datetime | None:
+    """systemctl's ``calc_next_elapse()``: a timer's next elapse on the wall clock, the
+    monotonic one converted with this machine's clocks (as systemctl does), the earlier of
+    the two when both are set."""
+    if not monotonic:
+        return realtime
+    mono = time.monotonic_ns() // 1000 if now_mono is None else now_mono
+    converted = datetime.fromtimestamp(0, UTC) + timedelta(
+        microseconds=now_usec + monotonic // timedelta(microseconds=1) - mono
+    )
+    return converted if realtime is None else min(converted, realtime)
+
+
 def _get(st: Any, name: str) -> Any:
     return getattr(st, name, None)
 
@@ -519,7 +538,9 @@ def status_lines(
         out.append(f"{'TriggeredBy:' if i == 0 else ' ' * 12} {mark} {name}")
 
     if unit_id.endswith(".timer"):
-        nxt = _get(st, "next_elapse_usec_realtime")
+        nxt = None
+        if isinstance(st, TimerStatus):  # typed: a wrong field name fails mypy, not silently
+            nxt = next_elapse(st.next_elapse_realtime, st.next_elapse_monotonic, now)
         out.append(_label("Trigger") + (str(timestamp_text(nxt, now)) if nxt else "n/a"))
 
     for i, name in enumerate(_get(st, "triggers") or ()):

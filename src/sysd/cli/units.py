@@ -155,6 +155,11 @@ def _error(text: str) -> None:
     print(f"sysd: {text}", file=sys.stderr)
 
 
+def _warn(text: str) -> None:
+    """A warning as systemctl logs it: the text alone on stderr."""
+    print(text, file=sys.stderr)
+
+
 def _visible(info: UnitInfo, show_all: bool, states: Sequence[str]) -> bool:
     """systemctl's ``output_show_unit()`` without the pattern and type checks."""
     if show_all:
@@ -292,11 +297,12 @@ def _status(args: argparse.Namespace) -> int:
                     records.append(_status_json(unit, st, None))
                 continue
             processes = None
+            process_error: DBusError | None = None
             if getattr(st, "control_group", None):
                 try:
                     processes = list(unit.processes())
                 except DBusError as exc:
-                    _error(f"warning: could not list the processes of {unit.name}: {exc}")
+                    process_error = exc
             rc = rc or (0 if st.active_state in ACTIVE_STATES else 3)
             if args.json:
                 records.append(_status_json(unit, st, processes))
@@ -325,6 +331,11 @@ def _status(args: argparse.Namespace) -> int:
                 width=out.width,
             )
             print("\n".join(lines))
+            if process_error is not None:  # where systemctl says so: under CGroup:
+                sys.stdout.flush()
+                _warn(
+                    f"Failed to dump process list for '{unit.name}', ignoring: {process_error.text}"
+                )
             if args.lines > 0 and _is_local(args):  # the journal, as systemctl status
                 from .logs import print_unit_journal
 
@@ -346,10 +357,11 @@ def _system_status(sd: Systemd, args: argparse.Namespace, out: _Out) -> int:
     manager = sd.manager_status()
     host = args.host or args.machine or _hostname()
     processes = None
+    process_error: DBusError | None = None
     try:
         processes = list(sd.unit("-.slice").processes())
     except DBusError as exc:
-        _error(f"warning: could not list the processes of {host}: {exc}")
+        process_error = exc
     if args.json:
         _emit(
             {
@@ -379,6 +391,12 @@ def _system_status(sd: Systemd, args: argparse.Namespace, out: _Out) -> int:
         width=out.width,
     )
     print("\n".join(lines))
+    if process_error is not None:  # where systemctl says so: under CGroup:
+        sys.stdout.flush()
+        _warn(
+            f"Failed to dump process list for '{host}', ignoring: "
+            f"{process_error.message or process_error.name}"
+        )
     return 0
 
 
