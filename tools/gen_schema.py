@@ -145,6 +145,7 @@ RESERVED = frozenset(
         "raw",
         "dbus",
         "as_dict",
+        "as_json_dict",
         "to_json",
         "from_dbus",
         "unit_type",

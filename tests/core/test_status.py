@@ -110,9 +110,11 @@ def test_every_field_converts_to_its_declared_type(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(FIXTURES))
 def test_json(name: str) -> None:
     st = snapshot(name)
-    data = st.to_json()
+    data = st.as_json_dict()
     assert list(data) == list(type(st).FIELDS)
     assert json.loads(json.dumps(data)) == data
+    assert json.loads(st.to_json()) == data
+    assert st.to_json(indent=2) == json.dumps(data, indent=2)
 
 
 # ---------------------------------------------------------------------------- the classes

@@ -16,7 +16,8 @@ properties systemd sent::
     st.raw("ExecMainStatus")         # D-Bus name -> the value as sent; None when absent
     st["CPUUsageNSec"]               # the same
     st.dbus                          # every raw property, read-only, by D-Bus name
-    st.as_dict(), st.to_json()       # snake_case -> converted / JSON-ready values
+    st.as_dict()                     # snake_case -> converted values
+    st.as_json_dict(), st.to_json()  # ... -> JSON-ready values; the same as JSON text
 
 Field names and the conversion of every property are generated from systemd's introspection
 (``sysd._core.status_generated``, rules in ``tools/gen_schema.py`` and
@@ -153,9 +154,17 @@ class Snapshot:
         """Every field of the class, snake_case -> converted value (None when absent)."""
         return {name: getattr(self, name) for name in self.FIELDS}
 
-    def to_json(self) -> dict[str, Any]:
-        """:meth:`as_dict` with JSON-ready values (:func:`sysd._core.convert.to_json`)."""
+    def as_json_dict(self) -> dict[str, Any]:
+        """:meth:`as_dict` with JSON-ready values (:func:`sysd._core.convert.to_json`):
+        ISO 8601 strings for times, seconds for durations, None for unset."""
         return {name: to_json(value) for name, value in self.as_dict().items()}
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`as_json_dict` as JSON text; ``kwargs`` go to :func:`json.dumps`
+        (``indent=2``...)."""
+        import json
+
+        return json.dumps(self.as_json_dict(), **kwargs)
 
     # ------------------------------------------------------------------ value semantics
 
