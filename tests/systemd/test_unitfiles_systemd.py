@@ -342,9 +342,15 @@ def test_cat_masked_and_missing(sd: sysd.Systemd, written: Written) -> None:
     assert systemctl_cat(missing).stderr.decode() == f"No files found for {missing}.\n"
 
 
-def test_cat_refuses_templates_like_sd_unit(sd: sysd.Systemd) -> None:
-    with pytest.raises(sysd.InvalidUnitNameError, match="template"):
-        cat(sd, "user@.service")
+def test_cat_of_a_template_is_systemctls(sd: sysd.Systemd) -> None:
+    """A template cannot be loaded; its file and drop-ins are found on disk (issue 10)."""
+    for name in ("user@.service", "getty@.service", "autovt@.service"):
+        expected = systemctl_cat(name)
+        assert expected.returncode == 0, expected.stderr
+        assert cat(sd, name).encode("utf-8", "surrogateescape") == expected.stdout, name
+    assert "\n# /" in cat(sd, "user@.service")  # with the vendor drop-in of user@.service.d
+    with pytest.raises(UnitFileNotFoundError, match=r"No files found for nosuch@\.service"):
+        cat(sd, "nosuch@.service")
 
 
 # ------------------------------------------------------------- connections

@@ -369,7 +369,7 @@ def _listdir(directory: str) -> list[str]:
 
 def _read_presets(directories: Sequence[str]) -> list[PresetRule]:
     texts = []
-    for path in preset_files((d, _listdir(d)) for d in directories):
+    for path in preset_files((d, _listdir(d)) for d in _resolve_dirs(directories)):
         try:
             texts.append(_read(path).decode("utf-8", "replace"))
         except UnitFileError:
@@ -396,9 +396,15 @@ def _cat_template(name: str, search_path: list[str]) -> str:
     alias = os.path.basename(fragment)
     if alias != name and unitname.is_template(alias):
         names.append(alias)
-    dirs = dropin_dirs(names, search_path)
+    dirs = _resolve_dirs(dropin_dirs(names, search_path))
     dropins = conf_files(((d, _listdir(d)) for d in dirs), DROPIN_SUFFIX)
     return _read_cat(fragment, dropins)
+
+
+def _resolve_dirs(dirs: Iterable[str]) -> list[str]:
+    """The directories that exist, symlinks resolved, each once (the first place kept):
+    ``path_strv_resolve_uniq()``, which makes ``/lib/...`` read as ``/usr/lib/...``."""
+    return list(dict.fromkeys(os.path.realpath(d) for d in dirs if os.path.isdir(d)))
 
 
 def _follow(path: str) -> str:

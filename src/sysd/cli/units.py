@@ -190,7 +190,8 @@ def _resolve(
     given, duplicates included; then the units the glob patterns match, all patterns in
     one ``ListUnitsByPatterns`` call, in the manager's order, filtered as ``list`` filters
     (inactive units only with ``--all``; ``--state``, ``--type`` when the verb has them).
-    With ``templates`` (``cat``) a template name stays a name: no unit is loaded for it.
+    With ``templates`` (``cat``) a template name stays a name (no unit is loaded for it),
+    and patterns match inactive units too, as systemctl cat's do.
     """
     by_pid: list[Unit] = []
     named: list[Unit | str] = []
@@ -208,7 +209,8 @@ def _resolve(
     if globs:
         types, states = _types_and_states(args)
         rows = sd.list_units(globs, states=states, types=types)
-        show_all = bool(getattr(args, "all", False))
+        # systemctl cat lists every loaded unit a pattern matches, --all or not
+        show_all = bool(getattr(args, "all", False)) or templates
         units += [sd.unit(r.name) for r in rows if _visible(r, show_all, states)]
     return units
 
