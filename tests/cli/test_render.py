@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -437,3 +437,17 @@ def test_verb_index_matches_the_modules() -> None:
         importlib.import_module(module).add_parsers(sub)
         assert tuple(sorted(sub.choices)) == tuple(sorted(verbs)), module
     assert set(cli._VERB_INDEX) == set(cli._VERB_MODULES)
+
+
+def test_next_elapse_as_systemctls_calc_next_elapse() -> None:
+    realtime = datetime.fromtimestamp(T0 // USEC + 3600, UTC)
+    now, mono = T0, 1000 * USEC
+    # monotonic only: now + (next - now_mono)
+    got = R.next_elapse(None, timedelta(seconds=1000 + 60), now, mono)
+    assert got == datetime.fromtimestamp(T0 // USEC + 60, UTC)
+    # both: the earlier
+    assert R.next_elapse(realtime, timedelta(seconds=1000 + 60), now, mono) == got
+    assert R.next_elapse(realtime, timedelta(seconds=1000 + 7200), now, mono) == realtime
+    # realtime only, or neither
+    assert R.next_elapse(realtime, None, now, mono) == realtime
+    assert R.next_elapse(None, None, now, mono) is None

@@ -440,3 +440,39 @@ def test_error_from_os(code: int, cls: type[uf.UnitFileError], in_text: str) -> 
     assert exc.errno == code and exc.path == "/etc/systemd/system/x"
     assert str(exc).startswith("cannot write /etc/systemd/system/x: ")
     assert in_text in str(exc)
+
+
+# ------------------------------------------------------ files of a unit not loaded
+
+
+def test_dropin_dirs_of_an_instance_and_dash_prefixes() -> None:
+    path = ["/etc/systemd/system", "/usr/lib/systemd/system"]
+    assert uf.dropin_dirs(["a-b-c@x.service"], path) == [
+        "/etc/systemd/system/a-b-c@x.service.d",
+        "/etc/systemd/system/a-b-c@.service.d",
+        "/etc/systemd/system/a-b-.service.d",
+        "/etc/systemd/system/a-.service.d",
+        "/usr/lib/systemd/system/a-b-c@x.service.d",
+        "/usr/lib/systemd/system/a-b-c@.service.d",
+        "/usr/lib/systemd/system/a-b-.service.d",
+        "/usr/lib/systemd/system/a-.service.d",
+        "/etc/systemd/system/service.d",
+        "/usr/lib/systemd/system/service.d",
+    ]
+    assert uf.dropin_dirs(["getty@.service", "autovt@.service"], path[:1]) == [
+        "/etc/systemd/system/getty@.service.d",
+        "/etc/systemd/system/autovt@.service.d",
+        "/etc/systemd/system/service.d",
+    ]
+    assert uf.dropin_dirs(["-.slice"], path[:1]) == [
+        "/etc/systemd/system/-.slice.d",
+        "/etc/systemd/system/slice.d",
+    ]
+
+
+def test_conf_files_first_directory_wins_sorted_by_name() -> None:
+    listing = [
+        ("/run/x.d", ["b.conf", "a.txt"]),
+        ("/usr/lib/x.d/", ["b.conf", "a.conf", ".c.conf"]),
+    ]
+    assert uf.conf_files(listing, ".conf") == ["/usr/lib/x.d/a.conf", "/run/x.d/b.conf"]
