@@ -41,7 +41,6 @@ ENV = {
 INTENTIONAL = {
     "list-hint": "the list footer names `sysd list-unit-files`",
     "invalid-names": "names that cannot be units are refused (exit 2), not escaped",
-    "status-journal": "status is compared with -n0: journal lines come from `sysd logs`",
     "status-processes": "the process tree under CGroup: is not compared",
 }
 _LIST_HINT = re.compile(
@@ -433,16 +432,24 @@ def _status(text: str) -> str:
     ids="+".join,
 )
 def test_status(capsys: pytest.CaptureFixture[str], zoo: dict[str, str], case: list[str]) -> None:
-    """INTENTIONAL["status-journal"]: -n0 (the journal lines are `sysd logs`' output)."""
+    """With the journal lines (10 by default; the zoo's units have logged all they will)."""
     args = [_pattern(zoo) if a == "PATTERN" else zoo.get(a, a) for a in case]
-    _rc, out = agree(capsys, "status", "-n0", *args, normalize=_status)
+    _rc, out = agree(capsys, "status", *args, normalize=_status)
     if case == ["timer"]:
         assert "Trigger: Thu 2099-01-01 00:00:00" in out
+    if case == ["failed"]:
+        assert "Failed with result 'exit-code'." in out  # a journal line
+
+
+def test_status_journal_lines(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:
+    for lines in ("0", "1", "3", "1000"):
+        agree(capsys, "status", "-n", lines, zoo["failed"], zoo["active"], normalize=_status)
 
 
 def test_status_of_every_loaded_unit(
     capsys: pytest.CaptureFixture[str], zoo: dict[str, str]
 ) -> None:
+    """-n0: the journals of the whole system move while the suite runs."""
     names = _loaded(zoo)
     agree(capsys, "status", "-n0", "--", *names, normalize=_status)
 
