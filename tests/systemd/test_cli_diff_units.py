@@ -356,10 +356,17 @@ def test_invalid_names_are_refused_where_systemctl_escapes_them(
     capsys: pytest.CaptureFixture[str], zoo: dict[str, str]
 ) -> None:
     """INTENTIONAL["invalid-names"]: exit 2 before connecting, nothing on stdout."""
-    for verb, name in [("is-enabled", _pattern(zoo)), ("is-active", "bad name")]:
+    cases = [
+        ("is-enabled", _pattern(zoo)),  # is-enabled takes no patterns
+        ("is-active", "bad name"),
+        ("status", zoo["template"]),  # a template where a unit is needed
+        ("show", zoo["template"]),
+        ("is-active", zoo["template"]),
+    ]
+    for verb, name in cases:
         theirs = systemctl(verb, name)
-        assert theirs[0] != 0 and theirs[1] in ("", "inactive\n")
-        assert sysd_cli(capsys, verb, name) == (2, "")
+        assert theirs[0] != 0 and theirs[1] in ("", "inactive\n"), (verb, name)
+        assert sysd_cli(capsys, verb, name) == (2, ""), (verb, name)
 
 
 # ------------------------------------------------------------------------------- cat
