@@ -25,13 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._core import unitname
-from .._core.presets import (
-    PRESET_DIRS,
-    PresetRule,
-    parse_presets,
-    preset_files,
-    query_preset,
-)
 from .._core.unitfiles import (
     DROPIN_SUFFIX,
     InvalidUnitFileError,
@@ -55,6 +48,7 @@ from ..errors import UnitMaskedError
 from ._backend import to_thread
 
 if TYPE_CHECKING:
+    from .._core.presets import PresetRule
     from .systemd import AsyncSystemd
     from .unit import AsyncUnit
 
@@ -200,6 +194,8 @@ async def local_unit_dir(sd: AsyncSystemd, *, runtime: bool = False) -> str:
 async def presets(sd: AsyncSystemd, names: Iterable[str]) -> dict[str, bool]:
     """Whether the preset policy enables each unit file (``systemctl list-unit-files``'
     PRESET column): the ``*.preset`` files of the manager's scope, read on this host."""
+    from .._core.presets import PRESET_DIRS, query_preset
+
     scope = "user" if sd.target.scope == "user" else "system"
     rules = await to_thread(_read_presets, PRESET_DIRS[scope])
     return {name: query_preset(rules, name) for name in names}
@@ -367,6 +363,8 @@ def _listdir(directory: str) -> list[str]:
 
 
 def _read_presets(directories: Sequence[str]) -> list[PresetRule]:
+    from .._core.presets import parse_presets, preset_files
+
     texts = []
     for path in preset_files((d, _listdir(d)) for d in _resolve_dirs(directories)):
         try:

@@ -18,8 +18,6 @@ Everything is a pure function of the D-Bus signature and value (tests/cli/test_s
 
 from __future__ import annotations
 
-import base64
-import ipaddress
 import re
 from typing import Any, Final
 
@@ -211,6 +209,8 @@ def _basic(name: str, signature: str, value: Any) -> str | None:
     if signature == "ay":
         data = bytes(value)
         if name in ("StandardInputData", "RootHashSignature"):
+            import base64
+
             return base64.b64encode(data).decode("ascii")
         if name in _CPU_SETS:
             return _cpu_set(data)
@@ -259,6 +259,8 @@ def _yes_no(b: Any) -> str:
 
 
 def _ip_prefixes(value: Any) -> str:
+    import ipaddress
+
     out = []
     for family, address, prefixlen in value:
         data = bytes(address)

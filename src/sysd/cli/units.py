@@ -43,7 +43,6 @@ from ..errors import (
     UnitMaskedError,
 )
 from . import _render as R
-from ._show import property_lines
 from .basic import add_connection_options, connect, jsonable
 
 __all__ = ["add_parsers"]
@@ -644,6 +643,8 @@ def _signature_of(value: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ._show import property_lines  # only show needs the property printer
+
     wanted = _split(args.property)
     show_empty = bool(wanted) or args.all
     records = []
