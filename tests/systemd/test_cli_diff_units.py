@@ -229,7 +229,7 @@ def test_show_every_property_of_every_loaded_unit(
 
 
 def test_show_value_and_patterns(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:
-    props = "Id,ActiveState,Names,NoSuchProperty,StatusText"
+    props = "Id,ActiveState,Names,NoSuchProperty,StatusText,ExecStart,DropInPaths,Job"
     pattern = _pattern(zoo)
     agree(capsys, "show", "--value", "-p", props, zoo["active"], zoo["failed"], zoo["missing"])
     # patterns after names, inactive units only with --all, duplicates kept
