@@ -5,7 +5,7 @@
 ``sysd list-unit-files [PATTERN...]``      installed unit files, their state and preset
 ``sysd list-jobs``                         queued jobs
 ``sysd show UNIT... [-p NAME]``            properties as ``Name=value``
-``sysd cat UNIT|TEMPLATE...``             unit files and drop-ins
+``sysd cat UNIT|TEMPLATE...``              unit files and drop-ins
 ``sysd start|stop|restart|reload|try-restart|reload-or-restart|try-reload-or-restart UNIT...``
 ``sysd kill|reset-failed|freeze|thaw UNIT...``
 ``sysd enable|disable|mask|unmask UNIT...``
