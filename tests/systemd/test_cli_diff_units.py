@@ -228,6 +228,33 @@ def test_show_every_property_of_every_loaded_unit(
     assert compared >= len(names) * (2 if flags and flags[0] == "-p" else 10)
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--all"],
+        ["-p", "Version,Architecture,UnitPath,NoSuchProperty"],
+        ["--value", "-p", "Version"],
+    ],
+    ids=["default", "all", "properties", "value"],
+)
+def test_show_the_manager(capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
+    """``show`` without units: the manager's properties (compared as for units)."""
+    _, before = systemctl("show", *flags)
+    rc, mine = sysd_cli(capsys, "show", *flags)
+    _, after = systemctl("show", *flags)
+    assert rc == 0
+    [a], [m], [b] = _show_blocks(before), _show_blocks(mine), _show_blocks(after)
+    moving = {p for p in a.keys() | b.keys() if a.get(p) != b.get(p)}
+    want = {p: v for p, v in a.items() if p not in moving}
+    got = {p: v for p, v in m.items() if p not in moving}
+    assert got == want, {
+        p: (want.get(p), got.get(p)) for p in want.keys() | got.keys() if want.get(p) != got.get(p)
+    }
+    assert list(got) == list(want)
+    assert want
+
+
 def test_show_value_and_patterns(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:
     props = "Id,ActiveState,Names,NoSuchProperty,StatusText,ExecStart,DropInPaths,Job"
     pattern = _pattern(zoo)

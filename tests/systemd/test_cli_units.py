@@ -459,7 +459,7 @@ def no_bus(monkeypatch: pytest.MonkeyPatch) -> None:
         (["status", "a/b"], "invalid unit name"),
         (["is-active"], "the following arguments are required: UNIT"),
         (["is-enabled", "x*"], "invalid unit name"),
-        (["show"], "the following arguments are required: UNIT"),
+        (["show", "bad name"], "invalid unit name"),
         (["kill", "-s", "NOPE", "x"], "unknown signal 'NOPE'"),
         (["start", "--job-mode", "bogus", "x"], "invalid choice: 'bogus'"),
         (["enable", "bad name"], "invalid unit name"),

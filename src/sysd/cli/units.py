@@ -4,7 +4,7 @@
 ``sysd list [PATTERN...]``                 loaded units (``--all``, ``--state``, ``--type``)
 ``sysd list-unit-files [PATTERN...]``      installed unit files, their state and preset
 ``sysd list-jobs``                         queued jobs
-``sysd show UNIT... [-p NAME]``            properties as ``Name=value``
+``sysd show [UNIT...] [-p NAME]``          properties as ``Name=value`` (the manager's)
 ``sysd cat UNIT|TEMPLATE...``              unit files and drop-ins
 ``sysd start|stop|restart|reload|try-restart|reload-or-restart|try-reload-or-restart UNIT...``
 ``sysd kill|reset-failed|freeze|thaw UNIT...``
@@ -643,43 +643,59 @@ def _signature_of(value: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ._show import property_lines  # only show needs the property printer
-
+    """Properties as systemctl show prints them; without units, the manager's."""
     wanted = _split(args.property)
-    show_empty = bool(wanted) or args.all
     records = []
     chunks = []
     with connect(args) as sd:
-        units = _resolve(sd, args.units, args)
-        for unit in units:
+        if not args.units:
+            manager = sd.manager_status()
+            if args.json:
+                props = {n: jsonable(v) for n, v in manager.dbus.items() if _picked(n, wanted)}
+                _emit({"manager": {"properties": props}})
+            else:
+                sys.stdout.write(_show_text(manager, list(manager.dbus), wanted, args))
+            return 0
+        for unit in _resolve(sd, args.units, args):
             st: UnitStatus = unit.status()
-            signatures = {f.dbus_name: f.signature for f in type(st).FIELDS.values()}
             raw = st.dbus
             # systemctl prints the type's interface first, then org.freedesktop.systemd1.Unit.
             type_names = [n for n in raw if n in _type_props(st)]
             order = type_names + [n for n in raw if n not in set(type_names)]
-            if wanted:
-                order = [n for n in order if n in wanted]
             if args.json:
-                props = {name: jsonable(raw[name]) for name in order}
+                props = {name: jsonable(raw[name]) for name in order if _picked(name, wanted)}
                 records.append({"unit": unit.name, "properties": props})
                 continue
-            lines = []
-            for name in order:
-                value = raw[name]
-                lines += property_lines(
-                    name,
-                    signatures.get(name) or _signature_of(value),
-                    value,
-                    show_empty=show_empty,
-                    value_only=args.value,
-                )
-            chunks.append("".join(line + "\n" for line in lines))
+            chunks.append(_show_text(st, order, wanted, args))
     if args.json:
         _emit({"units": records})
     else:  # systemctl: a blank line before every unit but the first, none at the end
         sys.stdout.write("\n".join(chunks))
     return 0
+
+
+def _picked(name: str, wanted: Sequence[str]) -> bool:
+    return not wanted or name in wanted
+
+
+def _show_text(st: Any, order: Sequence[str], wanted: Sequence[str], args: Any) -> str:
+    """The lines of one object's properties, each ending in a newline."""
+    from ._show import property_lines  # only show needs the property printer
+
+    signatures = {f.dbus_name: f.signature for f in type(st).FIELDS.values()}
+    raw = st.dbus
+    lines = []
+    for name in order:
+        if _picked(name, wanted):
+            value = raw[name]
+            lines += property_lines(
+                name,
+                signatures.get(name) or _signature_of(value),
+                value,
+                show_empty=bool(wanted) or args.all,
+                value_only=args.value,
+            )
+    return "".join(line + "\n" for line in lines)
 
 
 def _type_props(st: UnitStatus) -> frozenset[str]:
@@ -1009,8 +1025,8 @@ def add_parsers(sub: Any) -> None:
     _display_options(p)
     p.add_argument("--no-legend", action="store_true", help="no header and footer")
 
-    p = _parser(sub, "show", "show unit properties as Name=value", _show)
-    p.add_argument("units", nargs="+", type=_unit_arg, metavar="UNIT")
+    p = _parser(sub, "show", "show unit (or manager) properties as Name=value", _show)
+    p.add_argument("units", nargs="*", type=_unit_arg, metavar="UNIT")
     p.add_argument(
         "-p", "--property", action="append", metavar="NAME", help="only these (a,b; repeatable)"
     )
