@@ -138,6 +138,10 @@ def zoo(systemd_host: None) -> Iterator[dict[str, str]]:
             "timer": units.add("timer", "[Timer]\nOnCalendar=2099-01-01\n", suffix="timer"),
             "enabled": units.add("enabled", SLEEPER + "[Install]\nWantedBy=multi-user.target\n"),
             "missing": units.name("missing"),
+            # a start job that stays queued (running) until the unit is stopped
+            "waiting": units.add(
+                "waiting", "[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n"
+            ),
         }
         units.add("timer", "[Service]\nType=oneshot\nExecStart=/bin/true\n")
         after = " ".join(names[k] for k in ("inactive", "masked", "instance"))
@@ -157,6 +161,7 @@ def zoo(systemd_host: None) -> Iterator[dict[str, str]]:
             sd.unit(names[key]).start()
         with pytest.raises(sysd.JobFailedError):
             sd.unit(names["failed"]).start()
+        names["job"] = str(sd.unit(names["waiting"]).start(wait=False).id)
         try:
             yield names
         finally:
@@ -253,6 +258,14 @@ def test_show_the_manager(capsys: pytest.CaptureFixture[str], flags: list[str]) 
     }
     assert list(got) == list(want)
     assert want
+
+
+def test_show_jobs(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:
+    """A number is a job id; jobs come before units; a missing job ends it (exit 1)."""
+    agree(capsys, "show", zoo["active"], zoo["job"])
+    agree(capsys, "show", "--all", zoo["job"])
+    agree(capsys, "show", "--value", "-p", "JobType,State,Unit", zoo["job"])
+    agree(capsys, "show", "-p", "Id", zoo["job"], "4000000000", zoo["active"])
 
 
 def test_show_value_and_patterns(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:

@@ -4,7 +4,7 @@
 ``sysd list [PATTERN...]``                 loaded units (``--all``, ``--state``, ``--type``)
 ``sysd list-unit-files [PATTERN...]``      installed unit files, their state and preset
 ``sysd list-jobs``                         queued jobs
-``sysd show [UNIT...] [-p NAME]``          properties as ``Name=value`` (the manager's)
+``sysd show [UNIT|JOB...] [-p NAME]``      properties as ``Name=value`` (the manager's)
 ``sysd cat UNIT|TEMPLATE...``              unit files and drop-ins
 ``sysd start|stop|restart|reload|try-restart|reload-or-restart|try-reload-or-restart UNIT...``
 ``sysd kill|reset-failed|freeze|thaw UNIT...``
@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .._core.convert import to_json
-from .._core.status import UnitStatus
+from .._core.status import JobStatus, UnitStatus
 from .._core.unitname import is_template, normalize
 from .._sync.job import Job
 from .._sync.systemd import Systemd, UnitFileChange, UnitInfo, _names
@@ -76,6 +76,11 @@ def _cat_arg(text: str) -> str:
     except InvalidUnitNameError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _unit_or_job_arg(text: str) -> str:
+    """``show``: a number is a job id, as for systemctl show."""
+    return text if text.isdigit() else _unit_arg(text)
 
 
 def _unit_or_pid_arg(text: str) -> str:
@@ -643,10 +648,22 @@ def _signature_of(value: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    """Properties as systemctl show prints them; without units, the manager's."""
+    """Properties as systemctl show prints them: job ids first, then units; the manager's
+    without arguments.  Each object is printed as soon as it is read (an error later
+    leaves it on stdout, as with systemctl), a blank line before all but the first."""
     wanted = _split(args.property)
     records = []
-    chunks = []
+    first = True
+
+    def emit(obj: Any, order: Sequence[str], key: str, ident: Any) -> None:
+        nonlocal first
+        if args.json:
+            props = {n: jsonable(obj.dbus[n]) for n in order if _picked(n, wanted)}
+            records.append({key: ident, "properties": props})
+        else:
+            sys.stdout.write(("" if first else "\n") + _show_text(obj, order, wanted, args))
+            first = False
+
     with connect(args) as sd:
         if not args.units:
             manager = sd.manager_status()
@@ -656,21 +673,21 @@ def _show(args: argparse.Namespace) -> int:
             else:
                 sys.stdout.write(_show_text(manager, list(manager.dbus), wanted, args))
             return 0
-        for unit in _resolve(sd, args.units, args):
-            st: UnitStatus = unit.status()
-            raw = st.dbus
-            # systemctl prints the type's interface first, then org.freedesktop.systemd1.Unit.
-            type_names = [n for n in raw if n in _type_props(st)]
-            order = type_names + [n for n in raw if n not in set(type_names)]
+        try:
+            for job_id in (int(a) for a in args.units if a.isdigit()):
+                path = f"/org/freedesktop/systemd1/job/{job_id}"
+                job = JobStatus.from_dbus(sd.get_all(path, JobStatus.INTERFACE))
+                emit(job, list(job.dbus), "job", job_id)
+            for unit in _resolve(sd, [a for a in args.units if not a.isdigit()], args):
+                st: UnitStatus = unit.status()
+                raw = st.dbus
+                # systemctl prints the type's interface first, then the Unit interface.
+                type_names = [n for n in raw if n in _type_props(st)]
+                order = type_names + [n for n in raw if n not in set(type_names)]
+                emit(st, order, "unit", unit.name)
+        finally:
             if args.json:
-                props = {name: jsonable(raw[name]) for name in order if _picked(name, wanted)}
-                records.append({"unit": unit.name, "properties": props})
-                continue
-            chunks.append(_show_text(st, order, wanted, args))
-    if args.json:
-        _emit({"units": records})
-    else:  # systemctl: a blank line before every unit but the first, none at the end
-        sys.stdout.write("\n".join(chunks))
+                _emit({"units": records})
     return 0
 
 
@@ -1026,7 +1043,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-legend", action="store_true", help="no header and footer")
 
     p = _parser(sub, "show", "show unit (or manager) properties as Name=value", _show)
-    p.add_argument("units", nargs="*", type=_unit_arg, metavar="UNIT")
+    p.add_argument("units", nargs="*", type=_unit_or_job_arg, metavar="UNIT|JOB")
     p.add_argument(
         "-p", "--property", action="append", metavar="NAME", help="only these (a,b; repeatable)"
     )
