@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import pickle
 import subprocess
+import time
 
 import pytest
 
@@ -110,8 +111,14 @@ def test_unit_logs(sd: sysd.Systemd, units) -> None:  # type: ignore[no-untyped-
     name = units.add("logs", "[Service]\nType=oneshot\nExecStart=/bin/echo hello-from-{tag}\n")
     units.reload()
     sd.unit(name).start()
-    with sd.unit(name).logs(lines=10) as entries:
-        messages = [e.message for e in entries]
+    # journald stores the oneshot's line asynchronously: read until it is there
+    deadline = time.monotonic() + 30
+    while True:
+        with sd.unit(name).logs(lines=10) as entries:
+            messages = [e.message for e in entries]
+        if f"hello-from-{units.tag}" in messages or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert f"hello-from-{units.tag}" in messages
     assert all(isinstance(m, str) for m in messages)
 
