@@ -44,9 +44,19 @@ _TIMER_OPTIONS = (
 )
 
 
-def _log(args: argparse.Namespace, text: str) -> None:
+def _log(args: argparse.Namespace, text: str, *, raw_tty: bool = False) -> None:
+    """A message on stderr; ``raw_tty``: the terminal is in raw mode already (sysd's
+    ``run()`` hands it over so once the unit started), where a line needs its ``\\r``."""
     if not args.quiet:
-        print(text, file=sys.stderr, flush=True)
+        end = "\r\n" if raw_tty and _isatty(sys.stderr) else "\n"
+        print(text, file=sys.stderr, end=end, flush=True)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _environment(items: Sequence[str] | None) -> dict[str, str]:
@@ -260,14 +270,15 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                     out["next_elapse"] = to_json(handle.next_elapse)
                 _emit_json(args, out)
                 return 0
-            _log(args, f"Running as unit: {handle.unit}")
+            pty = stdio == "pty"
+            _log(args, f"Running as unit: {handle.unit}", raw_tty=pty)
             if not (args.wait or stdio):
                 _emit_json(
                     args, {"unit": handle.unit, "invocation_id": to_json(handle.invocation_id)}
                 )
                 return 0
-            if stdio == "pty":
-                _log(args, "Press ^] three times within 1s to disconnect TTY.")
+            if pty:
+                _log(args, "Press ^] three times within 1s to disconnect TTY.", raw_tty=True)
             waited = _wait(args, handle)
             if waited is None:  # disconnected from the terminal, not waiting
                 return 0
