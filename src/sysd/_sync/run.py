@@ -463,6 +463,8 @@ class RunningUnit:
         goes on).
         """
         if self._result is None:
+            if self._pump is not None:
+                self._pump.take_terminal()  # forwarded while we wait, as systemd-run does
             watch = self._live()
             remain = self.spec.remain_after_exit
             props = watch.wait(lambda p: run_ended(p, remain), timeout)
@@ -881,8 +883,6 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
                 # exec failure) is a result when waiting; one that never ran it is not.
                 if not wait or not _ran(handle._live().props):
                     raise
-            if handle._pump is not None:
-                handle._pump.take_terminal()  # once started, as systemd-run does
             if not wait:
                 return handle
             result = handle.wait(_left(deadline))
@@ -1227,6 +1227,7 @@ class _Pump:
         self._pending: dict[int, bytearray] = {}  # master -> forwarded bytes not yet written
         self._terminal_in: int | None = None
         self._terminal = _Terminal()
+        self._held: set[int] = set()  # fds left alone until take_terminal()
         self.last_byte: int | None = None  # the last byte written to our terminal
         self._winsize_master: int | None = None
         self._buffers: dict[str, bytearray] = {}
@@ -1274,12 +1275,14 @@ class _Pump:
         self._reads[master] = (key, to_fd)
         if to_fd is not None and _isatty(to_fd):
             self._terminal.out_fd = to_fd
+            self._held.add(master)
 
     def forward_in(self, fd: int, master: int, *, terminal: bool) -> None:
         self._forwards[fd] = master
         if terminal:
             self._terminal_in = fd
             self._terminal.in_fd = fd
+            self._held.add(fd)
 
     def copy_window_size(self, master: int) -> None:
         self._winsize_master = master
@@ -1317,12 +1320,16 @@ class _Pump:
     # --------------------------------------------------------- our terminal
 
     def take_terminal(self) -> None:
-        """Put our terminal in raw mode, as systemd-run does once the unit has started.
+        """Start forwarding our terminal: raw mode, then the unit's output and our input.
 
-        Called by the caller's thread (before then our terminal is cooked, so what is
-        printed about the start shows as usual); idempotent.
+        Until then (the unit is being started, the caller prints what it started, as
+        systemd-run does before it forwards) our terminal stays cooked and the unit's
+        output waits in the pty.  Called from the caller's thread; idempotent.
         """
         self._terminal.make_raw()
+        if self._held:
+            self._held.clear()
+            self._wake()
 
     def release_terminal(self) -> None:
         """Give our terminal back: its modes as they were, the cursor at a line's start."""
@@ -1380,12 +1387,14 @@ class _Pump:
 
     def _interest(self) -> dict[int, int]:
         want: dict[int, int] = {}
+        held = self._held
         for fd in self._reads:
-            want[fd] = selectors.EVENT_READ
+            if fd not in held:
+                want[fd] = selectors.EVENT_READ
         if not self._finishing:
             gated = self._gate_closed()
             for fd, master in self._forwards.items():
-                if not self._pending.get(master):
+                if fd not in held and not self._pending.get(master):
                     want[fd] = want.get(fd, 0) | selectors.EVENT_READ
             for fd in self._writes:
                 if fd != gated:

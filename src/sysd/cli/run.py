@@ -44,19 +44,9 @@ _TIMER_OPTIONS = (
 )
 
 
-def _log(args: argparse.Namespace, text: str, *, raw_tty: bool = False) -> None:
-    """A message on stderr; ``raw_tty``: the terminal is in raw mode already (sysd's
-    ``run()`` hands it over so once the unit started), where a line needs its ``\\r``."""
+def _log(args: argparse.Namespace, text: str) -> None:
     if not args.quiet:
-        end = "\r\n" if raw_tty and _isatty(sys.stderr) else "\n"
-        print(text, file=sys.stderr, end=end, flush=True)
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+        print(text, file=sys.stderr, flush=True)
 
 
 def _environment(items: Sequence[str] | None) -> dict[str, str]:
@@ -270,15 +260,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                     out["next_elapse"] = to_json(handle.next_elapse)
                 _emit_json(args, out)
                 return 0
-            pty = stdio == "pty"
-            _log(args, f"Running as unit: {handle.unit}", raw_tty=pty)
+            _log(args, f"Running as unit: {handle.unit}")
             if not (args.wait or stdio):
                 _emit_json(
                     args, {"unit": handle.unit, "invocation_id": to_json(handle.invocation_id)}
                 )
                 return 0
-            if pty:
-                _log(args, "Press ^] three times within 1s to disconnect TTY.", raw_tty=True)
+            if stdio == "pty":
+                # the terminal is forwarded (raw) from the first wait() on, as systemd-run
+                # forwards it once these lines are out
+                _log(args, "Press ^] three times within 1s to disconnect TTY.")
             waited = _wait(args, handle)
             if waited is None:  # disconnected from the terminal, not waiting
                 return 0
