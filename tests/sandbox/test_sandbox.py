@@ -549,6 +549,9 @@ def test_sigkilled_owner_halts_and_cleanup_removes_leftovers(tmp_path: Path) -> 
     assert sysd.sandbox.cleanup_stale(base) == [Path(directory)]
     assert _mounts_under(directory) == []
     assert not Path(directory).exists()
+    deadline = time.monotonic() + 20  # nspawn exits once its container is gone
+    while _alive(int(nspawn)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not _alive(int(nspawn))
 
 
