@@ -37,6 +37,7 @@ class FakePeer:
         self.max_outstanding = 0
         self.calls: list[str] = []
         self.flags: list[int] = []
+        self.late_replies = 0  # SlowEcho replies sent so far
         self.conns: list[socket.socket] = []
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -109,6 +110,7 @@ class FakePeer:
                             self._reply(conn, msg, serial, msg.signature, msg.body, msg.unix_fds)
                             for fd in msg.unix_fds:
                                 os.close(fd)
+                            self.late_replies += 1
 
                         threading.Timer(0.3, late).start()
                     elif member == "ErrorWithFd":

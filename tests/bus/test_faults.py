@@ -25,6 +25,19 @@ def fd_count() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def fds_back_to(before: int, timeout: float = 10.0) -> bool:
+    """Whether our fd count comes back to ``before`` within ``timeout``: the fake peer
+    runs in our process, in threads that let go of their fds when the scheduler lets
+    them, not at a fixed moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if fd_count() == before:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
 def call(sd: sysd.Systemd, member: str, signature: str = "", args: tuple = (), **kw):  # type: ignore[no-untyped-def,type-arg]
     return sd.call(PEER, "/", "org.example.Peer", member, signature, args, **kw)
 
@@ -44,7 +57,7 @@ def test_timeout_at_deadline_and_connection_stays_usable(peer: FakePeer) -> None
         with pytest.raises(sysd.BusTimeoutError) as info:
             call(sd, "Hang", timeout=0.3)
         elapsed = time.monotonic() - start
-        assert 0.29 <= elapsed < 2.0
+        assert 0.29 <= elapsed < 5.0  # not the 25 s default (slack: 2 loaded cores)
         assert isinstance(info.value, TimeoutError)
         assert "Hang" in str(info.value)
         call(sd, "Ping")  # still usable
@@ -88,7 +101,7 @@ def test_disconnect_with_calls_in_flight_async(peer: FakePeer) -> None:
         start = time.monotonic()
         with pytest.raises(sysd.BusDisconnectedError):
             await sd.call(PEER, "/", PEER, "Ping")
-        assert time.monotonic() - start < 0.1  # fails fast
+        assert time.monotonic() - start < 2  # fails fast (not after the 25 s default timeout)
         await sd.aclose()
 
     asyncio.run(main())
@@ -140,8 +153,7 @@ def test_bad_auth_is_typed(script: list[bytes], match: str) -> None:
         pytest.raises(sysd.BusConnectError, match=match),
     ):
         sysd.connect(address=p.address, timeout=2)
-    time.sleep(0.05)  # the peer's handler thread lets go of its end
-    assert fd_count() == before
+    assert fds_back_to(before)  # once the peer's handler thread let go of its end
 
 
 def test_auth_silent_server_times_out() -> None:
@@ -149,7 +161,7 @@ def test_auth_silent_server_times_out() -> None:
         start = time.monotonic()
         with pytest.raises(sysd.BusConnectError, match="timed out"):
             sysd.connect(address=p.address, timeout=0.3)
-        assert time.monotonic() - start < 2
+        assert time.monotonic() - start < 5  # not the 25 s default (slack: load)
 
 
 def test_auth_errors_async() -> None:
@@ -341,7 +353,7 @@ def test_interactive_without_agent_does_not_hang_past_deadline(peer: FakePeer) -
         start = time.monotonic()
         with pytest.raises(sysd.BusTimeoutError):
             call(sd, "Hang", timeout=0.2)
-        assert time.monotonic() - start < 1
+        assert time.monotonic() - start < 5  # not the interactive default (slack: load)
 
 
 def test_fds_of_error_replies_and_late_replies_are_closed(peer: FakePeer) -> None:
@@ -357,10 +369,13 @@ def test_fds_of_error_replies_and_late_replies_are_closed(peer: FakePeer) -> Non
             for _ in range(3):  # the reply (with its fd) arrives after we gave up
                 with pytest.raises(sysd.BusTimeoutError):
                     call(sd, "SlowEcho", "h", (w,), timeout=0.05)
-            time.sleep(0.5)
+            # the late replies come 0.3 s after each call, from timer threads of the peer's
+            deadline = time.monotonic() + 10
+            while peer.late_replies < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert peer.late_replies == 3
             call(sd, "Ping")  # reads and drops the late replies
-            time.sleep(0.05)
-            assert fd_count() == before
+            assert fds_back_to(before)
     finally:
         os.close(r)
         os.close(w)

@@ -390,6 +390,71 @@ def test_cli_run_passes_exit_status_and_keeps_what_it_wrote_in_cwd(
 
 @pytest.mark.host
 @needs_root
+def test_cli_run_relative_script_as_in_the_docs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The example in docs/sandbox.md:
+    ``sysd sandbox run --bind /srv/data -E DEBUG=1 -- ./integration-test.sh``."""
+    from sysd.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "input").write_text("from the bound directory\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    script = work / "integration-test.sh"
+    script.write_text(f'#!/bin/sh\necho "$DEBUG $(cat {data}/input)" > result\nexit 5\n')
+    script.chmod(0o755)
+    (work / "bin").mkdir()
+    (work / "bin" / "tool").write_text("#!/bin/sh\necho tool ran\n")
+    (work / "bin" / "tool").chmod(0o755)
+    monkeypatch.chdir(work)
+    argv = ["sandbox", "run", "--bind", str(data), "-E", "DEBUG=1", "--", "./integration-test.sh"]
+    assert main(argv) == 5
+    assert (work / "result").read_text() == "1 from the bound directory\n"
+    assert main(["sandbox", "run", "--no-unit", "--", "bin/tool"]) == 0
+    assert "tool ran" in capfd.readouterr().out
+    # the cwd not in the sandbox: a relative command cannot be found there, said so
+    assert main(["sandbox", "run", "--no-bind-cwd", "--", "./integration-test.sh"]) == 2
+    assert "not in the sandbox" in capfd.readouterr().err
+
+
+def test_relative_commands_resolve_against_the_working_directory() -> None:
+    assert _nspawn.resolve_command(["./x.sh", "./arg"], "/w") == ["/w/x.sh", "./arg"]
+    assert _nspawn.resolve_command(["../bin/x"], "/w/sub") == ["/w/bin/x"]
+    assert _nspawn.resolve_command(["python", "-V"], "/w") == ["python", "-V"]
+    assert _nspawn.resolve_command(["/bin/true"], "/w") == ["/bin/true"]
+
+
+@pytest.mark.host
+@needs_root
+@pytest.mark.parametrize("user", [False, True], ids=["root", "tester"])
+def test_cli_shell_keeps_path_so_sysd_is_found(user: bool, tmp_path: Path) -> None:
+    """``sysd sandbox shell`` is not a login shell: the caller's PATH (a virtualenv's
+    bin, where ``sysd`` is) survives, for root and for the test user."""
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{venv_bin}:/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sysd", "sandbox", "shell", *(["--user"] if user else [])],
+        input="command -v sysd; id -un; pwd; sysd --help >/dev/null && echo help-ok; exit 3\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"{venv_bin}/sysd",
+        "tester" if user else "root",
+        str(tmp_path),
+        "help-ok",
+    ], proc.stderr
+
+
+@pytest.mark.host
+@needs_root
 def test_cli_ctrl_c_tears_down() -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "sysd", "sandbox", "run", "-v", "--", "sleep", "60"],
@@ -484,6 +549,9 @@ def test_sigkilled_owner_halts_and_cleanup_removes_leftovers(tmp_path: Path) -> 
     assert sysd.sandbox.cleanup_stale(base) == [Path(directory)]
     assert _mounts_under(directory) == []
     assert not Path(directory).exists()
+    deadline = time.monotonic() + 20  # nspawn exits once its container is gone
+    while _alive(int(nspawn)) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not _alive(int(nspawn))
 
 

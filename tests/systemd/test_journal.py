@@ -482,7 +482,9 @@ def test_async_follow_is_cancellable_and_never_blocks_the_loop(systemd_host: Non
         assert count == 20000
         stop = True
         await tick
-        assert max(gaps) < 0.1, max(gaps)
+        # a read on the loop would stall it for the whole backlog (seconds); the slack is
+        # for a loaded 2-core machine descheduling us
+        assert max(gaps) < 0.5, max(gaps)
 
         it2 = sysd.journal.aio_follow(matches=[f"TEST_TAG={tag}"], lines=0)
         got: list[Entry] = []
@@ -492,7 +494,12 @@ def test_async_follow_is_cancellable_and_never_blocks_the_loop(systemd_host: Non
                 got.append(entry)
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.3)
+        # lines=0 starts at the tail as it is when the reader is open (in a worker
+        # thread): an entry sent before then is not followed, so wait for that, not 0.3 s
+        deadline = loop.time() + 15
+        while it2._reader is None and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        assert it2._reader is not None
         send("async one", TEST_TAG=tag)
         deadline = loop.time() + 5
         while not got and loop.time() < deadline:
@@ -502,7 +509,7 @@ def test_async_follow_is_cancellable_and_never_blocks_the_loop(systemd_host: Non
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert loop.time() - start < 0.5
+        assert loop.time() - start < 2  # at once, not after a poll or a timeout (slack: load)
         await it2.aclose()
         assert it2._reader is None
         with pytest.raises(StopAsyncIteration):

@@ -40,8 +40,8 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
-import tty
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,6 +104,7 @@ _ACCOUNTING = {  # the switch, and what systemd reports when it is on
 }
 _GATE_LIMIT = 5.0  # seconds terminal input waits for the service's exec at most
 _PUMP_GRACE = 5.0  # seconds to let output reach EOF after the unit ended, then drain and stop
+_ABORT_GRACE = 1.0  # seconds an aborted pump gets to stop writing to our terminal
 
 #: What ``stdin``/``stdout``/``stderr`` take: None (systemd's default), an fd, a file
 #: object, or ``sysd.PIPE``/``sysd.DEVNULL``/``sysd.STDOUT``.
@@ -462,6 +463,8 @@ class RunningUnit:
         goes on).
         """
         if self._result is None:
+            if self._pump is not None:
+                self._pump.take_terminal()  # forwarded while we wait, as systemd-run does
             watch = self._live()
             remain = self.spec.remain_after_exit
             props = watch.wait(lambda p: run_ended(p, remain), timeout)
@@ -510,8 +513,12 @@ class RunningUnit:
     def close(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
         watch, self._watch = self._watch, None
-        if self._pump is not None and self._pump_thread and not self._pump_thread.done():
-            self._pump.abort()
+        if self._pump is not None:
+            if self._pump_thread and not self._pump_thread.done():
+                self._pump.abort()
+                with contextlib.suppress(TimeoutError):
+                    self._pump_thread.join(_ABORT_GRACE)
+            self._pump.release_terminal()
         if self.stdin is not None and self._result is not None:
             with contextlib.suppress(OSError):
                 self.stdin.close()
@@ -1219,6 +1226,9 @@ class _Pump:
         self._forwards: dict[int, int] = {}  # input fd -> pty master
         self._pending: dict[int, bytearray] = {}  # master -> forwarded bytes not yet written
         self._terminal_in: int | None = None
+        self._terminal = _Terminal()
+        self._held: set[int] = set()  # fds left alone until take_terminal()
+        self.last_byte: int | None = None  # the last byte written to our terminal
         self._winsize_master: int | None = None
         self._buffers: dict[str, bytearray] = {}
         self._wake_r, self._wake_w = os.pipe()
@@ -1263,11 +1273,16 @@ class _Pump:
         if key is not None:
             self._buffers.setdefault(key, bytearray())
         self._reads[master] = (key, to_fd)
+        if to_fd is not None and _isatty(to_fd):
+            self._terminal.out_fd = to_fd
+            self._held.add(master)
 
     def forward_in(self, fd: int, master: int, *, terminal: bool) -> None:
         self._forwards[fd] = master
         if terminal:
             self._terminal_in = fd
+            self._terminal.in_fd = fd
+            self._held.add(fd)
 
     def copy_window_size(self, master: int) -> None:
         self._winsize_master = master
@@ -1296,20 +1311,29 @@ class _Pump:
     # -------------------------------------------------------------- the thread
 
     def run(self) -> None:
-        saved: list[Any] | None = None
-        if self._terminal_in is not None:
-            try:
-                saved = termios.tcgetattr(self._terminal_in)
-                tty.setraw(self._terminal_in, termios.TCSANOW)
-            except (termios.error, OSError):
-                saved = None
         try:
             self._loop()
         finally:
-            if saved is not None and self._terminal_in is not None:
-                with contextlib.suppress(termios.error, OSError):
-                    termios.tcsetattr(self._terminal_in, termios.TCSADRAIN, saved)
+            self.release_terminal()
             self.close_fds()
+
+    # --------------------------------------------------------- our terminal
+
+    def take_terminal(self) -> None:
+        """Start forwarding our terminal: raw mode, then the unit's output and our input.
+
+        Until then (the unit is being started, the caller prints what it started, as
+        systemd-run does before it forwards) our terminal stays cooked and the unit's
+        output waits in the pty.  Called from the caller's thread; idempotent.
+        """
+        self._terminal.make_raw()
+        if self._held:
+            self._held.clear()
+            self._wake()
+
+    def release_terminal(self) -> None:
+        """Give our terminal back: its modes as they were, the cursor at a line's start."""
+        self._terminal.restore(self.last_byte)
 
     def _loop(self) -> None:
         sel = selectors.DefaultSelector()
@@ -1363,12 +1387,14 @@ class _Pump:
 
     def _interest(self) -> dict[int, int]:
         want: dict[int, int] = {}
+        held = self._held
         for fd in self._reads:
-            want[fd] = selectors.EVENT_READ
+            if fd not in held:
+                want[fd] = selectors.EVENT_READ
         if not self._finishing:
             gated = self._gate_closed()
             for fd, master in self._forwards.items():
-                if not self._pending.get(master):
+                if fd not in held and not self._pending.get(master):
                     want[fd] = want.get(fd, 0) | selectors.EVENT_READ
             for fd in self._writes:
                 if fd != gated:
@@ -1439,6 +1465,8 @@ class _Pump:
             self._buffers[key] += chunk
         if to_fd is not None:
             _write_all(to_fd, chunk)
+            if to_fd == self._terminal.out_fd:
+                self.last_byte = chunk[-1]
 
     def _forward(self, fd: int) -> None:
         master = self._forwards[fd]
@@ -1506,6 +1534,94 @@ class _Pump:
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+
+class _Terminal:
+    """Our terminal while a pty is forwarded to it, handled as systemd 252's ptyfwd.c does.
+
+    ``make_raw()``: the input terminal gets ``cfmakeraw()`` (keeping its output flags
+    when the output is another terminal); an output terminal that is not the input's
+    gets raw output (no ``\\n`` -> ``\\r\\n``: the service's pty already did that)
+    but keeps its input and local flags.  ``restore()`` puts back what was saved and,
+    when something was written and its last byte was not a newline, writes one, so
+    that what follows (a summary, the shell prompt) starts on a line of its own, as
+    systemd-run does.  Both may be called from any thread, each takes effect once.
+    """
+
+    def __init__(self) -> None:
+        self.in_fd: int | None = None
+        self.out_fd: int | None = None
+        self._saved: list[tuple[int, list[Any]]] = []
+        self._raw = False
+        self._done = False
+        self._lock = threading.Lock()
+
+    def make_raw(self) -> None:
+        with self._lock:
+            if self._raw or self._done:
+                return
+            self._raw = True
+            same = _same_file(self.in_fd, self.out_fd)
+            if self.in_fd is not None:
+                with contextlib.suppress(termios.error, OSError):
+                    saved = termios.tcgetattr(self.in_fd)
+                    raw = _cfmakeraw(saved)
+                    if not same:
+                        raw[1] = saved[1]  # oflag: the output is someone else's
+                    termios.tcsetattr(self.in_fd, termios.TCSANOW, raw)
+                    self._saved.append((self.in_fd, saved))
+            if self.out_fd is not None and not same:
+                with contextlib.suppress(termios.error, OSError):
+                    saved = termios.tcgetattr(self.out_fd)
+                    raw = _cfmakeraw(saved)
+                    raw[0], raw[3] = saved[0], saved[3]  # iflag, lflag
+                    termios.tcsetattr(self.out_fd, termios.TCSANOW, raw)
+                    self._saved.append((self.out_fd, saved))
+
+    def restore(self, last_byte: int | None) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            for fd, saved in reversed(self._saved):
+                with contextlib.suppress(termios.error, OSError):
+                    termios.tcsetattr(fd, termios.TCSANOW, saved)
+            self._saved.clear()
+            if self.out_fd is not None and last_byte is not None and last_byte != 0x0A:
+                _write_all(self.out_fd, b"\n")
+
+
+def _cfmakeraw(mode: list[Any]) -> list[Any]:
+    """glibc's ``cfmakeraw()`` on a ``termios.tcgetattr()`` list (a new list)."""
+    iflag, oflag, cflag, lflag = mode[:4]
+    iflag &= ~(
+        termios.IGNBRK
+        | termios.BRKINT
+        | termios.PARMRK
+        | termios.ISTRIP
+        | termios.INLCR
+        | termios.IGNCR
+        | termios.ICRNL
+        | termios.IXON
+    )
+    oflag &= ~termios.OPOST
+    lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
+    cflag &= ~(termios.CSIZE | termios.PARENB)
+    cflag |= termios.CS8
+    cc = list(mode[6])
+    cc[termios.VMIN] = 1
+    cc[termios.VTIME] = 0
+    return [iflag, oflag, cflag, lflag, mode[4], mode[5], cc]
+
+
+def _same_file(a: int | None, b: int | None) -> bool:
+    if a is None or b is None:
+        return False
+    try:
+        sa, sb = os.fstat(a), os.fstat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def _child_executed(master: int) -> bool:

@@ -267,6 +267,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 )
                 return 0
             if stdio == "pty":
+                # the terminal is forwarded (raw) from the first wait() on, as systemd-run
+                # forwards it once these lines are out
                 _log(args, "Press ^] three times within 1s to disconnect TTY.")
             waited = _wait(args, handle)
             if waited is None:  # disconnected from the terminal, not waiting

@@ -3,10 +3,12 @@
 ``sysd sandbox run [--bind PATH]... [--as-unit|--no-unit] [--user] -- CMD...``
 boots a sandbox (see :mod:`sysd.sandbox`), runs CMD inside — by default as a
 transient unit with the current directory as WorkingDirectory= and the current
-directory bound in read-write, so what CMD writes there survives — passes its
-exit status through and tears the sandbox down.  ``sysd sandbox shell`` opens an
-interactive shell inside; ``sysd sandbox check`` says whether this host can boot
-one at all; ``sysd sandbox cleanup`` removes sandboxes whose process was killed.
+directory bound in read-write, so what CMD writes there survives, and a relative
+CMD (``./script.sh``) is found there — passes its exit status through and tears
+the sandbox down.  ``sysd sandbox shell`` opens an interactive shell inside (not a
+login shell: PATH stays, so ``sysd`` and the virtualenv are found); ``sysd sandbox
+check`` says whether this host can boot one at all; ``sysd sandbox cleanup``
+removes sandboxes whose process was killed.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import SandboxError
 from ..sandbox._nspawn import auto_binds, ensure_std_fds, sigterm_as_exit
+
+if TYPE_CHECKING:
+    from ..sandbox import Sandbox
 
 __all__ = ["add_parsers"]
 
@@ -50,6 +56,12 @@ def _env(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str,
     return env
 
 
+def _visible(sb: Sandbox, path: str) -> bool:
+    """Whether directory ``path`` exists inside (in the container's mounts: a host
+    directory under /tmp is hidden by the container's own /tmp unless bound)."""
+    return os.path.isdir(f"/proc/{sb.leader_pid}/root{path}")
+
+
 def _run(args: argparse.Namespace) -> int:
     from ..sandbox import Sandbox
 
@@ -68,6 +80,16 @@ def _run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             user = sb.test_user.name if args.user else None
+            if not _visible(sb, cwd):
+                if "/" in cmd[0] and not cmd[0].startswith("/"):
+                    print(
+                        f"sysd sandbox: {cmd[0]} is relative to {cwd}, which is not in the "
+                        "sandbox (it is not bound: drop --no-bind-cwd, or --bind it)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                print(f"sysd sandbox: {cwd} is not in the sandbox: running in /", file=sys.stderr)
+                cwd = "/"
             if args.unit:
                 return sb.run_unit(cmd, cwd=cwd, env=env, user=user)
             return sb.exec(cmd, cwd=cwd, env=env, user=user).returncode
@@ -84,7 +106,7 @@ def _shell(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         user = sb.test_user.name if args.user else None
-        return sb.shell(user=user, cwd=cwd if os.path.isdir(sb.root / cwd.lstrip("/")) else None)
+        return sb.shell(user=user, cwd=cwd if _visible(sb, cwd) else None)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -188,8 +210,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     shell = verbs.add_parser(
         "shell",
         help="boot a sandbox and open an interactive shell inside",
-        description="Boot a sandbox and open a login shell inside; the sandbox is thrown "
-        "away when the shell exits.",
+        description="Boot a sandbox and open an interactive shell inside, in the current "
+        "directory, with your environment (PATH included: not a login shell); the sandbox "
+        "is thrown away when the shell exits.",
     )
     _common(shell)
     shell.set_defaults(func=_shell)

@@ -681,6 +681,15 @@ def _bind_escape(path: str) -> str:
     return path.replace("\\", "\\\\").replace(":", "\\:")
 
 
+def resolve_command(cmd: Sequence[str], cwd: str) -> list[str]:
+    """``cmd`` with a relative program path (``./x``, ``bin/x``) made absolute against
+    ``cwd``, as a shell resolves it; a bare name (looked up in PATH) stays as it is."""
+    out = list(cmd)
+    if out and "/" in out[0] and not out[0].startswith("/"):
+        out[0] = os.path.normpath(os.path.join(cwd, out[0]))
+    return out
+
+
 def nsenter_argv(
     nsenter: str, leader: int, cmd: Sequence[str], *, cwd: str | None = None
 ) -> list[str]:

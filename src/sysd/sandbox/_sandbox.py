@@ -602,7 +602,7 @@ class Sandbox:
         )
         inner = list(cmd)
         if user is not None and user not in ("root", "0"):
-            inner = ["runuser", "-u", user, "--", *inner]
+            inner = [self._runuser(), "-u", user, "--", *inner]
         stdin: int | None = None
         if input is None:
             stdin = subprocess.DEVNULL if capture or not _fd_open(0) else None
@@ -647,6 +647,10 @@ class Sandbox:
         ``cwd`` becomes WorkingDirectory=, the environment is passed with ``-E``
         (the host's minus host-session variables, plus :attr:`environment` and
         ``env``), ``user`` sets User=, ``properties`` are more ``-p`` assignments.
+        A relative command path (``./script.sh``, ``bin/tool``) is taken relative to
+        ``cwd`` (by default this process's working directory), as a shell would:
+        that directory must be visible inside (bound, or a host directory outside
+        ``/tmp``).  A bare name is looked up in PATH.
         The exit status is the unit's (systemd-run's own when it could not run it).
 
         Ctrl-C is forwarded to the unit as SIGINT (then SIGKILL if it lingers), and
@@ -654,6 +658,7 @@ class Sandbox:
         killed and :class:`~sysd.errors.SandboxError` raised.
         """
         unit = unit or f"sysd-run-{secrets.token_hex(6)}.service"
+        cmd = _nspawn.resolve_command(cmd, os.fspath(cwd) if cwd is not None else os.getcwd())
         unit_env = _nspawn.clean_environment(
             {**self.environment, **self._user_env(user), **(env or {})},
             inherit=inherit_env,
@@ -693,11 +698,18 @@ class Sandbox:
         return status
 
     def shell(self, *, user: str | None = None, cwd: str | None = None) -> int:
-        """An interactive login shell inside (Ctrl-C goes to the shell); its exit status."""
+        """An interactive shell inside (Ctrl-C goes to the shell); its exit status.
+
+        Not a login shell: a login shell's profile resets PATH (Debian's
+        ``/etc/profile``, ``runuser -l``), and the point of a sandbox of this
+        machine is the same programs, virtualenv and ``sysd`` as outside.  The
+        environment is the one :meth:`exec` gives.
+        """
+        sh = "/bin/bash" if os.path.exists(self.root / "bin/bash") else "/bin/sh"
         if user is not None and user not in ("root", "0"):
-            inner = ["runuser", "-l", user]
+            inner = [self._runuser(), "-u", user, "--", sh]
         else:
-            inner = ["/bin/bash", "-l"] if os.path.exists(self.root / "bin/bash") else ["/bin/sh"]
+            inner = [sh]
         env = _nspawn.clean_environment(
             {**self.environment, **self._user_env(user)}, inherit=True, user=user
         )
@@ -710,6 +722,13 @@ class Sandbox:
             interactive=interactive,
         )
         return status
+
+    def _runuser(self) -> str:
+        """runuser's path inside: it lives in sbin, which the caller's PATH may lack."""
+        for path in ("usr/sbin/runuser", "sbin/runuser", "usr/bin/runuser"):
+            if os.path.exists(self.root / path):
+                return "/" + path
+        return "runuser"
 
     def _entered(
         self, inner: Sequence[str], *, cwd: str | None = None, interactive: bool = False
