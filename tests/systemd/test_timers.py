@@ -19,6 +19,9 @@ from sysd.calendar import CalendarSpec
 from sysd.cli import main
 
 RUN = Path("/run/systemd/system")
+# The calendar timer's daily time: far from now, so it never elapses during the tests
+# (its next elapse and "never triggered" are asserted).
+AT = "16:05:06" if 2 <= dt.datetime.now(dt.UTC).hour <= 6 else "04:05:06"
 
 
 @pytest.fixture
@@ -26,7 +29,7 @@ def timers(sd: sysd.Systemd) -> Iterator[dict[str, str]]:
     tag = uuid.uuid4().hex[:6]
     cal = f"sysdt-cal-{tag}"
     (RUN / f"{cal}.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
-    (RUN / f"{cal}.timer").write_text("[Timer]\nOnCalendar=*-*-* 04:05:06\n")
+    (RUN / f"{cal}.timer").write_text(f"[Timer]\nOnCalendar=*-*-* {AT}\n")
     mono = f"sysdt-mono-{tag}"
     sd.daemon_reload()
     sd.unit(f"{cal}.timer").start()
@@ -46,7 +49,7 @@ def test_list_timers_records(sd: sysd.Systemd, timers: dict[str, str]) -> None:
     cal, mono = rows[timers["cal"]], rows[timers["mono"]]
     assert cal.activates == (timers["cal"].replace(".timer", ".service"),)
     assert mono.activates == (timers["mono"].replace(".timer", ".service"),)
-    expected = CalendarSpec.parse("*-*-* 04:05:06").next_elapse(dt.datetime.now(dt.UTC))
+    expected = CalendarSpec.parse(f"*-*-* {AT}").next_elapse(dt.datetime.now(dt.UTC))
     assert cal.next_elapse == expected
     assert cal.last_trigger is None and cal.passed is None
     assert mono.left is not None
@@ -92,7 +95,7 @@ def test_cli_matches_systemctl_list_timers(
 def test_json_and_async(capsys: pytest.CaptureFixture[str], timers: dict[str, str]) -> None:
     assert main(["timers", "--json"]) == 0
     data = {t["timer"]: t for t in json.loads(capsys.readouterr().out)}
-    assert data[timers["cal"]]["next"].endswith("04:05:06+00:00")
+    assert data[timers["cal"]]["next"].endswith(f"{AT}+00:00")
 
     async def go() -> None:
         async with sysd.aio.connect() as sd:
