@@ -49,6 +49,9 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="never ask (default)",
     )
     group.add_argument("--json", action="store_true", help="machine-readable output")
+    group.add_argument(
+        "--no-pager", action="store_true", help="do not pipe long output into a pager"
+    )
 
 
 def connect(args: argparse.Namespace) -> sysd.Systemd:

@@ -177,6 +177,10 @@ def _logs(args: argparse.Namespace) -> int:
         no_hostname=args.no_hostname,
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
     )
+    if not args.follow:  # journalctl pages unless it follows
+        from ._pager import open_pager
+
+        open_pager(args)
     pattern = compile_grep(args.grep) if args.grep else None
     shown = 0
     previous_boot: str | None = None
@@ -326,7 +330,7 @@ def add_parsers(sub: Any) -> None:
     full.add_argument("--no-full", dest="full", action="store_false", help="ellipsize")
     p.add_argument("--no-hostname", action="store_true", help="leave out the hostname")
     p.add_argument("-q", "--quiet", action="store_true", help="no '-- No entries --' lines")
-    p.add_argument("--no-pager", action="store_true", help="accepted; sysd never pages")
+    p.add_argument("--no-pager", action="store_true", help="do not pipe output into a pager")
     p.set_defaults(func=_checked)
 
 

@@ -43,6 +43,7 @@ from ..errors import (
     UnitMaskedError,
 )
 from . import _render as R
+from ._pager import open_pager
 from .basic import add_connection_options, connect, jsonable
 
 __all__ = ["add_parsers"]
@@ -257,6 +258,7 @@ def _status_json(unit: Unit, st: UnitStatus, processes: list[Any] | None) -> dic
 
 def _status(args: argparse.Namespace) -> int:
     out = _Out(args.full)
+    open_pager(args)
     with connect(args) as sd:
         if not args.units:
             return _system_status(sd, args, out)
@@ -400,6 +402,7 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     out = _Out(args.full)
+    open_pager(args)
     jobs = any(r.job_id for r in rows)
     header = ["", "unit", "load", "active", "sub", *(["job"] if jobs else []), "description"]
     cells = []
@@ -856,7 +859,6 @@ def _parser(
 
 def _display_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--full", action="store_true", help="do not ellipsize")
-    p.add_argument("--no-pager", action="store_true", help="accepted; sysd never pages")
 
 
 def _list_options(p: argparse.ArgumentParser) -> None:
