@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["main", "print_error"]
+__all__ = ["lazy_module", "main", "print_error"]
 
 # Which module defines a verb and the verb's line in `sysd --help`, in help order, so that
 # a command loads only what it needs (a one-shot `sysd status` should not import every
@@ -149,6 +149,20 @@ def print_error(text: str, prefix: str = "sysd: ") -> None:
     if colors_enabled():
         line = f"{_RED}{line}{_NORMAL}"
     print(line, file=sys.stderr, flush=True)
+
+
+def lazy_module(name: str) -> Any:
+    """A stand-in for module ``name`` that imports it on first attribute access."""
+
+    class LazyModule:
+        def __getattr__(self, attr: str) -> Any:
+            import importlib
+
+            module = importlib.import_module(name)
+            self.__dict__.update(module.__dict__)
+            return getattr(module, attr)
+
+    return LazyModule()
 
 
 # ------------------------------------------------------------------------ the parser

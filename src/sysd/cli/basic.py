@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sysd
-
-from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
+if TYPE_CHECKING:
+    import sysd
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +54,9 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def connect(args: argparse.Namespace) -> sysd.Systemd:
-    return sysd.connect(
+    from .._sync.systemd import connect
+
+    return connect(
         user=args.user,
         address=args.address,
         private=args.private,
@@ -88,6 +89,8 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def _manager(args: argparse.Namespace) -> int:
+    from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
+
     with connect(args) as sd:
         if args.property:
             props = {

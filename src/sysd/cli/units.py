@@ -22,16 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal as _signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._core.convert import to_json
-from .._core.status import UnitStatus
 from .._core.unitname import normalize
-from .._sync.job import Job
 from .._sync.systemd import Systemd, UnitFileChange, UnitInfo, _names
 from .._sync.unit import ACTIVE_STATES, ENABLED_STATES, Unit
 from ..errors import (
@@ -42,9 +38,23 @@ from ..errors import (
     SysdError,
     UnitMaskedError,
 )
-from . import _render as R
+from . import lazy_module, print_error
 from ._pager import open_pager
 from .basic import add_connection_options, connect, jsonable
+
+if TYPE_CHECKING:
+    from .._core.status import UnitStatus
+    from .._sync.job import Job
+    from . import _render as R
+else:  # a one-shot `sysd is-active` needs neither the renderer nor the typed snapshots
+    R = lazy_module("sysd.cli._render")
+
+
+def to_json(value: Any) -> Any:
+    from .._core.convert import to_json
+
+    return to_json(value)
+
 
 __all__ = ["add_parsers"]
 
@@ -126,7 +136,13 @@ class _Out:
         self.style = R.Style(R.color_enabled(sys.stdout))
         self.glyphs = R.glyphs_for(sys.stdout)
         tty = _isatty(sys.stdout)
-        self.width = None if full or not tty else shutil.get_terminal_size().columns
+        self.width = None if full or not tty else _terminal_columns()
+
+
+def _terminal_columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def _isatty(stream: Any) -> bool:
@@ -141,7 +157,7 @@ def _emit(data: dict[str, Any]) -> None:
 
 
 def _error(text: str) -> None:
-    print(f"sysd: {text}", file=sys.stderr)
+    print_error(text)
 
 
 def _visible(info: UnitInfo, show_all: bool, states: Sequence[str]) -> bool:
