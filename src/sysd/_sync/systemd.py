@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
@@ -35,16 +34,17 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
-from . import timers, unitfiles
 from ._backend import sleep
 from .job import Job
-from .timers import TimerInfo
 from .unit import Unit
-from .watch import UnitWatch
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .._core.status import ManagerStatus
     from .run import run as _run_function
+    from .timers import TimerInfo
+    from .watch import UnitWatch
 
 __all__ = [
     "JobInfo",
@@ -402,6 +402,8 @@ class Systemd:
 
     def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
         """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+        from . import timers  # imported on first use, as unitfiles and watch: one-shots
+
         return timers.list_timers(self, all=all)
 
     def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
@@ -592,6 +594,8 @@ class Systemd:
         ``/etc/systemd/system`` (``/run/...`` with ``runtime``) for the system
         manager, ``~/.config/systemd/user`` for a user manager; then reload.
         """
+        from . import unitfiles
+
         return unitfiles.write_unit(self, name, text, runtime=runtime, reload=reload)
 
     def write_dropin(
@@ -604,12 +608,16 @@ class Systemd:
         reload: bool = True,
     ) -> Path:
         """Write ``<unit>.d/<name>`` (a ``.conf`` file) atomically; then reload."""
+        from . import unitfiles
+
         return unitfiles.write_dropin(self, unit, name, text, runtime=runtime, reload=reload)
 
     def remove_dropin(
         self, unit: str, name: str, *, runtime: bool = False, reload: bool = True
     ) -> bool:
         """Remove a drop-in (and its directory when empty); False when it was not there."""
+        from . import unitfiles
+
         return unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
     # --------------------------------------------------------------------- jobs
@@ -695,6 +703,8 @@ class Systemd:
         tells whether systemd unloaded the unit.  Values survive the unit's
         garbage collection.
         """
+        from .watch import UnitWatch
+
         return UnitWatch(self, unitname.normalize(name))
 
     def _watch(self, path: str) -> _Watched:
