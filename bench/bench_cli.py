@@ -35,6 +35,7 @@ from results_md import replace_section  # noqa: E402
 SECTION = "## CLI one-shot"
 UNIT = "systemd-journald.service"
 PY = sys.executable
+PYCACHE = HERE / "build" / "pycache"
 COMMAND = (
     "python -m sysd sandbox run -- bench/.env/bin/python bench/bench_cli.py "
     "--results bench/RESULTS.md"
@@ -48,11 +49,7 @@ def _sysd() -> list[str]:
     return [PY, "-c", "import sys\nfrom sysd.cli import main\nsys.exit(main())"]
 
 
-LIB_SYSD = (
-    "import sysd\n"
-    "with sysd.connect() as sd:\n"
-    f"    print(sd.unit({UNIT!r}).is_active())\n"
-)
+LIB_SYSD = f"import sysd\nwith sysd.connect() as sd:\n    print(sd.unit({UNIT!r}).is_active())\n"
 LIB_PYSTEMD = (
     "from pystemd.systemd1 import Unit\n"
     f"with Unit({UNIT.encode()!r}) as u:\n"
@@ -66,6 +63,16 @@ class Case:
     argv: list[str]
     ref: str | None = None  # the case it is compared with
     target: float | None = None  # at most this ratio to ref
+
+
+def use_bytecode_cache() -> None:
+    """Cache bytecode under bench/build/pycache (as bench_bus.py does and for its reason:
+    this machine sets PYTHONDONTWRITEBYTECODE=1, and an editable sysd has no bytecode of
+    its own, so every process would compile sysd from source while pystemd and dbus-fast
+    run from the bytecode pip wrote).  The untimed warm-up runs write it."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    PYCACHE.mkdir(parents=True, exist_ok=True)
 
 
 def cases() -> list[Case]:
@@ -93,21 +100,23 @@ def cases() -> list[Case]:
 
 
 def _has_pystemd() -> bool:
-    probe = subprocess.run([PY, "-c", "import pystemd.systemd1"], capture_output=True)
+    probe = subprocess.run([PY, "-c", "import pystemd.systemd1"], capture_output=True, check=False)
     return probe.returncode == 0
 
 
 def _once(argv: list[str]) -> tuple[float, int]:
     env = {**os.environ, "SYSTEMD_PAGER": "cat", "SYSTEMD_COLORS": "0"}
     start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+    )
     return time.perf_counter() - start, proc.returncode
 
 
 def imported_modules(argv: list[str]) -> dict[str, object]:
     """What a command imports: ``-X importtime`` of the process, summed."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1", "SYSTEMD_PAGER": "cat"}
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     total = 0
     names = []
     for line in proc.stderr.splitlines():
@@ -121,6 +130,7 @@ def imported_modules(argv: list[str]) -> dict[str, object]:
 
 
 def run(runs: int, warmup: int) -> dict[str, object]:
+    use_bytecode_cache()
     all_cases = cases()
     times: dict[str, list[float]] = {c.name: [] for c in all_cases}
     codes: dict[str, int] = {}
@@ -161,7 +171,7 @@ def run(runs: int, warmup: int) -> dict[str, object]:
         "python": platform.python_version(),
         "nproc": os.cpu_count(),
         "systemd": subprocess.run(
-            ["systemctl", "--version"], capture_output=True, text=True
+            ["systemctl", "--version"], capture_output=True, text=True, check=False
         ).stdout.split("\n")[0],
         "commit": os.environ.get("BENCH_SYSD_COMMIT") or _git_commit(),
         "loadavg_before": load_before,
@@ -181,6 +191,7 @@ def _git_commit() -> str:
         ["git", "-C", str(HERE), "describe", "--always", "--dirty", "--abbrev=12"],
         capture_output=True,
         text=True,
+        check=False,
     )
     return proc.stdout.strip() or "unknown"
 
@@ -199,7 +210,8 @@ def render(data: dict[str, object]) -> str:
         f"Each row is one whole process, started {data['runs']} times, the cases interleaved "
         "(order rotated per round); the time is the median wall time, and each ratio the "
         "median over the median of the row it is compared with, in the same run. `sysd` is "
-        "the console script (`#!python` + `from sysd.cli import main`); the library "
+        "the console script (`#!python` + `from sysd.cli import main`); every process reads "
+        "bytecode cached by untimed warm-up runs; the library "
         "one-shots are `python -c` of `import sysd; with sysd.connect() as sd: "
         f"sd.unit('{UNIT}').is_active()` and pystemd's `with Unit(b'{UNIT}') as u: "
         "u.Unit.ActiveState`. As root, sysd and systemctl use systemd's private socket, "

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
 
+TYPE_CHECKING = False  # not typing's: `sysd --help` imports no typing
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
 
 __all__ = ["lazy_module", "main", "print_error"]
 
@@ -326,10 +327,14 @@ def parse(words: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = parse(words)
+    except UsageError as exc:
+        print_error(str(exc), prefix="")
+        return USAGE_ERROR
     from ..errors import SysdError
 
     try:
-        args = parse(words)
         rc: int = args.func(args)
     except UsageError as exc:
         print_error(str(exc), prefix="")
