@@ -182,7 +182,52 @@ def _parser_class() -> type[argparse.ArgumentParser]:
         def error(self, message: str) -> NoReturn:
             raise UsageError(f"{self.prog}: {message}")
 
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            # argparse makes a formatter for every add_argument(), and its default width
+            # costs an import of shutil (with zlib, bz2 and lzma): ask the terminal here.
+            return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
     return Parser
+
+
+def _columns() -> int:
+    value = os.environ.get("COLUMNS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (OSError, ValueError):
+        return 80
+
+
+class _Ignored:
+    """What add_parser() returns for the verbs not run: takes every call, builds nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self._call
+
+    def _call(self, *args: Any, **kwargs: Any) -> _Ignored:
+        return self
+
+
+class _OneVerb:
+    """Stands in for argparse's subparsers action and builds the parser of one verb only.
+
+    A module adds all its verbs (units.py: 26 parsers, ~380 options), which costs more
+    than the rest of a one-shot `sysd is-active`; the others get an _Ignored.
+    """
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.parser: argparse.ArgumentParser | None = None
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        kwargs.pop("help", None)
+        kwargs.pop("aliases", None)
+        if name != self.verb:
+            return _Ignored()
+        self.parser = _parser_class()(prog=f"sysd {name}", **kwargs)
+        return self.parser
 
 
 def _help_text() -> str:
@@ -318,11 +363,14 @@ def parse(words: Sequence[str]) -> argparse.Namespace:
     module = _MODULE_OF.get(verb)
     if module is None:
         raise UsageError(f"sysd: Unknown command verb {verb}{_did_you_mean(verb)}")
-    parser = build_parser([module])
-    sub = next(a for a in parser._actions if a.dest == "verb")
-    verb_parser = sub.choices[verb]  # type: ignore[index]
-    rest = bind_dash_values(verb_parser, [*before, *after])
-    return parser.parse_args([verb, *rest])
+    import importlib
+
+    one = _OneVerb(verb)
+    importlib.import_module(module).add_parsers(one)
+    assert one.parser is not None, verb
+    args = one.parser.parse_args(bind_dash_values(one.parser, [*before, *after]))
+    args.verb = verb
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
