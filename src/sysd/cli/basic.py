@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
+
+from . import USAGE_ERROR, print_error
 
 if TYPE_CHECKING:
     import sysd
@@ -122,8 +123,8 @@ def _call(args: argparse.Namespace) -> int:
     try:
         values = [json.loads(a) for a in args.args]
     except json.JSONDecodeError as exc:
-        print(f"sysd call: arguments must be JSON values: {exc}", file=sys.stderr)
-        return 2
+        print_error(f"sysd call: arguments must be JSON values: {exc}", prefix="")
+        return USAGE_ERROR
     with connect(args) as sd:
         result = sd.call(
             args.destination or None,

@@ -164,7 +164,7 @@ def _logs(args: argparse.Namespace) -> int:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
         print(f"sysd logs: {exc}", file=sys.stderr)
-        return 2
+        return 1  # as journalctl: EXIT_FAILURE
     out = sys.stdout.buffer
     color = R.color_enabled(sys.stdout)
     formatter = Formatter(
@@ -337,18 +337,18 @@ def add_parsers(sub: Any) -> None:
 def _checked(args: argparse.Namespace) -> int:
     if args.follow and args.reverse:
         print("sysd logs: --follow and --reverse do not go together", file=sys.stderr)
-        return 2
+        return 1
     if args.since and args.until and args.since > args.until:
         print("sysd logs: --since must be before --until", file=sys.stderr)
-        return 2
+        return 1
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
         print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
-        return 2
+        return 1
     try:
         return _logs(args)
     except InvalidCallError as exc:
         print(f"sysd logs: {exc}", file=sys.stderr)
-        return 2
+        return 1
 
 
 # --------------------------------------------------------------------- sysd status
