@@ -87,6 +87,13 @@ def cases() -> list[Case]:
         Case(f"systemctl is-active {UNIT}", ["systemctl", "is-active", UNIT], base),
         Case(f"systemctl status {UNIT}", ["systemctl", "status", UNIT], base),
         Case("python -c pass", [PY, "-c", "pass"], base),
+        # what any blocking sysd one-shot imports before sysd's own code: typing, socket,
+        # threading and dbus-fast's codec (sysd._bus.codec is that codec and nothing else)
+        Case(
+            "floor: import typing, socket, threading, argparse, dbus-fast codec",
+            [PY, "-c", "import typing, socket, threading, argparse, sysd._bus.codec"],
+            base,
+        ),
     ]
     if _has_pystemd():
         lib_pystemd = "library one-shot: pystemd"

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING, Any
 
 from . import USAGE_ERROR, print_error
@@ -80,6 +79,8 @@ def jsonable(value: Any) -> Any:
 
 
 def _version(args: argparse.Namespace) -> int:
+    import json
+
     with connect(args) as sd:
         version = sd.version
         if args.json:
@@ -90,6 +91,8 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def _manager(args: argparse.Namespace) -> int:
+    import json
+
     from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
 
     with connect(args) as sd:
@@ -120,6 +123,8 @@ def _text(value: Any) -> str:
 
 
 def _call(args: argparse.Namespace) -> int:
+    import json
+
     try:
         values = [json.loads(a) for a in args.args]
     except json.JSONDecodeError as exc:

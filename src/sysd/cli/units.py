@@ -21,7 +21,6 @@ connects.  Each verb is a few library calls; layouts live in :mod:`sysd.cli._ren
 from __future__ import annotations
 
 import argparse
-import json
 import signal as _signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -153,6 +152,8 @@ def _isatty(stream: Any) -> bool:
 
 
 def _emit(data: dict[str, Any]) -> None:
+    import json
+
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
