@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, NoReturn
 
-__all__ = ["lazy_module", "main", "print_error"]
+__all__ = ["error_text", "lazy_module", "main", "print_error"]
 
 # Which module defines a verb and the verb's line in `sysd --help`, in help order, so that
 # a command loads only what it needs (a one-shot `sysd status` should not import every
@@ -164,6 +164,16 @@ def lazy_module(name: str) -> Any:
             return getattr(module, attr)
 
     return LazyModule()
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as systemctl words it after "Failed to VERB UNIT: ": a D-Bus error's
+    message without its name ("Unit x.service not found."), then sysd's hint if any."""
+    from ..errors import DBusError
+
+    if isinstance(exc, DBusError) and exc.message:
+        return f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message
+    return str(exc)
 
 
 # ------------------------------------------------------------------------ the parser

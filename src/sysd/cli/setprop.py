@@ -8,7 +8,7 @@ from typing import Any
 
 from .._core.unitname import normalize
 from ..errors import DBusError, InvalidPropertyError, InvalidUnitNameError
-from . import USAGE_ERROR, print_error
+from . import USAGE_ERROR, error_text, print_error
 from .basic import add_connection_options, connect
 
 
@@ -31,9 +31,7 @@ def _set_property(args: argparse.Namespace) -> int:
         try:
             sd.unit(args.unit).set_properties(assignments, runtime=args.runtime)
         except DBusError as exc:  # as systemctl words it, with our hint
-            hint = f" (hint: {exc.hint})" if exc.hint else ""
-            message = exc.message or exc.name
-            print_error(f"Failed to set unit properties on {args.unit}: {message}{hint}")
+            print_error(f"Failed to set unit properties on {args.unit}: {error_text(exc)}")
             return 1
     if args.json:
         sent = [
