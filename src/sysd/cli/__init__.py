@@ -373,10 +373,9 @@ def parse(words: Sequence[str]) -> argparse.Namespace:
     module = _MODULE_OF.get(verb)
     if module is None:
         raise UsageError(f"sysd: Unknown command verb {verb}{_did_you_mean(verb)}")
-    import importlib
-
     one = _OneVerb(verb)
-    importlib.import_module(module).add_parsers(one)
+    __import__(module)  # not importlib.import_module(): -X importtime would not see it
+    sys.modules[module].add_parsers(one)
     assert one.parser is not None, verb
     args = one.parser.parse_args(bind_dash_values(one.parser, [*before, *after]))
     args.verb = verb
