@@ -138,3 +138,20 @@ def test_split_verb() -> None:
     assert split(["-x", "value", "show", "u"]) == (["-x", "value"], "show", ["u"])
     assert split(["-x", "show", "u"]) == (["-x"], "show", ["u"])  # a verb's name wins
     assert split(["-q"]) == (["-q"], None, [])
+
+
+def test_the_program_ends_with_all_its_output_and_status() -> None:
+    """As a program, main() skips the interpreter's teardown: nothing may be lost."""
+    names = [f"a/{i}" for i in range(20000)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "sysd", "escape", *names],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout == " ".join(f"a-{i}" for i in range(20000)) + "\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sysd", "stauts"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == "sysd: Unknown command verb stauts, did you mean 'status'?\n"
