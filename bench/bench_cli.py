@@ -1,7 +1,7 @@
 """One-shot start-up: whole processes of the `sysd` command and of the library.
 
     python -m sysd sandbox run -- bench/.env/bin/python bench/bench_cli.py \\
-        --results bench/RESULTS.md
+        --results bench/RESULTS.md [--before OTHER.json]
 
 Needs a running systemd (inside the sandbox where systemd is not PID 1, as above; the
 checkout is bound in read-write, so the section is written from inside).  Every case is a
@@ -203,8 +203,9 @@ def _git_commit() -> str:
     return proc.stdout.strip() or "unknown"
 
 
-def render(data: dict[str, object]) -> str:
+def render(data: dict[str, object], before: dict[str, object] | None = None) -> str:
     rows: list[dict[str, object]] = data["rows"]  # type: ignore[assignment]
+    old = {str(r["name"]): r for r in before["rows"]} if before else {}  # type: ignore[attr-defined]
     lines = [
         SECTION,
         "",
@@ -224,8 +225,9 @@ def render(data: dict[str, object]) -> str:
         "u.Unit.ActiveState`. As root, sysd and systemctl use systemd's private socket, "
         "pystemd the system bus.",
         "",
-        "| process | median | fastest | compared with | ratio | target | | exit |",
-        "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |",
+        "| process | median | fastest | compared with | ratio | target | | exit |"
+        + (" ratio before |" if before else ""),
+        "| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |" + (" ---: |" if before else ""),
     ]
     for row in rows:
         ratio = f"{row['ratio']:.2f}x" if "ratio" in row else ""
@@ -235,7 +237,15 @@ def render(data: dict[str, object]) -> str:
             f"| `{row['name']}` | {row['median_ms']:.1f} ms | {row['min_ms']:.1f} ms | "
             f"{'`' + str(row['ref']) + '`' if row['ref'] else ''} | {ratio} | {target} | "
             f"{met} | {row['exit_status']} |"
+            + (f" {_ratio(old.get(str(row['name'])))} |" if before else "")
         )
+    if before:
+        lines += [
+            "",
+            f"The last column: the same ratio measured for sysd {before['commit']} in another "
+            f"run of this script ({before['date']}, {before['runs']} processes per case, "
+            f"load average {' '.join(before['loadavg_before'])}).",  # type: ignore[arg-type]
+        ]
     imports: dict[str, dict[str, object]] = data["imports"]  # type: ignore[assignment]
     lines += ["", "What each command imports (`python -X importtime`, which inflates times):", ""]
     for name, info in imports.items():
@@ -265,6 +275,10 @@ def render(data: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ratio(row: dict[str, object] | None) -> str:
+    return f"{row['ratio']:.2f}x" if row and "ratio" in row else ""
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=40, help="processes per case (default 40)")
@@ -272,13 +286,14 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=HERE / "cli.json")
     p.add_argument("--results", type=Path, help="update this RESULTS.md in place")
     p.add_argument("render", nargs="?", help="'render': only rewrite from --json")
+    p.add_argument("--before", type=Path, help="another run's JSON: its ratios as a column")
     a = p.parse_args()
     if a.render == "render":
         data = json.loads(a.json.read_text())
     else:
         data = run(a.runs, a.warmup)
         a.json.write_text(json.dumps(data, indent=1) + "\n")
-    text = render(data)
+    text = render(data, json.loads(a.before.read_text()) if a.before else None)
     print(text)
     if a.results:
         replace_section(a.results, SECTION, text)
