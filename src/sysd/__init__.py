@@ -12,8 +12,6 @@ when something needs it (``sysd.connect``...), so ``sysd.daemon`` and
 ``sysd.journal`` stay light in services.
 """
 
-from __future__ import annotations
-
 # Not typing.TYPE_CHECKING: `import sysd` (and so `sysd --help`) must not import typing.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -308,7 +306,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> _Any:
+def __getattr__(name: str) -> "_Any":
     import importlib
 
     # sysd.aio is imported on first use only: the blocking API must not pull in asyncio.
