@@ -312,6 +312,8 @@ def __getattr__(name: str) -> "_Any":
     # sysd.aio is imported on first use only: the blocking API must not pull in asyncio.
     if name == "aio":
         return importlib.import_module(".aio", __name__)
+    if name == "errors":  # `import sysd; sysd.errors.X` worked when errors loaded eagerly
+        return importlib.import_module(".errors", __name__)
     if name in _LAZY:
         module, attr = _LAZY[name]
         value = getattr(importlib.import_module(module, __name__), attr)
