@@ -30,6 +30,7 @@ NOT_FOR_IS_ACTIVE = {
     "sysd._sync.timers",
     "sysd._sync.unitfiles",
     "sysd._sync.watch",
+    "sysd._sync.job",
     "dataclasses",
     "inspect",
     "pathlib",

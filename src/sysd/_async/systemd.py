@@ -34,13 +34,13 @@ from ..errors import (
     NoReplyError,
 )
 from ._backend import sleep
-from .job import AsyncJob
 from .unit import AsyncUnit
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from .._core.status import ManagerStatus
+    from .job import AsyncJob
     from .run import run as _run_function
     from .timers import TimerInfo
     from .watch import AsyncUnitWatch
@@ -411,6 +411,8 @@ class AsyncSystemd:
         """A handle on a queued job by its id (GetJob)."""
         path: str = await self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
         props = await self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
+        from .job import AsyncJob  # on first use, as timers and unitfiles: one-shots
+
         return AsyncJob(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
 
     # ---------------------------------------------------------------- run
@@ -668,6 +670,8 @@ class AsyncSystemd:
                 f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
                 hint="more would knock systemd 252 off the bus; open another connection",
             )
+        from .job import AsyncJob
+
         self._pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         pinned = False

@@ -35,13 +35,13 @@ from ..errors import (
     NoReplyError,
 )
 from ._backend import sleep
-from .job import Job
 from .unit import Unit
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from .._core.status import ManagerStatus
+    from .job import Job
     from .run import run as _run_function
     from .timers import TimerInfo
     from .watch import UnitWatch
@@ -410,6 +410,8 @@ class Systemd:
         """A handle on a queued job by its id (GetJob)."""
         path: str = self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
         props = self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
+        from .job import Job  # on first use, as timers and unitfiles: one-shots
+
         return Job(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
 
     # ---------------------------------------------------------------- run
@@ -661,6 +663,8 @@ class Systemd:
                 f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
                 hint="more would knock systemd 252 off the bus; open another connection",
             )
+        from .job import Job
+
         self._pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         pinned = False
