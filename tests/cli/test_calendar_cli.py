@@ -152,11 +152,8 @@ def test_calendar_base_time_forms(
         assert rc == 0
         outs.append(json.loads(out)[0]["next_elapses"])
     assert outs[0] == outs[1] == outs[2]
-    with pytest.raises(SystemExit) as info:
-        main(["calendar", "--base-time=yesterday-ish", "daily"])
-    assert info.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["calendar", "--iterations=-1", "daily"])
+    assert main(["calendar", "--base-time=yesterday-ish", "daily"]) == 1
+    assert main(["calendar", "--iterations=-1", "daily"]) == 1
     capsys.readouterr()
     args = ["calendar", "--iterations=0", "daily"]  # only the forms, like systemd-analyze
     rc, out, _ = _sysd(args, "UTC", capsys, monkeypatch)

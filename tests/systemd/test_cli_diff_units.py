@@ -40,7 +40,7 @@ ENV = {
 # (unit verbs), by the name used there.
 INTENTIONAL = {
     "list-hint": "the list footer names `sysd list-unit-files`",
-    "invalid-names": "names that cannot be units are refused (exit 2), not escaped",
+    "invalid-names": "names that cannot be units are refused (exit 1), not escaped",
     "status-processes": "the process tree under CGroup: is not compared",
 }
 _LIST_HINT = re.compile(
@@ -395,7 +395,7 @@ def test_is_enabled(
 def test_invalid_names_are_refused_where_systemctl_escapes_them(
     capsys: pytest.CaptureFixture[str], zoo: dict[str, str]
 ) -> None:
-    """INTENTIONAL["invalid-names"]: exit 2 before connecting, nothing on stdout."""
+    """INTENTIONAL["invalid-names"]: exit 1 before connecting, nothing on stdout."""
     cases = [
         ("is-enabled", _pattern(zoo)),  # is-enabled takes no patterns
         ("is-active", "bad name"),
@@ -406,7 +406,7 @@ def test_invalid_names_are_refused_where_systemctl_escapes_them(
     for verb, name in cases:
         theirs = systemctl(verb, name)
         assert theirs[0] != 0 and theirs[1] in ("", "inactive\n"), (verb, name)
-        assert sysd_cli(capsys, verb, name) == (2, ""), (verb, name)
+        assert sysd_cli(capsys, verb, name) == (1, ""), (verb, name)
 
 
 # ------------------------------------------------------------------------------- cat

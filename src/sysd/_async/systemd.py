@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
@@ -34,16 +33,17 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
-from . import timers, unitfiles
 from ._backend import sleep
-from .job import AsyncJob
-from .timers import TimerInfo
 from .unit import AsyncUnit
-from .watch import AsyncUnitWatch
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .._core.status import ManagerStatus
+    from .job import AsyncJob
     from .run import run as _run_function
+    from .timers import TimerInfo
+    from .watch import AsyncUnitWatch
 
 __all__ = [
     "JobInfo",
@@ -403,12 +403,16 @@ class AsyncSystemd:
 
     async def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
         """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+        from . import timers  # imported on first use, as unitfiles and watch: one-shots
+
         return await timers.list_timers(self, all=all)
 
     async def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> AsyncJob:
         """A handle on a queued job by its id (GetJob)."""
         path: str = await self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
         props = await self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
+        from .job import AsyncJob  # on first use, as timers and unitfiles: one-shots
+
         return AsyncJob(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
 
     # ---------------------------------------------------------------- run
@@ -599,6 +603,8 @@ class AsyncSystemd:
         ``/etc/systemd/system`` (``/run/...`` with ``runtime``) for the system
         manager, ``~/.config/systemd/user`` for a user manager; then reload.
         """
+        from . import unitfiles
+
         return await unitfiles.write_unit(self, name, text, runtime=runtime, reload=reload)
 
     async def write_dropin(
@@ -611,12 +617,16 @@ class AsyncSystemd:
         reload: bool = True,
     ) -> Path:
         """Write ``<unit>.d/<name>`` (a ``.conf`` file) atomically; then reload."""
+        from . import unitfiles
+
         return await unitfiles.write_dropin(self, unit, name, text, runtime=runtime, reload=reload)
 
     async def remove_dropin(
         self, unit: str, name: str, *, runtime: bool = False, reload: bool = True
     ) -> bool:
         """Remove a drop-in (and its directory when empty); False when it was not there."""
+        from . import unitfiles
+
         return await unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
     async def cat(self, name: str) -> str:
@@ -670,6 +680,8 @@ class AsyncSystemd:
                 f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
                 hint="more would knock systemd 252 off the bus; open another connection",
             )
+        from .job import AsyncJob
+
         self._pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         pinned = False
@@ -712,6 +724,8 @@ class AsyncSystemd:
         tells whether systemd unloaded the unit.  Values survive the unit's
         garbage collection.
         """
+        from .watch import AsyncUnitWatch
+
         return AsyncUnitWatch(self, unitname.normalize(name))
 
     def _watch(self, path: str) -> _Watched:

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._bus.wire import DEFAULT, Variant
 from .._core.jobs import type_interface
 from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
-from .job import AsyncJob
 
 if TYPE_CHECKING:
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
     from ..journal import AsyncEntries
+    from .job import AsyncJob
     from .systemd import AsyncSystemd
 
 __all__ = ["AsyncUnit", "Process"]

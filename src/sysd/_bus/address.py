@@ -6,7 +6,6 @@ Pure: reads the environment and checks for a few paths, but opens nothing.
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -27,6 +26,8 @@ class Transport(NamedTuple):
 
     def describe(self) -> str:
         if self.kind == "unixexec":
+            import shlex
+
             return "unixexec:" + shlex.join(self.argv or (self.path or "",))
         if self.abstract is not None:
             return f"unix:abstract={self.abstract}"

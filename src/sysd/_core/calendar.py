@@ -54,7 +54,6 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, NamedTuple
 
@@ -979,13 +978,35 @@ class CalendarComponent(NamedTuple):
 _Chain = tuple[CalendarComponent, ...] | None
 
 
-@dataclass(frozen=True, slots=True, eq=True)
+_SPEC_FIELDS: Final = (
+    "weekdays_bits",
+    "end_of_month",
+    "utc",
+    "dst",
+    "timezone",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "microsecond",
+    "normalized",
+)
+
+
 class CalendarSpec:
     """A parsed, normalised systemd calendar specification; immutable.
 
     Build one with :meth:`parse`.  ``str(spec)`` is the normalised form
-    (what ``systemd-analyze calendar`` prints as "Normalized form:").
+    (what ``systemd-analyze calendar`` prints as "Normalized form:").  Equal specs compare
+    and hash equal (``normalized`` aside, as it follows from the rest).
+
+    Written out rather than a frozen dataclass: ``dataclasses`` imports ``inspect`` (and
+    with it ``ast``, ``dis``, ``tokenize``), about a third of a one-shot ``sysd status``'s
+    imports beyond the bus, for the sake of this one class.
     """
+
+    __slots__ = _SPEC_FIELDS
 
     weekdays_bits: int
     """Bit 0 is Monday ... bit 6 Sunday; -1 means any weekday."""
@@ -1003,8 +1024,53 @@ class CalendarSpec:
     hour: _Chain
     minute: _Chain
     microsecond: _Chain
-    normalized: str = field(compare=False)
+    normalized: str
     """The normalised form, exactly as systemd prints it."""
+
+    def __init__(
+        self,
+        weekdays_bits: int,
+        end_of_month: bool,
+        utc: bool,
+        dst: int,
+        timezone: str | None,
+        year: _Chain,
+        month: _Chain,
+        day: _Chain,
+        hour: _Chain,
+        minute: _Chain,
+        microsecond: _Chain,
+        normalized: str,
+    ) -> None:
+        values = (weekdays_bits, end_of_month, utc, dst, timezone, year, month, day, hour,
+                  minute, microsecond, normalized)  # fmt: skip
+        for name, value in zip(_SPEC_FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        from dataclasses import FrozenInstanceError  # what it raised as a frozen dataclass
+
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def _key(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _SPEC_FIELDS[:-1])
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, CalendarSpec)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple[type[CalendarSpec], tuple[object, ...]]:
+        return (CalendarSpec, tuple(getattr(self, name) for name in _SPEC_FIELDS))
 
     # ------------------------------------------------------------ creation
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
@@ -35,16 +34,17 @@ from ..errors import (
     DBusError,
     NoReplyError,
 )
-from . import timers, unitfiles
 from ._backend import sleep
-from .job import Job
-from .timers import TimerInfo
 from .unit import Unit
-from .watch import UnitWatch
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .._core.status import ManagerStatus
+    from .job import Job
     from .run import run as _run_function
+    from .timers import TimerInfo
+    from .watch import UnitWatch
 
 __all__ = [
     "JobInfo",
@@ -402,12 +402,16 @@ class Systemd:
 
     def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
         """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+        from . import timers  # imported on first use, as unitfiles and watch: one-shots
+
         return timers.list_timers(self, all=all)
 
     def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
         """A handle on a queued job by its id (GetJob)."""
         path: str = self.manager_call("GetJob", "u", (job_id,), timeout=timeout)
         props = self.get_all(path, "org.freedesktop.systemd1.Job", timeout=timeout)
+        from .job import Job  # on first use, as timers and unitfiles: one-shots
+
         return Job(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
 
     # ---------------------------------------------------------------- run
@@ -592,6 +596,8 @@ class Systemd:
         ``/etc/systemd/system`` (``/run/...`` with ``runtime``) for the system
         manager, ``~/.config/systemd/user`` for a user manager; then reload.
         """
+        from . import unitfiles
+
         return unitfiles.write_unit(self, name, text, runtime=runtime, reload=reload)
 
     def write_dropin(
@@ -604,12 +610,16 @@ class Systemd:
         reload: bool = True,
     ) -> Path:
         """Write ``<unit>.d/<name>`` (a ``.conf`` file) atomically; then reload."""
+        from . import unitfiles
+
         return unitfiles.write_dropin(self, unit, name, text, runtime=runtime, reload=reload)
 
     def remove_dropin(
         self, unit: str, name: str, *, runtime: bool = False, reload: bool = True
     ) -> bool:
         """Remove a drop-in (and its directory when empty); False when it was not there."""
+        from . import unitfiles
+
         return unitfiles.remove_dropin(self, unit, name, runtime=runtime, reload=reload)
 
     def cat(self, name: str) -> str:
@@ -663,6 +673,8 @@ class Systemd:
                 f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
                 hint="more would knock systemd 252 off the bus; open another connection",
             )
+        from .job import Job
+
         self._pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         pinned = False
@@ -705,6 +717,8 @@ class Systemd:
         tells whether systemd unloaded the unit.  Values survive the unit's
         garbage collection.
         """
+        from .watch import UnitWatch
+
         return UnitWatch(self, unitname.normalize(name))
 
     def _watch(self, path: str) -> _Watched:

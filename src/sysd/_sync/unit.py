@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._bus.wire import DEFAULT, Variant
 from .._core.jobs import type_interface
 from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
-from .job import Job
 
 if TYPE_CHECKING:
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
     from ..journal import Entries
+    from .job import Job
     from .systemd import Systemd
 
 __all__ = ["Unit", "Process"]

@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sysd
+from . import USAGE_ERROR, print_error
 
-from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
+if TYPE_CHECKING:
+    import sysd
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +48,15 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="never ask (default)",
     )
     group.add_argument("--json", action="store_true", help="machine-readable output")
+    group.add_argument(
+        "--no-pager", action="store_true", help="do not pipe long output into a pager"
+    )
 
 
 def connect(args: argparse.Namespace) -> sysd.Systemd:
-    return sysd.connect(
+    from .._sync.systemd import connect
+
+    return connect(
         user=args.user,
         address=args.address,
         private=args.private,
@@ -75,6 +79,8 @@ def jsonable(value: Any) -> Any:
 
 
 def _version(args: argparse.Namespace) -> int:
+    import json
+
     with connect(args) as sd:
         version = sd.version
         if args.json:
@@ -85,6 +91,10 @@ def _version(args: argparse.Namespace) -> int:
 
 
 def _manager(args: argparse.Namespace) -> int:
+    import json
+
+    from .._sync.systemd import MANAGER_INTERFACE, MANAGER_PATH
+
     with connect(args) as sd:
         if args.property:
             props = {
@@ -113,11 +123,13 @@ def _text(value: Any) -> str:
 
 
 def _call(args: argparse.Namespace) -> int:
+    import json
+
     try:
         values = [json.loads(a) for a in args.args]
     except json.JSONDecodeError as exc:
-        print(f"sysd call: arguments must be JSON values: {exc}", file=sys.stderr)
-        return 2
+        print_error(f"sysd call: arguments must be JSON values: {exc}", prefix="")
+        return USAGE_ERROR
     with connect(args) as sd:
         result = sd.call(
             args.destination or None,

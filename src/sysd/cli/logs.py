@@ -164,7 +164,7 @@ def _logs(args: argparse.Namespace) -> int:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
         print(f"sysd logs: {exc}", file=sys.stderr)
-        return 2
+        return 1  # as journalctl: EXIT_FAILURE
     out = sys.stdout.buffer
     color = R.color_enabled(sys.stdout)
     formatter = Formatter(
@@ -177,6 +177,10 @@ def _logs(args: argparse.Namespace) -> int:
         no_hostname=args.no_hostname,
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
     )
+    if not args.follow:  # journalctl pages unless it follows
+        from ._pager import open_pager
+
+        open_pager(args)
     pattern = compile_grep(args.grep) if args.grep else None
     shown = 0
     previous_boot: str | None = None
@@ -326,25 +330,25 @@ def add_parsers(sub: Any) -> None:
     full.add_argument("--no-full", dest="full", action="store_false", help="ellipsize")
     p.add_argument("--no-hostname", action="store_true", help="leave out the hostname")
     p.add_argument("-q", "--quiet", action="store_true", help="no '-- No entries --' lines")
-    p.add_argument("--no-pager", action="store_true", help="accepted; sysd never pages")
+    p.add_argument("--no-pager", action="store_true", help="do not pipe output into a pager")
     p.set_defaults(func=_checked)
 
 
 def _checked(args: argparse.Namespace) -> int:
     if args.follow and args.reverse:
         print("sysd logs: --follow and --reverse do not go together", file=sys.stderr)
-        return 2
+        return 1
     if args.since and args.until and args.since > args.until:
         print("sysd logs: --since must be before --until", file=sys.stderr)
-        return 2
+        return 1
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
         print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
-        return 2
+        return 1
     try:
         return _logs(args)
     except InvalidCallError as exc:
         print(f"sysd logs: {exc}", file=sys.stderr)
-        return 2
+        return 1
 
 
 # --------------------------------------------------------------------- sysd status

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from .._core.unitname import normalize
-from ..errors import InvalidPropertyError, InvalidUnitNameError
+from ..errors import DBusError, InvalidPropertyError, InvalidUnitNameError
+from . import USAGE_ERROR, error_text, print_error
 from .basic import add_connection_options, connect
 
 
@@ -25,10 +25,14 @@ def _set_property(args: argparse.Namespace) -> int:
     try:  # checked before anything connects, as argument errors are
         assignments = to_assignments(args.unit, args.assignments)
     except InvalidPropertyError as exc:
-        print(f"sysd: {exc}", file=sys.stderr)
-        return 2
+        print_error(str(exc))
+        return USAGE_ERROR
     with connect(args) as sd:
-        sd.unit(args.unit).set_properties(assignments, runtime=args.runtime)
+        try:
+            sd.unit(args.unit).set_properties(assignments, runtime=args.runtime)
+        except DBusError as exc:  # as systemctl words it, with our hint
+            print_error(f"Failed to set unit properties on {args.unit}: {error_text(exc)}")
+            return 1
     if args.json:
         sent = [
             {"name": a.name, "signature": a.signature, "value": _jsonable(a.value)}

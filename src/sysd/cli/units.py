@@ -21,17 +21,12 @@ connects.  Each verb is a few library calls; layouts live in :mod:`sysd.cli._ren
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import signal as _signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._core.convert import to_json
-from .._core.status import JobStatus, UnitStatus
 from .._core.unitname import is_template, normalize
-from .._sync.job import Job
 from .._sync.systemd import Systemd, UnitFileChange, UnitInfo, _names
 from .._sync.unit import ACTIVE_STATES, ENABLED_STATES, Unit
 from ..errors import (
@@ -42,8 +37,23 @@ from ..errors import (
     SysdError,
     UnitMaskedError,
 )
-from . import _render as R
+from . import lazy_module, print_error
+from ._pager import open_pager
 from .basic import add_connection_options, connect, jsonable
+
+if TYPE_CHECKING:
+    from .._core.status import UnitStatus
+    from .._sync.job import Job
+    from . import _render as R
+else:  # a one-shot `sysd is-active` needs neither the renderer nor the typed snapshots
+    R = lazy_module("sysd.cli._render")
+
+
+def to_json(value: Any) -> Any:
+    from .._core.convert import to_json
+
+    return to_json(value)
+
 
 __all__ = ["add_parsers"]
 
@@ -141,7 +151,13 @@ class _Out:
         self.style = R.Style(R.color_enabled(sys.stdout))
         self.glyphs = R.glyphs_for(sys.stdout)
         tty = _isatty(sys.stdout)
-        self.width = None if full or not tty else shutil.get_terminal_size().columns
+        self.width = None if full or not tty else _terminal_columns()
+
+
+def _terminal_columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
 
 
 def _isatty(stream: Any) -> bool:
@@ -152,11 +168,13 @@ def _isatty(stream: Any) -> bool:
 
 
 def _emit(data: dict[str, Any]) -> None:
+    import json
+
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _error(text: str) -> None:
-    print(f"sysd: {text}", file=sys.stderr)
+    print_error(text)
 
 
 def _warn(text: str) -> None:
@@ -287,6 +305,7 @@ def _status_json(unit: Unit, st: UnitStatus, processes: list[Any] | None) -> dic
 
 def _status(args: argparse.Namespace) -> int:
     out = _Out(args.full)
+    open_pager(args)
     with connect(args) as sd:
         if not args.units:
             return _system_status(sd, args, out)
@@ -443,6 +462,7 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     out = _Out(args.full)
+    open_pager(args)
     jobs = any(r.job_id for r in rows)
     header = ["", "unit", "load", "active", "sub", *(["job"] if jobs else []), "description"]
     cells = []
@@ -676,6 +696,8 @@ def _show(args: argparse.Namespace) -> int:
         try:
             for job_id in (int(a) for a in args.units if a.isdigit()):
                 path = f"/org/freedesktop/systemd1/job/{job_id}"
+                from .._core.status import JobStatus
+
                 job = JobStatus.from_dbus(sd.get_all(path, JobStatus.INTERFACE))
                 emit(job, list(job.dbus), "job", job_id)
             for unit in _resolve(sd, [a for a in args.units if not a.isdigit()], args):
@@ -996,7 +1018,6 @@ def _parser(
 
 def _display_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--full", action="store_true", help="do not ellipsize")
-    p.add_argument("--no-pager", action="store_true", help="accepted; sysd never pages")
 
 
 def _list_options(p: argparse.ArgumentParser) -> None:

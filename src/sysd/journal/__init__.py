@@ -37,12 +37,12 @@ from ._errors import (
     LibsystemdNotFoundError,
 )
 from ._format import OUTPUT_MODES, Formatter
-from ._handler import JournalHandler, priority_for_level
 from ._query import PRIORITY_NAMES, unit_matches
 from ._time import parse_timestamp
 from ._writer import send, send_fields
 
 if TYPE_CHECKING:
+    from ._handler import JournalHandler, priority_for_level
     from ._reader import Entries
     from .aio import AsyncEntries
 
@@ -187,7 +187,12 @@ def list_boots(directory: str | os.PathLike[str] | None = None) -> list[tuple[st
 
 
 def __getattr__(name: str) -> Any:
-    # The reader (ctypes) and the async twin (asyncio) load on first use.
+    # The reader (ctypes), the async twin (asyncio) and the logging handler (logging, whose
+    # import and atexit hook a one-shot `sysd status` would pay for) load on first use.
+    if name in ("JournalHandler", "priority_for_level"):
+        from . import _handler
+
+        return getattr(_handler, name)
     if name == "Entries":
         from ._reader import Entries
 

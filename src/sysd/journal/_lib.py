@@ -14,7 +14,6 @@ call, about three times cheaper than ``ctypes.string_at``.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno as _errno
 import os
 import sys
@@ -126,7 +125,9 @@ class _Lib:
             setattr(self, name[3:], func)  # "sd_journal_next" -> self.journal_next
         libc = ctypes.CDLL(None)
         if not hasattr(libc, "free"):  # pragma: no cover - a libc not in the global namespace
-            libc = ctypes.CDLL(ctypes.util.find_library("c"))
+            from ctypes.util import find_library  # it imports subprocess: only here
+
+            libc = ctypes.CDLL(find_library("c"))
         self.free = libc.free
         self.free.restype = None
 
