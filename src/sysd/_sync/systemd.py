@@ -625,11 +625,15 @@ class Systemd:
     def cat(self, name: str) -> str:
         """``systemctl cat NAME``: the unit's fragment and drop-ins as systemd has them
         loaded; a template (``getty@.service``) as found in the manager's search path."""
+        from . import unitfiles
+
         return unitfiles.cat(self, name)
 
     def unit_file_presets(self, names: Iterable[str]) -> dict[str, bool]:
         """Whether the preset policy (``*.preset`` files on this host) enables each unit
         file: ``systemctl list-unit-files``' PRESET column."""
+        from . import unitfiles
+
         return unitfiles.presets(self, names)
 
     # --------------------------------------------------------------------- jobs
