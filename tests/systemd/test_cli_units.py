@@ -245,8 +245,15 @@ def test_list_jobs_and_no_block(
     [job] = json.loads(out)["jobs"]
     assert job["unit"] == name and job["job_type"] == "start" and job["result"] is None
     assert isinstance(job["job_id"], int) and job["error"] is None
-    rc, out, _err = run(capsys, "list-jobs", "--json")
-    listed = json.loads(out)["jobs"]
+    # a queued job is "waiting" until the manager dispatches it: read until it runs
+    deadline = time.monotonic() + 30
+    while True:
+        rc, out, _err = run(capsys, "list-jobs", "--json")
+        listed = json.loads(out)["jobs"]
+        waiting = [j for j in listed if j["id"] == job["job_id"] and j["state"] == "waiting"]
+        if not waiting or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert {"id": job["job_id"], "unit": name, "job_type": "start", "state": "running"} in listed
     rc, text, _err = run(capsys, "list-jobs")
     assert text.splitlines()[0].split() == ["JOB", "UNIT", "TYPE", "STATE"]
