@@ -3,12 +3,14 @@
 ``sysd logs [-u UNIT] [--user-unit UNIT] [-f] [-n N] [-p PRIO] [-S SINCE] [-U UNTIL]
 [-b [BOOT]] [-g PATTERN] [-t ID] [-r] [-o MODE] [FIELD=VALUE...]``
 
-Output is journalctl's for the same options, byte for byte, with these differences:
-JSON objects list their keys in the entry's order (journalctl's is random); ``-g``
-with ``-n`` prints the last matches oldest first (journalctl 252 prints them newest
-first); ``-S`` with ``-n`` gives the last N entries since then (journalctl: the
-first N).  Also here: the journal lines under ``sysd status UNIT``
-(:func:`print_unit_journal`, as ``systemctl status`` prints them).
+Output is journalctl's for the same options, byte for byte, with the differences
+listed in docs/cli.md ("Intentional differences from systemd's tools"): JSON objects
+list their keys in the entry's order (journalctl's is random); ``-g`` with ``-n``
+prints the last matches oldest first (journalctl 252 prints them newest first); ``-U``
+with ``-n`` gives the last N entries up to then (journalctl 252: those of the last N
+entries that are not after then, usually none).  ``-S`` with ``-n`` gives the first N
+entries since then, as journalctl does.  Also here: the journal lines under
+``sysd status UNIT`` (:func:`print_unit_journal`, as ``systemctl status`` prints them).
 """
 
 from __future__ import annotations
@@ -226,8 +228,8 @@ def _logs(args: argparse.Namespace) -> int:
     if shown == 0 and not quiet:
         out.write(b"-- No entries --\n")
     out.flush()
-    if pattern is not None and shown == 0:
-        return 1  # journalctl --grep, like grep, fails when nothing matched
+    if pattern is not None and shown == 0 and lines != 0:
+        return 1  # journalctl --grep, like grep, fails when nothing matched (not with -n 0)
     return 0
 
 

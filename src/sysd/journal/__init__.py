@@ -103,7 +103,9 @@ def entries(
         journal knows; several names: any of them.
     ``priority``
         ``"warning"`` (or 4) means warning and more important; ``"err..warning"`` or
-        ``(3, 4)`` a range.
+        ``(3, 4)`` a range.  Entries without a PRIORITY field are left out, except when
+        the levels asked for are all eight (``"debug"``, ``"0..7"``): then, as for
+        ``journalctl -p debug``, nothing is filtered.
     ``since`` / ``until``
         A :class:`~datetime.datetime` (naive = local time), or text as journalctl takes
         it: ``"2024-05-01 10:00"``, ``"yesterday"``, ``"-1h"``, ``"@1714550400"``...
@@ -124,7 +126,9 @@ def entries(
     Where to start and stop:
 
     ``lines``
-        Only the last N entries (with ``cursor``: the first N after it).
+        Only the last N entries (with ``cursor`` or ``since``: the first N from there,
+        as journalctl 252; with ``until``: the last N up to then; with ``grep``: the
+        last N matches).
     ``cursor`` / ``after_cursor``
         Start at (just after) an entry's :attr:`Entry.cursor`.  A cursor whose entry
         was since deleted (vacuum, rotation) resumes at the next entry after it.

@@ -39,6 +39,7 @@ from ._errors import (
 )
 from ._lib import SD_JOURNAL_LOCAL_ONLY, Journal
 from ._query import (
+    PRIORITY_NAMES,
     SYSTEM_UNIT_FIELDS,
     USER_UNIT_FIELDS,
     compile_grep,
@@ -302,7 +303,9 @@ class Entries(Iterator[Entry]):
                 j.add_match(f"SYSLOG_IDENTIFIER={name}".encode())
                 j.add_disjunction()
             j.add_conjunction()
-        if self._priorities is not None:
+        if self._priorities is not None and len(set(self._priorities)) < len(PRIORITY_NAMES):
+            # journalctl's add_priorities(): all eight levels add no match, so entries
+            # without a PRIORITY field (written raw to the native socket) stay in
             for level in self._priorities:
                 j.add_match(f"PRIORITY={level}".encode())
             j.add_conjunction()
@@ -423,6 +426,12 @@ class Entries(Iterator[Entry]):
             return
         if self._grep is not None:
             self._collect_backward(j, lines)
+            return
+        if self._since is not None:
+            # journalctl 252: --since wins over --lines' "the last N": the first N from then
+            j.seek_realtime(self._since)
+            self._current = j.next()
+            self._remaining = None if self._follow else lines
             return
         if self._until is not None:
             j.seek_realtime(self._until + 1)
