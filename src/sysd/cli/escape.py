@@ -117,6 +117,21 @@ def _escape_path(s: str) -> str:
     return e
 
 
+def _unescape_path(name: str) -> str:
+    """unit_name_path_unescape() as C runs it: the unescaped string is a C string, so a
+    ``\\x00`` ends it, and only what comes before is checked and printed (``a\\x00b``
+    gives ``/a``).  The library refuses a NUL instead (a path cannot hold one)."""
+    if name == "-":
+        return "/"
+    text = unitname.unescape(name)
+    if "\0" not in text:
+        return unitname.unescape_path(name)
+    text = text.split("\0", 1)[0]
+    if not text:
+        return "/"  # "/" + "": normalized, as C finds it
+    return unitname.unescape_path(unitname.escape(text))
+
+
 def _one(s: str, args: argparse.Namespace, suffix: str | None, template: str | None) -> str:
     action: str = args.escape_action
     if action == "escape":
@@ -148,7 +163,7 @@ def _one(s: str, args: argparse.Namespace, suffix: str | None, template: str | N
                 )
             name = inst
         try:
-            return unitname.unescape_path(name) if args.path else unitname.unescape(name)
+            return _unescape_path(name) if args.path else unitname.unescape(name)
         except InvalidUnitNameError:
             raise _Fail(f"Failed to unescape string: {_EINVAL}") from None
 
