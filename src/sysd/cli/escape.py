@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from .. import unitname
 from ..errors import InvalidUnitNameError
@@ -41,19 +41,29 @@ class _Ordered(argparse.Action):
         setattr(namespace, self.dest, seen)
 
 
-def _write(text: str) -> None:
-    """Write to stdout; bytes that are not UTF-8 (lone surrogates) go out raw."""
+def _write(text: str, stream: IO[str] | None = None) -> None:
+    """Write to stdout (or ``stream``); bytes that are not UTF-8 (lone surrogates: the
+    argument's own bytes) go out raw, as systemd-escape writes them."""
+    stream = sys.stdout if stream is None else stream
     try:
-        sys.stdout.write(text)
+        stream.write(text)
     except UnicodeEncodeError:
         raw = text.encode("utf-8", "surrogateescape")
-        buffer = getattr(sys.stdout, "buffer", None)
+        buffer = getattr(stream, "buffer", None)
         if buffer is None:
-            sys.stdout.write(raw.decode("utf-8", "replace"))
+            stream.write(raw.decode("utf-8", "replace"))
         else:
-            sys.stdout.flush()
+            stream.flush()
             buffer.write(raw)
             buffer.flush()
+
+
+def _warn(text: str) -> None:
+    """A line on stderr, raw bytes and all (Python's stderr would write ``\\udcff``)."""
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        _write(text + "\n", sys.stderr)
+    else:
+        print(text, file=sys.stderr)
 
 
 def _options(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -103,16 +113,14 @@ def _escape_path(s: str) -> str:
         raise _Fail(f"Failed to escape string: {_EINVAL}") from None
     # It worked, but say so when the result will not unescape to the same path.
     if not unitname.path_is_valid(s):
-        print(
+        _warn(
             f"Input '{s}' is not a valid file system path, "
-            "escaping is likely not going be reversible.",
-            file=sys.stderr,
+            "escaping is likely not going be reversible."
         )
     elif not s.startswith("/"):
-        print(
+        _warn(
             f"Input '{s}' is not an absolute file system path, "
-            "escaping is likely not going to be reversible.",
-            file=sys.stderr,
+            "escaping is likely not going to be reversible."
         )
     return e
 
@@ -182,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
             _write((" " if index else "") + result.split("\0", 1)[0])
     except _Fail as exc:
         sys.stdout.flush()
-        print(exc, file=sys.stderr)
+        _warn(str(exc))
         return 1
     _write("\n")
     return 0
