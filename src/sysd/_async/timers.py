@@ -31,7 +31,7 @@ class TimerInfo(NamedTuple):
     last_trigger: datetime | None  # None: never triggered
     left: timedelta | None  # until next_elapse, from when the list was made
     passed: timedelta | None  # since last_trigger
-    next_elapse_usec: int  # what systemctl sorts by (0 when unset)
+    next_elapse_usec: int  # what systemctl sorts by (0 when unset, USEC_INFINITY: never)
     last_trigger_usec: int
 
 
@@ -125,7 +125,7 @@ async def list_timers(sd: AsyncSystemd, *, all: bool = False) -> list[TimerInfo]
                 activates=tuple(triggers),
                 next_elapse=_dt(nxt),
                 last_trigger=_dt(last),
-                left=timedelta(microseconds=nxt - now_realtime) if nxt else None,
+                left=timedelta(microseconds=nxt - now_realtime) if _dt(nxt) else None,
                 passed=timedelta(microseconds=now_realtime - last) if last else None,
                 next_elapse_usec=nxt,
                 last_trigger_usec=last,
