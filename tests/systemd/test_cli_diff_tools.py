@@ -1,0 +1,584 @@
+"""sysd's CLI against systemd 252's own tools, on the same inputs, inside the sandbox.
+
+``sysd logs`` against journalctl (every output format, -n, -p, -S/-U, -g, -r), ``sysd
+escape`` against systemd-escape (seeded random strings, every mode), ``sysd calendar``
+against ``systemd-analyze calendar`` (seeded random specs, valid and not), ``sysd timers``
+against ``systemctl list-timers`` (also over ``-H``).  Stdout and the exit status must be
+the same; the differences sysd makes on purpose are named in :data:`INTENTIONAL`, listed
+under "Intentional differences from systemd's tools" in docs/cli.md, and skipped (or
+checked in their documented form) by that name.
+
+sysd runs in-process (``sysd.cli.main``) where many cases are compared, as a subprocess
+where the process matters (exit statuses of argument errors, a time namespace).  Random
+cases are bounded and seeded: the same inputs on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sysd
+import sysd.journal
+from sysd._core import calendar as cal
+from sysd.cli import main
+from sysd.journal import OUTPUT_MODES, Entry, send, send_fields
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = 20261207
+
+# name -> what sysd does on purpose that systemd 252's tool does not (docs/cli.md)
+INTENTIONAL: dict[str, str] = {
+    "logs-json-key-order": "JSON objects list the keys in the entry's order",
+    "logs-grep-lines-order": "-g with -n prints the last N matches oldest first",
+    "logs-until-lines": "-U with -n: the last N entries up to then",
+    "timers-remote-clock": "timers -H: monotonic elapses on the remote manager's clock",
+    "usage-exit-status": "bad arguments exit 2 (argparse), as every sysd verb; the tools: 1",
+}
+
+ENV = {
+    "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "SYSTEMD_COLORS": "0",
+    "TZ": "Europe/Berlin",
+    "PYTHONPATH": str(ROOT / "src"),
+    "COLUMNS": "80",
+}
+
+
+def test_intentional_differences_are_documented() -> None:
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "## Intentional differences from systemd's tools" in text
+    for name in INTENTIONAL:
+        assert f"`{name}`" in text, name
+
+
+def tool(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    exe = shutil.which(argv[0], path=ENV["PATH"])
+    if exe is None:
+        pytest.fail(f"{argv[0]} (systemd 252) is needed as the oracle for this test")
+    return subprocess.run(
+        [exe, *argv[1:]], capture_output=True, timeout=60, check=False, env=env or ENV
+    )
+
+
+def sysd_cli(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "sysd", *argv],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=env or ENV,
+    )
+
+
+class InProcess:
+    """``sysd.cli.main`` in this process with ENV's locale, zone, width and colours."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
+        self.capsys = capsys
+        for key in ("TZ", "COLUMNS", "SYSTEMD_COLORS", "LANG", "LC_ALL"):
+            monkeypatch.setenv(key, ENV[key])
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        time.tzset()
+
+    def __call__(self, *argv: str) -> tuple[int, bytes, bytes]:
+        self.capsys.readouterr()
+        try:
+            rc = main(list(argv))
+        except SystemExit as exc:  # argparse
+            rc = exc.code if isinstance(exc.code, int) else 2
+        out, err = self.capsys.readouterr()
+        return rc, out, err
+
+
+@pytest.fixture
+def inproc(
+    capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcess]:
+    yield InProcess(capsysbinary, monkeypatch)
+    monkeypatch.undo()
+    time.tzset()
+
+
+# =============================================================================== logs
+
+
+def _wait_tagged(tag: str, n: int, timeout: float = 15) -> list[Entry]:
+    deadline = time.monotonic() + timeout
+    while True:
+        with sysd.journal.entries(matches=[f"TEST_TAG={tag}"]) as it:
+            got = list(it)
+        if len(got) >= n or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
+def _at(usec: int) -> str:
+    return f"@{usec // 10**6}.{usec % 10**6:06d}"
+
+
+class Logs:
+    """Entries of one fresh TEST_TAG in every shape the formats and filters treat
+    differently; every command selects them (and only them) by that field."""
+
+    def __init__(self) -> None:
+        self.tag = uuid.uuid4().hex
+        self.match = f"TEST_TAG={self.tag}"
+        shapes: list[dict[str, Any]] = [
+            {"message": "plain"},
+            {"message": "no priority at all", "priority": None},
+            {"message": "tab\there and ansi \x1b[31mred\x1b[0m, carriage return\r"},
+            {"message": "three\nlines\nhere", "priority": 3},
+            {"message": "trailing newline\n"},
+            {"message": ""},
+            {"message": "long " + "x" * 400},
+            {"message": b"not utf-8 \xff\xfe"},
+            {"message": "unicode \u00e9\u00e8 \u2713 \u65e5\u672c"},
+            {"message": 'quotes " and backslash \\', "priority": None},
+            {"message": "An ERROR in capitals", "priority": 4},
+            {"message": "syslog pid", "SYSLOG_PID": "4242", "SYSLOG_IDENTIFIER": "custom"},
+            {"message": "crit", "priority": 2},
+            {"message": "err error", "priority": 3},
+            {"message": "warning", "priority": 4},
+            {"message": "notice", "priority": 5},
+            {"message": "debug error", "priority": 7},
+            {"message": "binary field", "BLOB": b"\x00\x01\xff", "NL": "a\nb"},
+            {"message": "repeated", "REP": ["one", "two", "three"], "priority": None},
+            {"message": "big field", "BIG": "y" * 5000},
+            {"message": "control char \x01 inside"},
+            {"message": "an error without priority", "priority": None},
+            {"message": "last error", "priority": 6},
+        ]
+        for shape in shapes:
+            fields = {k: v for k, v in shape.items() if k not in ("message", "priority")}
+            send(shape["message"], priority=shape.get("priority", 6), TEST_TAG=self.tag, **fields)
+        # no MESSAGE and no PRIORITY: journalctl -g steps over it, -p debug shows it
+        send_fields({"TEST_TAG": self.tag, "SYSLOG_IDENTIFIER": "custom", "OTHER": "x"})
+        self.count = len(shapes) + 1
+        got = _wait_tagged(self.tag, self.count)
+        assert len(got) == self.count
+        self.entries = got
+        stamps = [e.realtime_usec for e in got]
+        self.since = _at(stamps[5])
+        self.until = _at(stamps[17])
+
+
+@pytest.fixture(scope="module")
+def logs() -> Logs:
+    if not sysd.booted():
+        pytest.fail("needs the sandbox")
+    return Logs()
+
+
+def _json_objects(text: bytes, mode: str) -> list[Any]:
+    body = text.decode()
+    if mode == "json-sse":
+        return [json.loads(part[len("data: ") :]) for part in body.split("\n\n") if part]
+    if mode == "json-seq":
+        return [json.loads(part) for part in body.split("\x1e") if part]
+    decoder = json.JSONDecoder()
+    out, pos = [], 0
+    while pos < len(body):
+        while pos < len(body) and body[pos].isspace():
+            pos += 1
+        if pos < len(body):
+            obj, pos = decoder.raw_decode(body, pos)
+            out.append(obj)
+    return out
+
+
+_JSON_PAIR = re.compile(rb'"[A-Z0-9_]+":(?:"[^"\\]*(?:\\.[^"\\]*)*"|null|\[[^]]*\]|-?\d+)')
+
+
+def _same_json(mine: bytes, theirs: bytes, mode: str) -> bool:
+    """`logs-json-key-order`: the same objects, the same value texts, the same lines."""
+    if _json_objects(mine, mode) != _json_objects(theirs, mode):
+        return False
+    if mine.count(b"\n") != theirs.count(b"\n"):
+        return False
+    if mode == "json":
+        for a, b in zip(mine.splitlines(), theirs.splitlines(), strict=True):
+            if sorted(_JSON_PAIR.findall(a)) != sorted(_JSON_PAIR.findall(b)):
+                return False
+    return True
+
+
+def _options(logs: Logs) -> list[list[str]]:
+    s, u = logs.since, logs.until
+    return [
+        [], ["-n", "3"], ["-n", "0"], ["-n", "all"], ["-n", "100"], ["-r"], ["-r", "-n", "2"],
+        ["-p", "warning"], ["-p", "err..warning"], ["-p", "debug"], ["-p", "0..7"],
+        ["-p", "7..0"], ["-p", "info"], ["-p", "debug", "-n", "3"], ["-p", "notice", "-r"],
+        ["-S", s], ["-U", u], ["-S", s, "-U", u], ["-S", s, "-n", "3"], ["-S", s, "-n", "50"],
+        ["-S", s, "-U", u, "-n", "2"], ["-S", s, "-r"], ["-U", u, "-r"], ["-S", s, "-r", "-n", "2"],
+        ["-U", u, "-r", "-n", "2"], ["-S", s, "-U", u, "-r"], ["-n", "0", "-S", s],
+        ["-U", u, "-n", "3"], ["-U", u, "-n", "0"],
+        ["-g", "error"], ["-g", "ERR"], ["-g", "e.r+o"], ["-g", "zzz-no-match"],
+        ["-g", "error", "-r"],
+        ["-g", "error", "-n", "2", "-r"], ["-g", "error", "-n", "0"], ["-g", "zzz", "-n", "3"],
+        ["-g", "zzz", "-n", "0"], ["-g", "zzz", "-q"], ["-U", u, "-g", "error"],
+        ["-S", s, "-g", "error"], ["-g", "error", "-p", "err"], ["-t", "custom"],
+        ["-t", "custom", "-p", "debug"], ["--utc"], ["-a"], ["--no-hostname"], ["-q", "-n", "0"],
+        ["-b"], ["-b", "0"], ["-p", "debug", "-g", "error"],
+    ]  # fmt: skip
+
+
+def _lines(opts: Sequence[str]) -> int | None:
+    if "-n" not in opts:
+        return None
+    value = opts[opts.index("-n") + 1]
+    return None if value == "all" else int(value)
+
+
+def _intentional(opts: Sequence[str]) -> str | None:
+    """Which documented difference a set of options runs into, if any."""
+    n = _lines(opts)
+    if n is None or n == 0 or "-r" in opts:
+        return None
+    if "-g" in opts:
+        return "logs-grep-lines-order"
+    if "-U" in opts and "-S" not in opts:
+        return "logs-until-lines"
+    return None
+
+
+_CURSOR = re.compile(rb"^__CURSOR=(.*)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("mode", OUTPUT_MODES)
+def test_logs_is_journalctl(logs: Logs, inproc: InProcess, mode: str) -> None:
+    """Every output format with every option set: the same bytes and exit status."""
+    diffs = []
+    for opts in _options(logs):
+        if _intentional(opts):
+            continue  # test_logs_intentional_differences
+        rc, out, err = inproc("logs", "-o", mode, *opts, logs.match)
+        theirs = tool("journalctl", "--no-pager", "-o", mode, *opts, logs.match)
+        if not opts:  # the comparison is about the entries written, not an empty output
+            assert (
+                out.count(logs.tag.encode())
+                == (mode in ("verbose", "export") or mode.startswith("json")) * logs.count
+                or b"plain" in out
+            )
+        want = theirs.stdout
+        same = _same_json(out, want, mode) if mode.startswith("json") else out == want
+        if not same or rc != theirs.returncode:
+            diffs.append((opts, rc, theirs.returncode, out[:300], want[:300], err[:200]))
+    assert not diffs, "\n".join(map(repr, diffs))
+
+
+def test_logs_intentional_differences(logs: Logs, inproc: InProcess) -> None:
+    """Where sysd differs on purpose, it picks the entries docs/cli.md says it does."""
+    checked = set()
+    for opts in _options(logs):
+        name = _intentional(opts)
+        if name is None:
+            continue
+        checked.add(name)
+        n = _lines(opts)
+        assert n is not None
+        rc, out, _ = inproc("logs", "-o", "export", *opts, logs.match)
+        mine = _CURSOR.findall(out)
+        if name == "logs-grep-lines-order":  # the same last N matches, oldest first
+            theirs = tool("journalctl", "--no-pager", "-o", "export", *opts, logs.match)
+            want = _CURSOR.findall(theirs.stdout)[::-1]
+        else:  # logs-until-lines: the last N of what -U alone selects
+            rest = [o for i, o in enumerate(opts) if o != "-n" and opts[i - 1 : i] != ["-n"]]
+            theirs = tool("journalctl", "--no-pager", "-o", "export", *rest, logs.match)
+            want = _CURSOR.findall(theirs.stdout)[-n:]
+        assert (rc, mine) == (theirs.returncode, want), opts
+        assert mine or "zzz" in opts, opts
+    assert checked == {"logs-grep-lines-order", "logs-until-lines"}
+
+
+def test_logs_colors_are_journalctls(
+    logs: Logs, inproc: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSTEMD_COLORS", "1")
+    env = {**ENV, "SYSTEMD_COLORS": "1"}
+    for opts in (["-o", "short"], ["-o", "cat"], ["-g", "e"], ["-p", "debug"], ["-o", "verbose"]):
+        rc, out, _ = inproc("logs", *opts, logs.match)
+        theirs = tool("journalctl", "--no-pager", *opts, logs.match, env=env)
+        assert (rc, out) == (theirs.returncode, theirs.stdout), opts
+
+
+def _both_logs(*args: str) -> bool:
+    """``sysd logs ARGS`` and ``journalctl ARGS`` as processes: the same stdout and status."""
+    mine, theirs = sysd_cli("logs", *args), tool("journalctl", "--no-pager", *args)
+    return (mine.returncode, mine.stdout) == (theirs.returncode, theirs.stdout)
+
+
+def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
+    """Exit statuses and output of whole processes, including argument errors."""
+    for opts in (
+        ["-n", "3"],
+        ["-o", "cat", "-p", "debug"],
+        ["-g", "zzz"],
+        ["-g", "zzz", "-n", "0"],
+    ):
+        assert _both_logs(*opts, logs.match), opts
+    nothing = f"TEST_TAG={uuid.uuid4().hex}"
+    for opts in ([], ["-o", "json"], ["-o", "cat"], ["-q"], ["-n", "0"]):
+        assert _both_logs(*opts, nothing), opts
+    # `usage-exit-status`: bad arguments exit 2 as for every sysd verb; journalctl says 1
+    bad_args = [
+        ["-p", "loud"], ["-S", "nonsense"], ["-n", "x"], ["-b", "zz"], ["-o", "nope"],
+        ["-f", "-r"], ["bad=match"], ["-g", "("], ["-S", logs.until, "-U", logs.since],
+    ]  # fmt: skip
+    for bad in bad_args:
+        proc = sysd_cli("logs", *bad)
+        assert proc.returncode == 2 and proc.stdout == b"", (bad, proc.stderr)
+        assert tool("journalctl", "--no-pager", *bad).returncode == 1, bad
+    proc = sysd_cli("logs", "-D", str(tmp_path / "none"))
+    assert proc.returncode == 1 and proc.stderr.startswith(b"sysd: no journal directory")
+    unit = f"sysd-diff-{uuid.uuid4().hex[:8]}"
+    tool("systemd-run", f"--unit={unit}", "--wait", "--quiet", "sh", "-c", "echo unit line")
+    deadline = time.monotonic() + 15
+    while len(list(sysd.journal.entries(unit=unit))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for mode in ("short", "cat", "with-unit"):
+        assert _both_logs("-u", unit, "-o", mode), mode
+
+
+# ============================================================================= escape
+
+_PIECES = [
+    *"abcXYZ019", "-", "/", "//", ".", "..", "_", ":", "@", " ", "\\", "x", "~", "*", "é", "\u2713",
+    "\x01", "\t", "\n", "\\x2d", "\\x2f", "\\x00", "\\x5c", "\\xff", "\\xc3\\xa9", "\\x2e", "\\x",
+    "\\xg1", "\udcff", "\udcc3", ".service", "@.service", "@x.mount", "-.slice", "/dev/sda",
+]  # fmt: skip
+
+
+def _random_strings(rng: random.Random, n: int) -> list[str]:
+    out = ["", "/", "-", ".", "..", "a", "/a/", "/a/../b", "\\x00", "a\\x00b", "-a\\x00b"]
+    while len(out) < n:
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 7)))
+        if rng.random() < 0.3:
+            text = "/" + text
+        if rng.random() < 0.15:
+            text = text * rng.randint(20, 60)  # near and over the 255-byte limits
+        out.append(text)
+    return out
+
+
+ESCAPE_MODES = [
+    [], ["--path"], ["--unescape"], ["--unescape", "--path"], ["--mangle"],
+    ["--unescape", "--instance"], ["--unescape", "--instance", "--path"],
+    ["--template=foo@.service"], ["--template=foo@.service", "--path"],
+    ["--unescape", "--template=foo@.service"], ["--unescape", "--path", "--template=foo@.service"],
+    ["--suffix=mount"], ["--suffix=timer", "--path"], ["--suffix=waldo"],
+    ["--template=foo.service"],
+    ["--unescape", "--suffix=mount"], ["--mangle", "--path"], ["--instance"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ESCAPE_MODES, ids=lambda m: " ".join(m) or "escape")
+def test_escape_is_systemd_escape(mode: list[str], inproc: InProcess) -> None:
+    """Seeded random strings, one at a time and all at once: stdout, stderr and status."""
+    rng = random.Random(f"{SEED} {mode}")
+    strings = _random_strings(rng, 60)
+    if "--instance" in mode or ("--template=foo@.service" in mode and "--unescape" in mode):
+        strings = [f"foo@{s}.service" if rng.random() < 0.8 else s for s in strings]
+    diffs = []
+    for args in [[s] for s in strings] + [strings[:20], strings[20:40]]:
+        theirs = tool("systemd-escape", *mode, "--", *args)
+        rc, out, err = inproc("escape", *mode, "--", *args)
+        if (rc, out, err) != (theirs.returncode, theirs.stdout, theirs.stderr):
+            diffs.append((args, (rc, out, err), (theirs.returncode, theirs.stdout, theirs.stderr)))
+    assert not diffs, "\n".join(map(repr, diffs[:10]))
+
+
+def test_escape_without_strings_and_bad_options(inproc: InProcess) -> None:
+    assert inproc("escape")[:2] == (1, b"")
+    assert tool("systemd-escape").returncode == 1
+    # `usage-exit-status`: an unknown option is an argparse error (2); systemd-escape: 1
+    assert inproc("escape", "--waldo", "x")[:2] == (2, b"")
+    assert tool("systemd-escape", "--waldo", "x").returncode == 1
+
+
+# =========================================================================== calendar
+
+_WEEKDAYS = ["Mon", "Tue..Fri", "Sat,Sun", "Wed..Mon", "mon", "Monday", "Fri..Tue,Thu", "Sun"]
+_YEARS = ["*", "2024", "2023..2027", "2025/2", "2026,2028", "1970", "2199"]
+_MONTHS = ["*", "1", "02", "1..3", "*/3", "12", "2,8", "6/2", "13", "0"]
+_DAYS = ["*", "1", "31", "1,15", "29", "~1", "~7/2", "5..9", "*/10", "30", "32", "~03"]
+_HOURS = ["*", "0", "9", "00..12", "*/6", "8/4", "23", "24", "1,13", "02"]
+_MINUTES = ["00", "*", "*/15", "30", "0,30", "59", "5..7", "60", "*/7"]
+_SECONDS = ["00", "*", "30", "1.5", "*/10", "0/0.5", "59.999999", "60", "00.000001"]
+_ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+          "Pacific/Auckland", "Nowhere/Land", "utc"]  # fmt: skip
+_KEYWORDS = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually",
+             "quarterly", "semiannually", "@1700000000", "@0", "@", "today", "Daily"]  # fmt: skip
+_NOISE = ["", " ", "-", ":", ",", "..", "/", "~", "x", "*", "0"]
+
+
+def _random_spec(rng: random.Random) -> str:
+    if rng.random() < 0.12:
+        spec = rng.choice(_KEYWORDS)
+        return spec + (" " + rng.choice(_ZONES) if rng.random() < 0.3 else "")
+    parts = []
+    if rng.random() < 0.4:
+        parts.append(rng.choice(_WEEKDAYS))
+    if rng.random() < 0.6:
+        date = f"{rng.choice(_YEARS)}-{rng.choice(_MONTHS)}"
+        day = rng.choice(_DAYS)
+        date += day if day.startswith("~") else f"-{day}"
+        if rng.random() < 0.2:
+            date = date.split("-", 1)[1]  # month-day only
+        parts.append(date)
+    if rng.random() < 0.8 or len(parts) == 0:
+        clock = f"{rng.choice(_HOURS)}:{rng.choice(_MINUTES)}"
+        if rng.random() < 0.5:
+            clock += f":{rng.choice(_SECONDS)}"
+        parts.append(clock)
+    if rng.random() < 0.25:
+        parts.append(rng.choice(_ZONES))
+    spec = " ".join(parts)
+    if rng.random() < 0.1:  # a damaged one
+        i = rng.randrange(len(spec) + 1)
+        spec = spec[:i] + rng.choice(_NOISE) + spec[i + 1 :]
+    return spec
+
+
+# chosen ones first: DST gaps, the past, sub-second repetition, a bad one
+CHOSEN_SPECS = [
+    "Mon..Fri *-*-* 09:00", "daily", "weekly Pacific/Auckland", "*-*-* 02:30 Europe/Berlin",
+    "Sat,Sun 08:05:40", "*:0/15", "2003-03-05 05:40", "*-*~01 12:00 UTC", "@1493187147",
+    "00:00:1.125..2.125", "bad spec", "00:00:00/0.00000001", "Wed..Sat,Tue 12-10-15 1:2:3",
+    "*-*-* 02:30:00", "*-03-31 02:00..03:00/10", "Sun *-10-25..31 01:30",
+]  # fmt: skip
+_FROM_NOW = re.compile(rb"^( *From now: ).*$", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("tz", "base", "iterations"),
+    [("UTC", "@1700000000", 1), (":Europe/Berlin", "@1711846800", 3),
+     (":America/New_York", "@1730600000", 5), (":Australia/Lord_Howe", "@1712400000", 2),
+     (":Europe/Berlin", "@1700000000", 4), (":America/New_York", "@1711846800", 4)],
+)  # fmt: skip
+def test_calendar_is_systemd_analyze(
+    tz: str, base: str, iterations: int, inproc: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeded random specs (some invalid), all in one run: stdout, failures and status."""
+    rng = random.Random(f"{SEED} {tz}")
+    specs = list(dict.fromkeys([*CHOSEN_SPECS, *(_random_spec(rng) for _ in range(150))]))
+    args = ["calendar", f"--base-time={base}", f"--iterations={iterations}", "--", *specs]
+    theirs = tool("systemd-analyze", *args, env={**ENV, "TZ": tz, "SYSTEMD_LOG_LEVEL": "err"})
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    cal._reset_libc_state()  # like a freshly started systemd-analyze
+    rc, out, err = inproc(*args)
+    # 'From now:' depends on the wall clock of each run: keep the row, drop the value
+    mine_blocks = _FROM_NOW.sub(rb"\1...", out).split(b"\n\n")
+    their_blocks = _FROM_NOW.sub(rb"\1...", theirs.stdout).split(b"\n\n")
+    assert mine_blocks == their_blocks
+    failed = [line for line in err.splitlines() if line.startswith(b"Failed")]
+    assert failed == [line for line in theirs.stderr.splitlines() if line.startswith(b"Failed")]
+    assert rc == theirs.returncode
+    assert len(failed) > 20 and len(their_blocks) > 50  # the mix has both kinds
+
+
+# ============================================================================= timers
+
+RUN = Path("/run/systemd/system")
+
+
+@pytest.fixture
+def timers(sd: sysd.Systemd) -> Iterator[dict[str, str]]:
+    """A calendar timer and a monotonic one (OnActiveSec=), beside the system's own."""
+    tag = uuid.uuid4().hex[:6]
+    cal, mono = f"sysd-diff-cal-{tag}", f"sysd-diff-mono-{tag}"
+    (RUN / f"{cal}.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    (RUN / f"{cal}.timer").write_text("[Timer]\nOnCalendar=*-*-* 04:05:06\n")
+    sd.daemon_reload()
+    sd.unit(f"{cal}.timer").start()
+    tool("systemd-run", f"--unit={mono}", "--on-active=2h", "--quiet", "/bin/true")
+    yield {"cal": f"{cal}.timer", "mono": f"{mono}.timer"}
+    for name in (cal, mono):
+        tool("systemctl", "stop", f"{name}.timer")
+    for path in RUN.glob(f"sysd-diff-cal-{tag}.*"):
+        path.unlink()
+    sd.daemon_reload()
+
+
+def _sandwich(
+    theirs: Any, mine: Any, tries: int = 5
+) -> tuple[tuple[int, bytes], tuple[int, bytes]]:
+    """systemctl, sysd, systemctl again: when both systemctl runs agree, the relative
+    columns ("1h 59min left") did not tick while sysd ran, so sysd must print the same."""
+    for _ in range(tries):
+        before, got, after = theirs(), mine(), theirs()
+        if before == after:
+            return got, before
+    raise AssertionError(f"systemctl's own output kept changing over {tries} tries")
+
+
+@pytest.mark.parametrize("extra", [[], ["--all"], ["--no-legend"], ["--all", "--no-legend"]])
+def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc: InProcess) -> None:
+    def theirs() -> tuple[int, bytes]:
+        p = tool("systemctl", "list-timers", "--no-pager", *extra)
+        return p.returncode, p.stdout
+
+    def mine() -> tuple[int, bytes]:
+        rc, out, _ = inproc("timers", *extra)
+        return rc, out
+
+    got, want = _sandwich(theirs, mine)
+    assert got == want
+    assert timers["mono"].encode() in want[1] and timers["cal"].encode() in want[1]
+
+
+@pytest.fixture
+def fake_ssh(tmp_path: Path) -> dict[str, str]:
+    """An `ssh` that runs the remote command here: -H goes through systemd-stdio-bridge."""
+    fake = tmp_path / "ssh"
+    fake.write_text('#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift; shift\nexec "$@"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    return {**ENV, "PATH": f"{tmp_path}:{ENV['PATH']}"}
+
+
+def test_timers_over_ssh_use_the_remote_clock(
+    timers: dict[str, str], fake_ssh: dict[str, str], sd: sysd.Systemd
+) -> None:
+    """`timers-remote-clock`: sysd runs with its monotonic clock a day ahead of the
+    manager's (a time namespace), as on another machine; the monotonic timer's next
+    elapse must still be the manager's, not a day early as this machine's clocks say."""
+    day = 86400
+    # a user namespace of its own: setting a time namespace's offsets needs CAP_SYS_TIME
+    argv = ["unshare", "--user", "--map-root-user", "--time", f"--monotonic={day}"]
+    argv += [f"--boottime={day}", "--fork"]
+    probe = tool(*argv, sys.executable, "-c", "import time; print(time.monotonic())")
+    assert probe.returncode == 0, probe.stderr
+    assert float(probe.stdout) > day > time.monotonic()
+    proc = subprocess.run(
+        [*argv, sys.executable, "-m", "sysd", "timers", "--json", "-H", "admin@example"],
+        capture_output=True, timeout=60, check=False, env=fake_ssh,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    remote = {t["timer"]: t for t in json.loads(proc.stdout)}
+    local = {t.timer: t for t in sd.list_timers()}
+    for key in ("mono", "cal"):
+        name = timers[key]
+        want = local[name].next_elapse
+        assert want is not None
+        got = datetime.fromisoformat(remote[name]["next"])
+        assert abs((got - want).total_seconds()) < 1, (key, got, want)
+    # and locally nothing changes: this machine's clocks, as systemctl
+    mine = sysd_cli("timers", "--json")
+    here = {t["timer"]: t for t in json.loads(mine.stdout)}
+    assert here[timers["cal"]]["next"] == remote[timers["cal"]]["next"]
