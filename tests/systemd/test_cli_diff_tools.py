@@ -16,6 +16,7 @@ cases are bounded and seeded: the same inputs on every run.
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -520,26 +521,48 @@ def test_calendar_is_systemd_analyze(
 RUN = Path("/run/systemd/system")
 
 
+STAMPS = Path("/var/lib/systemd/timers")
+
+
 @pytest.fixture
 def timers(sd: sysd.Systemd) -> Iterator[dict[str, str]]:
-    """A calendar timer and a monotonic one (OnActiveSec=), beside the system's own."""
+    """A calendar timer, a monotonic one (OnActiveSec=) and a persistent one that last
+    fired three days ago (its stamp file says so), beside the system's own."""
     tag = uuid.uuid4().hex[:6]
-    cal, mono = f"sysd-diff-cal-{tag}", f"sysd-diff-mono-{tag}"
-    (RUN / f"{cal}.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    cal, mono, pers = f"sysd-diff-cal-{tag}", f"sysd-diff-mono-{tag}", f"sysd-diff-pers-{tag}"
+    for name in (cal, pers):
+        (RUN / f"{name}.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/true\n")
     (RUN / f"{cal}.timer").write_text("[Timer]\nOnCalendar=*-*-* 04:05:06\n")
+    # no elapse was missed since the stamp: loading it does not fire the timer
+    (RUN / f"{pers}.timer").write_text("[Timer]\nOnCalendar=2099-01-01\nPersistent=true\n")
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    stamp = STAMPS / f"stamp-{pers}.timer"
+    stamp.touch()
+    then = time.time() - 3 * 86400 - 7
+    os.utime(stamp, (then, then))
     sd.daemon_reload()
     sd.unit(f"{cal}.timer").start()
+    sd.unit(f"{pers}.timer").start()
     tool("systemd-run", f"--unit={mono}", "--on-active=2h", "--quiet", "/bin/true")
-    yield {"cal": f"{cal}.timer", "mono": f"{mono}.timer"}
-    for name in (cal, mono):
+    yield {"cal": f"{cal}.timer", "mono": f"{mono}.timer", "pers": f"{pers}.timer", "tag": tag}
+    for name in (cal, mono, pers):
         tool("systemctl", "stop", f"{name}.timer")
-    for path in RUN.glob(f"sysd-diff-cal-{tag}.*"):
-        path.unlink()
+    for path in [*RUN.glob(f"sysd-diff-*-{tag}.*"), stamp]:
+        path.unlink(missing_ok=True)
     sd.daemon_reload()
 
 
-@pytest.mark.parametrize("extra", [[], ["--all"], ["--no-legend"], ["--all", "--no-legend"]])
+@pytest.mark.parametrize(
+    "extra",
+    [[], ["--all"], ["--no-legend"], ["--all", "--no-legend"], ["PATTERN"], ["sysd-diff-nomatch-*"],
+     ["--no-legend", "sysd-diff-nomatch-*"], ["systemd-tmpfiles-clean"], ["BARE", "--all"]],
+)  # fmt: skip
 def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc: InProcess) -> None:
+    extra = [
+        {"PATTERN": f"sysd-diff-*-{timers['tag']}*", "BARE": timers["pers"][: -len(".timer")]}
+        .get(word, word) for word in extra
+    ]  # fmt: skip
+
     def theirs() -> tuple[int, bytes]:
         p = tool("systemctl", "list-timers", "--no-pager", *extra)
         return p.returncode, p.stdout
@@ -550,7 +573,12 @@ def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc:
 
     got, want = _sandwich(theirs, mine)
     assert got == want
-    assert timers["mono"].encode() in want[1] and timers["cal"].encode() in want[1]
+    if not extra or extra[0] == "--all":
+        for key in ("cal", "mono", "pers"):
+            assert timers[key].encode() in want[1]
+        assert b"3 days ago" in want[1]
+    if extra[:1] == [f"sysd-diff-*-{timers['tag']}*"]:
+        assert want[1].count(timers["tag"].encode()) == 6  # 3 timers, 3 services
 
 
 @pytest.fixture

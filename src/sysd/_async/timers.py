@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._core.timespan import USEC_INFINITY
-from .._core.unitname import to_dbus_path
+from .._core.unitname import mangle, to_dbus_path
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -93,14 +93,22 @@ def _dt(usec: int) -> datetime | None:
     return datetime.fromtimestamp(usec / 1e6, UTC)
 
 
-async def list_timers(sd: AsyncSystemd, *, all: bool = False) -> list[TimerInfo]:
-    """Timer units in next-elapse order, as ``systemctl list-timers [--all]``."""
-    rows = await sd.manager_call("ListUnitsByPatterns", "asas", ([], ["*.timer"]))
+async def list_timers(
+    sd: AsyncSystemd, *, all: bool = False, patterns: Sequence[str] = ()
+) -> list[TimerInfo]:
+    """Timer units in next-elapse order, as ``systemctl list-timers [--all] [PATTERN...]``.
+
+    ``patterns``: unit names or globs, a bare name meaning ``NAME.timer`` (as systemctl
+    mangles them); none: every timer.  Without ``all``, inactive timers without a
+    pending job and timers that follow another unit are left out.
+    """
+    globs = [mangle(p, ".timer", glob=True) for p in patterns] or ["*.timer"]
+    rows = await sd.manager_call("ListUnitsByPatterns", "asas", ([], globs))
     found: list[tuple[str, dict[str, Any], list[str]]] = []
-    for name, _desc, _load, active, _sub, following, unit_path, *_job in rows:
+    for name, _desc, _load, active, _sub, following, unit_path, job_id, *_job in rows:
         if not name.endswith(".timer"):
             continue
-        if not all and (active == "inactive" or following):
+        if not all and (following or (active == "inactive" and not job_id)):
             continue
         path = unit_path or to_dbus_path(name)
         props = await sd.get_all(path, TIMER_INTERFACE)

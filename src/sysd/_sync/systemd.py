@@ -400,9 +400,10 @@ class Systemd:
         rows = self.manager_call("ListJobs", timeout=timeout)
         return [JobInfo(*row) for row in rows]
 
-    def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
-        """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
-        return timers.list_timers(self, all=all)
+    def list_timers(self, *, all: bool = False, patterns: Sequence[str] = ()) -> list[TimerInfo]:
+        """Timers in next-elapse order with what they activate (``systemctl list-timers``);
+        ``patterns``: names or globs (``"backup*"``; a bare name means ``NAME.timer``)."""
+        return timers.list_timers(self, all=all, patterns=patterns)
 
     def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
         """A handle on a queued job by its id (GetJob)."""

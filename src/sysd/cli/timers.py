@@ -1,4 +1,4 @@
-"""``sysd timers [--all] [--json]``: what ``systemctl list-timers`` prints."""
+"""``sysd timers [PATTERN...] [--all] [--no-legend] [--json]``: ``systemctl list-timers``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _columns(rows: list[list[str]], header: list[str] | None) -> list[str]:
 
 def _timers(args: argparse.Namespace) -> int:
     with connect(args) as sd:
-        timers = sd.list_timers(all=args.all)
+        timers = sd.list_timers(all=args.all, patterns=args.patterns)
     if args.json:
         print(
             json.dumps(
@@ -75,6 +75,7 @@ def _timers(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("timers", help="list timers: next and last elapse, what they activate")
+    p.add_argument("patterns", nargs="*", metavar="PATTERN", help="timer names or globs")
     add_connection_options(p)
     p.add_argument("-a", "--all", action="store_true", help="also loaded but inactive timers")
     p.add_argument("--no-legend", action="store_true", help="no header and footer")
