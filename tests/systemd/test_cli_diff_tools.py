@@ -48,6 +48,7 @@ INTENTIONAL: dict[str, str] = {
     "logs-until-lines": "-U with -n: the last N entries up to then",
     "timers-remote-clock": "timers -H: monotonic elapses on the remote manager's clock",
     "usage-exit-status": "bad arguments exit 2 (argparse), as every sysd verb; the tools: 1",
+    "calendar-base-time-iso": "calendar --base-time= also takes ISO 8601 with T",
 }
 
 ENV = {
@@ -536,6 +537,46 @@ def test_calendar_is_systemd_analyze(
     assert failed == [line for line in theirs.stderr.splitlines() if line.startswith(b"Failed")]
     assert rc == theirs.returncode
     assert len(failed) > 20 and len(their_blocks) > 50  # the mix has both kinds
+
+
+BASE_TIMES = [
+    "2023-11-14 23:13:20 UTC", "Tue 2023-11-14 23:13 UTC", "2023-11-14 23:13:20 utc",
+    "2023-11-14 23:13:20 CEST", "2023-11-14 23:13:20 CET", "2023-11-14 23:13:20 GMT",
+    "2023-11-14 23:13:20 Europe/Berlin", "2023-11-14 23:13:20 Z", "Wed 2023-11-14",
+    "Tue 2023-11-14", "Nov 14 23:13:20", "2023-11-14 23:13:20.1234567", "2023-02-30",
+    "2023-11-14 24:00", "2023-11-14 23:13:60", "@1700000000.5", "@0", "20231114", "yesterday",
+    "-1h", "+3d", "today", "23:13", "2 days ago", "now", "", "garbage", "1969-12-31",
+]  # fmt: skip
+
+
+def test_calendar_base_times_are_systemd_analyzes(
+    inproc: InProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--base-time= in every form systemd's timestamps have, and some it refuses."""
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    time.tzset()
+    env = {**ENV, "TZ": ":Europe/Berlin", "SYSTEMD_LOG_LEVEL": "err"}
+    for base in BASE_TIMES:
+        args = ["calendar", f"--base-time={base}", "--iterations=2", "*:0/20", "Mon 04:00"]
+
+        def theirs(args: list[str] = args) -> tuple[int, bytes]:
+            p = tool("systemd-analyze", *args, env=env)
+            return p.returncode, _FROM_NOW.sub(rb"\1...", p.stdout)
+
+        def mine(args: list[str] = args) -> tuple[int, bytes]:
+            cal._reset_libc_state()
+            rc, out, _ = inproc(*args)
+            return rc, _FROM_NOW.sub(rb"\1...", out)
+
+        (rc, out), (want_rc, want) = _sandwich(theirs, mine)  # "now" may move on
+        if want_rc == 1 and not want:  # `usage-exit-status`: a base time it cannot parse
+            assert (rc, out) == (2, b""), base
+        else:
+            assert (rc, out) == (want_rc, want), base
+    # `calendar-base-time-iso`
+    iso = ["calendar", "--base-time=2023-11-14T23:13:20+01:00", "daily"]
+    assert tool("systemd-analyze", *iso, env=env).returncode == 1
+    assert inproc(*iso)[0] == 0
 
 
 # ============================================================================= timers
