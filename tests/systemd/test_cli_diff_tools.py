@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +341,35 @@ def test_logs_intentional_differences(logs: Logs, inproc: InProcess) -> None:
         assert (rc, mine) == (theirs.returncode, want), opts
         assert mine or "zzz" in opts, opts
     assert checked == {"logs-grep-lines-order", "logs-until-lines"}
+
+
+def test_logs_time_forms_are_journalctls(logs: Logs, inproc: InProcess) -> None:
+    """-S/-U in systemd's timestamp forms (relative ones between two journalctl runs
+    that agree, since "now" moves on)."""
+    first = datetime.fromtimestamp(logs.entries[5].realtime_usec // 10**6)  # local time
+    wall = first.strftime("%Y-%m-%d %H:%M:%S")
+    utc = datetime.fromtimestamp(logs.entries[5].realtime_usec // 10**6, UTC)
+    forms = [
+        ["--since=-1h"], ["--until=-1h"], ["--since=yesterday"], ["--until=+1h"],
+        ["--since=2 days ago"], ["--until=today"], ["--since=now"], ["-S", wall],
+        ["-S", f"{wall} CET"], ["-S", f"{wall} CEST"], ["-S", f"{wall} Europe/Berlin"],
+        ["-S", utc.strftime("%Y-%m-%d %H:%M:%S UTC")], ["-U", f"{wall} Asia/Tokyo"],
+        ["-S", first.strftime("%a %Y-%m-%d %H:%M:%S")], ["-S", first.strftime("%b %d %H:%M:%S")],
+        ["-S", first.strftime("%H:%M:%S")], ["-U", first.strftime("%Y-%m-%d")],
+        ["-S", f"@{logs.entries[5].realtime_usec / 10**6:.6f}"],
+    ]  # fmt: skip
+    for opts in forms:
+
+        def theirs(opts: list[str] = opts) -> tuple[int, bytes]:
+            p = tool("journalctl", "--no-pager", "-o", "cat", *opts, logs.match)
+            return p.returncode, p.stdout
+
+        def mine(opts: list[str] = opts) -> tuple[int, bytes]:
+            rc, out, _ = inproc("logs", "-o", "cat", *opts, logs.match)
+            return rc, out
+
+        got, want = _sandwich(theirs, mine)
+        assert got == want, opts
 
 
 def test_logs_colors_are_journalctls(
