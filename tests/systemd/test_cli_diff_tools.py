@@ -677,7 +677,10 @@ def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc:
 def fake_ssh(tmp_path: Path) -> dict[str, str]:
     """An `ssh` that runs the remote command here: -H goes through systemd-stdio-bridge."""
     fake = tmp_path / "ssh"
-    fake.write_text('#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift; shift\nexec "$@"\n')
+    fake.write_text(
+        '#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != systemd-stdio-bridge ]; do shift; done\n'
+        'exec "$@"\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     return {**ENV, "PATH": f"{tmp_path}:{ENV['PATH']}"}
 
@@ -712,3 +715,23 @@ def test_timers_over_ssh_use_the_remote_clock(
     mine = sysd_cli("timers", "--json")
     here = {t["timer"]: t for t in json.loads(mine.stdout)}
     assert here[timers["cal"]]["next"] == remote[timers["cal"]]["next"]
+
+
+def test_timers_over_ssh_are_list_timers_over_ssh(
+    timers: dict[str, str], fake_ssh: dict[str, str]
+) -> None:
+    """The same clocks on both ends (no time namespace): `sysd timers -H` prints what
+    `systemctl -H list-timers` prints."""
+    for extra in ([], ["--all"]):
+
+        def theirs(extra: list[str] = extra) -> tuple[int, bytes]:
+            p = tool("systemctl", "-H", "admin@example", "list-timers", *extra, env=fake_ssh)
+            return p.returncode, p.stdout
+
+        def mine(extra: list[str] = extra) -> tuple[int, bytes]:
+            p = sysd_cli("timers", "-H", "admin@example", *extra, env=fake_ssh)
+            return p.returncode, p.stdout
+
+        got, want = _sandwich(theirs, mine)
+        assert got == want
+        assert timers["mono"].encode() in want[1]
