@@ -441,6 +441,7 @@ _PIECES = [
 
 def _random_strings(rng: random.Random, n: int) -> list[str]:
     out = ["", "/", "-", ".", "..", "a", "/a/", "/a/../b", "\\x00", "a\\x00b", "-a\\x00b"]
+    out += ["/\\x00", "a-\\x00", "\\x00\\x00", "a\n\nb", "a\rb\n", "\n", "\udcff\n\n"]
     while len(out) < n:
         text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 7)))
         if rng.random() < 0.3:
@@ -488,13 +489,17 @@ def test_escape_without_strings_and_bad_options(inproc: InProcess) -> None:
 
 # =========================================================================== calendar
 
-_WEEKDAYS = ["Mon", "Tue..Fri", "Sat,Sun", "Wed..Mon", "mon", "Monday", "Fri..Tue,Thu", "Sun"]
+_WEEKDAYS = ["Mon", "Tue..Fri", "Sat,Sun", "Wed..Mon", "mon", "Monday", "Fri..Tue,Thu", "Sun",
+             "Mon,Mon", "Thu..Thu", "Mo", "Sat..Sun,Wed"]  # fmt: skip
 _YEARS = ["*", "2024", "2023..2027", "2025/2", "2026,2028", "1970", "2199"]
 _MONTHS = ["*", "1", "02", "1..3", "*/3", "12", "2,8", "6/2", "13", "0"]
-_DAYS = ["*", "1", "31", "1,15", "29", "~1", "~7/2", "5..9", "*/10", "30", "32", "~03"]
-_HOURS = ["*", "0", "9", "00..12", "*/6", "8/4", "23", "24", "1,13", "02"]
+_DAYS = ["*", "1", "31", "1,15", "29", "~1", "~7/2", "5..9", "*/10", "30", "32", "~03", "1..10/2",
+         "28..31", "~1..3", "1/0"]  # fmt: skip
+_HOURS = ["*", "0", "9", "00..12", "*/6", "8/4", "23", "24", "1,13", "02", "9..17", "9..17/2",
+          "22..2"]  # fmt: skip
 _MINUTES = ["00", "*", "*/15", "30", "0,30", "59", "5..7", "60", "*/7"]
-_SECONDS = ["00", "*", "30", "1.5", "*/10", "0/0.5", "59.999999", "60", "00.000001"]
+_SECONDS = ["00", "*", "30", "1.5", "*/10", "0/0.5", "59.999999", "60", "00.000001",
+            "1.125..2.125", "*/0.25", "05..07/1", "1.1234567"]  # fmt: skip
 _ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
           "Pacific/Auckland", "Nowhere/Land", "utc"]  # fmt: skip
 _KEYWORDS = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually",

@@ -10,6 +10,7 @@ systemd-escape leaves it).  Unknown options are argparse errors (exit 2).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
@@ -59,11 +60,15 @@ def _write(text: str, stream: IO[str] | None = None) -> None:
 
 
 def _warn(text: str) -> None:
-    """A line on stderr, raw bytes and all (Python's stderr would write ``\\udcff``)."""
-    if any("\udc80" <= c <= "\udcff" for c in text):
-        _write(text + "\n", sys.stderr)
+    """A message on stderr as systemd's log functions write it: cut at each newline or
+    carriage return, empty pieces left out, each piece a line; the argument's own bytes
+    raw (Python's stderr would write ``\\udcff``)."""
+    lines = "".join(f"{piece}\n" for piece in re.split("[\n\r]", text) if piece)
+    if any("\udc80" <= c <= "\udcff" for c in lines):
+        _write(lines, sys.stderr)
     else:
-        print(text, file=sys.stderr)
+        sys.stderr.write(lines)
+        sys.stderr.flush()
 
 
 def _options(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -129,15 +134,17 @@ def _unescape_path(name: str) -> str:
     """unit_name_path_unescape() as C runs it: the unescaped string is a C string, so a
     ``\\x00`` ends it, and only what comes before is checked and printed (``a\\x00b``
     gives ``/a``).  The library refuses a NUL instead (a path cannot hold one)."""
-    if name == "-":
-        return "/"
-    text = unitname.unescape(name)
+    text = unitname.unescape(name) if name != "-" else ""
     if "\0" not in text:
         return unitname.unescape_path(name)
     text = text.split("\0", 1)[0]
-    if not text:
-        return "/"  # "/" + "": normalized, as C finds it
-    return unitname.unescape_path(unitname.escape(text))
+    # the checks of unit_name_path_unescape(), on what is left
+    if text.startswith("/") or text.endswith("/"):
+        raise InvalidUnitNameError(f"escaped path {name!r} starts or ends with '-'")
+    path = "/" + text
+    if not unitname.path_is_normalized(path):
+        raise InvalidUnitNameError(f"escaped path {name!r} is not a normalized path")
+    return path
 
 
 def _one(s: str, args: argparse.Namespace, suffix: str | None, template: str | None) -> str:
