@@ -46,6 +46,7 @@ INTENTIONAL: dict[str, str] = {
     "logs-json-key-order": "JSON objects list the keys in the entry's order",
     "logs-grep-lines-order": "-g with -n prints the last N matches oldest first",
     "logs-until-lines": "-U with -n: the last N entries up to then",
+    "logs-after-cursor-filtered": "--after-cursor whose entry -p/-t leave out: none skipped",
     "timers-remote-clock": "timers -H: monotonic elapses on the remote manager's clock",
     "usage-exit-status": "bad arguments exit 2 (argparse), as every sysd verb; the tools: 1",
     "calendar-base-time-iso": "calendar --base-time= also takes ISO 8601 with T",
@@ -259,6 +260,9 @@ def _options(logs: Logs) -> list[list[str]]:
         ["-t", "custom", "-t", "nosuch"], ["-g", "\u00c9"], ["-g", "\u00e9COLE"],
         ["-g", "\u00e9cole"], ["-g", "\u0394|\u00e9"],
         ["-g", "error|fine"], ["-g", "^$"], ["-u", "sysd-diff-nosuch"], ["-q"], ["-S", s, "-q"],
+        ["-n", "0", "-r"], ["-n", "0", "-c", c], ["-n", "0", "-U", u, "-r"],
+        ["--after-cursor", c, "-p", "err"], ["--after-cursor", c, "-p", "err", "-r"],
+        ["--after-cursor", c, "-t", "custom", "-n", "1"],
     ]  # fmt: skip
 
 
@@ -271,6 +275,8 @@ def _lines(opts: Sequence[str]) -> int | None:
 
 def _intentional(opts: Sequence[str]) -> str | None:
     """Which documented difference a set of options runs into, if any."""
+    if "--after-cursor" in opts and ("-p" in opts or "-t" in opts):
+        return "logs-after-cursor-filtered"  # (the cursor's entry is not in the selection)
     n = _lines(opts)
     if n is None or n == 0 or "-r" in opts:
         return None
@@ -328,19 +334,25 @@ def test_logs_intentional_differences(logs: Logs, inproc: InProcess) -> None:
             continue
         checked.add(name)
         n = _lines(opts)
-        assert n is not None
         rc, out, _ = inproc("logs", "-o", "export", *opts, logs.match)
         mine = _CURSOR.findall(out)
-        if name == "logs-grep-lines-order":  # the same last N matches, oldest first
+        if name == "logs-after-cursor-filtered":  # what -c selects, less the cursor's entry
+            at = ["-c" if o == "--after-cursor" else o for o in opts]
+            theirs = tool("journalctl", "--no-pager", "-o", "export", *at, logs.match)
+            want = [c for c in _CURSOR.findall(theirs.stdout) if c != logs.cursor.encode()]
+        elif name == "logs-grep-lines-order":  # the same last N matches, oldest first
             theirs = tool("journalctl", "--no-pager", "-o", "export", *opts, logs.match)
             want = _CURSOR.findall(theirs.stdout)[::-1]
         else:  # logs-until-lines: the last N of what -U alone selects
+            assert n is not None
             rest = [o for i, o in enumerate(opts) if o != "-n" and opts[i - 1 : i] != ["-n"]]
             theirs = tool("journalctl", "--no-pager", "-o", "export", *rest, logs.match)
             want = _CURSOR.findall(theirs.stdout)[-n:]
         assert (rc, mine) == (theirs.returncode, want), opts
         assert mine or "zzz" in opts, opts
-    assert checked == {"logs-grep-lines-order", "logs-until-lines"}
+    assert checked == {
+        n for n in INTENTIONAL if n.startswith("logs-") and n != "logs-json-key-order"
+    }
 
 
 def test_logs_time_forms_are_journalctls(logs: Logs, inproc: InProcess) -> None:

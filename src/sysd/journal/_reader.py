@@ -386,6 +386,9 @@ class Entries(Iterator[Entry]):
         if self._state is State.DONE:
             return
         lines = self._lines
+        if lines == 0 and not self._follow:  # none, whatever the position (journalctl -n 0)
+            self._state = State.DONE
+            return
         cursor = self._cursor_arg
         if cursor is not None:
             j.seek_cursor(cursor)
