@@ -262,7 +262,10 @@ def _options(logs: Logs) -> list[list[str]]:
         ["-g", "error|fine"], ["-g", "^$"], ["-u", "sysd-diff-nosuch"], ["-q"], ["-S", s, "-q"],
         ["-n", "0", "-r"], ["-n", "0", "-c", c], ["-n", "0", "-U", u, "-r"],
         ["--after-cursor", c, "-p", "err"], ["--after-cursor", c, "-p", "err", "-r"],
-        ["--after-cursor", c, "-t", "custom", "-n", "1"],
+        ["--after-cursor", c, "-t", "custom", "-n", "1"], ["-g", "plain", "-n", "3", "-c", c],
+        ["-g", "e", "-n", "2", "--after-cursor", c], ["-g", "zzz", "-n", "0", "-t", "nosuch"],
+        ["-g", "zzz", "-n", "0", "-U", "@1"], ["-g", "plain", "-n", "0", "-c", c, "-p", "emerg"],
+        ["-g", "zzz", "-n", "0", "-S", "@4000000000"], ["-g", "zzz", "-S", s, "-n", "3"],
     ]  # fmt: skip
 
 

@@ -228,9 +228,31 @@ def _logs(args: argparse.Namespace) -> int:
     if shown == 0 and not quiet:
         out.write(b"-- No entries --\n")
     out.flush()
-    if pattern is not None and shown == 0 and lines != 0:
-        return 1  # journalctl --grep, like grep, fails when nothing matched (not with -n 0)
+    # journalctl --grep, like grep, fails when nothing matched; with -n 0 it fails when its
+    # first step found no entry at all (its last sd-journal call returned 0)
+    if pattern is not None and shown == 0 and (lines != 0 or not _any(args, matches, boot)):
+        return 1
     return 0
+
+
+def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
+    """Whether journalctl's first step for ``-g PATTERN -n 0`` finds an entry: it reads
+    -g with -n as with -r, so one selected entry (filters but the pattern) at or before
+    the cursor, or --until, or the end."""
+    with entries(
+        unit=args.unit or None,
+        user_unit=args.user_unit or None,
+        priority=args.priority,
+        until=args.until,
+        boot=boot,
+        identifier=args.identifier or None,
+        matches=matches or None,
+        cursor=args.cursor or args.after_cursor,
+        reverse=True,
+        lines=1,
+        directory=args.directory,
+    ) as it:
+        return next(it, None) is not None
 
 
 def add_parsers(sub: Any) -> None:
