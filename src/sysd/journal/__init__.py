@@ -127,8 +127,9 @@ def entries(
 
     ``lines``
         Only the last N entries (with ``cursor`` or ``since``: the first N from there,
-        as journalctl 252; with ``until``: the last N up to then; with ``grep``: the
-        last N matches).
+        as journalctl 252; with ``until``: the last N up to then).  With ``grep``: the
+        last N matches, as journalctl 252 finds them reading backwards (from ``until``,
+        or at or before ``cursor``), oldest first.
     ``cursor`` / ``after_cursor``
         Start at (just after) an entry's :attr:`Entry.cursor`.  A cursor whose entry
         was since deleted (vacuum, rotation) resumes at the next entry after it.
