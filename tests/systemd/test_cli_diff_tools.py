@@ -198,9 +198,7 @@ class Logs:
 
 
 @pytest.fixture(scope="module")
-def logs() -> Logs:
-    if not sysd.booted():
-        pytest.fail("needs the sandbox")
+def logs(systemd_host: None) -> Logs:
     return Logs()
 
 
@@ -439,6 +437,7 @@ def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
         assert tool("journalctl", "--no-pager", *bad).returncode == 1, bad
     proc = sysd_cli("logs", "-D", str(tmp_path / "none"))
     assert proc.returncode == 1 and proc.stderr.startswith(b"sysd: no journal directory")
+    assert tool("journalctl", "--no-pager", "-D", str(tmp_path / "none")).returncode == 1
     unit = f"sysd-diff-{uuid.uuid4().hex[:8]}"
     tool("systemd-run", f"--unit={unit}", "--wait", "--quiet", "sh", "-c", "echo unit line")
     for mode in ("short", "cat", "with-unit"):
@@ -767,3 +766,20 @@ def test_timers_over_ssh_are_list_timers_over_ssh(
         got, want = _sandwich(theirs, mine)
         assert got == want
         assert timers["mono"].encode() in want[1]
+
+
+def test_clock_pair_takes_the_freshest_pair() -> None:
+    from sysd._async.timers import clock_pair
+
+    infinity = 2**64 - 1
+    manager = {
+        "UserspaceTimestamp": 1_000, "UserspaceTimestampMonotonic": 10,
+        "FinishTimestamp": 5_000, "FinishTimestampMonotonic": 50,
+        "InitRDTimestamp": 0, "InitRDTimestampMonotonic": 0,  # unset
+        "Version": "252", "NNames": 3,
+    }  # fmt: skip
+    timer = {"LastTriggerUSec": 9_000, "LastTriggerUSecMonotonic": 90}
+    never = {"LastTriggerUSec": infinity, "LastTriggerUSecMonotonic": infinity}
+    assert clock_pair([manager]) == (5_000, 50)
+    assert clock_pair([manager, timer, never]) == (9_000, 90)
+    assert clock_pair([{"FooTimestampMonotonic": 5}, never, {}]) is None
