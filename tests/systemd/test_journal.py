@@ -264,7 +264,7 @@ def test_since_and_until(ten: tuple[str, list[Entry]]) -> None:
     assert read(until=seventh) == list(range(8))
     assert read(since=third, until=seventh) == list(range(3, 8))
     assert read(since=third, until=seventh, reverse=True) == list(range(7, 2, -1))
-    assert read(since=third, lines=2) == [3, 4]  # the first N since then, as journalctl
+    assert read(since=third, lines=2) == [8, 9]  # (sysd logs -S -n: the first N, its own)
     assert read(since=seventh, lines=5) == [7, 8, 9]
     assert read(until=seventh, lines=2) == [6, 7]
     assert read(since=third, until=seventh, lines=10) == list(range(3, 8))

@@ -9,8 +9,9 @@ list their keys in the entry's order (journalctl's is random); ``-g`` with ``-n`
 prints the last matches oldest first (journalctl 252 prints them newest first); ``-U``
 with ``-n`` gives the last N entries up to then (journalctl 252: those of the last N
 entries that are not after then, usually none).  ``-S`` with ``-n`` gives the first N
-entries since then, as journalctl does.  Also here: the journal lines under
-``sysd status UNIT`` (:func:`print_unit_journal`, as ``systemctl status`` prints them).
+entries since then, as journalctl does (the library's ``lines=`` is the last N).
+Also here: the journal lines under ``sysd status UNIT`` (:func:`print_unit_journal`, as
+``systemctl status`` prints them).
 """
 
 from __future__ import annotations
@@ -180,6 +181,12 @@ def _logs(args: argparse.Namespace) -> int:
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
     )
     pattern = compile_grep(args.grep) if args.grep else None
+    # journalctl 252 with --since and --lines: seek to the time, show the first N from there
+    # (the library's lines= means the last N); with --grep it reads backwards instead
+    limit: int | None = None
+    first_n = args.since is not None and lines and not args.reverse and pattern is None
+    if first_n and not args.follow:
+        limit = lines
     shown = 0
     previous_boot: str | None = None
     with entries(
@@ -195,7 +202,7 @@ def _logs(args: argparse.Namespace) -> int:
         cursor=args.cursor,
         after_cursor=args.after_cursor,
         reverse=args.reverse,
-        lines=lines,
+        lines=None if first_n else lines,
         follow=args.follow,
         directory=args.directory,
     ) as it:
@@ -225,6 +232,8 @@ def _logs(args: argparse.Namespace) -> int:
                 print(f"sysd logs: {exc}", file=sys.stderr)
                 return 1
             shown += 1
+            if limit is not None and shown >= limit:
+                break
     if shown == 0 and not quiet:
         out.write(b"-- No entries --\n")
     out.flush()

@@ -434,12 +434,6 @@ class Entries(Iterator[Entry]):
         if self._grep is not None:
             self._collect_backward(j, lines)
             return
-        if self._since is not None:
-            # journalctl 252: --since wins over --lines' "the last N": the first N from then
-            j.seek_realtime(self._since)
-            self._current = j.next()
-            self._remaining = None if self._follow else lines
-            return
         if self._until is not None:
             j.seek_realtime(self._until + 1)
         else:
