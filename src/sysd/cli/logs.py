@@ -187,6 +187,10 @@ def _logs(args: argparse.Namespace) -> int:
     first_n = args.since is not None and lines and not args.reverse and pattern is None
     if first_n and not args.follow:
         limit = lines
+    # journalctl 252 reads --grep with --lines as with --reverse: from a cursor, the last N
+    # matches at or before it (printed here oldest first, as everywhere: see docs/cli.md)
+    cursor = args.cursor or args.after_cursor
+    backward = bool(pattern and lines and cursor and not args.reverse and not args.follow)
     shown = 0
     previous_boot: str | None = None
     with entries(
@@ -201,14 +205,15 @@ def _logs(args: argparse.Namespace) -> int:
         matches=matches or None,
         cursor=args.cursor,
         after_cursor=args.after_cursor,
-        reverse=args.reverse,
+        reverse=args.reverse or backward,
         lines=None if first_n else lines,
         follow=args.follow,
         directory=args.directory,
     ) as it:
+        collected = iter(list(it)[::-1]) if backward else None
         while True:
             try:
-                entry = it.next_nowait()
+                entry = it.next_nowait() if collected is None else next(collected)
             except StopIteration:
                 break
             if entry is None:

@@ -127,11 +127,10 @@ def entries(
 
     ``lines``
         Only the last N entries (with ``until``: the last N up to then; with ``since``:
-        the last N, those since then; with ``cursor``: the first N from it).  With
-        ``grep``: the last N matches, as journalctl 252 finds them reading backwards
-        (from ``until``, or at or before ``cursor``), oldest first.  (``journalctl -S
-        TIME -n N`` shows the first N since then: ``sysd logs`` does, reading with
-        ``lines=None`` and stopping after N.)
+        the last N, those since then; with ``cursor``: the first N from it; with
+        ``grep``: the last N matches).  (``journalctl -S TIME -n N`` shows the first N
+        since then: ``sysd logs`` does, reading with ``lines=None`` and stopping
+        after N.)
     ``cursor`` / ``after_cursor``
         Start at (just after) an entry's :attr:`Entry.cursor`.  A cursor whose entry
         was since deleted (vacuum, rotation) resumes at the next entry after it.

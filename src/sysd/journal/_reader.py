@@ -390,10 +390,6 @@ class Entries(Iterator[Entry]):
             self._state = State.DONE
             return
         cursor = self._cursor_arg
-        if cursor is not None and self._grep is not None and lines and not self._reverse:
-            # journalctl 252 reads --grep with --lines as with --reverse, from a cursor too
-            self._collect_backward(j, lines, cursor)
-            return
         if cursor is not None:
             j.seek_cursor(cursor)
             step = j.next if self._forward else j.previous
@@ -441,20 +437,13 @@ class Entries(Iterator[Entry]):
         self._current = j.previous_skip(lines) > 0
         self._remaining = None if self._follow else lines
 
-    def _collect_backward(self, j: Journal, lines: int, cursor: str | None = None) -> None:
-        """``grep`` with ``lines``: the last matches, found walking back from the tail (or
-        ``until``, or the cursor: those at or before it, before it with after_cursor)."""
-        if cursor is not None:
-            j.seek_cursor(cursor)
-            have = j.previous()
-            if have and self._after_cursor and j.test_cursor(cursor):
-                have = j.previous()
+    def _collect_backward(self, j: Journal, lines: int) -> None:
+        """``grep`` with ``lines``: the last matches, found walking back from the tail."""
+        if self._until is not None:
+            j.seek_realtime(self._until + 1)
         else:
-            if self._until is not None:
-                j.seek_realtime(self._until + 1)
-            else:
-                j.seek_tail()
-            have = j.previous()
+            j.seek_tail()
+        have = j.previous()
         newest = None
         found: list[Entry] = []
         if have:
