@@ -783,3 +783,16 @@ def test_clock_pair_takes_the_freshest_pair() -> None:
     assert clock_pair([manager]) == (5_000, 50)
     assert clock_pair([manager, timer, never]) == (9_000, 90)
     assert clock_pair([{"FooTimestampMonotonic": 5}, never, {}]) is None
+
+
+def test_timers_over_a_broken_ssh_fail_as_systemctl(tmp_path: Path) -> None:
+    fake = tmp_path / "ssh"
+    fake.write_text(
+        "#!/bin/sh\necho 'ssh: connect to host example port 22: refused' >&2\nexit 255\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    env = {**ENV, "PATH": f"{tmp_path}:{ENV['PATH']}"}
+    theirs = tool("systemctl", "-H", "example", "list-timers", env=env)
+    mine = sysd_cli("timers", "-H", "example", env=env)
+    assert (mine.returncode, mine.stdout) == (theirs.returncode, theirs.stdout) == (1, b"")
+    assert b"\nsysd: " in mine.stderr  # after what ssh said, as systemctl
