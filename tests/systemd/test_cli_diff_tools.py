@@ -440,20 +440,23 @@ def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
     assert tool("journalctl", "--no-pager", "-D", str(tmp_path / "none")).returncode == 1
     unit = f"sysd-diff-{uuid.uuid4().hex[:8]}"
     tool("systemd-run", f"--unit={unit}", "--wait", "--quiet", "sh", "-c", "echo unit line")
-    for mode in ("short", "cat", "with-unit"):
+    cases = [(["-u", unit], mode) for mode in ("short", "cat", "with-unit")]
+    cases += [(["-u", f"{unit[:-2]}*"], "cat"), (["-u", unit, "-u", "sysd-diff-nosuch-*"], "cat")]
+    cases += [(["-u", "sysd-diff-nosuch-*"], "cat"), (["--user-unit", "nosuch-*"], "short")]
+    for args, mode in cases:
         # PID 1 may still be logging about the unit: compare only between two journalctl
-        # runs that agree (see _sandwich)
-        def theirs(mode: str = mode) -> tuple[int, bytes]:
-            p = tool("journalctl", "--no-pager", "-u", unit, "-o", mode)
+        # runs that agree (see _sandwich).  Globs that match no unit: journalctl fails.
+        def theirs(args: list[str] = args, mode: str = mode) -> tuple[int, bytes]:
+            p = tool("journalctl", "--no-pager", *args, "-o", mode)
             return p.returncode, p.stdout
 
-        def mine(mode: str = mode) -> tuple[int, bytes]:
-            p = sysd_cli("logs", "-u", unit, "-o", mode)
+        def mine(args: list[str] = args, mode: str = mode) -> tuple[int, bytes]:
+            p = sysd_cli("logs", *args, "-o", mode)
             return p.returncode, p.stdout
 
         got, want = _sandwich(theirs, mine)
-        assert got == want, mode
-        assert b"unit line" in want[1]
+        assert got == want, (mode, args)
+        assert (b"unit line" in want[1]) == (unit[:-2] in str(args)), args
 
 
 # ============================================================================= escape

@@ -210,6 +210,9 @@ def _logs(args: argparse.Namespace) -> int:
         follow=args.follow,
         directory=args.directory,
     ) as it:
+        if it.no_such_units:
+            print("sysd logs: no unit in the journal matches the patterns", file=sys.stderr)
+            return 1  # journalctl: "Failed to add filter for units: No data available"
         collected = iter(list(it)[::-1]) if backward else None
         while True:
             try:

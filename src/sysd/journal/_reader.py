@@ -118,6 +118,9 @@ class Entries(Iterator[Entry]):
     ) -> None:
         self._journal: Journal | None = None
         self._workdir: str | None = None
+        #: True when ``unit``/``user_unit`` named no unit the journal knows (only globs,
+        #: and they matched nothing): nothing is read; journalctl fails then.
+        self.no_such_units = False
         self._poll: Any = None
         self._fd = -1
         self._state = State.MORE
@@ -342,6 +345,7 @@ class Entries(Iterator[Entry]):
                 count += 1
         if count == 0:
             # journalctl: "Failed to add filter for units: No data available"
+            self.no_such_units = True
             self._state = State.DONE
         j.add_conjunction()
 
