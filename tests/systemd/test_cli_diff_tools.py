@@ -237,6 +237,7 @@ def _same_json(mine: bytes, theirs: bytes, mode: str) -> bool:
 
 def _options(logs: Logs) -> list[list[str]]:
     s, u, c = logs.since, logs.until, logs.cursor
+    b = logs.entries[0].boot_id
     return [
         [], ["-n", "3"], ["-n", "0"], ["-n", "all"], ["-n", "100"], ["-r"], ["-r", "-n", "2"],
         ["-p", "warning"], ["-p", "err..warning"], ["-p", "debug"], ["-p", "0..7"],
@@ -264,6 +265,9 @@ def _options(logs: Logs) -> list[list[str]]:
         ["-g", "e", "-n", "2", "--after-cursor", c], ["-g", "zzz", "-n", "0", "-t", "nosuch"],
         ["-g", "zzz", "-n", "0", "-U", "@1"], ["-g", "plain", "-n", "0", "-c", c, "-p", "emerg"],
         ["-g", "zzz", "-n", "0", "-S", "@4000000000"], ["-g", "zzz", "-S", s, "-n", "3"],
+        ["-b", b], ["-b", b.upper()], ["-b", f"{b}+0"], ["-b", f"{b}-1"], ["-b", f"{b}+1"],
+        ["-b", "0123456789abcdef0123456789abcdef"], ["-b", "-0"], ["-b", "+0", "-n", "2"],
+        ["-b", "1", "-n", "1"], ["-b", "-1"],
     ]  # fmt: skip
 
 
@@ -430,6 +434,7 @@ def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
     bad_args = [
         ["-p", "loud"], ["-S", "nonsense"], ["-n", "x"], ["-b", "zz"], ["-o", "nope"],
         ["-f", "-r"], ["bad=match"], ["-g", "("], ["-S", logs.until, "-U", logs.since],
+        ["-b", str(uuid.UUID(logs.entries[0].boot_id))],  # journalctl: a match, not a boot
     ]  # fmt: skip
     for bad in bad_args:
         proc = sysd_cli("logs", *bad)

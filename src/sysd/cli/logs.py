@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -78,16 +79,20 @@ def _lines_arg(text: str) -> int | None:
     raise argparse.ArgumentTypeError(f"lines must be a number >= 0 or 'all', not {text!r}")
 
 
+_BOOT_DESCRIPTOR = re.compile(r"([0-9a-fA-F]{32})?([+-]?[0-9]+)?")
+
+
 def _boot_arg(text: str) -> bool | int | str:
+    """journalctl 252's parse_boot_descriptor(): an offset, or a boot ID (32 hex digits,
+    no dashes) maybe followed by an offset from it (``ID-1``)."""
     value = text.strip()
-    if value in ("", "0", "+0", "-0"):
-        return True
-    if value.lstrip("+-").isdigit():
-        return int(value)
-    compact = value.replace("-", "")
-    if len(compact) == 32 and all(c in "0123456789abcdefABCDEF" for c in compact):
-        return compact.lower()
-    raise argparse.ArgumentTypeError(f"not a boot ID or offset: {text!r}")
+    m = _BOOT_DESCRIPTOR.fullmatch(value)
+    if m is None or (m[1] and m[2] and m[2][0] not in "+-"):
+        raise argparse.ArgumentTypeError(f"not a boot ID or offset: {text!r}")
+    if m[1]:
+        return m[1].lower() + (m[2] if m[2] and int(m[2]) else "")
+    offset = int(m[2] or 0)
+    return True if offset == 0 else offset
 
 
 class _Peeking(argparse.Action):

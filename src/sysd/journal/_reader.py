@@ -57,7 +57,8 @@ __all__ = ["DEFAULT_POLL_INTERVAL", "Entries", "State"]
 DEFAULT_POLL_INTERVAL: Final = 0.004  # seconds between polls while following
 _BATCH: Final = 256  # entries per step: bounds the time one step holds the caller
 _BOOT_ID_RE: Final = re.compile(
-    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+    r"(?P<offset>[+-][0-9]+)?"
 )
 
 
@@ -145,7 +146,9 @@ class Entries(Iterator[Entry]):
         if lines is not None and (isinstance(lines, bool) or lines < 0):
             raise InvalidCallError(f"lines must be a count >= 0 or None, not {lines!r}")
         if isinstance(boot, str) and not _BOOT_ID_RE.fullmatch(boot):
-            raise InvalidCallError(f"boot must be a boot ID (32 hex digits), not {boot!r}")
+            raise InvalidCallError(
+                f"boot must be a boot ID (32 hex digits), maybe with an offset (ID-1), not {boot!r}"
+            )
         if poll_interval <= 0:
             raise InvalidCallError("poll_interval must be > 0")
         self._cursor_arg = cursor if cursor is not None else after_cursor
@@ -351,8 +354,20 @@ class Entries(Iterator[Entry]):
 
     def _resolve_boot(self, j: Journal) -> str:
         boot = self._boot
-        if isinstance(boot, str):
-            return boot.replace("-", "").lower()
+        if isinstance(boot, str):  # an ID, maybe with an offset from it: in the journal?
+            m = _BOOT_ID_RE.fullmatch(boot)
+            assert m is not None  # checked in __init__
+            boot_id = m["id"].replace("-", "").lower()
+            ids = [b for b, _ in self.list_boots(j)]
+            index = ids.index(boot_id) + int(m["offset"] or 0) if boot_id in ids else -1
+            if not 0 <= index < len(ids):
+                raise JournalNotFoundError(
+                    f"no boot {boot} in the journal ({len(ids)} boots recorded)",
+                    path=self._directory,
+                    errno=_errno.ENODATA,
+                    hint="see sysd.journal.list_boots()",
+                )
+            return ids[index]
         offset = 0 if boot is True else int(boot)  # type: ignore[arg-type]
         if offset == 0 and self._directory is None:
             current = _current_boot_id()
