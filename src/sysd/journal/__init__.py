@@ -111,7 +111,8 @@ def entries(
         it: ``"2024-05-01 10:00"``, ``"yesterday"``, ``"-1h"``, ``"@1714550400"``...
     ``boot``
         ``True`` or ``0``: the current boot (with ``directory``, the last boot in it);
-        ``-1`` the one before, ``1`` the first; or a boot ID.
+        ``-1`` the one before, ``1`` the first; or a boot ID, maybe with an offset from
+        it (``"ID-1"``).  A boot the journal does not hold: JournalNotFoundError.
     ``identifier``
         ``SYSLOG_IDENTIFIER`` (one or several).
     ``grep``
