@@ -48,6 +48,7 @@ INTENTIONAL: dict[str, str] = {
     "logs-until-lines": "-U with -n: the last N entries up to then",
     "logs-after-cursor-filtered": "--after-cursor whose entry -p/-t leave out: none skipped",
     "timers-remote-clock": "timers -H: monotonic elapses on the remote manager's clock",
+    "logs-device-path": "logs /dev/NODE: not supported (an error)",
     "usage-exit-status": "bad arguments exit 2 (argparse), as every sysd verb; the tools: 1",
     "calendar-base-time-iso": "calendar --base-time= also takes ISO 8601 with T",
 }
@@ -462,6 +463,32 @@ def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
         got, want = _sandwich(theirs, mine)
         assert got == want, (mode, args)
         assert (b"unit line" in want[1]) == (unit[:-2] in str(args)), args
+
+
+def test_logs_of_an_executable_or_script_path(logs: Logs, tmp_path: Path) -> None:
+    """Path arguments: an executable's _EXE=, a script's _COMM= (and the interpreter's
+    _EXE= unless it is a symlink); errors for what is neither."""
+    tag = uuid.uuid4().hex
+    real = os.path.realpath(sys.executable)
+    scripts = []
+    for name, shebang in (("sysd-diff-script-long-name", sys.executable), ("sdscript", real)):
+        script = tmp_path / name
+        code = f"import sysd.journal\nsysd.journal.send('from a script', TEST_TAG='{tag}')\n"
+        script.write_text(f"#!{shebang}\n{code}")
+        script.chmod(0o755)
+        subprocess.run([str(script)], env=ENV, check=True, timeout=60)
+        scripts.append(str(script))
+    assert len(_wait_tagged(tag, 2)) == 2
+    for path in (sys.executable, real, *scripts):
+        for match in (logs.match, f"TEST_TAG={tag}"):
+            assert _both_logs("-o", "cat", path, match), (path, match)
+    (tmp_path / "plain").write_text("not executable\n")
+    for bad in (str(tmp_path / "missing"), str(tmp_path), str(tmp_path / "plain")):
+        mine, theirs = sysd_cli("logs", bad), tool("journalctl", "--no-pager", bad)
+        assert (mine.returncode, mine.stdout) == (theirs.returncode, theirs.stdout) == (1, b"")
+        assert mine.stderr == theirs.stderr, bad
+    # `logs-device-path`: journalctl matches the device's kernel messages; sysd refuses
+    assert sysd_cli("logs", "/dev/null").returncode == 1
 
 
 # ============================================================================= escape

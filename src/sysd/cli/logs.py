@@ -20,6 +20,7 @@ import argparse
 import os
 import re
 import shutil
+import stat
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -129,6 +130,51 @@ def _grep_arg(text: str) -> str:
 # ----------------------------------------------------------------------------- helpers
 
 
+class _PathError(Exception):
+    """A path argument journalctl refuses (exit 1)."""
+
+
+_TASK_COMM_LEN = 16
+
+
+def _path_terms(path: str) -> list[str]:
+    """journalctl 252's matches for a path argument: an executable's ``_EXE=``; for a
+    script ``_COMM=`` (its name as the kernel cuts it) and ``_EXE=`` of the interpreter
+    unless that is a symlink.  Device nodes are not supported (docs/cli.md)."""
+    try:
+        real = os.path.realpath(path, strict=True)
+        st = os.lstat(real)
+    except OSError as exc:
+        raise _PathError(f"Couldn't canonicalize path: {os.strerror(exc.errno or 0)}") from None
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        raise _PathError(f"sysd logs: device node matches are not supported: {path}")
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
+        raise _PathError(f"File is neither a device node, nor regular file, nor executable: {path}")
+    interpreter = _interpreter(real)
+    if interpreter is None:
+        return [f"_EXE={real}"]
+    terms = [f"_COMM={os.path.basename(real)[: _TASK_COMM_LEN - 1]}"]
+    try:
+        if not stat.S_ISLNK(os.lstat(interpreter).st_mode):
+            terms.append(f"_EXE={interpreter}")
+    except OSError:
+        pass
+    return terms
+
+
+def _interpreter(path: str) -> str | None:
+    """executable_is_script(): the first word after ``#!`` on the first line, if any."""
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(4096)
+    except OSError:
+        return None
+    if not line.startswith(b"#!"):
+        return None
+    words = line[2:].strip().split(None, 1)
+    return os.fsdecode(words[0]) if words else None
+
+
 def _isatty(stream: IO[Any]) -> bool:
     try:
         return bool(stream.isatty())
@@ -167,7 +213,16 @@ def _logs(args: argparse.Namespace) -> int:
     boot = args.boot
     if boot is None and args.follow:
         boot = True  # journalctl -f shows this boot only (unless --merge)
-    matches = [*args.matches, *getattr(args, "extra_matches", [])]
+    matches: list[str] = []
+    for term in [*args.matches, *getattr(args, "extra_matches", [])]:
+        if not term.startswith("/"):
+            matches.append(term)
+            continue
+        try:
+            matches += _path_terms(term)
+        except _PathError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
     try:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
