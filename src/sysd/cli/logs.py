@@ -335,7 +335,12 @@ def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
 def add_parsers(sub: Any) -> None:
     help_text = "show the journal (journalctl)"
     p: argparse.ArgumentParser = sub.add_parser("logs", help=help_text, description=help_text)
-    p.add_argument("matches", nargs="*", metavar="FIELD=VALUE", help="matches, '+' for OR")
+    p.add_argument(
+        "matches",
+        nargs="*",
+        metavar="FIELD=VALUE",
+        help="matches, '+' for OR; or an executable's path",
+    )
     p.add_argument(
         "-u",
         "--unit",
