@@ -113,7 +113,7 @@ class _Peeking(argparse.Action):
             try:
                 value = self.parse(values)
             except argparse.ArgumentTypeError as exc:
-                if "=" not in values and values != "+":
+                if "=" not in values and values != "+" and not values.startswith("/"):
                     raise argparse.ArgumentError(self, str(exc)) from None
                 namespace.extra_matches = [*getattr(namespace, "extra_matches", []), values]
         setattr(namespace, self.dest, value)
