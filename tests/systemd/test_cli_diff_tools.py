@@ -120,15 +120,17 @@ def inproc(
 
 
 def _sandwich(
-    theirs: Callable[[], tuple[int, bytes]], mine: Callable[[], tuple[int, bytes]], tries: int = 5
+    theirs: Callable[[], tuple[int, bytes]], mine: Callable[[], tuple[int, bytes]], tries: int = 8
 ) -> tuple[tuple[int, bytes], tuple[int, bytes]]:
     """The tool, sysd, the tool again: when the tool's two runs agree, what it shows did
-    not change while sysd ran (a relative time ticking over, PID 1 logging one more line),
-    so sysd must print the same.  Retried while they disagree: no test of timing."""
-    for _ in range(tries):
+    not change while sysd ran (a relative time ticking over, PID 1 logging one more line,
+    a timer another test left behind that fired "500ms ago"), so sysd must print the same.
+    Retried while they disagree, a little later each time: no test of timing."""
+    for attempt in range(tries):
         before, got, after = theirs(), mine(), theirs()
         if before == after:
             return got, before
+        time.sleep(0.1 * attempt)
     raise AssertionError(f"the tool's own output kept changing over {tries} tries")
 
 
