@@ -1,4 +1,6 @@
-"""sysd.journal against the real journald of the sandbox, and the CLI against journalctl.
+"""sysd.journal against the real journald of the sandbox; ``sysd logs -f`` and the journal
+lines of ``sysd status`` (the rest of ``sysd logs`` against journalctl:
+test_cli_diff_tools.py).
 
 Every test writes its own entries with a unique ``TEST_TAG`` and reads them back; timing
 checks are loose (follow latency: well under a second), never the benchmark's targets.
@@ -262,8 +264,10 @@ def test_since_and_until(ten: tuple[str, list[Entry]]) -> None:
     assert read(until=seventh) == list(range(8))
     assert read(since=third, until=seventh) == list(range(3, 8))
     assert read(since=third, until=seventh, reverse=True) == list(range(7, 2, -1))
-    assert read(since=third, lines=2) == [8, 9]
+    assert read(since=third, lines=2) == [8, 9]  # (sysd logs -S -n: the first N, its own)
     assert read(since=seventh, lines=5) == [7, 8, 9]
+    assert read(until=seventh, lines=2) == [6, 7]
+    assert read(since=third, until=seventh, lines=10) == list(range(3, 8))
     usec = entries[3].realtime_usec
     stamp = f"@{usec // 10**6}.{usec % 10**6:06d}"
     assert read(since=stamp) == list(range(3, 10))
@@ -665,136 +669,8 @@ def test_no_journal_is_a_clear_error(systemd_host: None, tmp_path: Path, as_user
 # ------------------------------------------------------------------------------ CLI
 
 
-def sysd_logs(*args: str, env: dict[str, str] | None = None, check: bool = True) -> bytes:
-    return run(sys.executable, "-m", "sysd", "logs", *args, env=env, check=check)
-
-
-def journalctl(*args: str, env: dict[str, str] | None = None, check: bool = True) -> bytes:
-    return run("journalctl", "--no-pager", *args, env=env, check=check)
-
-
-@pytest.fixture(scope="module")
-def zoo() -> str:
-    """Entries in every shape the output formats treat differently."""
-    if not sysd.booted():
-        pytest.fail("needs the sandbox")
-    tag = new_tag()
-    shapes: list[dict[str, Any]] = [
-        {"message": "plain"},
-        {"message": "tab\there and ansi \x1b[31mred\x1b[0m, carriage return\r"},
-        {"message": "three\nlines\nhere"},
-        {"message": "trailing newline\n"},
-        {"message": ""},
-        {"message": "long " + "x" * 400},
-        {"message": b"not utf-8 \xff\xfe"},
-        {"message": "unicode \u00e9\u00e8 \u2713 \u65e5\u672c"},
-        {"message": 'quotes " and backslash \\'},
-        {"message": "An ERROR in capitals", "priority": 4},
-        {"message": "syslog pid", "SYSLOG_PID": "4242", "SYSLOG_IDENTIFIER": "custom"},
-        {"message": "crit", "priority": 2},
-        {"message": "err error", "priority": 3},
-        {"message": "warning", "priority": 4},
-        {"message": "notice", "priority": 5},
-        {"message": "debug", "priority": 7},
-        {"message": "binary field", "BLOB": b"\x00\x01\xff", "NL": "a\nb"},
-        {"message": "repeated", "REP": ["one", "two", "three"]},
-        {"message": "big field", "BIG": "y" * 5000},
-        {"message": "control char \x01 inside"},
-    ]
-    for shape in shapes:
-        fields = {k: v for k, v in shape.items() if k not in ("message", "priority")}
-        send(shape["message"], priority=shape.get("priority", 6), TEST_TAG=tag, **fields)
-    assert len(tagged(tag, len(shapes))) == len(shapes)
-    return tag
-
-
-TEXT_MODES = [
-    "short", "short-iso", "short-precise", "short-iso-precise", "short-unix", "short-full",
-    "short-monotonic", "with-unit", "verbose", "export", "cat",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("mode", TEXT_MODES)
-def test_cli_output_is_journalctls(zoo: str, mode: str) -> None:
-    match = f"TEST_TAG={zoo}"
-    assert sysd_logs("-o", mode, match) == journalctl("-o", mode, match)
-
-
-def _json_objects(text: bytes, mode: str) -> list[Any]:
-    body = text.decode()
-    if mode == "json-sse":
-        return [json.loads(part[len("data: ") :]) for part in body.split("\n\n") if part]
-    if mode == "json-seq":
-        return [json.loads(part) for part in body.split("\x1e") if part]
-    decoder = json.JSONDecoder()
-    out, pos = [], 0
-    while pos < len(body):
-        while pos < len(body) and body[pos].isspace():
-            pos += 1
-        if pos < len(body):
-            obj, pos = decoder.raw_decode(body, pos)
-            out.append(obj)
-    return out
-
-
-@pytest.mark.parametrize("mode", ["json", "json-pretty", "json-sse", "json-seq"])
-def test_cli_json_is_journalctls_up_to_key_order(zoo: str, mode: str) -> None:
-    match = f"TEST_TAG={zoo}"
-    mine, theirs = sysd_logs("-o", mode, match), journalctl("-o", mode, match)
-    assert _json_objects(mine, mode) == _json_objects(theirs, mode)
-    assert mine.count(b"\n") == theirs.count(b"\n")
-    if mode == "json":  # same value texts: only the order of the keys may differ
-        pair = re.compile(rb'"[A-Z0-9_]+":(?:"[^"\\]*(?:\\.[^"\\]*)*"|null|\[[^]]*\])')
-        for a, b in zip(mine.splitlines(), theirs.splitlines(), strict=True):
-            assert sorted(pair.findall(a)) == sorted(pair.findall(b))
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["-n", "3"], ["-r"], ["-r", "-n", "2"], ["-p", "warning"], ["-p", "err..warning"],
-        ["-g", "error"], ["-g", "ERR"], ["-t", "custom"], ["--utc"], ["-a"], ["--no-hostname"],
-        ["-o", "short", "-a", "-n", "4"], ["-b"], ["-b", "0"], ["-o", "cat", "-g", "r"],
-    ],
-)  # fmt: skip
-def test_cli_options_match_journalctl(zoo: str, args: list[str]) -> None:
-    match = f"TEST_TAG={zoo}"
-    assert sysd_logs(*args, match) == journalctl(*args, match)
-
-
-@pytest.mark.parametrize("args", [["-o", "short"], ["-o", "cat"], ["-g", "e"], ["-p", "debug"]])
-def test_cli_colors_match_journalctl(zoo: str, args: list[str]) -> None:
-    env = {**ENV, "SYSTEMD_COLORS": "1"}
-    match = f"TEST_TAG={zoo}"
-    assert sysd_logs(*args, match, env=env) == journalctl(*args, match, env=env)
-
-
-def test_cli_edges(zoo: str, tmp_path: Path) -> None:
-    nothing = f"TEST_TAG={new_tag()}"
-    assert sysd_logs(nothing) == journalctl(nothing) == b"-- No entries --\n"
-    assert sysd_logs("-o", "json", nothing) == journalctl("-o", "json", nothing) == b""
-    rc = subprocess.run(
-        [sys.executable, "-m", "sysd", "logs", "-g", "zzz-no-match", f"TEST_TAG={zoo}"],
-        env=ENV, capture_output=True, check=False, timeout=60,
-    ).returncode  # fmt: skip
-    assert rc == 1  # as journalctl --grep
-    for bad in (["-p", "loud"], ["-S", "nonsense"], ["-n", "x"], ["-b", "zz"], ["-o", "nope"],
-                ["-f", "-r"], ["bad=match"], ["-g", "("]):  # fmt: skip
-        proc = subprocess.run(
-            [sys.executable, "-m", "sysd", "logs", *bad], env=ENV, capture_output=True,
-            check=False, timeout=60,
-        )  # fmt: skip
-        assert proc.returncode == 1, (bad, proc.stderr)  # as journalctl
-    proc = subprocess.run(
-        [sys.executable, "-m", "sysd", "logs", "-D", str(tmp_path / "none")],
-        env=ENV, capture_output=True, check=False, timeout=60,
-    )  # fmt: skip
-    assert proc.returncode == 1 and proc.stderr.startswith(b"sysd: no journal directory")
-    unit = f"sysdj-cli-{new_tag()[:8]}"
-    run("systemd-run", f"--unit={unit}", "--wait", "sh", "-c", "echo unit line")
-    assert wait_for(3, unit=unit)
-    for mode in ("short", "cat"):
-        assert sysd_logs("-u", unit, "-o", mode) == journalctl("-u", unit, "-o", mode)
+# `sysd logs` against journalctl, option by option and format by format:
+# tests/systemd/test_cli_diff_tools.py
 
 
 def test_cli_follow(systemd_host: None) -> None:

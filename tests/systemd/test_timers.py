@@ -1,11 +1,10 @@
-"""The timers view against systemctl list-timers, and next elapses against sysd's calendar."""
+"""The timers view as records and JSON (against systemctl list-timers: test_cli_diff_tools.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -58,38 +57,7 @@ def test_list_timers_records(sd: sysd.Systemd, timers: dict[str, str]) -> None:
     assert order == sorted(order)
 
 
-def test_cli_matches_systemctl_list_timers(
-    capsys: pytest.CaptureFixture[str], timers: dict[str, str]
-) -> None:
-    for extra in ([], ["--all"]):
-        want = subprocess.run(
-            ["systemctl", "list-timers", "--no-pager", *extra],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
-        ).stdout
-        old = os.environ.get("TZ")
-        os.environ["TZ"] = "UTC"
-        try:
-            assert main(["timers", *extra]) == 0
-        finally:
-            if old is None:
-                del os.environ["TZ"]
-            else:
-                os.environ["TZ"] = old
-        got = capsys.readouterr().out
-
-        def cut(text: str) -> list[list[str]]:
-            # NEXT (4 words), LAST (4 words), UNIT and ACTIVATES; relative columns may tick
-            lines = [line for line in text.splitlines() if "sysdt-" in line]
-            return [line.split()[:4] + line.split()[-2:] for line in lines]
-
-        assert cut(got) == cut(want)
-        assert (
-            got.splitlines()[-2 if not extra else -1] == want.splitlines()[-2 if not extra else -1]
-        )
-        assert got.splitlines()[0].split() == want.splitlines()[0].split()
+# `sysd timers` against systemctl list-timers, whole outputs: test_cli_diff_tools.py
 
 
 def test_json_and_async(capsys: pytest.CaptureFixture[str], timers: dict[str, str]) -> None:

@@ -401,11 +401,14 @@ class AsyncSystemd:
         rows = await self.manager_call("ListJobs", timeout=timeout)
         return [JobInfo(*row) for row in rows]
 
-    async def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
-        """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+    async def list_timers(
+        self, *, all: bool = False, patterns: Sequence[str] = ()
+    ) -> list[TimerInfo]:
+        """Timers in next-elapse order with what they activate (``systemctl list-timers``);
+        ``patterns``: names or globs (``"backup*"``; a bare name means ``NAME.timer``)."""
         from . import timers  # imported on first use, as unitfiles and watch: one-shots
 
-        return await timers.list_timers(self, all=all)
+        return await timers.list_timers(self, all=all, patterns=patterns)
 
     async def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> AsyncJob:
         """A handle on a queued job by its id (GetJob)."""

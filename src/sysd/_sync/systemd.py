@@ -400,11 +400,12 @@ class Systemd:
         rows = self.manager_call("ListJobs", timeout=timeout)
         return [JobInfo(*row) for row in rows]
 
-    def list_timers(self, *, all: bool = False) -> list[TimerInfo]:
-        """Timers in next-elapse order with what they activate (``systemctl list-timers``)."""
+    def list_timers(self, *, all: bool = False, patterns: Sequence[str] = ()) -> list[TimerInfo]:
+        """Timers in next-elapse order with what they activate (``systemctl list-timers``);
+        ``patterns``: names or globs (``"backup*"``; a bare name means ``NAME.timer``)."""
         from . import timers  # imported on first use, as unitfiles and watch: one-shots
 
-        return timers.list_timers(self, all=all)
+        return timers.list_timers(self, all=all, patterns=patterns)
 
     def job(self, job_id: int, *, timeout: float | None = DEFAULT) -> Job:
         """A handle on a queued job by its id (GetJob)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import errno as _errno
 import json
-import re
 import sys
 import time
 from datetime import datetime
@@ -42,23 +41,36 @@ def _count(text: str) -> int:
     return n
 
 
-_EPOCH_RE = re.compile(r"@(\d+)(?:\.(\d{1,6}))?")
-
-
 def _base_time(text: str | None) -> int:
-    """--base-time: '@SECONDS[.frac]', 'now', or an ISO 8601 date/time
-    (without an offset it is local time, like systemd's timestamps)."""
-    if text is None or text.strip() == "now":
+    """--base-time: what ``systemd-analyze calendar --base-time=`` 252 takes (systemd's
+    timestamps: ``@SECONDS``, ``now``, ``2024-05-01 10:00``, ``yesterday``, ``-1h``,
+    ``... UTC``), and also ISO 8601 with ``T`` (``2024-05-01T10:00:00+02:00``; without an
+    offset it is local time).
+
+    systemd-analyze 252 refuses a trailing zone name (``Europe/Berlin``, ``CET``, ``GMT``:
+    its forked parse fails), though ``UTC`` and a local abbreviation that names no zone
+    file (``CEST``) go; so does sysd.
+    """
+    if text is None:
         return time.time_ns() // 1000
-    m = _EPOCH_RE.fullmatch(text.strip())
-    if m:
-        frac = (m.group(2) or "").ljust(6, "0")
-        return int(m.group(1)) * USEC_PER_SEC + int(frac or 0)
+    # imported only when a base time is given: plain `sysd calendar` stays light
+    from ..journal import InvalidTimestampError, _time
+
+    word = text[text.rfind(" ") + 1 :] if " " in text else ""
+    if word and word.lower() != "utc" and _time._zoneinfo(word) is not None:
+        raise argparse.ArgumentTypeError(
+            f"invalid base time {text!r}: systemd-analyze takes no zone but UTC here"
+        )
+    try:
+        return _time.parse_timestamp(text)
+    except InvalidTimestampError as exc:
+        if "T" not in text:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"invalid base time {text!r} (use @SECONDS, 'now' or YYYY-MM-DD[ HH:MM[:SS]])"
+            f"invalid base time {text!r} (use @SECONDS, 'now', YYYY-MM-DD[ HH:MM[:SS]] or ISO 8601)"
         ) from None
     if dt.tzinfo is not None:
         return _datetime_to_usec(dt)

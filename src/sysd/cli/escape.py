@@ -10,9 +10,10 @@ systemd-escape leaves it).  Unknown options are argparse errors (exit 2).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from .. import unitname
 from ..errors import InvalidUnitNameError
@@ -41,19 +42,33 @@ class _Ordered(argparse.Action):
         setattr(namespace, self.dest, seen)
 
 
-def _write(text: str) -> None:
-    """Write to stdout; bytes that are not UTF-8 (lone surrogates) go out raw."""
+def _write(text: str, stream: IO[str] | None = None) -> None:
+    """Write to stdout (or ``stream``); bytes that are not UTF-8 (lone surrogates: the
+    argument's own bytes) go out raw, as systemd-escape writes them."""
+    stream = sys.stdout if stream is None else stream
     try:
-        sys.stdout.write(text)
+        stream.write(text)
     except UnicodeEncodeError:
         raw = text.encode("utf-8", "surrogateescape")
-        buffer = getattr(sys.stdout, "buffer", None)
+        buffer = getattr(stream, "buffer", None)
         if buffer is None:
-            sys.stdout.write(raw.decode("utf-8", "replace"))
+            stream.write(raw.decode("utf-8", "replace"))
         else:
-            sys.stdout.flush()
+            stream.flush()
             buffer.write(raw)
             buffer.flush()
+
+
+def _warn(text: str) -> None:
+    """A message on stderr as systemd's log functions write it: cut at each newline or
+    carriage return, empty pieces left out, each piece a line; the argument's own bytes
+    raw (Python's stderr would write ``\\udcff``)."""
+    lines = "".join(f"{piece}\n" for piece in re.split("[\n\r]", text) if piece)
+    if any("\udc80" <= c <= "\udcff" for c in lines):
+        _write(lines, sys.stderr)
+    else:
+        sys.stderr.write(lines)
+        sys.stderr.flush()
 
 
 def _options(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -103,18 +118,33 @@ def _escape_path(s: str) -> str:
         raise _Fail(f"Failed to escape string: {_EINVAL}") from None
     # It worked, but say so when the result will not unescape to the same path.
     if not unitname.path_is_valid(s):
-        print(
+        _warn(
             f"Input '{s}' is not a valid file system path, "
-            "escaping is likely not going be reversible.",
-            file=sys.stderr,
+            "escaping is likely not going be reversible."
         )
     elif not s.startswith("/"):
-        print(
+        _warn(
             f"Input '{s}' is not an absolute file system path, "
-            "escaping is likely not going to be reversible.",
-            file=sys.stderr,
+            "escaping is likely not going to be reversible."
         )
     return e
+
+
+def _unescape_path(name: str) -> str:
+    """unit_name_path_unescape() as C runs it: the unescaped string is a C string, so a
+    ``\\x00`` ends it, and only what comes before is checked and printed (``a\\x00b``
+    gives ``/a``).  The library refuses a NUL instead (a path cannot hold one)."""
+    text = unitname.unescape(name) if name != "-" else ""
+    if "\0" not in text:
+        return unitname.unescape_path(name)
+    text = text.split("\0", 1)[0]
+    # the checks of unit_name_path_unescape(), on what is left
+    if text.startswith("/") or text.endswith("/"):
+        raise InvalidUnitNameError(f"escaped path {name!r} starts or ends with '-'")
+    path = "/" + text
+    if not unitname.path_is_normalized(path):
+        raise InvalidUnitNameError(f"escaped path {name!r} is not a normalized path")
+    return path
 
 
 def _one(s: str, args: argparse.Namespace, suffix: str | None, template: str | None) -> str:
@@ -148,7 +178,7 @@ def _one(s: str, args: argparse.Namespace, suffix: str | None, template: str | N
                 )
             name = inst
         try:
-            return unitname.unescape_path(name) if args.path else unitname.unescape(name)
+            return _unescape_path(name) if args.path else unitname.unescape(name)
         except InvalidUnitNameError:
             raise _Fail(f"Failed to unescape string: {_EINVAL}") from None
 
@@ -167,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
             _write((" " if index else "") + result.split("\0", 1)[0])
     except _Fail as exc:
         sys.stdout.flush()
-        print(exc, file=sys.stderr)
+        _warn(str(exc))
         return 1
     _write("\n")
     return 0

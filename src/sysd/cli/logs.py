@@ -3,19 +3,24 @@
 ``sysd logs [-u UNIT] [--user-unit UNIT] [-f] [-n N] [-p PRIO] [-S SINCE] [-U UNTIL]
 [-b [BOOT]] [-g PATTERN] [-t ID] [-r] [-o MODE] [FIELD=VALUE...]``
 
-Output is journalctl's for the same options, byte for byte, with these differences:
-JSON objects list their keys in the entry's order (journalctl's is random); ``-g``
-with ``-n`` prints the last matches oldest first (journalctl 252 prints them newest
-first); ``-S`` with ``-n`` gives the last N entries since then (journalctl: the
-first N).  Also here: the journal lines under ``sysd status UNIT``
-(:func:`print_unit_journal`, as ``systemctl status`` prints them).
+Output is journalctl's for the same options, byte for byte, with the differences
+listed in docs/cli.md ("Intentional differences from systemd's tools"): JSON objects
+list their keys in the entry's order (journalctl's is random); ``-g`` with ``-n``
+prints the last matches oldest first (journalctl 252 prints them newest first); ``-U``
+with ``-n`` gives the last N entries up to then (journalctl 252: those of the last N
+entries that are not after then, usually none).  ``-S`` with ``-n`` gives the first N
+entries since then, as journalctl does (the library's ``lines=`` is the last N).
+Also here: the journal lines under ``sysd status UNIT`` (:func:`print_unit_journal`, as
+``systemctl status`` prints them).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
+import stat
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -75,16 +80,20 @@ def _lines_arg(text: str) -> int | None:
     raise argparse.ArgumentTypeError(f"lines must be a number >= 0 or 'all', not {text!r}")
 
 
+_BOOT_DESCRIPTOR = re.compile(r"([0-9a-fA-F]{32})?([+-]?[0-9]+)?")
+
+
 def _boot_arg(text: str) -> bool | int | str:
+    """journalctl 252's parse_boot_descriptor(): an offset, or a boot ID (32 hex digits,
+    no dashes) maybe followed by an offset from it (``ID-1``)."""
     value = text.strip()
-    if value in ("", "0", "+0", "-0"):
-        return True
-    if value.lstrip("+-").isdigit():
-        return int(value)
-    compact = value.replace("-", "")
-    if len(compact) == 32 and all(c in "0123456789abcdefABCDEF" for c in compact):
-        return compact.lower()
-    raise argparse.ArgumentTypeError(f"not a boot ID or offset: {text!r}")
+    m = _BOOT_DESCRIPTOR.fullmatch(value)
+    if m is None or (m[1] and m[2] and m[2][0] not in "+-"):
+        raise argparse.ArgumentTypeError(f"not a boot ID or offset: {text!r}")
+    if m[1]:
+        return m[1].lower() + (m[2] if m[2] and int(m[2]) else "")
+    offset = int(m[2] or 0)
+    return True if offset == 0 else offset
 
 
 class _Peeking(argparse.Action):
@@ -104,7 +113,7 @@ class _Peeking(argparse.Action):
             try:
                 value = self.parse(values)
             except argparse.ArgumentTypeError as exc:
-                if "=" not in values and values != "+":
+                if "=" not in values and values != "+" and not values.startswith("/"):
                     raise argparse.ArgumentError(self, str(exc)) from None
                 namespace.extra_matches = [*getattr(namespace, "extra_matches", []), values]
         setattr(namespace, self.dest, value)
@@ -119,6 +128,51 @@ def _grep_arg(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+class _PathError(Exception):
+    """A path argument journalctl refuses (exit 1)."""
+
+
+_TASK_COMM_LEN = 16
+
+
+def _path_terms(path: str) -> list[str]:
+    """journalctl 252's matches for a path argument: an executable's ``_EXE=``; for a
+    script ``_COMM=`` (its name as the kernel cuts it) and ``_EXE=`` of the interpreter
+    unless that is a symlink.  Device nodes are not supported (docs/cli.md)."""
+    try:
+        real = os.path.realpath(path, strict=True)
+        st = os.lstat(real)
+    except OSError as exc:
+        raise _PathError(f"Couldn't canonicalize path: {os.strerror(exc.errno or 0)}") from None
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        raise _PathError(f"sysd logs: device node matches are not supported: {path}")
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
+        raise _PathError(f"File is neither a device node, nor regular file, nor executable: {path}")
+    interpreter = _interpreter(real)
+    if interpreter is None:
+        return [f"_EXE={real}"]
+    terms = [f"_COMM={os.path.basename(real)[: _TASK_COMM_LEN - 1]}"]
+    try:
+        if not stat.S_ISLNK(os.lstat(interpreter).st_mode):
+            terms.append(f"_EXE={interpreter}")
+    except OSError:
+        pass
+    return terms
+
+
+def _interpreter(path: str) -> str | None:
+    """executable_is_script(): the first word after ``#!`` on the first line, if any."""
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(4096)
+    except OSError:
+        return None
+    if not line.startswith(b"#!"):
+        return None
+    words = line[2:].strip().split(None, 1)
+    return os.fsdecode(words[0]) if words else None
 
 
 def _isatty(stream: IO[Any]) -> bool:
@@ -159,7 +213,16 @@ def _logs(args: argparse.Namespace) -> int:
     boot = args.boot
     if boot is None and args.follow:
         boot = True  # journalctl -f shows this boot only (unless --merge)
-    matches = [*args.matches, *getattr(args, "extra_matches", [])]
+    matches: list[str] = []
+    for term in [*args.matches, *getattr(args, "extra_matches", [])]:
+        if not term.startswith("/"):
+            matches.append(term)
+            continue
+        try:
+            matches += _path_terms(term)
+        except _PathError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
     try:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
@@ -182,6 +245,16 @@ def _logs(args: argparse.Namespace) -> int:
 
         open_pager(args)
     pattern = compile_grep(args.grep) if args.grep else None
+    # journalctl 252 with --since and --lines: seek to the time, show the first N from there
+    # (the library's lines= means the last N); with --grep it reads backwards instead
+    limit: int | None = None
+    first_n = args.since is not None and lines and not args.reverse and pattern is None
+    if first_n and not args.follow:
+        limit = lines
+    # journalctl 252 reads --grep with --lines as with --reverse: from a cursor, the last N
+    # matches at or before it (printed here oldest first, as everywhere: see docs/cli.md)
+    cursor = args.cursor or args.after_cursor
+    backward = bool(pattern and lines and cursor and not args.reverse and not args.follow)
     shown = 0
     previous_boot: str | None = None
     with entries(
@@ -196,14 +269,18 @@ def _logs(args: argparse.Namespace) -> int:
         matches=matches or None,
         cursor=args.cursor,
         after_cursor=args.after_cursor,
-        reverse=args.reverse,
-        lines=lines,
+        reverse=args.reverse or backward,
+        lines=None if first_n else lines,
         follow=args.follow,
         directory=args.directory,
     ) as it:
+        if it.no_such_units:
+            print("sysd logs: no unit in the journal matches the patterns", file=sys.stderr)
+            return 1  # journalctl: "Failed to add filter for units: No data available"
+        collected = iter(list(it)[::-1]) if backward else None
         while True:
             try:
-                entry = it.next_nowait()
+                entry = it.next_nowait() if collected is None else next(collected)
             except StopIteration:
                 break
             if entry is None:
@@ -227,18 +304,47 @@ def _logs(args: argparse.Namespace) -> int:
                 print(f"sysd logs: {exc}", file=sys.stderr)
                 return 1
             shown += 1
+            if limit is not None and shown >= limit:
+                break
     if shown == 0 and not quiet:
         out.write(b"-- No entries --\n")
     out.flush()
-    if pattern is not None and shown == 0:
-        return 1  # journalctl --grep, like grep, fails when nothing matched
+    # journalctl --grep, like grep, fails when nothing matched; with -n 0 it fails when its
+    # first step found no entry at all (its last sd-journal call returned 0)
+    if pattern is not None and shown == 0 and (lines != 0 or not _any(args, matches, boot)):
+        return 1
     return 0
+
+
+def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
+    """Whether journalctl's first step for ``-g PATTERN -n 0`` finds an entry: it reads
+    -g with -n as with -r, so one selected entry (filters but the pattern) at or before
+    the cursor, or --until, or the end."""
+    with entries(
+        unit=args.unit or None,
+        user_unit=args.user_unit or None,
+        priority=args.priority,
+        until=args.until,
+        boot=boot,
+        identifier=args.identifier or None,
+        matches=matches or None,
+        cursor=args.cursor or args.after_cursor,
+        reverse=True,
+        lines=1,
+        directory=args.directory,
+    ) as it:
+        return next(it, None) is not None
 
 
 def add_parsers(sub: Any) -> None:
     help_text = "show the journal (journalctl)"
     p: argparse.ArgumentParser = sub.add_parser("logs", help=help_text, description=help_text)
-    p.add_argument("matches", nargs="*", metavar="FIELD=VALUE", help="matches, '+' for OR")
+    p.add_argument(
+        "matches",
+        nargs="*",
+        metavar="FIELD=VALUE",
+        help="matches, '+' for OR; or an executable's path",
+    )
     p.add_argument(
         "-u",
         "--unit",

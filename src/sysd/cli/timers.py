@@ -1,4 +1,4 @@
-"""``sysd timers [--all] [--json]``: what ``systemctl list-timers`` prints."""
+"""``sysd timers [PATTERN...] [--all] [--no-legend] [--json]``: ``systemctl list-timers``."""
 
 from __future__ import annotations
 
@@ -14,18 +14,21 @@ from .basic import add_connection_options, connect
 _USEC = timedelta(microseconds=1)
 
 
-def _columns(rows: list[list[str]], header: list[str]) -> list[str]:
-    """systemd's table: left-aligned columns, one space apart, trailing blanks cut."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = []
-    for row in [header, *rows]:
-        out.append(" ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    return out
+def _columns(rows: list[list[str]], header: list[str] | None) -> list[str]:
+    """systemd's table: left-aligned columns one space apart, every column but the last
+    padded (an empty last cell leaves the blanks), widths from the rows shown (without
+    the legend, the header does not count)."""
+    shown = [header, *rows] if header is not None else rows
+    if not shown:
+        return []
+    widths = [max(len(r[i]) for r in shown) for i in range(len(shown[0]))]
+    widths[-1] = 0
+    return [" ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in shown]
 
 
 def _timers(args: argparse.Namespace) -> int:
     with connect(args) as sd:
-        timers = sd.list_timers(all=args.all)
+        timers = sd.list_timers(all=args.all, patterns=args.patterns)
     if args.json:
         print(
             json.dumps(
@@ -47,7 +50,9 @@ def _timers(args: argparse.Namespace) -> int:
     now = time.clock_gettime_ns(time.CLOCK_REALTIME) // 1000
     rows = []
     for t in timers:
-        nxt, last = t.next_elapse_usec, t.last_trigger_usec
+        # unset (0) and never (infinity, e.g. an inactive timer's) both print as "-"
+        nxt = t.next_elapse_usec if t.next_elapse is not None else 0
+        last = t.last_trigger_usec if t.last_trigger is not None else 0
         rows.append(
             [
                 format_timestamp(nxt) if nxt else "-",
@@ -58,20 +63,19 @@ def _timers(args: argparse.Namespace) -> int:
                 ", ".join(t.activates),
             ]
         )
+    header = ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"]
+    for line in _columns(rows, None if args.no_legend else header):
+        print(line)
     if not args.no_legend:
-        for line in _columns(rows, ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"]):
-            print(line)
         print(f"\n{len(timers)} timers listed.")
         if not args.all:
             print("Pass --all to see loaded but inactive timers, too.")
-    else:
-        for row in rows:
-            print(" ".join(row))
     return 0
 
 
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser("timers", help="list timers: next and last elapse, what they activate")
+    p.add_argument("patterns", nargs="*", metavar="PATTERN", help="timer names or globs")
     add_connection_options(p)
     p.add_argument("-a", "--all", action="store_true", help="also loaded but inactive timers")
     p.add_argument("--no-legend", action="store_true", help="no header and footer")

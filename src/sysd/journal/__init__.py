@@ -103,13 +103,16 @@ def entries(
         journal knows; several names: any of them.
     ``priority``
         ``"warning"`` (or 4) means warning and more important; ``"err..warning"`` or
-        ``(3, 4)`` a range.
+        ``(3, 4)`` a range.  Entries without a PRIORITY field are left out, except when
+        the levels asked for are all eight (``"debug"``, ``"0..7"``): then, as for
+        ``journalctl -p debug``, nothing is filtered.
     ``since`` / ``until``
         A :class:`~datetime.datetime` (naive = local time), or text as journalctl takes
         it: ``"2024-05-01 10:00"``, ``"yesterday"``, ``"-1h"``, ``"@1714550400"``...
     ``boot``
         ``True`` or ``0``: the current boot (with ``directory``, the last boot in it);
-        ``-1`` the one before, ``1`` the first; or a boot ID.
+        ``-1`` the one before, ``1`` the first; or a boot ID, maybe with an offset from
+        it (``"ID-1"``).  A boot the journal does not hold: JournalNotFoundError.
     ``identifier``
         ``SYSLOG_IDENTIFIER`` (one or several).
     ``grep``
@@ -124,7 +127,11 @@ def entries(
     Where to start and stop:
 
     ``lines``
-        Only the last N entries (with ``cursor``: the first N after it).
+        Only the last N entries (with ``until``: the last N up to then; with ``since``:
+        the last N, those since then; with ``cursor``: the first N from it; with
+        ``grep``: the last N matches).  (``journalctl -S TIME -n N`` shows the first N
+        since then: ``sysd logs`` does, reading with ``lines=None`` and stopping
+        after N.)
     ``cursor`` / ``after_cursor``
         Start at (just after) an entry's :attr:`Entry.cursor`.  A cursor whose entry
         was since deleted (vacuum, rotation) resumes at the next entry after it.

@@ -48,6 +48,8 @@ ANSI_HIGHLIGHT_RED: Final = b"\x1b[0;1;31m"
 ANSI_HIGHLIGHT_YELLOW: Final = b"\x1b[0;1;38;5;185m"
 ANSI_GREY: Final = b"\x1b[0;38;5;245m"
 ANSI_BLUE: Final = b"\x1b[0;34m"
+ANSI_GREEN: Final = b"\x1b[0;32m"
+ANSI_HIGHLIGHT_BLUE: Final = b"\x1b[0;1;34m"
 
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
@@ -402,14 +404,16 @@ def format_timestamp(usec: int, *, utc: bool = False, us: bool = False) -> str |
     return text + " " + ("UTC" if utc else (tm.tm_zone or ""))
 
 
-def _json_string(data: bytes) -> bytes:
-    """json_format_string() for text that passed utf8_is_printable()."""
-    return (
-        b'"'
-        + data.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n")
+def _json_string(data: bytes, color: bool = False) -> bytes:
+    """json_format_string() for text that passed utf8_is_printable(); in green with
+    ``color``, inside the quotes (JSON_FORMAT_COLOR)."""
+    text = (
+        data.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n")
         .replace(b"\t", b"\\t")
-        + b'"'
     )  # fmt: skip
+    if color:
+        return b'"' + ANSI_GREEN + text + ANSI_NORMAL + b'"'
+    return b'"' + text + b'"'
 
 
 def _json_value(name: bytes, value: bytes, show_all: bool) -> bytes | list[int] | None:
@@ -687,11 +691,13 @@ class Formatter:
         pretty = self.mode == "json-pretty"
         parts = []
         for name, values in self.json_object(entry).items():
+            color = self.color  # json_variant_dump()'s colours: strings, numbers, null
             if len(values) == 1:
-                value = _dump(values[0], pretty, b"\t")
+                value = _dump(values[0], pretty, b"\t", color)
             else:
-                value = _dump_array([_dump(v, pretty, b"\t\t") for v in values], pretty, b"\t")
-            key = _json_string(name)
+                dumped = [_dump(v, pretty, b"\t\t", color) for v in values]
+                value = _dump_array(dumped, pretty, b"\t")
+            key = _json_string(name, color)
             parts.append(b"\t" + key + b" : " + value if pretty else key + b":" + value)
         body = b"{\n" + b",\n".join(parts) + b"\n}\n" if pretty else b"{" + b",".join(parts) + b"}"
         if self.mode == "json-sse":
@@ -723,12 +729,17 @@ class Formatter:
         return on + message + off + b"\n"
 
 
-def _dump(value: bytes | list[int] | None, pretty: bool, prefix: bytes) -> bytes:
+def _dump(
+    value: bytes | list[int] | None, pretty: bool, prefix: bytes, color: bool = False
+) -> bytes:
     if value is None:
-        return b"null"
+        return ANSI_HIGHLIGHT + b"null" + ANSI_NORMAL if color else b"null"
     if isinstance(value, bytes):
-        return _json_string(value)
-    return _dump_array([str(v).encode() for v in value], pretty, prefix)
+        return _json_string(value, color)
+    numbers = [str(v).encode() for v in value]
+    if color:
+        numbers = [ANSI_HIGHLIGHT_BLUE + n + ANSI_NORMAL for n in numbers]
+    return _dump_array(numbers, pretty, prefix)
 
 
 def _dump_array(items: list[bytes], pretty: bool, prefix: bytes) -> bytes:

@@ -10,6 +10,7 @@ boot, units, identifiers, priorities, then the caller's own ``matches``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -185,11 +186,14 @@ def priority_levels(priority: int | str | Sequence[int | str]) -> list[int]:
 def compile_grep(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
     """``journalctl -g``: a regex searched in MESSAGE; case-insensitive unless it has capitals.
 
+    Capitals are what journalctl 252's check ``[[:upper:]]`` finds with Unicode
+    properties: any uppercase letter (``\\p{Lu}``), ``É`` as well as ``E``.
     (journalctl uses PCRE2; Python's :mod:`re` agrees on everyday patterns.)
     """
     if isinstance(pattern, re.Pattern):
         return pattern
-    flags = 0 if any("A" <= c <= "Z" for c in pattern) else re.IGNORECASE  # [[:upper:]]
+    has_capitals = any(unicodedata.category(c) == "Lu" for c in pattern)
+    flags = 0 if has_capitals else re.IGNORECASE
     try:
         return re.compile(pattern, flags)
     except re.error as exc:

@@ -39,6 +39,7 @@ from ._errors import (
 )
 from ._lib import SD_JOURNAL_LOCAL_ONLY, Journal
 from ._query import (
+    PRIORITY_NAMES,
     SYSTEM_UNIT_FIELDS,
     USER_UNIT_FIELDS,
     compile_grep,
@@ -56,7 +57,8 @@ __all__ = ["DEFAULT_POLL_INTERVAL", "Entries", "State"]
 DEFAULT_POLL_INTERVAL: Final = 0.004  # seconds between polls while following
 _BATCH: Final = 256  # entries per step: bounds the time one step holds the caller
 _BOOT_ID_RE: Final = re.compile(
-    r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+    r"(?P<offset>[+-][0-9]+)?"
 )
 
 
@@ -117,6 +119,9 @@ class Entries(Iterator[Entry]):
     ) -> None:
         self._journal: Journal | None = None
         self._workdir: str | None = None
+        #: True when ``unit``/``user_unit`` named no unit the journal knows (only globs,
+        #: and they matched nothing): nothing is read; journalctl fails then.
+        self.no_such_units = False
         self._poll: Any = None
         self._fd = -1
         self._state = State.MORE
@@ -141,7 +146,9 @@ class Entries(Iterator[Entry]):
         if lines is not None and (isinstance(lines, bool) or lines < 0):
             raise InvalidCallError(f"lines must be a count >= 0 or None, not {lines!r}")
         if isinstance(boot, str) and not _BOOT_ID_RE.fullmatch(boot):
-            raise InvalidCallError(f"boot must be a boot ID (32 hex digits), not {boot!r}")
+            raise InvalidCallError(
+                f"boot must be a boot ID (32 hex digits), maybe with an offset (ID-1), not {boot!r}"
+            )
         if poll_interval <= 0:
             raise InvalidCallError("poll_interval must be > 0")
         self._cursor_arg = cursor if cursor is not None else after_cursor
@@ -302,7 +309,9 @@ class Entries(Iterator[Entry]):
                 j.add_match(f"SYSLOG_IDENTIFIER={name}".encode())
                 j.add_disjunction()
             j.add_conjunction()
-        if self._priorities is not None:
+        if self._priorities is not None and len(set(self._priorities)) < len(PRIORITY_NAMES):
+            # journalctl's add_priorities(): all eight levels add no match, so entries
+            # without a PRIORITY field (written raw to the native socket) stay in
             for level in self._priorities:
                 j.add_match(f"PRIORITY={level}".encode())
             j.add_conjunction()
@@ -339,13 +348,26 @@ class Entries(Iterator[Entry]):
                 count += 1
         if count == 0:
             # journalctl: "Failed to add filter for units: No data available"
+            self.no_such_units = True
             self._state = State.DONE
         j.add_conjunction()
 
     def _resolve_boot(self, j: Journal) -> str:
         boot = self._boot
-        if isinstance(boot, str):
-            return boot.replace("-", "").lower()
+        if isinstance(boot, str):  # an ID, maybe with an offset from it: in the journal?
+            m = _BOOT_ID_RE.fullmatch(boot)
+            assert m is not None  # checked in __init__
+            boot_id = m["id"].replace("-", "").lower()
+            ids = [b for b, _ in self.list_boots(j)]
+            index = ids.index(boot_id) + int(m["offset"] or 0) if boot_id in ids else -1
+            if not 0 <= index < len(ids):
+                raise JournalNotFoundError(
+                    f"no boot {boot} in the journal ({len(ids)} boots recorded)",
+                    path=self._directory,
+                    errno=_errno.ENODATA,
+                    hint="see sysd.journal.list_boots()",
+                )
+            return ids[index]
         offset = 0 if boot is True else int(boot)  # type: ignore[arg-type]
         if offset == 0 and self._directory is None:
             current = _current_boot_id()
@@ -383,6 +405,9 @@ class Entries(Iterator[Entry]):
         if self._state is State.DONE:
             return
         lines = self._lines
+        if lines == 0 and not self._follow:  # none, whatever the position (journalctl -n 0)
+            self._state = State.DONE
+            return
         cursor = self._cursor_arg
         if cursor is not None:
             j.seek_cursor(cursor)

@@ -102,14 +102,16 @@ def _month(name: str) -> int | None:
     return _MONTHS.get(low) or _FULL_MONTHS.get(low)
 
 
-def _local_zone_suffix(text: str) -> str:
-    """Cut a trailing local zone abbreviation (``tzname``) as systemd does."""
+def _local_zone_suffix(text: str) -> tuple[str, int]:
+    """Cut a trailing local zone abbreviation (``tzname``) as systemd does; with it, whether
+    it names daylight saving time (1: ``CEST``) or not (0: ``CET``), else -1: mktime()
+    is told so (``tm_isdst``), and "23:00 CEST" is 21:00 UTC also in winter."""
     time.tzset()
     low = text.lower()
-    for name in time.tzname:
+    for dst, name in enumerate(time.tzname):
         if name and low.endswith(" " + name.lower()) and len(text) > len(name) + 1:
-            return text[: -len(name) - 1]
-    return text
+            return text[: -len(name) - 1], dst
+    return text, -1
 
 
 def parse_timestamp(text: str, *, now_usec: int | None = None) -> int:
@@ -138,6 +140,7 @@ def parse_timestamp(text: str, *, now_usec: int | None = None) -> int:
         return _bounded(now + _span(text[:-5], original), original)
 
     zone: object = None  # None: local time; UTC; or a ZoneInfo
+    isdst = -1  # local time: whether a zone abbreviation said DST
     if text.lower().endswith(" utc"):
         zone, text = UTC, text[:-4]
     else:
@@ -147,14 +150,16 @@ def parse_timestamp(text: str, *, now_usec: int | None = None) -> int:
             if found is not None:
                 zone, text = found, text[:last]
         if zone is None:
-            text = _local_zone_suffix(text)
+            text, isdst = _local_zone_suffix(text)
 
     now_dt = _now_in(now, zone)
     midnight = now_dt.replace(hour=0, minute=0, second=0, microsecond=0)
     if text in ("today", "yesterday", "tomorrow"):
         day = {"today": 0, "yesterday": -1, "tomorrow": 1}[text]
         target = midnight.date() + timedelta(days=day)
-        return _from_fields(original, zone, target.year, target.month, target.day, 0, 0, 0, 0, -1)
+        return _from_fields(
+            original, zone, target.year, target.month, target.day, 0, 0, 0, 0, -1, isdst
+        )
 
     weekday = -1
     head, sep, rest = text.partition(" ")
@@ -191,7 +196,9 @@ def parse_timestamp(text: str, *, now_usec: int | None = None) -> int:
             raise _fail(original, "a field is out of range")
         if second > 61:
             raise _fail(original, "a field is out of range")
-        return _from_fields(original, zone, year, month, day, hour, minute, second, usec, weekday)
+        return _from_fields(
+            original, zone, year, month, day, hour, minute, second, usec, weekday, isdst
+        )
     raise _fail(original, "not a date, a time, a relative time or @seconds")
 
 
@@ -224,13 +231,14 @@ def _from_fields(
     second: int,
     usec: int,
     weekday: int,
+    isdst: int = -1,
 ) -> int:
     """mktime()/timegm() with normalisation (day 31 of a 30-day month rolls over, as in C)."""
     if zone is UTC:
         seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
     elif zone is None:
         try:
-            seconds = int(time.mktime((year, month, day, hour, minute, second, 0, 0, -1)))
+            seconds = int(time.mktime((year, month, day, hour, minute, second, 0, 0, isdst)))
         except (OverflowError, ValueError):
             raise _fail(original, "out of range") from None
     else:
