@@ -2,7 +2,9 @@
 
 It speaks just enough of the protocol to misbehave precisely: answer ``Ping``,
 never answer ``Hang``, echo ``Echo`` (fds included), hang up on ``Bye``, send
-garbage on ``Garbage``, and count how many calls were outstanding at once.
+garbage on ``Garbage``, answer the members of :data:`MALFORMED` with a message
+that breaks one rule of the specification, and count how many calls were
+outstanding at once.
 Everything systemd decides is tested against the real systemd instead.
 """
 
@@ -16,6 +18,61 @@ import threading
 from collections.abc import Callable
 
 from sysd._bus.wire import CMSG_SPACE, Decoder, Message, MessageType, fds_of
+
+
+def _reply_without_serial(reply_to: int, serial: int) -> bytes:
+    # what dbus-fast marshals for reply_serial=0 is a return with no REPLY_SERIAL field
+    msg = Message(
+        message_type=MessageType.METHOD_RETURN, reply_serial=0, serial=serial, validate=False
+    )
+    return bytes(msg._marshall(False))
+
+
+def _signal(path: str, signature: str = "", body: list[object] | None = None) -> bytes:
+    msg = Message(
+        message_type=MessageType.SIGNAL,
+        path=path,
+        interface="org.freedesktop.systemd1.Manager",
+        member="JobRemoved",
+        signature=signature,
+        body=body or [],
+        serial=77,
+        validate=False,
+    )
+    return bytes(msg._marshall(False))
+
+
+def _reply(reply_to: int, serial: int, signature: str, body: list[object]) -> bytes:
+    msg = Message(
+        message_type=MessageType.METHOD_RETURN,
+        reply_serial=reply_to,
+        signature=signature,
+        body=body,
+        serial=serial,
+        validate=False,
+    )
+    return bytes(msg._marshall(False))
+
+
+def _bad_padding(reply_to: int, serial: int) -> bytes:
+    data = bytearray(_reply(reply_to, serial, "s", ["x"]))
+    # header: [5 u serial] then [8 g "s"]: 4+1+1+1 = 7 bytes, one byte of padding to 8
+    assert data[24:29] == b"\x08\x01g\x00\x01" and data[31] == 0
+    data[31] = 0x55
+    return bytes(data)
+
+
+# member -> (the caller's serial, the peer's serial) -> bytes breaking one rule
+MALFORMED: dict[str, Callable[[int, int], bytes]] = {
+    "NoReplySerial": _reply_without_serial,
+    "BadPathSignal": lambda r, s: _signal("/org/freedesktop//systemd1"),
+    "BadPathInSignalBody": lambda r, s: _signal(
+        "/org/freedesktop/systemd1", "uoss", [1, "job/1", "a.service", "done"]
+    ),
+    "NulInString": lambda r, s: _reply(r, s, "s", ["a\x01b.service"]).replace(b"\x01b.", b"\0b."),
+    "DeepSignature": lambda r, s: _reply(r, s, "a" * 33 + "y", [[]]),
+    "BadPadding": _bad_padding,
+}
 
 
 class FakePeer:
@@ -101,6 +158,8 @@ class FakePeer:
                         return
                     elif member == "Garbage":
                         conn.sendall(b"l\x02\x01\x01" + os.urandom(60))
+                    elif member in MALFORMED:
+                        conn.sendall(MALFORMED[member](msg.serial, serial))
                     elif member == "BadFdIndex":
                         self._reply(conn, msg, serial, "h", [3])
                     elif member == "SlowEcho":  # reply (with the fds) only after a delay

@@ -400,3 +400,36 @@ def test_variants_inside_structs_and_dicts_are_unwrapped(peer: FakePeer) -> None
     with sysd.connect(address=peer.address) as sd:
         got = call(sd, "Echo", "a(sv)a{sv}", body)
     assert got == ([("a", "x"), ("b", (1, 2))], {"k": ["p", "q"]})
+
+
+# ----------------------------------------------------- protocol strictness (10, 12)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "NoReplySerial",  # used to be dropped silently: the call waited for its deadline
+        "BadPathSignal",
+        "BadPathInSignalBody",
+        "NulInString",
+        "DeepSignature",
+        "BadPadding",
+    ],
+)
+def test_malformed_messages_are_protocol_errors_at_once(peer: FakePeer, member: str) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        start = time.monotonic()
+        with pytest.raises(sysd.ProtocolError, match="malformed message"):
+            call(sd, member, timeout=10)
+        assert time.monotonic() - start < 2
+        with pytest.raises(sysd.BusDisconnectedError):
+            call(sd, "Ping")
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            start = time.monotonic()
+            with pytest.raises(sysd.ProtocolError, match="malformed message"):
+                await sd.call(PEER, "/", PEER, member, timeout=10)
+            assert time.monotonic() - start < 2
+
+    asyncio.run(main())

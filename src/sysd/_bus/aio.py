@@ -24,6 +24,7 @@ from ..errors import (
     BusDisconnectedError,
     BusError,
     BusTimeoutError,
+    ProtocolError,
     SysdError,
     UsedAfterForkError,
 )
@@ -245,11 +246,12 @@ class AsyncConnection:
             if not waiter.done():
                 waiter.set_exception(BusDisconnectedError(f"bus connection lost: {exc.text}"))
         pending, self._pending = self._pending, {}
+        # calls in flight learn the cause when the peer broke the protocol (as a blocking
+        # call reading the bad message does); otherwise the connection is simply gone
+        lost = ProtocolError if isinstance(exc, ProtocolError) else BusDisconnectedError
         for fut in pending.values():
             if not fut.done():
-                fut.set_exception(
-                    BusDisconnectedError(f"bus connection lost with the call in flight: {exc.text}")
-                )
+                fut.set_exception(lost(f"bus connection lost with the call in flight: {exc.text}"))
         reap(self._proc)
         return exc
 

@@ -27,6 +27,7 @@ from .codec import (
     map_fds,
     pin_empty_signature,
 )
+from .strict import check_header, check_message
 
 __all__ = [
     "DBUS_DEST",
@@ -76,6 +77,9 @@ FLAG_INTERACTIVE = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION
 _HEADER = struct.Struct("<III")
 _HEADER_BE = struct.Struct(">III")
 _MAX_MESSAGE = 128 * 1024 * 1024  # the D-Bus specification's maximum message size
+# The header of a message streamed in pieces is checked before the first piece goes to the
+# unmarshaller, so it is gathered first; real headers are a few hundred bytes.
+_MAX_HEADER = 1024 * 1024
 
 
 class _Feed:
@@ -171,10 +175,20 @@ class Decoder:
         if avail < size:
             if size <= RECV_SIZE:
                 return None  # a small message cut by the receive: wait for the rest
+            header = 16 + ((fields_len + 7) & ~7)
+            if avail < header:
+                if header > _MAX_HEADER:
+                    self.close()
+                    raise ProtocolError(
+                        f"malformed message from the bus ({fields_len} bytes of header fields)"
+                    )
+                return None
+            self._check_header(buf, pos, fields_len)
             self._streaming = size
             self._msg_start = self._consumed
             self._msg_size = size
             return self._stream()
+        self._check_header(buf, pos, fields_len)
         end = pos + size
         if pos == 0 and end == len(buf) and type(buf) is bytes:
             chunk: bytes = buf
@@ -238,7 +252,24 @@ class Decoder:
         finally:
             self._feed.chunk = None
 
+    def _check_header(self, buf: bytes | bytearray, pos: int, fields_len: int) -> None:
+        try:
+            check_header(buf, pos, fields_len)
+        except ProtocolError:
+            self.close()
+            raise
+        except (IndexError, struct.error):
+            pass  # a length that runs past the header: the unmarshaller refuses it
+
     def _finish(self, msg: Message, start: int, size: int) -> Message:
+        if msg.message_type is None:
+            self.close()
+            raise ProtocolError("message of unknown type")
+        try:
+            check_message(msg)
+        except ProtocolError:
+            self.close()
+            raise
         if self._fds:
             stop = start + size
             fds: list[int] = []
@@ -250,8 +281,6 @@ class Decoder:
                     close_fds(batch)
             if fds:
                 msg.unix_fds = fds
-        if msg.message_type is None:
-            raise ProtocolError("message of unknown type")
         return msg
 
     def close(self) -> None:
