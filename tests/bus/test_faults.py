@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 
 import pytest
@@ -433,3 +434,31 @@ def test_malformed_messages_are_protocol_errors_at_once(peer: FakePeer, member: 
             assert time.monotonic() - start < 2
 
     asyncio.run(main())
+
+
+def _garbage_after_ok(conn: socket.socket) -> bool:
+    conn.recv(4096)
+    conn.sendall(b"DATA\r\nOK 0123456789abcdef0123456789abcdef\r\nAGREE_UNIX_FD\r\n" + b"\xff" * 40)
+    conn.recv(4096)  # keep the connection open until the client gives up
+    return False
+
+
+def test_garbage_with_the_sasl_ok_is_protocol_error_at_once() -> None:
+    # The blocking connect used to leave these bytes in the decoder and wait for Hello's
+    # reply until the connect deadline.
+    before = fd_count()
+    with FakePeer(auth_script=_garbage_after_ok) as p:
+        start = time.monotonic()
+        with pytest.raises(sysd.ProtocolError):
+            sysd.connect(address=p.address, timeout=10)
+        assert time.monotonic() - start < 2
+
+        async def main() -> None:
+            with pytest.raises(sysd.ProtocolError):
+                await sysd.aio.connect(address=p.address, timeout=10)
+
+        start = time.monotonic()
+        asyncio.run(main())
+        assert time.monotonic() - start < 2
+    time.sleep(0.05)  # the peer's handler threads let go of their ends
+    assert fd_count() == before

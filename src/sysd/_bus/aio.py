@@ -213,6 +213,8 @@ class AsyncConnection:
         self._reading = True
         if self._decoder.buffered:
             self._dispatch()
+            if self._broken is not None:  # the bytes after the last line were garbage
+                raise self._broken
 
     # --------------------------------------------------------------- low level
 

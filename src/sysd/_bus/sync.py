@@ -172,6 +172,8 @@ class Connection:
         self.unix_fds = auth.unix_fds
         self.guid = auth.guid
         self._running = True
+        if self._decoder.buffered:  # bytes that came with the last line: decode them now
+            self._dispatch()
 
     # --------------------------------------------------------------- low level
 
