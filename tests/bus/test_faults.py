@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
 import socket
 import time
 
@@ -206,6 +207,34 @@ def test_bad_addresses(address: str) -> None:
 def test_unixexec_missing_program() -> None:
     with pytest.raises(sysd.BusConnectError, match="not found"):
         sysd.connect(address="unixexec:path=sysd-no-such-program")
+
+
+@pytest.mark.parametrize("private", [False, True])
+@pytest.mark.parametrize("refused", [False, True])
+def test_user_scope_without_user_manager_is_typed(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, private: bool, refused: bool
+) -> None:
+    # XDG_RUNTIME_DIR is set but nothing listens there: RELIABILITY 31 wants the typed
+    # error naming the user scope, not "no such socket" (a plain BusConnectError).
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    if refused:  # a socket file nobody listens on (a user manager that died)
+        name = tmp_path / ("systemd/private" if private else "bus")
+        name.parent.mkdir(exist_ok=True)
+        dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        dead.bind(str(name))
+        dead.close()
+    before = fd_count()
+    with pytest.raises(sysd.UserManagerNotRunningError, match=r"user manager \(user scope") as info:
+        sysd.connect(user=True, private=private)
+    assert isinstance(info.value, ConnectionError) and "systemctl start user@" in str(info.value)
+
+    async def main() -> None:
+        with pytest.raises(sysd.UserManagerNotRunningError, match="user scope"):
+            await sysd.aio.connect(user=True, private=private)
+
+    asyncio.run(main())
+    assert fd_count() == before
 
 
 # ---------------------------------------------------------------- wire limits

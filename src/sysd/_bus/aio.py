@@ -30,7 +30,7 @@ from ..errors import (
 )
 from .address import Target, Transport
 from .auth import ClientAuth
-from .transport import SOCK_FLAGS, connect_error, reap, sockaddr, spawn
+from .transport import SOCK_FLAGS, connect_error, no_transport, reap, sockaddr, spawn
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -177,11 +177,7 @@ class AsyncConnection:
                 conn._fail(BusDisconnectedError("connect failed"))
                 raise
             return conn
-        if len(failures) == 1:
-            raise failures[0]
-        raise BusConnectError(
-            "cannot connect: " + "; ".join(e.text for e in failures), address=target.description
-        )
+        raise no_transport(target, failures)
 
     async def _authenticate(self, deadline: float | None) -> None:
         loop = self._loop

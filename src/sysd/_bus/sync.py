@@ -29,7 +29,7 @@ from ..errors import (
 )
 from .address import Target
 from .auth import ClientAuth
-from .transport import open_blocking, reap
+from .transport import no_transport, open_blocking, reap
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -144,11 +144,7 @@ class Connection:
                 conn.close()
                 raise
             return conn
-        if len(failures) == 1:
-            raise failures[0]
-        raise BusConnectError(
-            "cannot connect: " + "; ".join(e.text for e in failures), address=target.description
-        )
+        raise no_transport(target, failures)
 
     @staticmethod
     def _left(deadline: float | None) -> float | None:
