@@ -75,6 +75,34 @@ MALFORMED: dict[str, Callable[[int, int], bytes]] = {
 }
 
 
+_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
+_ASK = "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
+_LIMITS = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+# member -> the call -> (error name, text) as systemd or dbus-daemon word them; ("", "") answers
+REFUSED: dict[str, Callable[[Message], tuple[str, str]]] = {
+    "Fail": lambda call: (call.body[0], call.body[1]),  # Fail(ss): any error, any text
+    "Set": lambda call: (_DENIED, "Access denied"),
+    "EnableUnitFiles": lambda call: (
+        _DENIED,
+        'Rejected send message, 1 matched rules; type="method_call", sender=":1.42" '
+        '(uid=1000 pid=7 comm="python3") interface="org.freedesktop.systemd1.Manager" '
+        'member="EnableUnitFiles" error name="(unset)" requested_reply="0" '
+        'destination="org.freedesktop.systemd1" (uid=0 pid=1 comm="/sbin/init")',
+    ),
+    "StartUnit": lambda call: (_ASK, "Interactive authentication required."),
+    "AddMatch": lambda call: (
+        (
+            _LIMITS,
+            'Connection ":1.42" is not allowed to add more match rules (increase limits in '
+            "configuration file if required; max_match_rules_per_connection=512)",
+        )
+        if "sysd-test-limit" in call.body[0]
+        else ("", "")
+    ),
+}
+
+
 class FakePeer:
     def __init__(
         self,
@@ -158,6 +186,12 @@ class FakePeer:
                         return
                     elif member == "Garbage":
                         conn.sendall(b"l\x02\x01\x01" + os.urandom(60))
+                    elif member in REFUSED:
+                        name, text = REFUSED[member](msg)
+                        if name:
+                            self._error(conn, msg, serial, name, text)
+                        else:
+                            self._reply(conn, msg, serial, "", [])
                     elif member in MALFORMED:
                         conn.sendall(MALFORMED[member](msg.serial, serial))
                     elif member == "BadFdIndex":
@@ -226,6 +260,18 @@ class FakePeer:
                 elif line == b"BEGIN":
                     expect_begin = False
         return True
+
+    @staticmethod
+    def _error(conn: socket.socket, call: Message, serial: int, name: str, text: str) -> None:
+        reply = Message(
+            message_type=MessageType.ERROR,
+            reply_serial=call.serial,
+            error_name=name,
+            signature="s",
+            body=[text],
+            serial=serial,
+        )
+        conn.sendall(reply._marshall(False))
 
     @staticmethod
     def _reply(

@@ -491,3 +491,59 @@ def test_garbage_with_the_sasl_ok_is_protocol_error_at_once() -> None:
         assert time.monotonic() - start < 2
     time.sleep(0.05)  # the peer's handler threads let go of their ends
     assert fd_count() == before
+
+
+# ------------------------------------------------------------ hints that fit the call
+
+
+def test_hints_fit_the_call(peer: FakePeer) -> None:
+    props = "org.freedesktop.DBus.Properties"
+    with sysd.connect(address=peer.address) as sd:
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            sd.call(PEER, "/", props, "Set", "ssv", ("a", "b", sysd.Variant("s", "c")))
+        assert "set_properties" in str(info.value)
+        # refused by the bus policy: nothing about Properties.Set, which was not called
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            call(sd, "EnableUnitFiles")
+        assert "Properties.Set" not in str(info.value) and "set_properties" not in str(info.value)
+        assert "bus policy" in str(info.value)
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            call(sd, "Fail", "ss", ("org.freedesktop.DBus.Error.AccessDenied", "Access denied"))
+        assert "Properties.Set" not in str(info.value) and "polkit" in str(info.value)
+        # not interactive: the hint offers interactive=True
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit")
+        assert "interactive=True" in str(info.value)
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit", interactive=True)
+        assert "interactive=True" not in str(info.value) and "agent" in str(info.value)
+        # dbus-daemon's match-rule limit (the ~508th unclosed run handle) is not "calls in flight"
+        with pytest.raises(sysd.LimitsExceededError) as info:
+            sd.bus.add_match("type='signal',path='/sysd-test-limit'")
+        assert "match rules" in str(info.value) and "in flight" not in str(info.value)
+        with pytest.raises(sysd.LimitsExceededError) as info:
+            call(
+                sd,
+                "Fail",
+                "ss",
+                (
+                    "org.freedesktop.DBus.Error.LimitsExceeded",
+                    'The maximum number of pending replies for ":1.42" (uid=0) has been reached '
+                    "(max_replies_per_connection=128)",
+                ),
+            )
+        assert "in flight" in str(info.value)
+    with sysd.connect(address=peer.address, interactive=True) as sd:
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit")
+        assert "interactive=True" not in str(info.value) and "agent" in str(info.value)
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address, interactive=True) as sd:
+            with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+                await sd.call(PEER, "/", PEER, "StartUnit")
+            assert "interactive=True" not in str(info.value)
+            with pytest.raises(sysd.LimitsExceededError, match="match rules"):
+                await sd.bus.add_match("type='signal',path='/sysd-test-limit'")
+
+    asyncio.run(main())

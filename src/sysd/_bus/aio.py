@@ -465,6 +465,8 @@ class AsyncConnection:
         timeout: float | None = DEFAULT,
         interactive: bool | None = None,
     ) -> Any:
+        if interactive is None:
+            interactive = self.interactive
         return reply_value(
             await self.call_message(
                 destination,
@@ -475,7 +477,10 @@ class AsyncConnection:
                 args,
                 timeout=timeout,
                 interactive=interactive,
-            )
+            ),
+            interface,
+            member,
+            interactive,
         )
 
     # ------------------------------------------------------------------ signals

@@ -395,6 +395,8 @@ class Connection:
         interactive: bool | None = None,
     ) -> Any:
         """Call a method; return its value (None, one value, or a tuple). Errors raise."""
+        if interactive is None:
+            interactive = self.interactive
         return reply_value(
             self.call_message(
                 destination,
@@ -405,7 +407,10 @@ class Connection:
                 args,
                 timeout=timeout,
                 interactive=interactive,
-            )
+            ),
+            interface,
+            member,
+            interactive,
         )
 
     # ------------------------------------------------------------------ signals

@@ -484,13 +484,19 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def reply_value(msg: Message) -> Any:
+def reply_value(
+    msg: Message,
+    interface: str | None = None,
+    member: str | None = None,
+    interactive: bool = False,
+) -> Any:
     """The Python value of a reply: None, the single value, or a tuple of values.
 
-    Error replies raise the typed :class:`~sysd.errors.DBusError`.
+    Error replies raise the typed :class:`~sysd.errors.DBusError`; the call's
+    ``interface``, ``member`` and ``interactive`` flag pick its hint.
     """
     if msg.message_type is ERROR:
-        raise error_of(msg)
+        raise error_of(msg, interface, member, interactive)
     body = msg.body
     if msg.unix_fds or "h" in msg.signature:
         fds = msg.unix_fds or []
@@ -512,11 +518,22 @@ def reply_value(msg: Message) -> Any:
     return tuple(body)
 
 
-def error_of(msg: Message) -> DBusError:
+def error_of(
+    msg: Message,
+    interface: str | None = None,
+    member: str | None = None,
+    interactive: bool = False,
+) -> DBusError:
     text = msg.body[0] if msg.body and isinstance(msg.body[0], str) else ""
     if msg.unix_fds:
         close_fds(msg.unix_fds)
-    return error_from_dbus(msg.error_name or "org.freedesktop.DBus.Error.Failed", text)
+    return error_from_dbus(
+        msg.error_name or "org.freedesktop.DBus.Error.Failed",
+        text,
+        interface=interface,
+        member=member,
+        interactive=interactive,
+    )
 
 
 def _quote(value: str) -> str:
