@@ -183,12 +183,20 @@ class Decoder:
                         f"malformed message from the bus ({fields_len} bytes of header fields)"
                     )
                 return None
-            self._check_header(buf, pos, fields_len)
+            try:
+                check_header(buf, pos, fields_len)
+            except ProtocolError:
+                self.close()
+                raise
             self._streaming = size
             self._msg_start = self._consumed
             self._msg_size = size
             return self._stream()
-        self._check_header(buf, pos, fields_len)
+        try:
+            check_header(buf, pos, fields_len)
+        except ProtocolError:
+            self.close()
+            raise
         end = pos + size
         if pos == 0 and end == len(buf) and type(buf) is bytes:
             chunk: bytes = buf
@@ -251,15 +259,6 @@ class Decoder:
             ) from exc
         finally:
             self._feed.chunk = None
-
-    def _check_header(self, buf: bytes | bytearray, pos: int, fields_len: int) -> None:
-        try:
-            check_header(buf, pos, fields_len)
-        except ProtocolError:
-            self.close()
-            raise
-        except (IndexError, struct.error):
-            pass  # a length that runs past the header: the unmarshaller refuses it
 
     def _finish(self, msg: Message, start: int, size: int) -> Message:
         if msg.message_type is None:
