@@ -175,9 +175,11 @@ def _padded(pad_of: Callable[[int], int]) -> bytes:
 
 
 # The usual header in one regex: fields of the known codes with their types, strings without
-# NUL, zero padding.  A header that matches is laid out correctly (its values are checked
-# later); one that does not is walked field by field to say why, or to accept what the regex
-# does not know (fields of unknown codes).
+# NUL, zero padding.  The regex reads a string up to its NUL, not by its length prefix; where
+# the two agree (check_message refuses a NUL inside every header string) it parses exactly
+# what dbus-fast parsed, so a match means the layout is right.  A header that does not match
+# is walked field by field to say why, or to accept what the regex does not know (fields of
+# unknown codes).
 _USUAL_HEADER = re.compile(
     b"(?:"
     + b"(?:\\x01\\x01o|[\\x02\\x03\\x04\\x06\\x07]\\x01s)\\x00[\\s\\S]{4}"
