@@ -192,6 +192,7 @@ _USUAL_HEADER = re.compile(
 
 
 _headers: set[bytes] = set()  # header fields (after a leading reply serial) seen valid
+_last_header = b"\xff"  # the last of them (never matches before the first is seen)
 
 
 def check_header(buf: bytes | bytearray, pos: int, fields_len: int) -> None:
@@ -203,17 +204,27 @@ def check_header(buf: bytes | bytearray, pos: int, fields_len: int) -> None:
     starts on an 8-byte boundary, its value aligned to its type), insists
     that the bytes in between are zero and that each known field has its type.
     """
+    global _last_header
     body = 16 + ((fields_len + 7) & ~7)
+    end = pos + body
     # Headers repeat: a signal's are the same bytes every time, a reply's differ only in
-    # the reply serial, which sd-bus puts first.  Remember the layouts seen valid.
-    start = pos + 24 if buf.startswith(b"\x05\x01u\x00", pos + 16) else pos + 16
-    key = bytes(buf[start : pos + body])
-    if key in _headers:
+    # the reply serial, which sd-bus puts first.  Remember the layouts seen valid; the last
+    # one is compared in place (no copy), the others looked up.
+    start = pos + 16
+    if fields_len >= 8 and buf.startswith(b"\x05\x01u\x00", start):
+        start += 8
+    last = _last_header
+    if end - start == len(last) and buf.startswith(last, start):
         return
-    if _USUAL_HEADER.fullmatch(buf, pos + 16, pos + body) is not None:
+    key = bytes(buf[start:end])
+    if key in _headers:
+        _last_header = key
+        return
+    if _USUAL_HEADER.fullmatch(buf, pos + 16, end) is not None:
         if len(_headers) >= 4096:
             _headers.clear()
         _headers.add(key)
+        _last_header = key
         return
     try:
         _walk_header(buf, pos, fields_len, body)
@@ -391,14 +402,18 @@ def _of_array(child: str) -> _Check:
                 if key_check is not None:
                     key_check(value)
                 compiled = _compiled
+                no_nul = _no_nul
                 for var in value.values():
-                    sig = var.signature
-                    if sig == "s":  # a third of GetAll's values: no call for them
+                    try:
+                        check = compiled[var.signature]
+                    except KeyError:
+                        check = _compile(var.signature, "a variant")
+                    if check is None:
+                        continue
+                    if check is no_nul:  # the commonest check, without a call
                         if "\0" in var.value:
                             raise _nul_error()
-                        continue
-                    check = compiled[sig] if sig in compiled else _compile(sig, "a variant")
-                    if check is not None:
+                    else:
                         check(var.value)
 
             return dict_of_variants
