@@ -2,9 +2,10 @@
 
     python -m sysd sandbox run -- python tests/bus/data/record.py
 
-Writes ``tests/bus/data/systemd252.bin``: the bytes systemd 252 and dbus-daemon sent one
-connection (Hello, Get, GetAll, ListUnits, GetUnit, an error, and the signals of starting
-a transient unit), exactly as received.
+Writes ``tests/bus/data/systemd252.bin`` (systemd's private socket: sd-bus speaking) and
+``systemd252_bus.bin`` (the system bus: what dbus-daemon relays and sends itself): the bytes
+one connection received (Get, GetAll, ListUnits, GetUnit, an error, and the signals of
+starting a transient unit), exactly as received.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from sysd._bus import wire
 
 HERE = Path(__file__).resolve().parent
 MANAGER = ("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
-DEST = "org.freedesktop.systemd1"
 
 
-def main() -> int:
+def record(private: bool, out: str, unit: str) -> None:
     received: list[bytes] = []
     feed = wire.Decoder.feed
 
@@ -31,46 +31,43 @@ def main() -> int:
         feed(self, data, fds)  # type: ignore[arg-type]
 
     wire.Decoder.feed = recording  # type: ignore[method-assign]
-    with sysd.connect() as sd:
-        bus = sd.bus
-        bus.add_match("type='signal',sender='org.freedesktop.systemd1'")
-        bus.call(DEST, *MANAGER, "Subscribe")
-        path = bus.call(DEST, *MANAGER, "GetUnit", "s", ("dbus.service",))
-        bus.call(
-            DEST,
-            path,
-            "org.freedesktop.DBus.Properties",
-            "Get",
-            "ss",
-            ("org.freedesktop.systemd1.Unit", "ActiveState"),
-        )
-        bus.call(
-            DEST,
-            path,
-            "org.freedesktop.DBus.Properties",
-            "GetAll",
-            "s",
-            ("org.freedesktop.systemd1.Service",),
-        )
-        bus.call(DEST, *MANAGER, "ListUnits")
-        try:
-            bus.call(DEST, *MANAGER, "GetUnit", "s", ("sysd-record-nope.service",))
-        except sysd.NoSuchUnitError:
-            pass
-        props = [("ExecStart", Variant("a(sasb)", [("/bin/true", ["/bin/true"], False)]))]
-        bus.call(
-            DEST,
-            *MANAGER,
-            "StartTransientUnit",
-            "ssa(sv)a(sa(sv))",
-            ("sysd-record-fuzz.service", "replace", props, []),
-        )
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            bus.process(0.1)
-        bus.call(DEST, *MANAGER, "Unsubscribe")
-    (HERE / "systemd252.bin").write_bytes(b"".join(received))
-    print(len(b"".join(received)), "bytes")
+    try:
+        with sysd.connect(private=private) as sd:
+            bus = sd.bus
+            dest = sd.destination
+            bus.add_match("type='signal',sender='org.freedesktop.systemd1'")
+            bus.call(dest, *MANAGER, "Subscribe")
+            path = bus.call(dest, *MANAGER, "GetUnit", "s", ("dbus.service",))
+            props = "org.freedesktop.DBus.Properties"
+            iface = "org.freedesktop.systemd1"
+            bus.call(dest, path, props, "Get", "ss", (iface + ".Unit", "ActiveState"))
+            bus.call(dest, path, props, "GetAll", "s", (iface + ".Service",))
+            bus.call(dest, *MANAGER, "ListUnits")
+            try:
+                bus.call(dest, *MANAGER, "GetUnit", "s", ("sysd-record-nope.service",))
+            except sysd.NoSuchUnitError:
+                pass
+            argv = [("/bin/true", ["/bin/true"], False)]
+            bus.call(
+                dest,
+                *MANAGER,
+                "StartTransientUnit",
+                "ssa(sv)a(sa(sv))",
+                (unit, "replace", [("ExecStart", Variant("a(sasb)", argv))], []),
+            )
+            end = time.monotonic() + 1.0
+            while time.monotonic() < end:
+                bus.process(0.1)
+            bus.call(dest, *MANAGER, "Unsubscribe")
+    finally:
+        wire.Decoder.feed = feed  # type: ignore[method-assign]
+    (HERE / out).write_bytes(b"".join(received))
+    print(out, len(b"".join(received)), "bytes")
+
+
+def main() -> int:
+    record(True, "systemd252.bin", "sysd-record-fuzz.service")
+    record(False, "systemd252_bus.bin", "sysd-record-fuzz-bus.service")
     return 0
 
 
