@@ -15,8 +15,11 @@ Everything here is a function of bytes and values; the decoder calls
 what dbus-fast made of it.  The per-message cost is kept to a few lookups in
 sets of values already seen valid (paths, names, signatures) and, for a body
 that holds strings, object paths, signatures or variants, a validator compiled
-once per signature.  Padding inside the body is not checked: only re-walking
-the body byte by byte could do it, which costs more than decoding it.
+once per signature.  Measured on a loaded 2-core machine: 0.6 us per small
+message (Get, a signal), 20-40 us for a GetAll of 300 properties, ~0.2 us per
+unit of a ListUnits (every string is looked at for a NUL byte, as sd-bus does).
+Padding inside the body is not checked: only re-walking the body byte by byte
+could do it, which costs more than decoding it (a re-marshal takes 1.5-2x).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from ..errors import ProtocolError
@@ -268,7 +271,6 @@ def _walk_header(buf: bytes | bytearray, pos: int, fields_len: int, body: int) -
 
 # ----------------------------------------------------------------- the body
 
-_SIG_OF = attrgetter("signature")
 _compiled: dict[str, _Check | None] = {}  # signature -> validator of one value of it
 _bodies: dict[str, _Check | None] = {}  # signature -> validator of a body (a list of values)
 
