@@ -302,9 +302,7 @@ def _register(*names: str) -> Any:
 class AccessDeniedError(DBusError, PermissionError):
     """The call was refused by policy (bus policy or polkit)."""
 
-    hint = (
-        "run as root or add a polkit rule; Properties.Set on units is refused, use set_properties"
-    )
+    hint = "run as root or add a polkit rule"
 
 
 @_register("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired")
@@ -367,7 +365,7 @@ class NoReplyError(DBusError, TimeoutError):
 class LimitsExceededError(DBusError):
     """The bus refused the call because a per-connection limit was reached."""
 
-    hint = "too many calls in flight; retry later"
+    hint = "a per-connection limit of the bus was reached; retry later"
 
 
 @_register("org.freedesktop.systemd1.UnitExists")
@@ -442,10 +440,52 @@ class ShuttingDownError(DBusError):
     """The manager is shutting down and refuses new work."""
 
 
-def error_from_dbus(name: str, message: str) -> DBusError:
-    """The typed error for a D-Bus error reply (a plain DBusError when unknown)."""
+def error_from_dbus(
+    name: str,
+    message: str,
+    *,
+    interface: str | None = None,
+    member: str | None = None,
+    interactive: bool = False,
+) -> DBusError:
+    """The typed error for a D-Bus error reply (a plain DBusError when unknown).
+
+    ``interface``, ``member`` and ``interactive`` describe the call that failed,
+    so that the hint fits it (a hint that tells a caller to do what it did, or
+    names a method it did not call, misleads).
+    """
     cls = _BY_NAME.get(name, DBusError)
-    return cls(message, name=name)
+    return cls(message, name=name, hint=_hint_for(cls, message, interface, member, interactive))
+
+
+def _hint_for(
+    cls: type[DBusError],
+    message: str,
+    interface: str | None,
+    member: str | None,
+    interactive: bool,
+) -> str | None:
+    """A hint for this error from this call, or None for the class's own."""
+    if cls is InteractiveAuthorizationRequiredError and interactive:
+        return (
+            "polkit wanted to ask, but no authentication agent answered for this session: "
+            "run one (e.g. pkttyagent), run as root, or add a polkit rule"
+        )
+    if cls is AccessDeniedError:
+        if interface == "org.freedesktop.DBus.Properties" and member == "Set":
+            return "systemd refuses Properties.Set on units; use set_properties (SetUnitProperties)"
+        if message.startswith("Rejected send message"):  # dbus-daemon's policy, not polkit
+            return "the bus policy refuses this call to this user; run as root"
+    if cls is LimitsExceededError:
+        lowered = message.lower()
+        if member == "AddMatch" or "match rule" in lowered:
+            return (
+                "this connection holds too many signal match rules (dbus-daemon allows 512): "
+                "close run/watch handles you no longer need, or use another connection"
+            )
+        if "pending repl" in lowered:
+            return "too many calls in flight on this connection; retry later"
+    return None
 
 
 # -------------------------------------------------------------------- jobs

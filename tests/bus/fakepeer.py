@@ -2,7 +2,9 @@
 
 It speaks just enough of the protocol to misbehave precisely: answer ``Ping``,
 never answer ``Hang``, echo ``Echo`` (fds included), hang up on ``Bye``, send
-garbage on ``Garbage``, and count how many calls were outstanding at once.
+garbage on ``Garbage``, answer the members of :data:`MALFORMED` with a message
+that breaks one rule of the specification, and count how many calls were
+outstanding at once.
 Everything systemd decides is tested against the real systemd instead.
 """
 
@@ -16,6 +18,89 @@ import threading
 from collections.abc import Callable
 
 from sysd._bus.wire import CMSG_SPACE, Decoder, Message, MessageType, fds_of
+
+
+def _reply_without_serial(reply_to: int, serial: int) -> bytes:
+    # what dbus-fast marshals for reply_serial=0 is a return with no REPLY_SERIAL field
+    msg = Message(
+        message_type=MessageType.METHOD_RETURN, reply_serial=0, serial=serial, validate=False
+    )
+    return bytes(msg._marshall(False))
+
+
+def _signal(path: str, signature: str = "", body: list[object] | None = None) -> bytes:
+    msg = Message(
+        message_type=MessageType.SIGNAL,
+        path=path,
+        interface="org.freedesktop.systemd1.Manager",
+        member="JobRemoved",
+        signature=signature,
+        body=body or [],
+        serial=77,
+        validate=False,
+    )
+    return bytes(msg._marshall(False))
+
+
+def _reply(reply_to: int, serial: int, signature: str, body: list[object]) -> bytes:
+    msg = Message(
+        message_type=MessageType.METHOD_RETURN,
+        reply_serial=reply_to,
+        signature=signature,
+        body=body,
+        serial=serial,
+        validate=False,
+    )
+    return bytes(msg._marshall(False))
+
+
+def _bad_padding(reply_to: int, serial: int) -> bytes:
+    data = bytearray(_reply(reply_to, serial, "s", ["x"]))
+    # header: [5 u serial] then [8 g "s"]: 4+1+1+1 = 7 bytes, one byte of padding to 8
+    assert data[24:29] == b"\x08\x01g\x00\x01" and data[31] == 0
+    data[31] = 0x55
+    return bytes(data)
+
+
+# member -> (the caller's serial, the peer's serial) -> bytes breaking one rule
+MALFORMED: dict[str, Callable[[int, int], bytes]] = {
+    "NoReplySerial": _reply_without_serial,
+    "BadPathSignal": lambda r, s: _signal("/org/freedesktop//systemd1"),
+    "BadPathInSignalBody": lambda r, s: _signal(
+        "/org/freedesktop/systemd1", "uoss", [1, "job/1", "a.service", "done"]
+    ),
+    "NulInString": lambda r, s: _reply(r, s, "s", ["a\x01b.service"]).replace(b"\x01b.", b"\0b."),
+    "DeepSignature": lambda r, s: _reply(r, s, "a" * 33 + "y", [[]]),
+    "BadPadding": _bad_padding,
+}
+
+
+_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
+_ASK = "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
+_LIMITS = "org.freedesktop.DBus.Error.LimitsExceeded"
+
+# member -> the call -> (error name, text) as systemd or dbus-daemon word them; ("", "") answers
+REFUSED: dict[str, Callable[[Message], tuple[str, str]]] = {
+    "Fail": lambda call: (call.body[0], call.body[1]),  # Fail(ss): any error, any text
+    "Set": lambda call: (_DENIED, "Access denied"),
+    "EnableUnitFiles": lambda call: (
+        _DENIED,
+        'Rejected send message, 1 matched rules; type="method_call", sender=":1.42" '
+        '(uid=1000 pid=7 comm="python3") interface="org.freedesktop.systemd1.Manager" '
+        'member="EnableUnitFiles" error name="(unset)" requested_reply="0" '
+        'destination="org.freedesktop.systemd1" (uid=0 pid=1 comm="/sbin/init")',
+    ),
+    "StartUnit": lambda call: (_ASK, "Interactive authentication required."),
+    "AddMatch": lambda call: (
+        (
+            _LIMITS,
+            'Connection ":1.42" is not allowed to add more match rules (increase limits in '
+            "configuration file if required; max_match_rules_per_connection=512)",
+        )
+        if "sysd-test-limit" in call.body[0]
+        else ("", "")
+    ),
+}
 
 
 class FakePeer:
@@ -102,6 +187,14 @@ class FakePeer:
                         return
                     elif member == "Garbage":
                         conn.sendall(b"l\x02\x01\x01" + os.urandom(60))
+                    elif member in REFUSED:
+                        name, text = REFUSED[member](msg)
+                        if name:
+                            self._error(conn, msg, serial, name, text)
+                        else:
+                            self._reply(conn, msg, serial, "", [])
+                    elif member in MALFORMED:
+                        conn.sendall(MALFORMED[member](msg.serial, serial))
                     elif member == "BadFdIndex":
                         self._reply(conn, msg, serial, "h", [3])
                     elif member == "SlowEcho":  # reply (with the fds) only after a delay
@@ -169,6 +262,18 @@ class FakePeer:
                 elif line == b"BEGIN":
                     expect_begin = False
         return True
+
+    @staticmethod
+    def _error(conn: socket.socket, call: Message, serial: int, name: str, text: str) -> None:
+        reply = Message(
+            message_type=MessageType.ERROR,
+            reply_serial=call.serial,
+            error_name=name,
+            signature="s",
+            body=[text],
+            serial=serial,
+        )
+        conn.sendall(reply._marshall(False))
 
     @staticmethod
     def _reply(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
+import socket
 import time
 
 import pytest
@@ -219,6 +221,34 @@ def test_unixexec_missing_program() -> None:
         sysd.connect(address="unixexec:path=sysd-no-such-program")
 
 
+@pytest.mark.parametrize("private", [False, True])
+@pytest.mark.parametrize("refused", [False, True])
+def test_user_scope_without_user_manager_is_typed(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, private: bool, refused: bool
+) -> None:
+    # XDG_RUNTIME_DIR is set but nothing listens there: RELIABILITY 31 wants the typed
+    # error naming the user scope, not "no such socket" (a plain BusConnectError).
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    if refused:  # a socket file nobody listens on (a user manager that died)
+        name = tmp_path / ("systemd/private" if private else "bus")
+        name.parent.mkdir(exist_ok=True)
+        dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        dead.bind(str(name))
+        dead.close()
+    before = fd_count()
+    with pytest.raises(sysd.UserManagerNotRunningError, match=r"user manager \(user scope") as info:
+        sysd.connect(user=True, private=private)
+    assert isinstance(info.value, ConnectionError) and "systemctl start user@" in str(info.value)
+
+    async def main() -> None:
+        with pytest.raises(sysd.UserManagerNotRunningError, match="user scope"):
+            await sysd.aio.connect(user=True, private=private)
+
+    asyncio.run(main())
+    assert fd_count() == before
+
+
 # ---------------------------------------------------------------- wire limits
 
 
@@ -415,3 +445,120 @@ def test_variants_inside_structs_and_dicts_are_unwrapped(peer: FakePeer) -> None
     with sysd.connect(address=peer.address) as sd:
         got = call(sd, "Echo", "a(sv)a{sv}", body)
     assert got == ([("a", "x"), ("b", (1, 2))], {"k": ["p", "q"]})
+
+
+# ----------------------------------------------------- protocol strictness (10, 12)
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "NoReplySerial",  # used to be dropped silently: the call waited for its deadline
+        "BadPathSignal",
+        "BadPathInSignalBody",
+        "NulInString",
+        "DeepSignature",
+        "BadPadding",
+    ],
+)
+def test_malformed_messages_are_protocol_errors_at_once(peer: FakePeer, member: str) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        start = time.monotonic()
+        with pytest.raises(sysd.ProtocolError, match="malformed message"):
+            call(sd, member, timeout=10)
+        assert time.monotonic() - start < 2
+        with pytest.raises(sysd.BusDisconnectedError):
+            call(sd, "Ping")
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            start = time.monotonic()
+            with pytest.raises(sysd.ProtocolError, match="malformed message"):
+                await sd.call(PEER, "/", PEER, member, timeout=10)
+            assert time.monotonic() - start < 2
+
+    asyncio.run(main())
+
+
+def _garbage_after_ok(conn: socket.socket) -> bool:
+    conn.recv(4096)
+    conn.sendall(b"DATA\r\nOK 0123456789abcdef0123456789abcdef\r\nAGREE_UNIX_FD\r\n" + b"\xff" * 40)
+    conn.recv(4096)  # keep the connection open until the client gives up
+    return False
+
+
+def test_garbage_with_the_sasl_ok_is_protocol_error_at_once() -> None:
+    # The blocking connect used to leave these bytes in the decoder and wait for Hello's
+    # reply until the connect deadline.
+    before = fd_count()
+    with FakePeer(auth_script=_garbage_after_ok) as p:
+        start = time.monotonic()
+        with pytest.raises(sysd.ProtocolError):
+            sysd.connect(address=p.address, timeout=10)
+        assert time.monotonic() - start < 2
+
+        async def main() -> None:
+            with pytest.raises(sysd.ProtocolError):
+                await sysd.aio.connect(address=p.address, timeout=10)
+
+        start = time.monotonic()
+        asyncio.run(main())
+        assert time.monotonic() - start < 2
+    time.sleep(0.05)  # the peer's handler threads let go of their ends
+    assert fd_count() == before
+
+
+# ------------------------------------------------------------ hints that fit the call
+
+
+def test_hints_fit_the_call(peer: FakePeer) -> None:
+    props = "org.freedesktop.DBus.Properties"
+    with sysd.connect(address=peer.address) as sd:
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            sd.call(PEER, "/", props, "Set", "ssv", ("a", "b", sysd.Variant("s", "c")))
+        assert "set_properties" in str(info.value)
+        # refused by the bus policy: nothing about Properties.Set, which was not called
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            call(sd, "EnableUnitFiles")
+        assert "Properties.Set" not in str(info.value) and "set_properties" not in str(info.value)
+        assert "bus policy" in str(info.value)
+        with pytest.raises(sysd.AccessDeniedError) as info:
+            call(sd, "Fail", "ss", ("org.freedesktop.DBus.Error.AccessDenied", "Access denied"))
+        assert "Properties.Set" not in str(info.value) and "polkit" in str(info.value)
+        # not interactive: the hint offers interactive=True
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit")
+        assert "interactive=True" in str(info.value)
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit", interactive=True)
+        assert "interactive=True" not in str(info.value) and "agent" in str(info.value)
+        # dbus-daemon's match-rule limit (the ~508th unclosed run handle) is not "calls in flight"
+        with pytest.raises(sysd.LimitsExceededError) as info:
+            sd.bus.add_match("type='signal',path='/sysd-test-limit'")
+        assert "match rules" in str(info.value) and "in flight" not in str(info.value)
+        with pytest.raises(sysd.LimitsExceededError) as info:
+            call(
+                sd,
+                "Fail",
+                "ss",
+                (
+                    "org.freedesktop.DBus.Error.LimitsExceeded",
+                    'The maximum number of pending replies for ":1.42" (uid=0) has been reached '
+                    "(max_replies_per_connection=128)",
+                ),
+            )
+        assert "in flight" in str(info.value)
+    with sysd.connect(address=peer.address, interactive=True) as sd:
+        with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+            call(sd, "StartUnit")
+        assert "interactive=True" not in str(info.value) and "agent" in str(info.value)
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address, interactive=True) as sd:
+            with pytest.raises(sysd.InteractiveAuthorizationRequiredError) as info:
+                await sd.call(PEER, "/", PEER, "StartUnit")
+            assert "interactive=True" not in str(info.value)
+            with pytest.raises(sysd.LimitsExceededError, match="match rules"):
+                await sd.bus.add_match("type='signal',path='/sysd-test-limit'")
+
+    asyncio.run(main())

@@ -176,9 +176,48 @@ def test_suffix_without_dot_gets_a_hint() -> None:
     assert info.value.hint == "write '.mount'"
 
 
-def test_unknown_specifier_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="%x"):
+def test_unknown_specifier_is_a_typed_value_error() -> None:
+    with pytest.raises(InvalidUnitNameError, match="%x") as info:
         u.specifier("foo.service", "x")  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError) and isinstance(info.value, SysdError)
+
+
+TEMPLATE_TYPES = {"service", "socket", "target", "timer", "path"}  # unit_type_may_template
+
+
+@pytest.mark.parametrize("type_", u.UNIT_TYPES)
+def test_instances_of_types_that_cannot_have_them_are_refused(type_: str) -> None:
+    # systemd 252 refuses b@a.mount, a@b.swap, _@a.slice (unit_add_name: EINVAL); they
+    # pass unit_name_is_valid, so the vectors keep is_valid() true for them.
+    for name, template in ((f"b@a.{type_}", False), (f"_@.{type_}", True)):
+        assert u.is_valid(name)
+        if type_ in TEMPLATE_TYPES:
+            assert u.normalize(name, template=template) == name
+            continue
+        with pytest.raises(InvalidUnitNameError, match="cannot be templates or instances") as info:
+            u.normalize(name, template=template)
+        escaped = name.replace("@", "\\x40")
+        assert repr(escaped) in str(info.value.hint)
+        assert u.normalize(escaped) == escaped  # the hint's form is accepted
+
+
+def test_normalize_against_the_validity_vectors() -> None:
+    # every name systemd's own vectors call a valid plain or instance name normalizes,
+    # except instances of the types that cannot have them
+    names = [
+        v["args"][0]
+        for v in FUNCTION_VECTORS
+        if v["func"] == "unit_name_is_valid" and v["args"][1] == 7 and v["expect"]["ret"]
+    ]
+    assert "user@1000.slice" in names
+    for name in names:
+        if u.is_template(name):
+            continue
+        if "@" in name and u.unit_type(name) not in TEMPLATE_TYPES:
+            with pytest.raises(InvalidUnitNameError):
+                u.normalize(name)
+        else:
+            assert u.normalize(name) == name
 
 
 # ------------------------------------------------------------ further behaviour

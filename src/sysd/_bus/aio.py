@@ -24,12 +24,13 @@ from ..errors import (
     BusDisconnectedError,
     BusError,
     BusTimeoutError,
+    ProtocolError,
     SysdError,
     UsedAfterForkError,
 )
 from .address import Target, Transport
 from .auth import ClientAuth
-from .transport import SOCK_FLAGS, connect_error, reap, sockaddr, spawn
+from .transport import SOCK_FLAGS, connect_error, no_transport, reap, sockaddr, spawn
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -176,11 +177,7 @@ class AsyncConnection:
                 conn._fail(BusDisconnectedError("connect failed"))
                 raise
             return conn
-        if len(failures) == 1:
-            raise failures[0]
-        raise BusConnectError(
-            "cannot connect: " + "; ".join(e.text for e in failures), address=target.description
-        )
+        raise no_transport(target, failures)
 
     async def _authenticate(self, deadline: float | None) -> None:
         loop = self._loop
@@ -212,6 +209,8 @@ class AsyncConnection:
         self._reading = True
         if self._decoder.buffered:
             self._dispatch()
+            if self._broken is not None:  # the bytes after the last line were garbage
+                raise self._broken
 
     # --------------------------------------------------------------- low level
 
@@ -245,11 +244,12 @@ class AsyncConnection:
             if not waiter.done():
                 waiter.set_exception(BusDisconnectedError(f"bus connection lost: {exc.text}"))
         pending, self._pending = self._pending, {}
+        # calls in flight learn the cause when the peer broke the protocol (as a blocking
+        # call reading the bad message does); otherwise the connection is simply gone
+        lost = ProtocolError if isinstance(exc, ProtocolError) else BusDisconnectedError
         for fut in pending.values():
             if not fut.done():
-                fut.set_exception(
-                    BusDisconnectedError(f"bus connection lost with the call in flight: {exc.text}")
-                )
+                fut.set_exception(lost(f"bus connection lost with the call in flight: {exc.text}"))
         reap(self._proc)
         return exc
 
@@ -465,6 +465,8 @@ class AsyncConnection:
         timeout: float | None = DEFAULT,
         interactive: bool | None = None,
     ) -> Any:
+        if interactive is None:
+            interactive = self.interactive
         return reply_value(
             await self.call_message(
                 destination,
@@ -475,7 +477,10 @@ class AsyncConnection:
                 args,
                 timeout=timeout,
                 interactive=interactive,
-            )
+            ),
+            interface,
+            member,
+            interactive,
         )
 
     # ------------------------------------------------------------------ signals

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from .address import Target
 from .auth import ClientAuth
-from .transport import open_blocking, reap
+from .transport import no_transport, open_blocking, reap
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -144,11 +144,7 @@ class Connection:
                 conn.close()
                 raise
             return conn
-        if len(failures) == 1:
-            raise failures[0]
-        raise BusConnectError(
-            "cannot connect: " + "; ".join(e.text for e in failures), address=target.description
-        )
+        raise no_transport(target, failures)
 
     @staticmethod
     def _left(deadline: float | None) -> float | None:
@@ -172,6 +168,8 @@ class Connection:
         self.unix_fds = auth.unix_fds
         self.guid = auth.guid
         self._running = True
+        if self._decoder.buffered:  # bytes that came with the last line: decode them now
+            self._dispatch()
 
     # --------------------------------------------------------------- low level
 
@@ -397,6 +395,8 @@ class Connection:
         interactive: bool | None = None,
     ) -> Any:
         """Call a method; return its value (None, one value, or a tuple). Errors raise."""
+        if interactive is None:
+            interactive = self.interactive
         return reply_value(
             self.call_message(
                 destination,
@@ -407,7 +407,10 @@ class Connection:
                 args,
                 timeout=timeout,
                 interactive=interactive,
-            )
+            ),
+            interface,
+            member,
+            interactive,
         )
 
     # ------------------------------------------------------------------ signals

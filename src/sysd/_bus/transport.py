@@ -13,11 +13,11 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
-from ..errors import BusConnectError
+from ..errors import BusConnectError, UserManagerNotRunningError
 
 if TYPE_CHECKING:
     import subprocess
-from .address import Transport
+from .address import Target, Transport
 
 SOCK_FLAGS = socket.SOCK_STREAM | socket.SOCK_CLOEXEC
 
@@ -51,6 +51,30 @@ def connect_error(t: Transport, exc: OSError) -> BusConnectError:
     else:
         what = os.strerror(exc.errno) if exc.errno else str(exc)
     return BusConnectError(f"cannot connect to {where}: {what}", address=where, hint=hint)
+
+
+def no_transport(target: Target, failures: list[BusConnectError]) -> BusConnectError:
+    """The error to raise when no transport of ``target`` could be opened.
+
+    The user manager's own bus (``$XDG_RUNTIME_DIR/bus``, or its private socket)
+    missing or refused means the user manager is not running for this user:
+    say so, naming the user scope (RELIABILITY 31), rather than "no such socket".
+    """
+    if target.scope == "user" and all(
+        isinstance(e.__cause__, (FileNotFoundError, ConnectionRefusedError)) for e in failures
+    ):
+        uid = os.geteuid()
+        return UserManagerNotRunningError(
+            f"the user manager (user scope, uid {uid}) is not running: nothing listens on "
+            f"{target.description}",
+            address=target.description,
+            hint=f"start it with `systemctl start user@{uid}.service`, or log in with a session",
+        )
+    if len(failures) == 1:
+        return failures[0]
+    return BusConnectError(
+        "cannot connect: " + "; ".join(e.text for e in failures), address=target.description
+    )
 
 
 def spawn(t: Transport) -> tuple[socket.socket, subprocess.Popen[bytes]]:

@@ -27,6 +27,7 @@ from .codec import (
     map_fds,
     pin_empty_signature,
 )
+from .strict import check_header, check_message
 
 __all__ = [
     "DBUS_DEST",
@@ -76,6 +77,9 @@ FLAG_INTERACTIVE = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION
 _HEADER = struct.Struct("<III")
 _HEADER_BE = struct.Struct(">III")
 _MAX_MESSAGE = 128 * 1024 * 1024  # the D-Bus specification's maximum message size
+# The header of a message streamed in pieces is checked before the first piece goes to the
+# unmarshaller, so it is gathered first; real headers are a few hundred bytes.
+_MAX_HEADER = 1024 * 1024
 
 
 class _Feed:
@@ -171,10 +175,28 @@ class Decoder:
         if avail < size:
             if size <= RECV_SIZE:
                 return None  # a small message cut by the receive: wait for the rest
+            header = 16 + ((fields_len + 7) & ~7)
+            if avail < header:
+                if header > _MAX_HEADER:
+                    self.close()
+                    raise ProtocolError(
+                        f"malformed message from the bus ({fields_len} bytes of header fields)"
+                    )
+                return None
+            try:
+                check_header(buf, pos, fields_len)
+            except ProtocolError:
+                self.close()
+                raise
             self._streaming = size
             self._msg_start = self._consumed
             self._msg_size = size
             return self._stream()
+        try:
+            check_header(buf, pos, fields_len)
+        except ProtocolError:
+            self.close()
+            raise
         end = pos + size
         if pos == 0 and end == len(buf) and type(buf) is bytes:
             chunk: bytes = buf
@@ -239,6 +261,14 @@ class Decoder:
             self._feed.chunk = None
 
     def _finish(self, msg: Message, start: int, size: int) -> Message:
+        if msg.message_type is None:
+            self.close()
+            raise ProtocolError("message of unknown type")
+        try:
+            check_message(msg)
+        except ProtocolError:
+            self.close()
+            raise
         if self._fds:
             stop = start + size
             fds: list[int] = []
@@ -250,8 +280,6 @@ class Decoder:
                     close_fds(batch)
             if fds:
                 msg.unix_fds = fds
-        if msg.message_type is None:
-            raise ProtocolError("message of unknown type")
         return msg
 
     def close(self) -> None:
@@ -455,13 +483,19 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def reply_value(msg: Message) -> Any:
+def reply_value(
+    msg: Message,
+    interface: str | None = None,
+    member: str | None = None,
+    interactive: bool = False,
+) -> Any:
     """The Python value of a reply: None, the single value, or a tuple of values.
 
-    Error replies raise the typed :class:`~sysd.errors.DBusError`.
+    Error replies raise the typed :class:`~sysd.errors.DBusError`; the call's
+    ``interface``, ``member`` and ``interactive`` flag pick its hint.
     """
     if msg.message_type is ERROR:
-        raise error_of(msg)
+        raise error_of(msg, interface, member, interactive)
     body = msg.body
     if msg.unix_fds or "h" in msg.signature:
         fds = msg.unix_fds or []
@@ -483,11 +517,22 @@ def reply_value(msg: Message) -> Any:
     return tuple(body)
 
 
-def error_of(msg: Message) -> DBusError:
+def error_of(
+    msg: Message,
+    interface: str | None = None,
+    member: str | None = None,
+    interactive: bool = False,
+) -> DBusError:
     text = msg.body[0] if msg.body and isinstance(msg.body[0], str) else ""
     if msg.unix_fds:
         close_fds(msg.unix_fds)
-    return error_from_dbus(msg.error_name or "org.freedesktop.DBus.Error.Failed", text)
+    return error_from_dbus(
+        msg.error_name or "org.freedesktop.DBus.Error.Failed",
+        text,
+        interface=interface,
+        member=member,
+        interactive=interactive,
+    )
 
 
 def _quote(value: str) -> str:

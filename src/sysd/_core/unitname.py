@@ -117,6 +117,9 @@ UNIT_DBUS_PATH_PREFIX: Final = "/org/freedesktop/systemd1/unit/"
 NAME_SPECIFIERS: Final = "nNpPiIjJf"
 
 _UNIT_TYPE_SET: Final = frozenset(UNIT_TYPES)
+#: The types whose units may be templates and instances (unit_type_may_template):
+#: systemd refuses ``b@a.mount`` or ``_@a.slice`` with EINVAL (unit_add_name).
+_TEMPLATE_TYPES: Final = frozenset({"service", "socket", "target", "timer", "path"})
 _PREFIX_CHARS_TEXT: Final = "only ASCII letters, digits and : - _ . \\ are allowed"
 _INSTANCE_CHARS_TEXT: Final = "only ASCII letters, digits and : - _ . \\ @ are allowed"
 _TYPES_TEXT: Final = ", ".join(UNIT_TYPES)
@@ -858,6 +861,8 @@ def normalize(name: str, *, template: bool = False) -> str:
     """
     if not isinstance(name, str) or not name:
         raise _error("unit name", str(name), "empty")
+    if "@" in name and is_valid(name, NameKind.TEMPLATE | NameKind.INSTANCE):
+        _check_may_template(name)
     kinds = NameKind.PLAIN | NameKind.INSTANCE | (NameKind.TEMPLATE if template else 0)
     if is_valid(name, kinds):
         return name
@@ -876,6 +881,18 @@ def normalize(name: str, *, template: bool = False) -> str:
         f"invalid unit name {name!r}",
         hint=f"the escaped form is {suggestion!r} (sysd.unitname.mangle)" if suggestion else None,
     )
+
+
+def _check_may_template(name: str) -> None:
+    """Refuse a template or instance name of a type that cannot have instances."""
+    dot = name.rfind(".")
+    type_ = name[dot + 1 :]
+    if type_ not in _TEMPLATE_TYPES:
+        raise InvalidUnitNameError(
+            f"invalid unit name {name!r}: .{type_} units cannot be templates or instances "
+            f"(only {', '.join(sorted(_TEMPLATE_TYPES))} units can)",
+            hint=f"for an '@' in the name itself, escape it: {escape(name[:dot]) + name[dot:]!r}",
+        )
 
 
 def mangle(name: str, suffix: str | UnitType = ".service", *, glob: bool = False) -> str:
@@ -982,7 +999,7 @@ def specifier(name: str, letter: _Specifier) -> str:
     ('tty1', '/home/lennart')
     """
     if letter not in NAME_SPECIFIERS or len(letter) != 1:
-        raise ValueError(f"unknown name specifier %{letter}; known: {NAME_SPECIFIERS}")
+        raise _error("name specifier", f"%{letter}", f"known: {NAME_SPECIFIERS}")
     _check_name(name)
     inst = instance(name)
     if letter == "n":
