@@ -19,7 +19,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..errors import SandboxError
-from ..sandbox._nspawn import auto_binds, ensure_std_fds, sigterm_as_exit
+from ..sandbox._nspawn import auto_binds, ensure_std_fds, runtime_binds, sigterm_as_exit
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -43,7 +43,19 @@ def _binds(args: argparse.Namespace, cwd: str) -> list[str | tuple[str, str]]:
         binds.append((src, dst) if sep else src)
     if args.bind_cwd:
         binds.extend(auto_binds(cwd))
+    # the venv (and sysd) this command runs from, so that `sysd` works inside too
+    binds.extend(p for p in runtime_binds() if not _covered(p, binds))
     return binds
+
+
+def _covered(path: str, binds: list[str | tuple[str, str]]) -> bool:
+    """Whether ``path`` is already visible inside through one of ``binds``."""
+    for bind in binds:
+        src = bind[0] if isinstance(bind, tuple) else bind
+        dst = bind[1] if isinstance(bind, tuple) else bind
+        if src == dst and (path == src or path.startswith(src.rstrip("/") + "/")):
+            return True
+    return False
 
 
 def _env(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:

@@ -562,6 +562,14 @@ def auto_binds(cwd: str) -> list[str]:
     return [path]
 
 
+def runtime_binds() -> list[str]:
+    """This interpreter's prefixes and sysd's own tree (an editable install) when the
+    overlay cannot show them: under /tmp, which is the container's own tmpfs.  Without
+    them ``sysd`` and the venv's Python are not found inside."""
+    sysd_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return sorted(p for p in {sys.prefix, sys.base_prefix, sysd_root} if p.startswith("/tmp/"))
+
+
 # ------------------------------------------------------------- command lines
 
 # Variables that describe the host process's own session, manager or sockets:

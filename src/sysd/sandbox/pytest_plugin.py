@@ -149,11 +149,7 @@ def _binds(config: pytest.Config) -> list[str]:
         value = getattr(config.option, option, None)
         if value:
             wanted.append(os.path.dirname(os.path.abspath(str(value))))
-    # An interpreter, or sysd itself (an editable install), that the overlay cannot show.
-    sysd_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    for prefix in {sys.prefix, sys.base_prefix, sysd_root}:
-        if prefix.startswith("/tmp/"):
-            wanted.append(prefix)
+    wanted += _nspawn.runtime_binds()
     chosen: list[str] = []
     for path in (os.path.abspath(p) for p in wanted):
         if not os.path.isdir(path) or path == "/":
