@@ -38,6 +38,7 @@ from ..journal import (
 from ..journal._query import compile_grep, mangle_unit, match_terms, priority_levels
 from ..journal._time import parse_timestamp
 from . import _render as R
+from . import print_error
 
 __all__ = ["add_parsers", "print_unit_journal"]
 
@@ -221,12 +222,12 @@ def _logs(args: argparse.Namespace) -> int:
         try:
             matches += _path_terms(term)
         except _PathError as exc:
-            print(str(exc), file=sys.stderr)
+            print_error(str(exc), prefix="")
             return 1
     try:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
-        print(f"sysd logs: {exc}", file=sys.stderr)
+        print_error(f"sysd logs: {exc}", prefix="")
         return 1  # as journalctl: EXIT_FAILURE
     out = sys.stdout.buffer
     color = R.color_enabled(sys.stdout)
@@ -240,10 +241,6 @@ def _logs(args: argparse.Namespace) -> int:
         no_hostname=args.no_hostname,
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
     )
-    if not args.follow:  # journalctl pages unless it follows
-        from ._pager import open_pager
-
-        open_pager(args)
     pattern = compile_grep(args.grep) if args.grep else None
     # journalctl 252 with --since and --lines: seek to the time, show the first N from there
     # (the library's lines= means the last N); with --grep it reads backwards instead
@@ -275,8 +272,12 @@ def _logs(args: argparse.Namespace) -> int:
         directory=args.directory,
     ) as it:
         if it.no_such_units:
-            print("sysd logs: no unit in the journal matches the patterns", file=sys.stderr)
+            print_error("sysd logs: no unit in the journal matches the patterns", prefix="")
             return 1  # journalctl: "Failed to add filter for units: No data available"
+        if not args.follow:  # journalctl pages unless it follows, once the filters are set
+            from ._pager import open_pager
+
+            open_pager(args)
         collected = iter(list(it)[::-1]) if backward else None
         while True:
             try:
@@ -301,7 +302,7 @@ def _logs(args: argparse.Namespace) -> int:
                 out.write(formatter(entry, highlight=highlight))
             except ValueError as exc:  # journalctl stops at an entry it cannot format
                 out.flush()
-                print(f"sysd logs: {exc}", file=sys.stderr)
+                print_error(f"sysd logs: {exc}", prefix="")
                 return 1
             shown += 1
             if limit is not None and shown >= limit:
@@ -442,18 +443,18 @@ def add_parsers(sub: Any) -> None:
 
 def _checked(args: argparse.Namespace) -> int:
     if args.follow and args.reverse:
-        print("sysd logs: --follow and --reverse do not go together", file=sys.stderr)
+        print_error("sysd logs: --follow and --reverse do not go together", prefix="")
         return 1
     if args.since and args.until and args.since > args.until:
-        print("sysd logs: --since must be before --until", file=sys.stderr)
+        print_error("sysd logs: --since must be before --until", prefix="")
         return 1
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
-        print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
+        print_error("sysd logs: give only one of --since, --cursor and --after-cursor", prefix="")
         return 1
     try:
         return _logs(args)
     except InvalidCallError as exc:
-        print(f"sysd logs: {exc}", file=sys.stderr)
+        print_error(f"sysd logs: {exc}", prefix="")
         return 1
 
 
@@ -505,7 +506,7 @@ def print_unit_journal(
                 stream.write((b"" if printed else b"\n") + notice.encode() + b"\n")
     except JournalError as exc:
         stream.flush()
-        print(f"Failed to show journal for {unit}: {exc.text}", file=sys.stderr)
+        print_error(f"Failed to show journal for {unit}: {exc.text}", prefix="")
         return False
     except ValueError:
         pass
