@@ -709,7 +709,9 @@ def timers(sd: sysd.Systemd) -> Iterator[dict[str, str]]:
 @pytest.mark.parametrize(
     "extra",
     [[], ["--all"], ["--no-legend"], ["--all", "--no-legend"], ["PATTERN"], ["sysd-diff-nomatch-*"],
-     ["--no-legend", "sysd-diff-nomatch-*"], ["systemd-tmpfiles-clean"], ["BARE", "--all"]],
+     ["--no-legend", "sysd-diff-nomatch-*"], ["systemd-tmpfiles-clean"], ["BARE", "--all"],
+     ["-l"], ["--full", "--all"], ["--plain"], ["--plain", "--all", "--no-legend"],
+     ["--plain", "-l", "PATTERN"]],
 )  # fmt: skip
 def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc: InProcess) -> None:
     extra = [
