@@ -28,6 +28,7 @@ __all__ = [
     "lazy_module",
     "main",
     "print_error",
+    "print_notice",
     "print_warning",
 ]
 
@@ -130,6 +131,7 @@ verbs:
 
 _RED = "\x1b[0;1;31m"  # systemd's ANSI_HIGHLIGHT_RED, for log lines at LOG_ERR and worse
 _YELLOW = "\x1b[0;1;38;5;185m"  # ANSI_HIGHLIGHT_YELLOW (252), for LOG_WARNING
+_BOLD = "\x1b[0;1;39m"  # ANSI_HIGHLIGHT, for LOG_NOTICE
 _NORMAL = "\x1b[0m"
 
 
@@ -167,6 +169,11 @@ def print_error(text: str, prefix: str = "sysd: ") -> None:
 def print_warning(text: str) -> None:
     """A warning line on stderr as systemd's ``log_warning()``: yellow on a terminal."""
     _log_lines(text, "", _YELLOW)
+
+
+def print_notice(text: str) -> None:
+    """A notice line on stderr as systemd's ``log_notice()``: bold on a terminal."""
+    _log_lines(text, "", _BOLD)
 
 
 def _log_lines(text: str, prefix: str, on: str) -> None:

@@ -37,7 +37,7 @@ from ..errors import (
     SysdError,
     UnitMaskedError,
 )
-from . import colors_enabled, error_text, lazy_module, print_error, print_warning
+from . import error_text, lazy_module, print_error, print_notice, print_warning
 from ._pager import open_pager
 from .basic import add_connection_options, connect, jsonable
 
@@ -1000,7 +1000,7 @@ def _unit_exists(sd: Systemd, name: str) -> bool:
 
 def _notice(text: str) -> None:
     """A notice as systemctl logs it (LOG_NOTICE): the text alone, bold on a terminal."""
-    print(f"\x1b[0;1;39m{text}\x1b[0m" if colors_enabled() else text, file=sys.stderr)
+    print_notice(text)
 
 
 # ---------------------------------------------------------------------------- manager
