@@ -608,6 +608,7 @@ def test_json_outputs_follow_the_documented_schema(
         ("unit-action", ["reset-failed", zoo["failed"]]),
         ("changes", ["disable", zoo["enabled"]]),
         ("changes", ["enable", zoo["enabled"]]),
+        ("changes", ["enable", zoo["not-found"]]),  # the error, with its D-Bus name
         ("daemon", ["daemon-reload"]),
         ("is", ["is-active", zoo["active"], zoo["inactive"]]),
         ("is", ["is-enabled", zoo["enabled"], zoo["not-found"]]),
@@ -617,6 +618,10 @@ def test_json_outputs_follow_the_documented_schema(
         doc = json.loads(out)
         follows(doc, SCHEMAS[schema])
         assert rc in (0, 1, 3, 4), (argv, rc, err)
+    rc, out, _err = run(capsys, "enable", "--json", zoo["not-found"])
+    error = json.loads(out)["error"]
+    assert rc == 1 and error["dbus_name"] == "org.freedesktop.systemd1.NoSuchUnit"
+    assert error["message"] == f"Unit file {zoo['not-found']} does not exist."
     rc, out, _err = run(capsys, "status", "--json", zoo["active"])
     [record] = json.loads(out)["units"]
     assert record["active_state"] == "active" and record["main_pid"] > 1
