@@ -121,6 +121,7 @@ RED, NORMAL = "\x1b[0;1;31m", "\x1b[0m"
         (["calendar", "Mon 25:00"], ["systemd-analyze", "calendar", "Mon 25:00"]),
         (["logs", "-u", "nosuch-h7-*"], ["journalctl", "-u", "nosuch-h7-*"]),
         (["timers", "-H", "nosuch-h7:x:y"], ["systemctl", "list-timers", "-H", "nosuch-h7:x:y"]),
+        (["run", "-p", "CPUQuota=abc", "true"], ["systemd-run", "-p", "CPUQuota=abc", "true"]),
     ],
 )
 def test_error_lines_are_red_on_a_terminal_as_systemds(
