@@ -49,6 +49,7 @@ INTENTIONAL: dict[str, str] = {
     "logs-after-cursor-filtered": "--after-cursor whose entry -p/-t leave out: none skipped",
     "timers-remote-clock": "timers -H: monotonic elapses on the remote manager's clock",
     "logs-device-path": "logs /dev/NODE: not supported (an error)",
+    "logs-user-follow-no-files": "logs --user -f without user journal files: exits",
     "calendar-base-time-iso": "calendar --base-time= also takes ISO 8601 with T",
 }
 
@@ -464,6 +465,89 @@ def test_logs_as_a_process_and_its_errors(logs: Logs, tmp_path: Path) -> None:
         assert (b"unit line" in want[1]) == (unit[:-2] in str(args)), args
 
 
+@pytest.fixture(scope="module")
+def user_tag(test_user: tuple[str, int]) -> str:
+    """A line the test user logged (into their own journal, user-UID.journal), and waited
+    for: ``journalctl --user -t TAG`` as that user shows it."""
+    name = test_user[0]
+    tag = f"sysd-user-{uuid.uuid4().hex[:8]}"
+    tool("runuser", "-u", name, "--", "systemd-cat", "-t", tag, "echo", f"hello from {tag}")
+    for _ in range(200):
+        p = tool("runuser", "-u", name, "--", "journalctl", "--user", "-t", tag, "-o", "cat")
+        if tag.encode() in p.stdout:
+            return tag
+        time.sleep(0.05)
+    pytest.fail(f"{name}'s line never reached their journal")
+
+
+USER_LOGS_CASES = [
+    [], ["-n", "3"], ["-t", "TAG"], ["-t", "TAG", "-o", "cat"], ["-u", "default.target"],
+    ["--user-unit", "default.target", "-o", "cat"], ["-q", "-n", "1"], ["-u", "nosuch-h7.service"],
+    ["-o", "short-monotonic", "-r", "-n", "2"], ["-p", "info", "-t", "TAG", "-o", "verbose"],
+    ["-o", "json", "-t", "TAG"], ["-g", "hello", "-t", "TAG"], ["-g", "zzz-no-match"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["user", "root"])
+@pytest.mark.parametrize("extra", USER_LOGS_CASES, ids=" ".join)
+def test_logs_user_is_journalctl_user(
+    test_user: tuple[str, int], user_tag: str, who: str, extra: list[str]
+) -> None:
+    """``sysd logs --user`` (and ``sysd --user logs``) against ``journalctl --user``: the
+    calling user's own journal, -u naming their units; root has none ("No journal files
+    were found.", exit 0).  stdout, stderr and exit status."""
+    extra = [user_tag if word == "TAG" else word for word in extra]
+    runas = ["runuser", "-u", test_user[0], "--"] if who == "user" else []
+    json_mode = "json" in extra
+
+    def seen(p: subprocess.CompletedProcess[bytes]) -> tuple[int, bytes]:
+        out = p.stdout
+        if json_mode:  # `logs-json-key-order` (journalctl's order changes from run to run)
+            out = b"".join(
+                json.dumps(json.loads(line), sort_keys=True).encode() + b"\n"
+                for line in out.splitlines()
+            )
+        return p.returncode, out + b"\0" + p.stderr
+
+    def theirs() -> tuple[int, bytes]:
+        return seen(tool(*runas, "journalctl", "--no-pager", "--user", *extra))
+
+    def mine() -> tuple[int, bytes]:
+        where = ["--user", "logs"] if extra[:1] == ["-n"] else ["logs", "--user"]
+        argv = [*runas, sys.executable, "-m", "sysd", *where, "--no-pager", *extra]
+        return seen(subprocess.run(argv, capture_output=True, timeout=60, check=False, env=ENV))
+
+    got, want = _sandwich(theirs, mine)
+    assert got == want
+    if who == "root":
+        assert want[1] in (b"-- No entries --\n\0No journal files were found.\n", b"\0")
+    elif extra[:1] == ["-t"]:
+        assert f"hello from {user_tag}".encode() in want[1]
+
+
+def test_entries_of_the_users_own_journal(
+    as_user: Any, test_user: tuple[str, int], user_tag: str
+) -> None:
+    """``entries(user=True)``: the calling user's files only; none for root."""
+    proc = as_user(
+        f"""
+        import sysd.journal
+        with sysd.journal.entries(user=True, identifier={user_tag!r}) as it:
+            print([e.message for e in it])
+        with sysd.journal.entries(user=True, lines=1) as it:
+            print({{e.get("_UID") for e in it}})
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    messages, uids = proc.stdout.splitlines()
+    assert messages == repr([f"hello from {user_tag}"])
+    assert uids == repr({str(test_user[1])})
+    with pytest.raises(sysd.JournalNotFoundError):  # root logs into the system journal
+        sysd.journal.entries(user=True)
+    with pytest.raises(sysd.InvalidCallError):
+        sysd.journal.entries(user=True, directory="/var/log/journal")
+
+
 def test_logs_of_an_executable_or_script_path(logs: Logs, tmp_path: Path) -> None:
     """Path arguments: an executable's _EXE=, a script's _COMM= (and the interpreter's
     _EXE= unless it is a symlink); errors for what is neither."""
@@ -709,7 +793,9 @@ def timers(sd: sysd.Systemd) -> Iterator[dict[str, str]]:
 @pytest.mark.parametrize(
     "extra",
     [[], ["--all"], ["--no-legend"], ["--all", "--no-legend"], ["PATTERN"], ["sysd-diff-nomatch-*"],
-     ["--no-legend", "sysd-diff-nomatch-*"], ["systemd-tmpfiles-clean"], ["BARE", "--all"]],
+     ["--no-legend", "sysd-diff-nomatch-*"], ["systemd-tmpfiles-clean"], ["BARE", "--all"],
+     ["-l"], ["--full", "--all"], ["--plain"], ["--plain", "--all", "--no-legend"],
+     ["--plain", "-l", "PATTERN"]],
 )  # fmt: skip
 def test_timers_is_list_timers(timers: dict[str, str], extra: list[str], inproc: InProcess) -> None:
     extra = [

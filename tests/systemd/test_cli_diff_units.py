@@ -9,7 +9,9 @@ not compared.
 
 What is not compared, and why, is listed in docs/cli.md ("Intentional differences from
 systemctl"); each intentional difference has a case here that checks it by name
-(``INTENTIONAL``).  stderr is not compared (sysd's error lines start with ``sysd: ``).
+(``INTENTIONAL``).  stderr is compared for the operations' errors (missing, masked,
+broken units; refused to the unprivileged test user): systemctl's lines against sysd's
+without their ``sysd: `` prefix.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -42,6 +45,8 @@ INTENTIONAL = {
     "list-hint": "the list footer names `sysd list-unit-files`",
     "invalid-names": "names that cannot be units are refused (exit 1), not escaped",
     "status-processes": "the process tree under CGroup: is not compared",
+    "error-hints": "error lines may end in sysd's hint: ' (hint: ...)'",
+    "error-see-status": "'See system logs and 'sysd status UNIT' for details.' names sysd",
 }
 _LIST_HINT = re.compile(
     r"^To show all installed unit files use '(systemctl|sysd) list-unit-files'\.$"
@@ -507,3 +512,113 @@ def test_every_intentional_difference_is_documented() -> None:
     assert section, "docs/cli.md has no 'Intentional differences from systemctl' section"
     for name in INTENTIONAL:
         assert f"`{name}`" in section, name
+
+
+# ------------------------------------------------------------------- operation errors
+
+_HINT = re.compile(r" \(hint: [^()]*(\([^()]*\)[^()]*)*\)$")
+_SEE_LOGS = re.compile(r"^(See (system|user) logs and ')(sysd|systemctl)( .*' for details\.)$")
+
+
+def _error_lines(text: str, *, ours: bool) -> list[str]:
+    """stderr as lines to compare: sysd's without its ``sysd: `` prefix and, by name,
+    INTENTIONAL["error-hints"] (the hint sysd adds after systemctl's words) and
+    INTENTIONAL["error-see-status"] (the second line names the tool that prints it)."""
+    lines = []
+    for line in text.splitlines():
+        bare = _HINT.sub("", line.removeprefix("sysd: ")) if ours else line
+        lines.append(_SEE_LOGS.sub(r"\1TOOL\4", bare))
+    return lines
+
+
+def _as(user: str | None, argv: list[str]) -> list[str]:
+    if user is None:
+        return argv
+    env = [f"{k}={v}" for k, v in ENV.items()]
+    return ["runuser", "-u", user, "--", "env", "-i", *env, *argv]
+
+
+def _stderr_of(user: str | None, argv: list[str]) -> tuple[int, str]:
+    proc = subprocess.run(
+        _as(user, argv), capture_output=True, text=True, timeout=60, check=False, env=ENV
+    )
+    return proc.returncode, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def broken(systemd_host: None) -> Iterator[str]:
+    """A unit file systemd cannot parse ("Bad message"), referenced by nothing: every
+    call loads it anew and finds it broken."""
+    with sysd.connect() as sd:
+        units = Units(sd)
+        name = units.add("broken", "[Service\nExecStart=/bin/true\n")
+        units.reload()
+        try:
+            yield name
+        finally:
+            units.cleanup()
+
+
+ERROR_CASES = [
+    *[[verb, "missing"] for verb in ("start", "stop", "restart", "reload", "try-restart",
+                                     "reload-or-restart", "try-reload-or-restart")],
+    *[[verb, "masked"] for verb in ("start", "restart", "reload", "reload-or-restart")],
+    *[[verb, "broken"] for verb in ("start", "restart", "reload", "try-restart")],
+    ["reload", "active"],  # no ExecReload=: the job type does not apply
+    ["start", "missing", "masked"],  # both tried, both reported
+    ["kill", "missing"], ["kill", "inactive", "missing"],
+    ["reset-failed", "missing"],
+    ["enable", "missing"], ["enable", "masked"], ["enable", "broken"],
+    ["disable", "missing"], ["disable", "broken"],
+    ["is-enabled", "missing"], ["is-enabled", "broken"],
+    ["set-property", "missing", "CPUQuota=10%"], ["set-property", "masked", "CPUQuota=10%"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids="+".join)
+def test_operation_errors_in_systemctls_words(
+    zoo: dict[str, str], broken: str, case: list[str]
+) -> None:
+    """stderr and exit status of the common failures, as root."""
+    names = {**zoo, "broken": broken}
+    args = [names.get(a, a) for a in case]
+    rc, theirs = _stderr_of(None, ["systemctl", *args])
+    assert theirs, args
+    mine_rc, mine = _stderr_of(None, [sys.executable, "-m", "sysd", *args])
+    assert (mine_rc, _error_lines(mine, ours=True)) == (rc, _error_lines(theirs, ours=False))
+
+
+REFUSED_CASES = [
+    ["start", "active"], ["stop", "active"], ["restart", "inactive"], ["reload", "active"],
+    ["start", "missing"], ["kill", "active"], ["kill", "missing"], ["reset-failed", "active"],
+    ["enable", "enabled"], ["disable", "enabled"], ["mask", "active"], ["mask", "missing"],
+    ["unmask", "masked"], ["set-property", "active", "CPUQuota=10%"],
+    ["is-enabled", "missing"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", REFUSED_CASES, ids="+".join)
+def test_refused_operations_in_systemctls_words(
+    zoo: dict[str, str], test_user: tuple[str, int], case: list[str]
+) -> None:
+    """As the unprivileged test user: polkit (or the bus policy) refuses."""
+    user = test_user[0]
+    args = [zoo.get(a, a) for a in case]
+    rc, theirs = _stderr_of(user, ["systemctl", *args])
+    assert theirs, args
+    mine_rc, mine = _stderr_of(user, [sys.executable, "-m", "sysd", *args])
+    assert (mine_rc, _error_lines(mine, ours=True)) == (rc, _error_lines(theirs, ours=False))
+
+
+def test_mask_of_a_missing_unit_says_so(zoo: dict[str, str]) -> None:
+    """mask/unmask of a unit that does not exist: systemctl's notice, then the change."""
+    name = zoo["missing"]
+    want = []
+    for tool in (["systemctl"], [sys.executable, "-m", "sysd"]):
+        try:
+            want.append(_stderr_of(None, [*tool, "mask", "--runtime", name]))
+        finally:
+            _stderr_of(None, ["systemctl", "unmask", "--runtime", name])
+    (rc, theirs), (mine_rc, mine) = want
+    assert theirs.startswith(f"Unit {name} does not exist, proceeding anyway.\n")
+    assert (mine_rc, mine) == (rc, theirs)

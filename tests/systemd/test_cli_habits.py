@@ -108,3 +108,39 @@ def test_pager_on_a_terminal_as_systemctl(
         assert "paged:" not in out, argv
         piped = _run(argv, **PAGER)  # stdout a pipe: never
         assert "paged:" not in piped.stdout + piped.stderr, argv
+
+
+RED, NORMAL = "\x1b[0;1;31m", "\x1b[0m"
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (["start", "nosuch-h7.service"], ["systemctl", "start", "nosuch-h7.service"]),
+        (["escape", "--suffix=bogus", "x"], ["systemd-escape", "--suffix=bogus", "x"]),
+        (["calendar", "Mon 25:00"], ["systemd-analyze", "calendar", "Mon 25:00"]),
+        (["logs", "-u", "nosuch-h7-*"], ["journalctl", "-u", "nosuch-h7-*"]),
+        (["timers", "-H", "nosuch-h7:x:y"], ["systemctl", "list-timers", "-H", "nosuch-h7:x:y"]),
+        (["run", "-p", "CPUQuota=abc", "true"], ["systemd-run", "-p", "CPUQuota=abc", "true"]),
+    ],
+)
+def test_error_lines_are_red_on_a_terminal_as_systemds(
+    systemd_host: None, ours: list[str], theirs: list[str]
+) -> None:
+    """Every verb's error lines go through one function: bold red on a terminal, as the
+    line of systemd's own tool; never in a pipe, with NO_COLOR, TERM=dumb or
+    SYSTEMD_COLORS=0."""
+    mine = _in_a_terminal([*SYSD, *ours], SYSTEMD_PAGER="cat")
+    want = _in_a_terminal(theirs, SYSTEMD_PAGER="cat")
+    assert any(line.startswith(RED) for line in want.splitlines()), want
+    # the first line of sysd's (not what ssh says first)
+    [first, *_] = [line for line in mine.splitlines() if "sysd" in line or RED in line]
+    assert first.startswith(RED) and first.endswith(NORMAL), mine
+    if ours[0] in ("start", "escape", "calendar"):  # the same words
+        assert first.replace("sysd: ", "", 1) == want.splitlines()[0]
+    for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}, {"SYSTEMD_COLORS": "0"}):
+        assert "\x1b[" not in _in_a_terminal([*SYSD, *ours], **env), env
+    piped = _run([*SYSD, *ours], TERM="xterm")
+    assert piped.returncode != 0 and piped.stderr and "\x1b[" not in piped.stderr
+    forced = _run([*SYSD, *ours], SYSTEMD_COLORS="1")
+    assert f"{RED}{first.removeprefix(RED)}" in forced.stderr

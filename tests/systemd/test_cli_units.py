@@ -341,17 +341,24 @@ def test_start_of_a_failing_unit(
 def test_start_of_a_missing_unit(capsys: pytest.CaptureFixture[str], units: Units) -> None:
     name = units.name("nothere")
     rc, _out, err = run(capsys, "start", name)
-    assert rc == systemctl("start", name).returncode == 5
-    assert err == (
-        f"sysd: Failed to start {name}: org.freedesktop.systemd1.NoSuchUnit: "
-        f"Unit {name} not found.\n"
-    )
+    theirs = systemctl("start", name)
+    assert rc == theirs.returncode == 5
+    assert err == f"sysd: Failed to start {name}: Unit {name} not found.\n"
+    assert err == "sysd: " + theirs.stderr  # systemctl's words
+    # the D-Bus error name stays in the JSON
+    rc, out, _err = run(capsys, "start", "--json", name)
+    error = json.loads(out)["jobs"][0]["error"]
+    assert rc == 5 and error["dbus_name"] == "org.freedesktop.systemd1.NoSuchUnit"
+    assert error["message"] == f"Unit {name} not found."
 
 
 def test_start_of_a_masked_unit(capsys: pytest.CaptureFixture[str], zoo: dict[str, str]) -> None:
     rc, _out, err = run(capsys, "start", zoo["masked"])
     assert rc == systemctl("start", zoo["masked"]).returncode
-    assert "org.freedesktop.systemd1.UnitMasked" in err and "hint: unmask it first" in err
+    assert err == (
+        f"sysd: Failed to start {zoo['masked']}: Unit {zoo['masked']} is masked. "
+        "(hint: unmask it first)\n"
+    )
     assert run(capsys, "try-restart", zoo["masked"])[0] == 0  # ignored, as systemctl does
 
 
@@ -376,8 +383,9 @@ def test_job_verbs_cycle(
         assert job["result"] in ("done", "skipped") and job["error"] is None
         assert unit.active_state() == state, verb
     rc, _out, err = run(capsys, "reload", name)  # no ExecReload=
-    assert rc == systemctl("reload", name).returncode == 3
-    assert "org.freedesktop.systemd1.JobTypeNotApplicable" in err
+    theirs = systemctl("reload", name)
+    assert rc == theirs.returncode == 3
+    assert err == "sysd: " + theirs.stderr  # "Job type reload is not applicable for unit"
 
 
 def test_kill_and_reset_failed(
@@ -485,7 +493,7 @@ def test_bad_arguments_exit_1_before_connecting(
 # ----------------------------------------------------------------------------- as a user
 
 
-def test_access_denied_is_one_line_with_the_dbus_name(as_user: Any, zoo: dict[str, str]) -> None:
+def test_access_denied_in_systemctls_words(as_user: Any, zoo: dict[str, str]) -> None:
     code = f"""
         import sys
         from sysd.cli import main
@@ -500,9 +508,16 @@ def test_access_denied_is_one_line_with_the_dbus_name(as_user: Any, zoo: dict[st
         """
     )
     assert proc.returncode == want.returncode == 1, (proc.stderr, want.stderr)
-    assert proc.stderr.count("\n") == 1
-    assert "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" in proc.stderr
-    assert "(hint: " in proc.stderr
+    first, see = proc.stderr.splitlines()
+    assert first == (
+        f"sysd: Failed to stop {zoo['active']}: Interactive authentication required. "
+        "(hint: run as root, add a polkit rule, or pass --interactive to let polkit ask)"
+    )
+    assert see == f"sysd: See system logs and 'sysd status {zoo['active']}' for details."
+    # the D-Bus error name is in the JSON
+    proc = as_user(code.replace('"stop", ', '"stop", "--json", '))
+    error = json.loads(proc.stdout)["jobs"][0]["error"]
+    assert error["dbus_name"] == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
 
 def test_user_manager(as_user: Any) -> None:
@@ -593,6 +608,7 @@ def test_json_outputs_follow_the_documented_schema(
         ("unit-action", ["reset-failed", zoo["failed"]]),
         ("changes", ["disable", zoo["enabled"]]),
         ("changes", ["enable", zoo["enabled"]]),
+        ("changes", ["enable", zoo["not-found"]]),  # the error, with its D-Bus name
         ("daemon", ["daemon-reload"]),
         ("is", ["is-active", zoo["active"], zoo["inactive"]]),
         ("is", ["is-enabled", zoo["enabled"], zoo["not-found"]]),
@@ -602,6 +618,10 @@ def test_json_outputs_follow_the_documented_schema(
         doc = json.loads(out)
         follows(doc, SCHEMAS[schema])
         assert rc in (0, 1, 3, 4), (argv, rc, err)
+    rc, out, _err = run(capsys, "enable", "--json", zoo["not-found"])
+    error = json.loads(out)["error"]
+    assert rc == 1 and error["dbus_name"] == "org.freedesktop.systemd1.NoSuchUnit"
+    assert error["message"] == f"Unit file {zoo['not-found']} does not exist."
     rc, out, _err = run(capsys, "status", "--json", zoo["active"])
     [record] = json.loads(out)["units"]
     assert record["active_state"] == "active" and record["main_pid"] > 1

@@ -90,10 +90,6 @@ _SIGNAL_RULES = (
     ),
 )
 
-# Flags of the *WithFlags unit-file methods (SD_SYSTEMD_UNIT_*).
-_FLAG_RUNTIME = 1
-_FLAG_FORCE = 2
-
 
 class Subscription:
     """``with sd.subscribed():`` holds one subscription (see Systemd.subscribed)."""
@@ -482,9 +478,10 @@ class Systemd:
     ) -> list[UnitFileChange]:
         """Enable unit files; returns the changes made.  ``now`` also starts them."""
         files = _names(names)
-        flags = (_FLAG_RUNTIME if runtime else 0) | (_FLAG_FORCE if force else 0)
+        # Not EnableUnitFilesWithFlags: the system bus policy lets unprivileged callers send
+        # EnableUnitFiles only, so that polkit can decide (as for systemctl).
         _install_info, changes = self.manager_call(
-            "EnableUnitFilesWithFlags", "ast", (files, flags)
+            "EnableUnitFiles", "asbb", (files, runtime, force)
         )
         return self._after_install(files, _changes(changes), reload, "start" if now else None)
 
@@ -497,8 +494,7 @@ class Systemd:
         reload: bool = True,
     ) -> list[UnitFileChange]:
         files = _names(names)
-        flags = _FLAG_RUNTIME if runtime else 0
-        changes = self.manager_call("DisableUnitFilesWithFlags", "ast", (files, flags))
+        changes = self.manager_call("DisableUnitFiles", "asb", (files, runtime))
         return self._after_install(files, _changes(changes), reload, "stop" if now else None)
 
     def reenable(

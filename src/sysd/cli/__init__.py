@@ -21,7 +21,16 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, NoReturn
 
-__all__ = ["error_text", "lazy_module", "main", "print_error"]
+__all__ = [
+    "cli_hint",
+    "colors_enabled",
+    "error_text",
+    "lazy_module",
+    "main",
+    "print_error",
+    "print_notice",
+    "print_warning",
+]
 
 # Which module defines a verb and the verb's line in `sysd --help`, in help order, so that
 # a command loads only what it needs (a one-shot `sysd status` should not import every
@@ -121,6 +130,8 @@ verbs:
 # ------------------------------------------------------------------------- error lines
 
 _RED = "\x1b[0;1;31m"  # systemd's ANSI_HIGHLIGHT_RED, for log lines at LOG_ERR and worse
+_YELLOW = "\x1b[0;1;38;5;185m"  # ANSI_HIGHLIGHT_YELLOW (252), for LOG_WARNING
+_BOLD = "\x1b[0;1;39m"  # ANSI_HIGHLIGHT, for LOG_NOTICE
 _NORMAL = "\x1b[0m"
 
 
@@ -145,11 +156,42 @@ def _isatty(stream: Any) -> bool:
 
 
 def print_error(text: str, prefix: str = "sysd: ") -> None:
-    """One error line on stderr, ``sysd: `` first, bold red on a terminal as systemctl's."""
-    line = f"{prefix}{text}"
-    if colors_enabled():
-        line = f"{_RED}{line}{_NORMAL}"
-    print(line, file=sys.stderr, flush=True)
+    """An error line on stderr, ``prefix`` first, bold red on a terminal as systemctl's.
+
+    Every error line of every verb goes through here (systemd's ``log_error()``): each
+    line of ``text`` (cut at newlines and carriage returns, empty pieces left out, as
+    systemd's log does) is coloured on its own; bytes that are not UTF-8 (lone surrogates:
+    an argument's own bytes) are written raw, as systemd's tools write them.
+    """
+    _log_lines(text, prefix, _RED)
+
+
+def print_warning(text: str) -> None:
+    """A warning line on stderr as systemd's ``log_warning()``: yellow on a terminal."""
+    _log_lines(text, "", _YELLOW)
+
+
+def print_notice(text: str) -> None:
+    """A notice line on stderr as systemd's ``log_notice()``: bold on a terminal."""
+    _log_lines(text, "", _BOLD)
+
+
+def _log_lines(text: str, prefix: str, on: str) -> None:
+    pieces = [p for p in text.replace("\r", "\n").split("\n") if p] or ([] if text else [""])
+    color = colors_enabled()
+    out = "".join(f"{on}{prefix}{p}{_NORMAL}\n" if color else f"{prefix}{p}\n" for p in pieces)
+    stream = sys.stderr
+    try:
+        stream.write(out)
+    except UnicodeEncodeError:
+        buffer = getattr(stream, "buffer", None)
+        raw = out.encode("utf-8", "surrogateescape")
+        if buffer is None:
+            stream.write(raw.decode("utf-8", "replace"))
+        else:
+            stream.flush()
+            buffer.write(raw)
+    stream.flush()
 
 
 def lazy_module(name: str) -> Any:
@@ -168,12 +210,33 @@ def lazy_module(name: str) -> Any:
 
 def error_text(exc: BaseException) -> str:
     """An error as systemctl words it after "Failed to VERB UNIT: ": a D-Bus error's
-    message without its name ("Unit x.service not found."), then sysd's hint if any."""
-    from ..errors import DBusError
+    message without its name ("Unit x.service not found.", systemd's
+    ``bus_error_message()``), then sysd's hint for the command line, if any."""
+    from ..errors import DBusError, SysdError
 
-    if isinstance(exc, DBusError) and exc.message:
-        return f"{exc.message} (hint: {exc.hint})" if exc.hint else exc.message
-    return str(exc)
+    if isinstance(exc, DBusError):
+        text = exc.message or exc.name
+    elif isinstance(exc, SysdError):
+        text = exc.text
+    else:
+        return str(exc)
+    hint = cli_hint(exc)
+    return f"{text} (hint: {hint})" if hint else text
+
+
+def cli_hint(exc: BaseException) -> str | None:
+    """An error's hint in the command line's words (``--interactive``, not
+    ``interactive=True``); None when there is none."""
+    from .. import errors as E
+
+    if isinstance(exc, E.InteractiveAuthorizationRequiredError):
+        return "run as root, add a polkit rule, or pass --interactive to let polkit ask"
+    if isinstance(exc, E.AccessDeniedError):
+        return "run as root or add a polkit rule"
+    if isinstance(exc, E.BusTimeoutError):
+        return "pass --timeout SEC to wait longer"
+    hint = getattr(exc, "hint", None)
+    return hint if isinstance(hint, str) and hint else None
 
 
 # ------------------------------------------------------------------------ the parser
@@ -425,7 +488,8 @@ def _main(words: list[str]) -> int:
         print_error(str(exc), prefix="")
         return USAGE_ERROR
     except SysdError as exc:
-        print_error(str(exc))
+        hint = cli_hint(exc)
+        print_error(f"{exc.text} (hint: {hint})" if hint else exc.text)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -27,6 +27,7 @@ from .._core.calendar import (
 from ..calendar import CalendarSpec, format_timestamp, format_timestamp_relative, in_utc_timezone
 from ..cron import CronExpression, calendar_next_fires, timer_unit
 from ..errors import InvalidCalendarSpecError, InvalidCronExpressionError
+from . import print_error
 
 __all__ = ["add_parsers"]
 
@@ -101,10 +102,7 @@ def _calendar_one(text: str, base: int, iterations: int, now: int) -> tuple[int,
         spec = CalendarSpec.parse(text)
     except InvalidCalendarSpecError as exc:
         code = getattr(exc, "errno", _errno.EINVAL)
-        print(
-            f"Failed to parse calendar specification '{text}': {errno_text(code)}",
-            file=sys.stderr,
-        )
+        print_error(f"Failed to parse calendar specification '{text}': {errno_text(code)}", "")
         print(f"  {exc.text}", file=sys.stderr)
         return 1, "", {"spec": text, "error": exc.text, "errno": _errno.errorcode.get(code)}
     rows: list[tuple[str, str]] = []
@@ -121,10 +119,7 @@ def _calendar_one(text: str, base: int, iterations: int, now: int) -> tuple[int,
                 rows.append(("Next elapse:", "never"))
             break
         if err:
-            print(
-                f"Failed to determine next elapse for '{text}': {errno_text(err)}",
-                file=sys.stderr,
-            )
+            print_error(f"Failed to determine next elapse for '{text}': {errno_text(err)}", "")
             return 1, "", {"spec": text, "error": errno_text(err), "errno": _errno.errorcode[err]}
         local = format_timestamp(nxt)
         rows.append(("Next elapse:" if i == 0 else f"Iter. #{i + 1}:", local))
@@ -173,7 +168,7 @@ def _cmd_cron(args: argparse.Namespace) -> int:
             tz=args.tz,
         )
     except (InvalidCronExpressionError, InvalidCalendarSpecError) as exc:
-        print(f"sysd: {exc}", file=sys.stderr)
+        print_error(str(exc))
         return 1
     base = args.base_time if args.base_time is not None else _base_time(None)
     after = _usec_to_datetime(base)

@@ -10,13 +10,13 @@ systemd-escape leaves it).  Unknown options are argparse errors (exit 2).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
 from .. import unitname
 from ..errors import InvalidUnitNameError
+from . import print_error, print_warning
 
 __all__ = ["add_parsers"]
 
@@ -60,15 +60,9 @@ def _write(text: str, stream: IO[str] | None = None) -> None:
 
 
 def _warn(text: str) -> None:
-    """A message on stderr as systemd's log functions write it: cut at each newline or
-    carriage return, empty pieces left out, each piece a line; the argument's own bytes
-    raw (Python's stderr would write ``\\udcff``)."""
-    lines = "".join(f"{piece}\n" for piece in re.split("[\n\r]", text) if piece)
-    if any("\udc80" <= c <= "\udcff" for c in lines):
-        _write(lines, sys.stderr)
-    else:
-        sys.stderr.write(lines)
-        sys.stderr.flush()
+    """A warning as systemd's log functions write it (cut at each newline or carriage
+    return, the argument's own bytes raw): see :func:`sysd.cli.print_warning`."""
+    print_warning(text)
 
 
 def _options(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -197,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
             _write((" " if index else "") + result.split("\0", 1)[0])
     except _Fail as exc:
         sys.stdout.flush()
-        _warn(str(exc))
+        print_error(str(exc), prefix="")  # systemd's log splits it at newlines, as here
         return 1
     _write("\n")
     return 0

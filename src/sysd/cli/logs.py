@@ -25,7 +25,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from ..errors import InvalidCallError
+from ..errors import InvalidCallError, JournalNotFoundError
 from ..journal import (
     OUTPUT_MODES,
     Formatter,
@@ -38,6 +38,7 @@ from ..journal import (
 from ..journal._query import compile_grep, mangle_unit, match_terms, priority_levels
 from ..journal._time import parse_timestamp
 from . import _render as R
+from . import print_error, print_notice
 
 __all__ = ["add_parsers", "print_unit_journal"]
 
@@ -221,12 +222,12 @@ def _logs(args: argparse.Namespace) -> int:
         try:
             matches += _path_terms(term)
         except _PathError as exc:
-            print(str(exc), file=sys.stderr)
+            print_error(str(exc), prefix="")
             return 1
     try:
         match_terms(matches)
     except InvalidJournalFieldError as exc:
-        print(f"sysd logs: {exc}", file=sys.stderr)
+        print_error(f"sysd logs: {exc}", prefix="")
         return 1  # as journalctl: EXIT_FAILURE
     out = sys.stdout.buffer
     color = R.color_enabled(sys.stdout)
@@ -240,10 +241,6 @@ def _logs(args: argparse.Namespace) -> int:
         no_hostname=args.no_hostname,
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
     )
-    if not args.follow:  # journalctl pages unless it follows
-        from ._pager import open_pager
-
-        open_pager(args)
     pattern = compile_grep(args.grep) if args.grep else None
     # journalctl 252 with --since and --lines: seek to the time, show the first N from there
     # (the library's lines= means the last N); with --grep it reads backwards instead
@@ -257,26 +254,46 @@ def _logs(args: argparse.Namespace) -> int:
     backward = bool(pattern and lines and cursor and not args.reverse and not args.follow)
     shown = 0
     previous_boot: str | None = None
-    with entries(
-        unit=args.unit or None,
-        user_unit=args.user_unit or None,
-        priority=args.priority,
-        since=args.since,
-        until=args.until,
-        boot=boot,
-        identifier=args.identifier or None,
-        grep=pattern,
-        matches=matches or None,
-        cursor=args.cursor,
-        after_cursor=args.after_cursor,
-        reverse=args.reverse or backward,
-        lines=None if first_n else lines,
-        follow=args.follow,
-        directory=args.directory,
-    ) as it:
+    units, user_units = args.unit or [], args.user_unit or []
+    if args.user:  # journalctl --user: -u names the user's units
+        units, user_units = [], [*units, *user_units]
+    try:
+        reader = entries(
+            unit=units or None,
+            user_unit=user_units or None,
+            priority=args.priority,
+            since=args.since,
+            until=args.until,
+            boot=boot,
+            identifier=args.identifier or None,
+            grep=pattern,
+            matches=matches or None,
+            cursor=args.cursor,
+            after_cursor=args.after_cursor,
+            reverse=args.reverse or backward,
+            lines=None if first_n else lines,
+            follow=args.follow,
+            directory=args.directory,
+            user=args.user,
+        )
+    except JournalNotFoundError:
+        if not args.user:
+            raise
+        # journalctl --user of a user without journal files (root: the system journal has
+        # its lines): a notice, nothing to show, success
+        if not quiet:
+            print_notice("No journal files were found.")
+            out.write(b"-- No entries --\n")
+            out.flush()
+        return 1 if pattern is not None else 0  # --grep: nothing matched
+    with reader as it:
         if it.no_such_units:
-            print("sysd logs: no unit in the journal matches the patterns", file=sys.stderr)
+            print_error("sysd logs: no unit in the journal matches the patterns", prefix="")
             return 1  # journalctl: "Failed to add filter for units: No data available"
+        if not args.follow:  # journalctl pages unless it follows, once the filters are set
+            from ._pager import open_pager
+
+            open_pager(args)
         collected = iter(list(it)[::-1]) if backward else None
         while True:
             try:
@@ -301,7 +318,7 @@ def _logs(args: argparse.Namespace) -> int:
                 out.write(formatter(entry, highlight=highlight))
             except ValueError as exc:  # journalctl stops at an entry it cannot format
                 out.flush()
-                print(f"sysd logs: {exc}", file=sys.stderr)
+                print_error(f"sysd logs: {exc}", prefix="")
                 return 1
             shown += 1
             if limit is not None and shown >= limit:
@@ -320,9 +337,12 @@ def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
     """Whether journalctl's first step for ``-g PATTERN -n 0`` finds an entry: it reads
     -g with -n as with -r, so one selected entry (filters but the pattern) at or before
     the cursor, or --until, or the end."""
+    units, user_units = args.unit or [], args.user_unit or []
+    if args.user:
+        units, user_units = [], [*units, *user_units]
     with entries(
-        unit=args.unit or None,
-        user_unit=args.user_unit or None,
+        unit=units or None,
+        user_unit=user_units or None,
         priority=args.priority,
         until=args.until,
         boot=boot,
@@ -332,6 +352,7 @@ def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
         reverse=True,
         lines=1,
         directory=args.directory,
+        user=args.user,
     ) as it:
         return next(it, None) is not None
 
@@ -422,6 +443,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-c", "--cursor", metavar="CURSOR", help="start at this entry")
     p.add_argument("--after-cursor", metavar="CURSOR", help="start after this entry")
     p.add_argument("-D", "--directory", metavar="DIR", help="read the journal files in DIR")
+    p.add_argument(
+        "--user",
+        action="store_true",
+        help="the calling user's own journal; -u then names user units",
+    )
     p.add_argument("--utc", action="store_true", help="times in UTC")
     p.add_argument("-a", "--all", action="store_true", help="show unprintable and long fields")
     full = p.add_mutually_exclusive_group()
@@ -442,18 +468,18 @@ def add_parsers(sub: Any) -> None:
 
 def _checked(args: argparse.Namespace) -> int:
     if args.follow and args.reverse:
-        print("sysd logs: --follow and --reverse do not go together", file=sys.stderr)
+        print_error("sysd logs: --follow and --reverse do not go together", prefix="")
         return 1
     if args.since and args.until and args.since > args.until:
-        print("sysd logs: --since must be before --until", file=sys.stderr)
+        print_error("sysd logs: --since must be before --until", prefix="")
         return 1
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
-        print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
+        print_error("sysd logs: give only one of --since, --cursor and --after-cursor", prefix="")
         return 1
     try:
         return _logs(args)
     except InvalidCallError as exc:
-        print(f"sysd logs: {exc}", file=sys.stderr)
+        print_error(f"sysd logs: {exc}", prefix="")
         return 1
 
 
@@ -505,7 +531,7 @@ def print_unit_journal(
                 stream.write((b"" if printed else b"\n") + notice.encode() + b"\n")
     except JournalError as exc:
         stream.flush()
-        print(f"Failed to show journal for {unit}: {exc.text}", file=sys.stderr)
+        print_error(f"Failed to show journal for {unit}: {exc.text}", prefix="")
         return False
     except ValueError:
         pass

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SandboxError
 from ..sandbox._nspawn import auto_binds, ensure_std_fds, runtime_binds, sigterm_as_exit
+from . import print_error
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -94,10 +95,10 @@ def _run(args: argparse.Namespace) -> int:
             user = sb.test_user.name if args.user else None
             if not _visible(sb, cwd):
                 if "/" in cmd[0] and not cmd[0].startswith("/"):
-                    print(
+                    print_error(
                         f"sysd sandbox: {cmd[0]} is relative to {cwd}, which is not in the "
                         "sandbox (it is not bound: drop --no-bind-cwd, or --bind it)",
-                        file=sys.stderr,
+                        prefix="",
                     )
                     return 2
                 print(f"sysd sandbox: {cwd} is not in the sandbox: running in /", file=sys.stderr)
@@ -127,7 +128,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         check(install=args.install)
     except SandboxError as exc:
-        print(f"sysd sandbox: {exc}", file=sys.stderr)
+        print_error(f"sysd sandbox: {exc}", prefix="")
         return 1
     where = (
         "inside a sysd sandbox"

@@ -1,4 +1,5 @@
-"""``sysd timers [PATTERN...] [--all] [--no-legend] [--json]``: ``systemctl list-timers``."""
+"""``sysd timers [PATTERN...] [--all] [--no-legend] [-l] [--plain] [--json]``:
+``systemctl list-timers``."""
 
 from __future__ import annotations
 
@@ -79,4 +80,8 @@ def add_parsers(sub: Any) -> None:
     add_connection_options(p)
     p.add_argument("-a", "--all", action="store_true", help="also loaded but inactive timers")
     p.add_argument("--no-legend", action="store_true", help="no header and footer")
+    # systemctl's global options, which list-timers takes: its table is never cut to the
+    # terminal's width here (what -l asks for), and --plain changes nothing in it
+    p.add_argument("-l", "--full", action="store_true", help="do not shorten columns (always)")
+    p.add_argument("--plain", action="store_true", help="accepted, as by systemctl list-timers")
     p.set_defaults(func=_timers)

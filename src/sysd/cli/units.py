@@ -37,7 +37,7 @@ from ..errors import (
     SysdError,
     UnitMaskedError,
 )
-from . import lazy_module, print_error
+from . import error_text, lazy_module, print_error, print_notice, print_warning
 from ._pager import open_pager
 from .basic import add_connection_options, connect, jsonable
 
@@ -178,8 +178,8 @@ def _error(text: str) -> None:
 
 
 def _warn(text: str) -> None:
-    """A warning as systemctl logs it: the text alone on stderr."""
-    print(text, file=sys.stderr)
+    """A warning as systemctl logs it: the text alone on stderr, yellow on a terminal."""
+    print_warning(text)
 
 
 def _visible(info: UnitInfo, show_all: bool, states: Sequence[str]) -> bool:
@@ -806,16 +806,44 @@ def _job_record(unit: Unit, job: Job | None, error: SysdError | None) -> dict[st
         "error": None,
     }
     if error is not None:
-        record["error"] = {
-            "type": type(error).__name__,
-            "dbus_name": getattr(error, "name", None) if isinstance(error, DBusError) else None,
-            "message": error.text,
-            "hint": error.hint,
-            "service_result": getattr(error, "service_result", None),
-            "exit_code": getattr(error, "exit_code", None),
-            "exit_signal": getattr(error, "exit_signal", None),
-        }
+        record["error"] = _error_record(error)
     return record
+
+
+def _error_record(error: SysdError) -> dict[str, Any]:
+    """An error in --json output: systemd's message, the D-Bus error name beside it."""
+    return {
+        "type": type(error).__name__,
+        "dbus_name": error.name if isinstance(error, DBusError) else None,
+        "message": error.message if isinstance(error, DBusError) else error.text,
+        "hint": error.hint,
+        "service_result": getattr(error, "service_result", None),
+        "exit_code": getattr(error, "exit_code", None),
+        "exit_signal": getattr(error, "exit_signal", None),
+    }
+
+
+# The errors after which systemctl does not point to the logs (start_unit_one()).
+_NO_LOGS_HINT = frozenset(
+    {
+        "org.freedesktop.systemd1.NoSuchUnit",
+        "org.freedesktop.systemd1.UnitMasked",
+        "org.freedesktop.systemd1.JobTypeNotApplicable",
+    }
+)
+
+
+def _job_call_failed(args: argparse.Namespace, name: str, exc: DBusError) -> None:
+    """systemctl's two lines when a job could not be queued: what failed, and (unless
+    the unit is missing, masked or cannot take the job) where to look."""
+    # systemctl names the method (method_to_verb()): ReloadOrTryRestartUnit for try-reload-...
+    verb = "reload-or-try-restart" if args.verb == "try-reload-or-restart" else args.verb
+    _error(f"Failed to {verb} {name}: {error_text(exc)}")
+    if exc.name not in _NO_LOGS_HINT:
+        user = " --user" if getattr(args, "user", False) else ""
+        dashes = " --" if name.startswith("-") else ""
+        scope = "user" if user else "system"
+        _error(f"See {scope} logs and 'sysd{user} status{dashes} {name}' for details.")
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -842,16 +870,25 @@ def _jobs(args: argparse.Namespace) -> int:
                     records.append(_job_record(unit, None, None))
                     continue
                 error = exc
-                _error(f"Failed to {args.verb} {unit.name}: {exc}")
+                _job_call_failed(args, unit.name, exc)
                 rc = rc or 1
             except DBusError as exc:
                 error = exc
-                _error(f"Failed to {args.verb} {unit.name}: {exc}")
+                _job_call_failed(args, unit.name, exc)
                 rc = rc or _EXIT_FOR_ERROR.get(exc.name, 1)
             records.append(_job_record(unit, job, error))
     if args.json:
         _emit({"jobs": records})
     return rc
+
+
+# What systemctl says it failed to do, per verb ("Failed to kill unit x.service: ...").
+_ACTION_WORDS = {
+    "kill": "kill unit",
+    "reset-failed": "reset failed state of unit",
+    "freeze": "freeze unit",
+    "thaw": "thaw unit",
+}
 
 
 def _unit_action(args: argparse.Namespace) -> int:
@@ -875,7 +912,7 @@ def _unit_action(args: argparse.Namespace) -> int:
                     with R.Spinner(f"thaw {unit.name}"):
                         unit.thaw()
             except DBusError as exc:  # systemctl maps D-Bus errors for job verbs only
-                _error(f"Failed to {args.verb} {unit.name}: {exc}")
+                _error(f"Failed to {_ACTION_WORDS[args.verb]} {unit.name}: {error_text(exc)}")
                 rc = 1
                 continue
             done.append(unit.name)
@@ -919,21 +956,51 @@ def _unit_files(args: argparse.Namespace) -> int:
     if verb != "unmask":
         kwargs["now"] = args.now
     with connect(args) as sd:
+        if verb in ("mask", "unmask"):
+            for name in args.units:
+                if not _unit_exists(sd, name):
+                    _notice(f"Unit {normalize(name)} does not exist, proceeding anyway.")
         action = getattr(sd, verb)
-        with R.Spinner(f"{verb} {' '.join(args.units)}"):
-            changes = action(args.units, **kwargs)
+        try:
+            with R.Spinner(f"{verb} {' '.join(args.units)}"):
+                changes = action(args.units, **kwargs)
+        except DBusError as exc:
+            _error(f"Failed to {verb} unit: {error_text(exc)}")
+            if args.json:
+                _emit({"changes": [], "error": _error_record(exc)})
+            return 1
     if args.json:
         _emit(
             {
                 "changes": [
                     {"type": c.type, "file": c.file, "destination": c.destination or None}
                     for c in changes
-                ]
+                ],
+                "error": None,
             }
         )
     else:
         _print_changes(changes, R.glyphs_for(sys.stderr).arrow_right)
     return 0
+
+
+def _unit_exists(sd: Systemd, name: str) -> bool:
+    """systemctl's ``unit_exists()`` before mask/unmask: loaded, or not inactive.  A path
+    or a template counts as existing (systemctl looks templates up on disk)."""
+    if "/" in name or is_template(normalize(name, template=True)):
+        return True
+    try:
+        unit = sd.unit(name)
+        load = unit.get("LoadState")
+        active = unit.get("ActiveState")
+    except SysdError:
+        return True  # the call that follows says what is wrong
+    return bool(load != "not-found" or active != "inactive")
+
+
+def _notice(text: str) -> None:
+    """A notice as systemctl logs it (LOG_NOTICE): the text alone, bold on a terminal."""
+    print_notice(text)
 
 
 # ---------------------------------------------------------------------------- manager
@@ -988,7 +1055,11 @@ def _is_enabled(args: argparse.Namespace) -> int:
             try:
                 state = sd.unit_file_state(full)
             except (NoSuchFileError, DBusError) as exc:
-                reason = "No such file or directory" if isinstance(exc, NoSuchFileError) else exc
+                reason = (
+                    "No such file or directory"
+                    if isinstance(exc, NoSuchFileError)
+                    else error_text(exc)
+                )
                 _error(f"Failed to get unit file state for {full}: {reason}")
                 records.append({"unit": full, "state": None})
                 rc = -1

@@ -92,6 +92,7 @@ def entries(
     fields: Iterable[str] | None = None,
     directory: str | os.PathLike[str] | None = None,
     poll_interval: float | None = None,
+    user: bool = False,
 ) -> Entries:
     """Journal entries, oldest first: an iterator of :class:`Entry` (close it, or use ``with``).
 
@@ -123,6 +124,11 @@ def entries(
         positional arguments).
     ``directory``
         Read the journal files in this directory instead of the system's.
+    ``user``
+        Read only the calling user's own journal (``user-UID.journal`` and its archived
+        files: what the user's manager and its units logged), as ``journalctl --user``.
+        Their units' logs are selected with ``user_unit=``.  When the user has no journal
+        files: JournalNotFoundError.  Not with ``directory``.
 
     Where to start and stop:
 
@@ -163,6 +169,7 @@ def entries(
         after_cursor=after_cursor, reverse=reverse, lines=lines, follow=follow, fields=fields,
         directory=directory,
         poll_interval=DEFAULT_POLL_INTERVAL if poll_interval is None else poll_interval,
+        user=user,
     )  # fmt: skip
 
 

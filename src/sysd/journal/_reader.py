@@ -37,7 +37,7 @@ from ._errors import (
     JournalNotFoundError,
     JournalPermissionError,
 )
-from ._lib import SD_JOURNAL_LOCAL_ONLY, Journal
+from ._lib import SD_JOURNAL_CURRENT_USER, SD_JOURNAL_LOCAL_ONLY, Journal
 from ._query import (
     PRIORITY_NAMES,
     SYSTEM_UNIT_FIELDS,
@@ -116,6 +116,7 @@ class Entries(Iterator[Entry]):
         fields: Iterable[str] | None = None,
         directory: str | os.PathLike[str] | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        user: bool = False,
     ) -> None:
         self._journal: Journal | None = None
         self._workdir: str | None = None
@@ -151,6 +152,9 @@ class Entries(Iterator[Entry]):
             )
         if poll_interval <= 0:
             raise InvalidCallError("poll_interval must be > 0")
+        if user and directory is not None:
+            raise InvalidCallError("user reads this machine's journal: not with directory")
+        self._user = bool(user)
         self._cursor_arg = cursor if cursor is not None else after_cursor
         self._after_cursor = after_cursor is not None
         self._reverse = reverse
@@ -210,8 +214,9 @@ class Entries(Iterator[Entry]):
     def _open_journal(self) -> Journal:
         directory = self._directory
         if directory is None:
-            self._damaged = _files.scan(list(_files.default_files()))
-            journal = Journal.open(SD_JOURNAL_LOCAL_ONLY)
+            self._damaged = _files.scan(self._default_files())
+            flags = SD_JOURNAL_LOCAL_ONLY | (SD_JOURNAL_CURRENT_USER if self._user else 0)
+            journal = Journal.open(flags)
             if journal.usage() == 0:
                 journal.close()
                 raise self._nothing_to_read(None)
@@ -261,9 +266,19 @@ class Entries(Iterator[Entry]):
             raise self._damage_error()
         return Journal.open_fds(fds, directory)
 
+    def _default_files(self) -> list[str]:
+        """This machine's journal files; with ``user`` the calling user's only (the files
+        SD_JOURNAL_CURRENT_USER opens: ``user-UID.journal``, ``user-UID@...``)."""
+        paths = list(_files.default_files())
+        if not self._user:
+            return paths
+        uid = os.getuid()
+        mine = (f"user-{uid}.", f"user-{uid}@")
+        return [p for p in paths if os.path.basename(p).startswith(mine)]
+
     def _nothing_to_read(self, directory: str | None) -> JournalError:
-        paths = list(_files.directory_files(directory) if directory else _files.default_files())
-        if directory is None and not paths:
+        paths = list(_files.directory_files(directory)) if directory else self._default_files()
+        if directory is None and not paths and not self._user:
             for root in ("/run/log/journal", "/var/log/journal"):
                 if os.path.isdir(root) and not os.access(root, os.R_OK | os.X_OK):
                     paths.append(root)
@@ -280,6 +295,13 @@ class Entries(Iterator[Entry]):
                 f"no journal files in {directory}", path=directory, errno=_errno.ENOENT,
                 hint="journal files end in .journal or .journal~",
             )  # fmt: skip
+        if self._user:
+            return JournalNotFoundError(
+                f"no journal files of user {os.getuid()} (user-{os.getuid()}.journal) in "
+                "/run/log/journal or /var/log/journal",
+                errno=_errno.ENOENT,
+                hint="the system's users (root among them) log into the system journal",
+            )
         return JournalNotFoundError(
             "no journal files found in /run/log/journal or /var/log/journal", errno=_errno.ENOENT
         )

@@ -197,13 +197,14 @@ def entries(
     fields: Iterable[str] | None = None,
     directory: str | os.PathLike[str] | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    user: bool = False,
 ) -> AsyncEntries:
     """:func:`sysd.journal.entries` for asyncio: an async iterator of entries."""
     return AsyncEntries(
         unit=unit, user_unit=user_unit, priority=priority, since=since, until=until, boot=boot,
         identifier=identifier, grep=grep, matches=matches, cursor=cursor,
         after_cursor=after_cursor, reverse=reverse, lines=lines, follow=follow, fields=fields,
-        directory=directory, poll_interval=poll_interval,
+        directory=directory, poll_interval=poll_interval, user=user,
     )  # fmt: skip
 
 
