@@ -18,6 +18,8 @@ import pytest
 from throwaway_units import RUNTIME_UNITS, Units
 
 import sysd
+import sysd.cli.control
+import sysd.cli.lists
 import sysd.cli.units
 from sysd.cli import main
 
@@ -462,7 +464,8 @@ def no_bus(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("connected to a bus")
 
-    monkeypatch.setattr(sysd.cli.units, "connect", refuse)
+    for module in (sysd.cli.units, sysd.cli.lists, sysd.cli.control):
+        monkeypatch.setattr(module, "connect", refuse)
     monkeypatch.setattr(sysd, "connect", refuse)
 
 

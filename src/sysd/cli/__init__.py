@@ -34,61 +34,100 @@ __all__ = [
 
 # Which module defines a verb and the verb's line in `sysd --help`, in help order, so that
 # a command loads only what it needs (a one-shot `sysd status` should not import every
-# verb's dependencies).  tests/cli checks that this matches what the modules register.
-_VERBS: dict[str, tuple[tuple[str, str], ...]] = {
-    "sysd.cli.basic": (
-        ("version", "print systemd's version (over D-Bus)"),
-        ("manager", "show the manager's properties"),
-        ("call", "call any D-Bus method (arguments as JSON values)"),
+# verb's dependencies): groups of verbs, each with its module (a module may define more
+# than one group).  tests/cli checks that this matches what the modules register.
+_VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "sysd.cli.basic",
+        (
+            ("version", "print systemd's version (over D-Bus)"),
+            ("manager", "show the manager's properties"),
+            ("call", "call any D-Bus method (arguments as JSON values)"),
+        ),
     ),
-    "sysd.cli.units": (
-        ("status", "show the runtime status of units, or of the manager"),
-        ("list", "list loaded units (systemctl list-units); the default verb"),
-        ("list-unit-files", "list installed unit files"),
-        ("list-jobs", "list queued jobs"),
-        ("show", "show unit properties as Name=value"),
-        ("cat", "show unit files and drop-ins"),
-        ("start", "start units and wait for the jobs"),
-        ("stop", "stop units and wait for the jobs"),
-        ("restart", "restart units and wait for the jobs"),
-        ("reload", "reload units and wait for the jobs"),
-        ("try-restart", "try-restart units and wait for the jobs"),
-        ("reload-or-restart", "reload-or-restart units and wait for the jobs"),
-        ("try-reload-or-restart", "try-reload-or-restart units and wait for the jobs"),
-        ("kill", "send a signal to the processes of units"),
-        ("reset-failed", "reset the failed state (all failed units)"),
-        ("freeze", "freeze the processes of units (cgroup v2)"),
-        ("thaw", "thaw the processes of units (cgroup v2)"),
-        ("enable", "enable unit files"),
-        ("disable", "disable unit files"),
-        ("mask", "mask unit files"),
-        ("unmask", "unmask unit files"),
-        ("daemon-reload", "reload unit files and the manager configuration"),
-        ("daemon-reexec", "re-execute the manager"),
-        ("is-active", "exit 0 when any unit is active, else 3"),
-        ("is-failed", "exit 0 when any unit failed, else 1"),
-        ("is-enabled", "exit 0 when any unit file is enabled, else 1"),
+    ("sysd.cli.units", (("status", "show the runtime status of units, or of the manager"),)),
+    (
+        "sysd.cli.lists",
+        (
+            ("list", "list loaded units (systemctl list-units); the default verb"),
+            ("list-unit-files", "list installed unit files"),
+            ("list-jobs", "list queued jobs"),
+        ),
     ),
-    "sysd.cli.setprop": (
-        ("set-property", "change unit properties at run time (CPUQuota=20%, MemoryMax=1G, ...)"),
+    (
+        "sysd.cli.units",
+        (
+            ("show", "show unit properties as Name=value"),
+            ("cat", "show unit files and drop-ins"),
+        ),
     ),
-    "sysd.cli.sandbox": (
-        ("sandbox", "run commands against a throwaway real systemd (needs root)"),
+    (
+        "sysd.cli.control",
+        (
+            ("start", "start units and wait for the jobs"),
+            ("stop", "stop units and wait for the jobs"),
+            ("restart", "restart units and wait for the jobs"),
+            ("reload", "reload units and wait for the jobs"),
+            ("try-restart", "try-restart units and wait for the jobs"),
+            ("reload-or-restart", "reload-or-restart units and wait for the jobs"),
+            ("try-reload-or-restart", "try-reload-or-restart units and wait for the jobs"),
+            ("kill", "send a signal to the processes of units"),
+            ("reset-failed", "reset the failed state (all failed units)"),
+            ("freeze", "freeze the processes of units (cgroup v2)"),
+            ("thaw", "thaw the processes of units (cgroup v2)"),
+            ("enable", "enable unit files"),
+            ("disable", "disable unit files"),
+            ("mask", "mask unit files"),
+            ("unmask", "unmask unit files"),
+            ("daemon-reload", "reload unit files and the manager configuration"),
+            ("daemon-reexec", "re-execute the manager"),
+        ),
     ),
-    "sysd.cli.escape": (("escape", "escape strings for use in unit names (like systemd-escape)"),),
-    "sysd.cli.calendar": (
-        ("calendar", "normalise calendar specs and show their next elapses (systemd-analyze)"),
-        ("cron", "translate a cron expression into OnCalendar= lines and a timer unit"),
+    (
+        "sysd.cli.units",
+        (
+            ("is-active", "exit 0 when any unit is active, else 3"),
+            ("is-failed", "exit 0 when any unit failed, else 1"),
+            ("is-enabled", "exit 0 when any unit file is enabled, else 1"),
+        ),
     ),
-    "sysd.cli.timers": (("timers", "list timers: next and last elapse, what they activate"),),
-    "sysd.cli.logs": (("logs", "show the journal (journalctl)"),),
-    "sysd.cli.run": (
-        ("run", "run a command in a transient service, scope or timer/socket/path (systemd-run)"),
+    (
+        "sysd.cli.setprop",
+        (("set-property", "change unit properties at run time (CPUQuota=20%, MemoryMax=1G, ...)"),),
     ),
+    (
+        "sysd.cli.sandbox",
+        (("sandbox", "run commands against a throwaway real systemd (needs root)"),),
+    ),
+    (
+        "sysd.cli.escape",
+        (("escape", "escape strings for use in unit names (like systemd-escape)"),),
+    ),
+    (
+        "sysd.cli.calendar",
+        (
+            ("calendar", "normalise calendar specs and show their next elapses (systemd-analyze)"),
+            ("cron", "translate a cron expression into OnCalendar= lines and a timer unit"),
+        ),
+    ),
+    ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
+    ("sysd.cli.logs", (("logs", "show the journal (journalctl)"),)),
+    (
+        "sysd.cli.run",
+        (
+            (
+                "run",
+                "run a command in a transient service, scope or timer/socket/path (systemd-run)",
+            ),
+        ),
+    ),
+)
+_VERB_MODULES = tuple(dict.fromkeys(module for module, _ in _VERBS))
+_VERB_INDEX = {
+    name: tuple(verb for module, verbs in _VERBS if module == name for verb, _ in verbs)
+    for name in _VERB_MODULES
 }
-_VERB_MODULES = tuple(_VERBS)
-_VERB_INDEX = {module: tuple(v for v, _ in verbs) for module, verbs in _VERBS.items()}
-_MODULE_OF = {verb: module for module, verbs in _VERB_INDEX.items() for verb in verbs}
+_MODULE_OF = {verb: module for module, verbs in _VERBS for verb, _ in verbs}
 
 # systemctl without a verb lists units.
 DEFAULT_VERB = "list"
@@ -286,8 +325,8 @@ class _Ignored:
 class _OneVerb:
     """Stands in for argparse's subparsers action and builds the parser of one verb only.
 
-    A module adds all its verbs (units.py: 26 parsers, ~380 options), which costs more
-    than the rest of a one-shot `sysd is-active`; the others get an _Ignored.
+    A module adds all its verbs (control.py: 17 parsers, ~230 options), which can cost
+    more than the rest of a one-shot command; the others get an _Ignored.
     """
 
     def __init__(self, verb: str) -> None:
@@ -304,8 +343,8 @@ class _OneVerb:
 
 
 def _help_text() -> str:
-    width = max(len(v) for verbs in _VERB_INDEX.values() for v in verbs) + 2
-    lines = [f"  {verb:<{width}}{text}" for verbs in _VERBS.values() for verb, text in verbs]
+    width = max(len(v) for v in _MODULE_OF) + 2
+    lines = [f"  {verb:<{width}}{text}" for _, verbs in _VERBS for verb, text in verbs]
     return _USAGE + "\n".join(lines) + "\n"
 
 

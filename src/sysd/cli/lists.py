@@ -1,0 +1,255 @@
+"""The lists, as systemctl prints them.
+
+``sysd list [PATTERN...]``                 loaded units (``--all``, ``--state``, ``--type``)
+``sysd list-unit-files [PATTERN...]``      installed unit files, their state and preset
+``sysd list-jobs``                         queued jobs
+
+Options, ``--json`` and exit codes as for the other unit verbs (:mod:`sysd.cli.units`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from . import lazy_module
+from ._pager import open_pager
+from ._unitargs import Out, display_options, emit_json, types_and_states, verb_parser, visible
+from .basic import connect
+
+if TYPE_CHECKING:
+    from . import _render as R
+else:
+    R = lazy_module("sysd.cli._render")
+
+__all__ = ["add_parsers"]
+
+
+def _type_order(name: str) -> tuple[str, str]:
+    """systemctl's order for unit lists: by type suffix, then by name, ignoring case."""
+    return (name.rpartition(".")[2].lower(), name.lower())
+
+
+# ------------------------------------------------------------------------------- lists
+
+
+def _list(args: argparse.Namespace) -> int:
+    types, states = types_and_states(args)
+    states += ["failed"] if args.failed else []
+    with connect(args) as sd:
+        rows = sd.list_units(args.patterns, states=states, types=types)
+    rows = sorted(
+        (r for r in rows if visible(r, args.all, states)), key=lambda r: _type_order(r.name)
+    )
+    if args.json:
+        emit_json(
+            {
+                "units": [
+                    {
+                        "unit": r.name,
+                        "description": r.description,
+                        "load_state": r.load_state,
+                        "active_state": r.active_state,
+                        "sub_state": r.sub_state,
+                        "following": r.following or None,
+                        "job_id": r.job_id or None,
+                        "job_type": r.job_type or None,
+                    }
+                    for r in rows
+                ]
+            }
+        )
+        return 0
+    out = Out(args.full)
+    open_pager(args)
+    jobs = any(r.job_id for r in rows)
+    header = ["", "unit", "load", "active", "sub", *(["job"] if jobs else []), "description"]
+    cells = []
+    for r in rows:
+        mark, unit_color, load_color = " ", "", ""
+        if r.load_state in ("error", "not-found", "bad-setting", "masked"):
+            mark, load_color = out.glyphs.black_circle, R.RED
+            mark_color = R.YELLOW
+        elif r.active_state == "failed":
+            mark, unit_color = out.glyphs.black_circle, R.RED
+            mark_color = R.RED
+        else:
+            mark_color = ""
+        row = [
+            R.Cell(mark, mark_color),
+            R.Cell(r.name, unit_color),
+            R.Cell(r.load_state, load_color),
+            R.Cell(r.active_state, unit_color),
+            R.Cell(r.sub_state, unit_color),
+            *([R.Cell(r.job_type if r.job_id else "")] if jobs else []),
+            R.Cell(r.description),
+        ]
+        cells.append(row[1:] if args.plain else row)
+    if args.plain:
+        header = header[1:]
+    lines = R.table(
+        header,
+        cells,
+        style=out.style,
+        width=out.width,
+        glyphs=out.glyphs,
+        show_header=not args.no_legend,
+    )
+    if lines:
+        print("\n".join(lines))
+    if not args.no_legend:
+        n = len(rows)
+        if n:
+            print(
+                "\nLOAD   = Reflects whether the unit definition was properly loaded.\n"
+                "ACTIVE = The high-level unit activation state, i.e. generalization of SUB.\n"
+                "SUB    = The low-level unit activation state, values depend on unit type."
+            )
+            if jobs:
+                print("JOB    = Pending job for the unit.\n")
+        count = out.style(f"{n} loaded units listed.", R.HIGHLIGHT if n else R.RED)
+        hint = out.style("To show all installed unit files use 'sysd list-unit-files'.", R.GREY)
+        if args.all or "inactive" in states:
+            print(f"{count}\n{hint}")
+        elif not states:
+            more = out.style("Pass --all to see loaded but inactive units, too.", R.GREY)
+            print(f"{count} {more}\n{hint}")
+        else:
+            print(f"{n} loaded units listed.")
+    return 0
+
+
+# show_preset_for_state() in systemctl 252: no PRESET for these (a dash)
+_NO_PRESET_STATES = frozenset({"alias", "static", "generated", "transient"})
+
+
+def _list_unit_files(args: argparse.Namespace) -> int:
+    """As systemctl list-unit-files: UNIT FILE, STATE, PRESET; exit 1 when none listed."""
+    types, states = types_and_states(args)
+    suffixes = tuple("." + t for t in types)
+    with connect(args) as sd:
+        files = sd.list_unit_files(args.patterns, states=states)
+        files = sorted(
+            (f for f in files if not suffixes or f.name.endswith(suffixes)),
+            key=lambda f: _type_order(f.name),
+        )
+        presets = sd.unit_file_presets(f.name for f in files if f.state not in _NO_PRESET_STATES)
+    rc = 0 if files else 1
+    if args.json:
+        emit_json(
+            {
+                "unit_files": [
+                    {
+                        "unit_file": f.name,
+                        "path": f.path,
+                        "state": f.state,
+                        "preset": _preset_text(presets.get(f.name)),
+                    }
+                    for f in files
+                ]
+            }
+        )
+        return rc
+    out = Out(args.full)
+    rows = []
+    for f in files:
+        if f.state in ("masked", "masked-runtime", "disabled", "bad"):
+            color = R.RED
+        elif f.state in ("enabled", "alias"):
+            color = R.GREEN
+        else:
+            color = ""
+        preset = presets.get(f.name)
+        preset_cell = (
+            R.Cell("-")
+            if preset is None
+            else R.Cell(_preset_text(preset) or "", R.GREEN if preset else R.RED)
+        )
+        rows.append([R.Cell(f.name), R.Cell(f.state, color), preset_cell])
+    lines = R.table(
+        ["unit file", "state", "preset"],
+        rows,
+        style=out.style,
+        width=out.width,
+        glyphs=out.glyphs,
+        show_header=not args.no_legend,
+    )
+    if lines:
+        print("\n".join(lines))
+    if not args.no_legend:
+        print(f"\n{len(files)} unit files listed.")
+    return rc
+
+
+def _preset_text(preset: bool | None) -> str | None:
+    return None if preset is None else "enabled" if preset else "disabled"
+
+
+def _list_jobs(args: argparse.Namespace) -> int:
+    with connect(args) as sd:
+        jobs = sorted(sd.list_jobs(), key=lambda j: j.id)
+    if args.json:
+        emit_json(
+            {
+                "jobs": [
+                    {"id": j.id, "unit": j.unit, "job_type": j.job_type, "state": j.state}
+                    for j in jobs
+                ]
+            }
+        )
+        return 0
+    out = Out(args.full)
+    if not jobs:
+        if not args.no_legend:
+            print("No jobs running.")
+        return 0
+    rows = [
+        [
+            R.Cell(str(j.id)),
+            R.Cell(j.unit),
+            R.Cell(j.job_type),
+            R.Cell(j.state, R.HIGHLIGHT if j.state == "running" else ""),
+        ]
+        for j in jobs
+    ]
+    lines = R.table(
+        ["job", "unit", "type", "state"],
+        rows,
+        style=out.style,
+        width=out.width,
+        glyphs=out.glyphs,
+        show_header=not args.no_legend,
+    )
+    print("\n".join(lines))
+    if not args.no_legend:
+        print(f"\n{len(jobs)} jobs listed.")
+    return 0
+
+
+# ------------------------------------------------------------------------------ parsers
+
+
+def _list_options(p: argparse.ArgumentParser) -> None:
+    display_options(p)
+    p.add_argument("--no-legend", action="store_true", help="no header and footer")
+    p.add_argument(
+        "--state", action="append", metavar="STATE", help="only units in these states (a,b)"
+    )
+    p.add_argument("-t", "--type", action="append", metavar="TYPE", help="only these unit types")
+
+
+def add_parsers(sub: Any) -> None:
+    p = verb_parser(sub, "list", "list loaded units (systemctl list-units)", _list)
+    p.add_argument("patterns", nargs="*", metavar="PATTERN")
+    _list_options(p)
+    p.add_argument("-a", "--all", action="store_true", help="inactive units too")
+    p.add_argument("--failed", action="store_true", help="same as --state=failed")
+    p.add_argument("--plain", action="store_true", help="no glyph column")
+
+    p = verb_parser(sub, "list-unit-files", "list installed unit files", _list_unit_files)
+    p.add_argument("patterns", nargs="*", metavar="PATTERN")
+    _list_options(p)
+
+    p = verb_parser(sub, "list-jobs", "list queued jobs", _list_jobs)
+    display_options(p)
+    p.add_argument("--no-legend", action="store_true", help="no header and footer")
