@@ -37,6 +37,8 @@ NOT_FOR_IS_ACTIVE = {
     "shutil",
 }
 OTHER_VERB_MODULES = {
+    "sysd.cli.control",
+    "sysd.cli.lists",
     "sysd.cli.run",
     "sysd.cli.sandbox",
     "sysd.cli.calendar",
@@ -73,6 +75,14 @@ def test_status(systemd_host: None) -> None:
     assert not loaded & (
         NEVER | OTHER_VERB_MODULES | {"dataclasses", "inspect", "logging", "subprocess"}
     )
+
+
+def test_control_verb_parses_without_the_queries() -> None:
+    """`start` loads control.py, not the queries (units.py) nor the lists."""
+    loaded = _modules("from sysd.cli import parse\nparse(['start', '--no-block', 'x.service'])")
+    assert "sysd.cli.control" in loaded
+    others = (OTHER_VERB_MODULES - {"sysd.cli.control"}) | {"sysd.cli.units"}
+    assert not loaded & (NEVER | others)
 
 
 def test_library_one_shot(systemd_host: None) -> None:
