@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import subprocess
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +16,16 @@ from sysd._core import calendar as cal
 from sysd.cli import main
 
 FROM_NOW = re.compile(r"^( *From now: ).*$", re.MULTILINE)
+
+
+@pytest.fixture(autouse=True)
+def _restore_local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Give libc back the zone of the restored $TZ: `--base-time` parsing calls tzset()
+    with a test's $TZ, and without this every later in-process command (`sysd status`'s
+    journal lines) would print local times in that test's zone."""
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def _mask(text: str) -> str:
