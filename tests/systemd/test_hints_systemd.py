@@ -11,8 +11,15 @@ def test_hints_of_refusals_fit_the_call(as_user: Any) -> None:
         import sysd
         unit = "/org/freedesktop/systemd1/unit/dbus_2eservice"
         with sysd.connect() as sd:
+            try:  # enable() uses EnableUnitFiles, as systemctl: polkit decides
+                sd.enable("sysd-test-nothing.service")
+            except sysd.InteractiveAuthorizationRequiredError as e:
+                print(type(e).__name__, "|", e.hint)
             for call in (
-                lambda: sd.enable("sysd-test-nothing.service"),
+                # the *WithFlags variant is outside the system bus policy for users
+                lambda: sd.call(None, "/org/freedesktop/systemd1",
+                                "org.freedesktop.systemd1.Manager", "EnableUnitFilesWithFlags",
+                                "ast", (["sysd-test-nothing.service"], 0)),
                 lambda: sd.call(None, unit, "org.freedesktop.DBus.Properties", "Set", "ssv",
                                 ("org.freedesktop.systemd1.Unit", "Description",
                                  sysd.Variant("s", "x"))),
@@ -30,7 +37,8 @@ def test_hints_of_refusals_fit_the_call(as_user: Any) -> None:
         """
     )
     assert proc.returncode == 0, proc.stderr
-    enable, set_, start = proc.stdout.splitlines()
+    polkit, enable, set_, start = proc.stdout.splitlines()
+    assert polkit.startswith("InteractiveAuthorizationRequiredError |")
     # an enable refused by dbus-daemon's policy: nothing about Properties.Set
     assert enable.startswith("AccessDeniedError |") and "bus policy" in enable
     assert "Properties.Set" not in enable and "set_properties" not in enable
