@@ -22,8 +22,9 @@ import re
 import shutil
 import stat
 import sys
+import warnings
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from ..errors import InvalidCallError
 from ..journal import (
@@ -31,6 +32,7 @@ from ..journal import (
     Formatter,
     InvalidJournalFieldError,
     InvalidTimestampError,
+    JournalDamageWarning,
     JournalError,
     _files,
     entries,
@@ -450,11 +452,32 @@ def _checked(args: argparse.Namespace) -> int:
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
         print("sysd logs: give only one of --since, --cursor and --after-cursor", file=sys.stderr)
         return 1
-    try:
-        return _logs(args)
-    except InvalidCallError as exc:
-        print(f"sysd logs: {exc}", file=sys.stderr)
-        return 1
+    with warnings.catch_warnings():  # restores showwarning
+        warnings.showwarning = _show_warning
+        try:
+            return _logs(args)
+        except InvalidCallError as exc:
+            print(f"sysd logs: {exc}", file=sys.stderr)
+            return 1
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A damaged file skipped while following is one line on stderr (journalctl: "Journal
+    file ... corrupted, ignoring file."), not a Python warning with its source line."""
+    if issubclass(category, JournalDamageWarning):
+        print(f"sysd logs: {message}", file=sys.stderr, flush=True)
+        return
+    _default_showwarning(message, category, filename, lineno, file, line)
 
 
 # --------------------------------------------------------------------- sysd status
