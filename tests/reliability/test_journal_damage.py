@@ -27,7 +27,14 @@ import pytest
 
 import sysd.journal
 import sysd.journal.aio
-from sysd.journal import Entries, Entry, JournalCorruptError, JournalDamageWarning, send_fields
+from sysd.journal import (
+    Entries,
+    Entry,
+    JournalCorruptError,
+    JournalDamageWarning,
+    _files,
+    send_fields,
+)
 from sysd.journal._reader import DEFAULT_POLL_INTERVAL, IDLE_POLL_INTERVAL, poll_delay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,6 +290,43 @@ def test_a_file_damaged_under_a_reader_gives_its_entries_then_a_typed_error(
     assert isinstance(error, JournalCorruptError), error
     assert 100 <= _prefix(got) == len(got) < LINES  # the entries before the damage, in order
     assert error.path == str(damage_ns.archived) and error.cursor == got[-1].cursor
+
+
+def _fake_journal(path: Path, size: int = 4096) -> None:
+    """A file whose header and tail object look like an archived journal file's."""
+    header = bytearray(256)
+    header[:8] = _files.SIGNATURE
+    header[16] = 2  # STATE_ARCHIVED
+    header[88:104] = (256).to_bytes(8, "little") + (size - 256).to_bytes(8, "little")
+    header[136:144] = (256).to_bytes(8, "little")  # tail object: an entry array, 64 bytes
+    tail = bytes([6]) + bytes(7) + (64).to_bytes(8, "little")
+    path.write_bytes(bytes(header) + tail + bytes(size - 256 - len(tail)))
+
+
+def test_file_health_reports_each_damage_once(tmp_path: Path) -> None:
+    archived, active = tmp_path / "system@1.journal", tmp_path / "system.journal"
+    _fake_journal(archived)
+    _fake_journal(active)
+    health = _files.Health(lambda: _files.directory_files(str(tmp_path)))
+    assert health.check() == []
+    os.truncate(archived, 2048)  # under the reader
+    assert [(d.path, d.problem) for d in health.check()] == [(str(archived), "truncated")]
+    assert health.check() == []  # once
+    with open(active, "r+b") as f:  # zeroed from the tail object on, header intact
+        f.seek(256)
+        f.write(bytes(4096 - 256))
+    assert [d.problem for d in health.check()] == ["bad tail object"]
+    # journald creates an active file empty and writes its header a moment later: not
+    # damage; an archived name is never created in place: damage
+    active.unlink()
+    active.write_bytes(b"")
+    (tmp_path / "system@2.journal~").write_bytes(b"LPKS")
+    assert [d.path for d in health.check()] == [str(tmp_path / "system@2.journal~")]
+    _fake_journal(active)
+    assert health.check() == []
+    # what a reader opening the files is told: every damaged one
+    first = _files.Health(lambda: _files.directory_files(str(tmp_path)))
+    assert len(first.check()) == 2 and first.checks == 1
 
 
 # ------------------------------------------------------------------------ idling
