@@ -108,6 +108,10 @@ def damage_ns(systemd_host: None) -> Iterator[Namespace]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
 def _prefix(got: list[Entry]) -> int:
     """How many of ``got`` are lines 1..k in order (the entries before the damage)."""
     k = 0
@@ -151,6 +155,7 @@ def test_a_damaged_archived_file_is_skipped_when_following_starts(damage_ns: Nam
     shutil.copy(damage_ns.archived, bad)
     _truncate(bad)
     got: list[Entry] = []
+    fds = _fds()
     with pytest.warns(JournalDamageWarning) as record, damage_ns.read(follow=True) as it:
         while len(got) < LINES:
             got.append(_next(it))
@@ -169,6 +174,7 @@ def test_a_damaged_archived_file_is_skipped_when_following_starts(damage_ns: Nam
             got.append(entry)
     assert info.value.path == str(bad)
     assert [e.message for e in got][-1] == "after"
+    assert _fds() == fds and not list(Path("/dev/shm").glob("sysd-journal-*"))
 
 
 def test_sysd_logs_follow_skips_a_damaged_file(damage_ns: Namespace) -> None:
@@ -285,7 +291,9 @@ def _read_asyncio(ns: Namespace, damage: Callable[[Path], None]) -> tuple[list[E
 def test_a_file_damaged_under_a_reader_gives_its_entries_then_a_typed_error(
     damage_ns: Namespace, damage: str, reader: Any
 ) -> None:
+    fds = _fds()
     got, error = reader(damage_ns, DAMAGE[damage])
+    assert _fds() == fds  # the journal files, inotify and copies released
     # before: the iterator simply ended, with no error, after the first few hundred
     assert isinstance(error, JournalCorruptError), error
     assert 100 <= _prefix(got) == len(got) < LINES  # the entries before the damage, in order
