@@ -718,7 +718,10 @@ def test_journal_file_headers() -> None:
 
 def test_scan_and_copies(tmp_path: Path) -> None:
     good = tmp_path / "a.journal"
-    good.write_bytes(_header() + bytes(1000 - 8))
+    entry = bytes([3]) + bytes(7) + (64).to_bytes(8, "little")  # the tail object: an entry
+    good.write_bytes(_header() + bytes(512 - 272) + entry + bytes(1000 - 8 - 240 - 16))
+    zeroed = tmp_path / "z.journal"  # header intact, zeros from the tail object on
+    zeroed.write_bytes(_header() + bytes(1000 - 8))
     bad = tmp_path / "sub" / "b.journal~"
     (tmp_path / "0123456789abcdef0123456789abcdef").mkdir()
     inner = tmp_path / "0123456789abcdef0123456789abcdef" / "c.journal"
@@ -727,9 +730,12 @@ def test_scan_and_copies(tmp_path: Path) -> None:
     bad.write_bytes(b"junk")
     (tmp_path / "notes.txt").write_text("x")
     files = list(_files.directory_files(str(tmp_path)))
-    assert files == [str(inner), str(good)]  # "sub" is not a machine directory
+    assert files == [str(inner), str(good), str(zeroed)]  # "sub" is not a machine directory
     damaged = _files.scan([*files, str(tmp_path / "missing.journal")])
-    assert [d.path for d in damaged] == [str(inner)]
+    assert [(d.path, d.problem) for d in damaged] == [
+        (str(inner), "truncated"),
+        (str(zeroed), "bad tail object"),
+    ]
     workdir = _files.make_workdir()
     try:
         fd = _files.readable_copy(str(inner), workdir)

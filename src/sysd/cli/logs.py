@@ -22,8 +22,9 @@ import re
 import shutil
 import stat
 import sys
+import warnings
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from ..errors import InvalidCallError, JournalNotFoundError
 from ..journal import (
@@ -31,6 +32,7 @@ from ..journal import (
     Formatter,
     InvalidJournalFieldError,
     InvalidTimestampError,
+    JournalDamageWarning,
     JournalError,
     _files,
     entries,
@@ -38,7 +40,7 @@ from ..journal import (
 from ..journal._query import compile_grep, mangle_unit, match_terms, priority_levels
 from ..journal._time import parse_timestamp
 from . import _render as R
-from . import print_error, print_notice
+from . import print_error, print_notice, print_warning
 
 __all__ = ["add_parsers", "print_unit_journal"]
 
@@ -476,11 +478,32 @@ def _checked(args: argparse.Namespace) -> int:
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
         print_error("sysd logs: give only one of --since, --cursor and --after-cursor", prefix="")
         return 1
-    try:
-        return _logs(args)
-    except InvalidCallError as exc:
-        print_error(f"sysd logs: {exc}", prefix="")
-        return 1
+    with warnings.catch_warnings():  # restores showwarning
+        warnings.showwarning = _show_warning
+        try:
+            return _logs(args)
+        except InvalidCallError as exc:
+            print_error(f"sysd logs: {exc}", prefix="")
+            return 1
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A damaged file skipped while following is one line on stderr (journalctl: "Journal
+    file ... corrupted, ignoring file."), not a Python warning with its source line."""
+    if issubclass(category, JournalDamageWarning):
+        print_warning(f"sysd logs: {message}")
+        return
+    _default_showwarning(message, category, filename, lineno, file, line)
 
 
 # --------------------------------------------------------------------- sysd status

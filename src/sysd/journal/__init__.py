@@ -31,6 +31,7 @@ from ._errors import (
     InvalidJournalFieldError,
     InvalidTimestampError,
     JournalCorruptError,
+    JournalDamageWarning,
     JournalError,
     JournalNotFoundError,
     JournalPermissionError,
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidJournalFieldError",
     "InvalidTimestampError",
     "JournalCorruptError",
+    "JournalDamageWarning",
     "JournalError",
     "JournalHandler",
     "JournalNotFoundError",
@@ -145,9 +147,13 @@ def entries(
         Newest first.
     ``follow``
         After the existing entries (``lines=0``: none of them), wait for new ones, forever
-        (until closed).  Polls every ``poll_interval`` seconds (default 4 ms) besides
-        watching inotify, since journald tells inotify watchers about new entries up to
-        250 ms late.  Rotation, vacuuming and journald restarts are followed.
+        (until closed).  Polls every ``poll_interval`` seconds (default 4 ms) while
+        entries arrive, backing off to every 250 ms when none come, besides watching
+        inotify, since journald tells inotify watchers about new entries up to 250 ms
+        late.  Rotation, vacuuming and journald restarts are followed.  A damaged file
+        (found when following starts, or damaged later) is skipped with a
+        :class:`JournalDamageWarning` and counted (``statistics().skipped_files``), as
+        journalctl -f skips it, and following goes on.
     ``fields``
         Read only these fields (the rest stay on disk).
 
@@ -155,9 +161,11 @@ def entries(
     (ValueErrors) for bad arguments, before anything is opened;
     ``JournalNotFoundError`` when there is no journal; ``JournalPermissionError``
     when its files may not be read; ``JournalCorruptError`` after the last readable
-    entry when a file is truncated or its header is damaged, or when libsystemd reports a
+    entry when a file is truncated or its header is damaged (before reading, or under
+    the reader: truncated or zeroed while it reads), or when libsystemd reports a
     damaged entry (damage inside a file that libsystemd can step over, it skips, as
-    journalctl does); ``LibsystemdNotFoundError`` when libsystemd.so.0 is missing.
+    journalctl does) — while following, a warning instead (see ``follow``);
+    ``LibsystemdNotFoundError`` when libsystemd.so.0 is missing.
 
     The iterator is not thread-safe: use it from one thread at a time.
     """

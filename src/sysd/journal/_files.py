@@ -6,6 +6,11 @@ the entries up to the damage and then a typed error, :func:`scan` checks every f
 header first, and :func:`readable_copy` gives sd-journal a private copy whose header
 describes only what is really there.  Layout: ``src/libsystemd/sd-journal/
 journal-def.h`` (``struct Header``).
+
+A file damaged *under* a reader (truncated, zeroed) is dropped by sd-journal without a
+word (``real_journal_next()``: "Can't iterate through %s, ignoring"), so a reader
+checks its files again when they may have changed: :class:`Health` remembers each
+file's inode, size and mtime and reads again only the headers of files that changed.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import re
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final, NamedTuple
 
 __all__ = [
     "Damage",
+    "Health",
     "default_files",
     "directory_files",
     "make_workdir",
@@ -31,6 +37,8 @@ __all__ = [
 SIGNATURE: Final = b"LPKSHHRH"
 _HEADER_MIN: Final = 208  # HEADER_SIZE_MIN: up to and including n_data
 _HEADER_READ: Final = 272
+_OFF_STATE: Final = 16
+_STATE_ONLINE: Final = 1  # being written: its tail may be half-made
 _OFF_HEADER_SIZE: Final = 88
 _OFF_ARENA_SIZE: Final = 96
 _OFF_TAIL_OBJECT: Final = 136
@@ -41,7 +49,7 @@ class Damage(NamedTuple):
     """A journal file sd-journal would refuse or misread."""
 
     path: str
-    problem: str  # "truncated", "bad header"
+    problem: str  # "truncated", "bad header", "bad tail object"
     size: int  # bytes on disk
     expected: int  # bytes the header describes
 
@@ -91,8 +99,14 @@ def default_files() -> Iterator[str]:
         yield from (os.path.join(base, n) for n in names if _is_journal(n))
 
 
-def check_header(header: bytes, size: int, path: str = "") -> Damage | None:
-    """Why sd-journal would refuse a file with this header and size (None: it would not)."""
+def check_header(
+    header: bytes, size: int, path: str = "", tail_object: bytes | None = None
+) -> Damage | None:
+    """Why sd-journal would refuse a file with this header and size (None: it would not).
+
+    ``tail_object``: the 16 bytes at the header's tail object offset, when read
+    (:func:`tail_offset`): zeros there (a file zeroed from some point on) are damage too.
+    """
     if len(header) < _HEADER_MIN or header[:8] != SIGNATURE:
         return Damage(path, "bad header", size, 0)
     header_size, arena_size = struct.unpack_from("<QQ", header, _OFF_HEADER_SIZE)
@@ -102,23 +116,105 @@ def check_header(header: bytes, size: int, path: str = "") -> Damage | None:
     expected = header_size + arena_size
     if expected > size or tail > expected:
         return Damage(path, "truncated", size, expected)
+    if tail_object is not None and tail:
+        kind = tail_object[0] if tail_object else 0
+        (length,) = struct.unpack_from("<Q", tail_object, 8) if len(tail_object) >= 16 else (0,)
+        if not 1 <= kind <= 7 or length < 16 or tail + length > size:  # OBJECT_DATA..TAG
+            return Damage(path, "bad tail object", size, expected)
     return None
 
 
-def scan(paths: Iterator[str] | list[str]) -> list[Damage]:
+def tail_offset(header: bytes) -> int:
+    """Where the tail object is, for files not being written (0: do not check it)."""
+    if len(header) < _HEADER_MIN or header[_OFF_STATE] == _STATE_ONLINE:
+        return 0
+    (tail,) = struct.unpack_from("<Q", header, _OFF_TAIL_OBJECT)
+    return int(tail)
+
+
+def _read(path: str) -> tuple[bytes, os.stat_result, bytes | None]:
+    """A file's header, its stat, and its tail object's first 16 bytes (None: not read)."""
+    with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        header = f.read(_HEADER_READ)
+        tail = tail_offset(header)
+        tail_object = os.pread(f.fileno(), 16, tail) if 0 < tail < st.st_size else None
+    return header, st, tail_object
+
+
+def scan(paths: Iterable[str]) -> list[Damage]:
     """The damaged files among ``paths`` (unreadable ones are not damage: skipped)."""
     damaged = []
     for path in paths:
         try:
-            with open(path, "rb") as f:
-                header = f.read(_HEADER_READ)
-                size = os.fstat(f.fileno()).st_size
+            header, st, tail_object = _read(path)
         except OSError:
             continue
-        problem = check_header(header, size, path)
+        problem = check_header(header, st.st_size, path, tail_object)
         if problem is not None:
             damaged.append(problem)
     return damaged
+
+
+def _archived_name(path: str) -> bool:
+    """journald never creates these in place: renamed from a complete file."""
+    name = os.path.basename(path)
+    return "@" in name or name.endswith("~")
+
+
+class Health:
+    """The state of the journal files a reader reads, to notice damage as it happens.
+
+    :meth:`check` lists the files (``list_paths``), stats them, and reads the header of
+    those whose inode, size or mtime changed since the last check; it returns the damage
+    not returned before.  The first check returns every damaged file.  Later, a file
+    that was healthy and is damaged now (truncated, zeroed under the reader) is returned;
+    a new file that looks damaged is too, except a small active one (``system.journal``
+    shorter than a header): journald creates those in place and writes the header a
+    moment later.
+    """
+
+    def __init__(self, list_paths: Callable[[], Iterable[str]]) -> None:
+        self._list = list_paths
+        # (st_dev, st_ino) -> ((size, mtime_ns), damaged)
+        self._known: dict[tuple[int, int], tuple[tuple[int, int], bool]] = {}
+        self._reported: set[tuple[int, int]] = set()
+        self._first = True
+        self.checks = 0
+
+    def check(self) -> list[Damage]:
+        first, self._first = self._first, False
+        self.checks += 1
+        found: list[Damage] = []
+        seen: dict[tuple[int, int], tuple[tuple[int, int], bool]] = {}
+        for path in self._list():
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            key = (st.st_dev, st.st_ino)
+            sig = (st.st_size, st.st_mtime_ns)
+            previous = self._known.get(key)
+            if previous is not None and previous[0] == sig:
+                seen[key] = previous
+                continue
+            try:
+                header, st, tail_object = _read(path)
+            except OSError:
+                continue
+            sig = (st.st_size, st.st_mtime_ns)
+            damage = check_header(header, st.st_size, path, tail_object)
+            seen[key] = (sig, damage is not None)
+            if damage is None or key in self._reported:
+                continue
+            was_healthy = previous is not None and not previous[1]
+            creating = st.st_size < _HEADER_MIN and not _archived_name(path)
+            if first or was_healthy or not creating:
+                self._reported.add(key)
+                found.append(damage)
+        self._known = seen
+        self._reported &= set(seen)
+        return found
 
 
 def patch_header(data: bytearray) -> bool:

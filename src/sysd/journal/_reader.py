@@ -8,7 +8,18 @@ Following polls the reader every few milliseconds as well as watching sd-journal
 inotify descriptor: journald writes entries into memory-mapped files and tells
 inotify readers about them only on its 250 ms ``post_change`` timer, so a reader that
 waits for inotify alone sees entries up to half a second late.  A poll that finds
-nothing costs one ``sd_journal_next()`` (a few microseconds per open file).
+nothing costs one ``sd_journal_next()`` (a few microseconds per open file), but waking
+up costs the process far more than that; so the reader polls fast only while entries
+arrive and backs off to :data:`IDLE_POLL_INTERVAL` when none come (:func:`poll_delay`):
+a quiet follower wakes a few times a second, whatever the machine's speed.
+
+Damage: sd-journal silently leaves out a file it cannot open, and drops a file it cannot
+iterate any more (truncated or zeroed under the reader).  The reader checks its files
+(:class:`_files.Health`) when it opens them, when it reaches the end, and while
+following whenever inotify or the SIGBUS handler says something changed; a damaged
+file is reported after the entries read before: :class:`JournalCorruptError`, or while
+following a :class:`JournalDamageWarning` (counted, as journalctl -f skips the file) and
+following goes on.
 
 The reading itself is a state machine with a non-blocking step (:meth:`Entries._pull`),
 shared by the blocking iterator and the asyncio one (:mod:`sysd.journal.aio`).
@@ -21,18 +32,20 @@ import os
 import re
 import select
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ..errors import InvalidCallError
-from . import _files
+from . import _files, _sigbus
 from ._entry import Entry
 from ._errors import (
     InvalidJournalFieldError,
     JournalCorruptError,
+    JournalDamageWarning,
     JournalError,
     JournalNotFoundError,
     JournalPermissionError,
@@ -52,14 +65,46 @@ from ._query import (
 )
 from ._time import to_usec
 
-__all__ = ["DEFAULT_POLL_INTERVAL", "Entries", "State"]
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "IDLE_POLL_INTERVAL",
+    "Entries",
+    "ReaderStatistics",
+    "State",
+    "poll_delay",
+]
 
-DEFAULT_POLL_INTERVAL: Final = 0.004  # seconds between polls while following
+DEFAULT_POLL_INTERVAL: Final = 0.004  # seconds between polls while entries arrive
+IDLE_POLL_INTERVAL: Final = 0.25  # the longest wait between polls (journald's post_change)
+_FAST_POLLS: Final = 16  # empty polls at the fast rate after the last entry (64 ms)
+_BACKOFF: Final = 1.5  # then each empty poll waits this much longer, up to the idle rate
+_MAX_SKIPS: Final = 3  # damaged-entry errors in a row, no entry between, before giving up
 _BATCH: Final = 256  # entries per step: bounds the time one step holds the caller
 _BOOT_ID_RE: Final = re.compile(
     r"(?P<id>[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
     r"(?P<offset>[+-][0-9]+)?"
 )
+
+
+def poll_delay(interval: float, idle_polls: int) -> float:
+    """Seconds a follower waits before polling again after ``idle_polls`` polls in a row
+    found nothing: ``interval`` for a while after the last entry, then longer and longer,
+    up to :data:`IDLE_POLL_INTERVAL` (or ``interval`` if that is longer)."""
+    extra = idle_polls - _FAST_POLLS
+    if extra <= 0:
+        return interval
+    return min(max(interval, IDLE_POLL_INTERVAL), interval * _BACKOFF ** min(extra, 64))
+
+
+class ReaderStatistics(NamedTuple):
+    """What a reader did (``Entries.statistics()``)."""
+
+    skipped_files: int  # damaged files skipped while following (a warning each)
+    skipped_entries: int  # damaged entries skipped while following (a warning each)
+    wakeups: int  # times a follower woke up to poll (timer or inotify)
+    idle_polls: int  # polls in a row that found nothing
+    poll_interval: float  # the wait before the next poll, as things are now
+    file_checks: int  # times the journal files were checked for damage
 
 
 class State(Enum):
@@ -85,6 +130,12 @@ def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
     if not all(isinstance(v, str) for v in names):
         raise InvalidCallError(f"{what} must be a str or a list of str")
     return names
+
+
+def _describe(d: _files.Damage) -> str:
+    if d.problem == "truncated":
+        return f"{d.path} (truncated: {d.size} of {d.expected} bytes)"
+    return f"{d.path} ({d.problem}, {d.size} bytes)"
 
 
 class Entries(Iterator[Entry]):
@@ -179,6 +230,16 @@ class Entries(Iterator[Entry]):
         self._error: JournalError | None = None
         self._damaged: list[_files.Damage] = []
         self._damage_reported = False
+        # ---- damage found while following, and the cost of waiting
+        self._health: _files.Health | None = None
+        self._faults = _sigbus.faults()
+        self._check_due = False  # the files may have changed: check them at the end
+        self._warnings: list[JournalDamageWarning] = []  # to issue after the entries read
+        self.skipped_files = 0
+        self.skipped_entries = 0
+        self._failures = 0  # damaged-entry errors in a row while following
+        self._wakeups = 0
+        self._idle_polls = 0
         self._open()
 
     @classmethod
@@ -207,6 +268,11 @@ class Entries(Iterator[Entry]):
             self._journal = self._open_journal()
             self._apply_matches(self._journal)
             self._position(self._journal)
+            if self._follow:
+                # watch from now on, as journalctl does before reading: a file damaged
+                # while the first entries are read is then noticed
+                self._poll = select.poll()
+                self._poll.register(self.fileno(), select.POLLIN)
         except BaseException:
             self.close()
             raise
@@ -214,7 +280,8 @@ class Entries(Iterator[Entry]):
     def _open_journal(self) -> Journal:
         directory = self._directory
         if directory is None:
-            self._damaged = _files.scan(self._default_files())
+            self._health = _files.Health(self._default_files)
+            self._found(self._health.check())
             flags = SD_JOURNAL_LOCAL_ONLY | (SD_JOURNAL_CURRENT_USER if self._user else 0)
             journal = Journal.open(flags)
             if journal.usage() == 0:
@@ -232,12 +299,13 @@ class Entries(Iterator[Entry]):
                 hint="check the path given as directory=",
             )  # fmt: skip
         paths = list(_files.directory_files(directory))
-        self._damaged = _files.scan(paths)
-        if self._damaged:
+        self._health = _files.Health(lambda: _files.directory_files(directory))
+        self._found(self._health.check())
+        if self._damaged:  # not following: read what is left of them, then the error
             journal = self._open_with_copies(paths, directory)
-        else:
+        else:  # following: sd-journal leaves damaged files out, and watches the directory
             journal = Journal.open_directory(directory)
-        if journal.usage() == 0 and not self._damaged:
+        if journal.usage() == 0 and not self._damaged and not self.skipped_files:
             journal.close()
             raise self._nothing_to_read(directory)
         return journal
@@ -306,9 +374,41 @@ class Entries(Iterator[Entry]):
             "no journal files found in /run/log/journal or /var/log/journal", errno=_errno.ENOENT
         )
 
+    def _found(self, damaged: list[_files.Damage]) -> None:
+        """Damaged files found: an error after the entries, or (following) warnings."""
+        if not damaged:
+            return
+        if not (self._follow and self._forward):
+            self._damaged += damaged
+            return
+        cursor = self._read_last.cursor if self._read_last is not None else None
+        for d in damaged:
+            self.skipped_files += 1
+            text = f"journal file {_describe(d)}: ignoring the file, following goes on"
+            warning = JournalDamageWarning(text, path=d.path, problem=d.problem, cursor=cursor)
+            self._warnings.append(warning)
+
+    def _check_files(self) -> None:
+        """At the end of what there is: look for files damaged since the last look."""
+        health = self._health
+        if health is None:
+            return
+        if self._follow:  # only when inotify or the SIGBUS handler saw a change
+            faults = _sigbus.faults()
+            if not self._check_due and faults == self._faults:
+                return
+            self._faults = faults
+            self._check_due = False
+        self._found(health.check())
+
+    def _issue_warnings(self) -> None:
+        pending, self._warnings = self._warnings, []
+        for warning in pending:
+            warnings.warn(warning, stacklevel=4)
+
     def _damage_error(self) -> JournalCorruptError:
         paths = tuple(d.path for d in self._damaged)
-        parts = [f"{d.path} ({d.problem}: {d.size} of {d.expected} bytes)" for d in self._damaged]
+        parts = [_describe(d) for d in self._damaged]
         return JournalCorruptError(
             "damaged journal file" + ("s" if len(parts) > 1 else "") + ": " + ", ".join(parts),
             path=paths[0] if paths else None,
@@ -548,6 +648,8 @@ class Entries(Iterator[Entry]):
             buffered = self._buffer[::-1]
             self._buffer = []
             return buffered
+        if self._warnings:
+            self._issue_warnings()
         if self._error is not None:
             pending, self._error = self._error, None
             self._state = State.DONE
@@ -558,6 +660,11 @@ class Entries(Iterator[Entry]):
             return []
         if self._poll is not None and self._poll.poll(0):
             j.process()  # take in renames and deletions (rotation) before reading on
+            self._check_due = True
+        if self._follow:  # files damaged since the last step: say so before reading on
+            self._check_files()
+            if self._warnings:
+                self._issue_warnings()
         batch, at_end, error = j.read_batch(
             budget, forward=self._forward, current=self._current, fields=self._fields,
             message_filter=self._matcher(),
@@ -598,12 +705,30 @@ class Entries(Iterator[Entry]):
         self._remaining = remaining
         if out:
             self._read_last = out[-1]
+            self._failures = 0
+            self._idle_polls = 0
+        elif at_end and error is None:
+            self._idle_polls += 1
         if error is not None and not done:
-            self._error = error
             self._error_cursor(error)
+            if self._follow and forward and self._failures < _MAX_SKIPS:
+                # as journalctl -f: skip it, say so, follow on (a bounded number of
+                # times in a row: sd-journal may stand still on it)
+                self._failures += 1
+                self.skipped_entries += 1
+                text = f"{error.text}: skipped, following goes on"
+                cursor = getattr(error, "cursor", None)
+                warning = JournalDamageWarning(
+                    text, path=error.path, problem="damaged entry", cursor=cursor
+                )
+                self._warnings.append(warning)
+                self._state = State.MORE
+            else:
+                self._error = error
         elif done:
             self._state = State.DONE
         elif at_end:
+            self._check_files()
             if self._damaged and not self._damage_reported:
                 self._damage_reported = True
                 self._error = self._damage_error()
@@ -629,6 +754,21 @@ class Entries(Iterator[Entry]):
     def state(self) -> State:
         return self._state
 
+    def statistics(self) -> ReaderStatistics:
+        """Counters of what the reader skipped and how often it woke up (trio's habit)."""
+        return ReaderStatistics(
+            skipped_files=self.skipped_files,
+            skipped_entries=self.skipped_entries,
+            wakeups=self._wakeups,
+            idle_polls=self._idle_polls,
+            poll_interval=self._poll_delay(),
+            file_checks=self._health.checks if self._health is not None else 0,
+        )
+
+    def _poll_delay(self) -> float:
+        """How long to wait before polling again (fast while entries arrive)."""
+        return poll_delay(self.poll_interval, self._idle_polls)
+
     # ------------------------------------------------------------------ waiting
 
     def fileno(self) -> int:
@@ -643,6 +783,7 @@ class Entries(Iterator[Entry]):
         """Let sd-journal take in file changes (rotation, new files, deletions)."""
         if self._journal is not None:
             self._journal.process()
+            self._check_due = True
             if self._state is State.WAIT:
                 self._state = State.MORE
 
@@ -654,11 +795,13 @@ class Entries(Iterator[Entry]):
         if self._poll is None:
             self._poll = select.poll()
             self._poll.register(self.fileno(), select.POLLIN)
-        wait = self.poll_interval if timeout is None else min(timeout, self.poll_interval)
+        delay = self._poll_delay()
+        wait = delay if timeout is None else min(timeout, delay)
         wake = j.timeout_usec()
         if wake != 2**64 - 1:
             wait = min(wait, max(0.0, wake / 1e6 - time.monotonic()))
         events = self._poll.poll(max(0, int(wait * 1000 + 0.999)))
+        self._wakeups += 1
         if events or wake != 2**64 - 1:
             self._process()
         self._state = State.MORE

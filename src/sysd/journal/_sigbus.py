@@ -12,7 +12,8 @@ opened:
 * only faults on addresses inside a mapping of a journal file (``*.journal``,
   ``*.journal~``, deleted or not, per /proc/self/maps) are handled; any other SIGBUS
   restores the previous handler and faults again, as systemd does;
-* :func:`faults` counts the pages replaced, so that the reader can reload its files.
+* :func:`faults` counts the pages replaced, so that a follower checks its files again
+  (a truncated file is reported, not silently left out: :class:`_files.Health`).
 
 The handler is a ctypes callback: the faulting thread is inside a libsystemd call made by
 sysd, so the interpreter's state is consistent (as for any callback from C).

@@ -11,8 +11,10 @@
 The journal is opened (and any initial seek done) in a worker thread; reading then
 happens on the loop in steps of at most a few hundred entries, with a yield to the
 loop between steps.  While following, the reader waits on sd-journal's inotify
-descriptor (``loop.add_reader``) and a poll timer of a few milliseconds, so new
-entries arrive with low latency and a cancelled task stops at once.
+descriptor (``loop.add_reader``) and a poll timer of a few milliseconds while entries
+arrive (backing off to 250 ms when none come: :func:`sysd.journal._reader.poll_delay`),
+so new entries arrive with low latency, a quiet follower costs next to nothing, and a
+cancelled task stops at once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from ._entry import Entry
-from ._reader import DEFAULT_POLL_INTERVAL, Entries, State
+from ._reader import DEFAULT_POLL_INTERVAL, Entries, ReaderStatistics, State
 
 __all__ = ["AsyncEntries", "entries", "follow"]
 
@@ -40,6 +42,7 @@ class AsyncEntries:
     def __init__(self, **kwargs: Any) -> None:
         self._kwargs = kwargs
         self._reader: Entries | None = None
+        self._opened: Entries | None = None  # kept after closing, for statistics()
         self._opening: asyncio.Future[Entries] | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -71,6 +74,13 @@ class AsyncEntries:
         """The cursor of the last entry returned."""
         return self._reader.cursor if self._reader is not None else None
 
+    def statistics(self) -> ReaderStatistics:
+        """The reader's counters (:meth:`sysd.journal.Entries.statistics`); zeros before
+        the first ``__anext__``."""
+        if self._opened is None:
+            return ReaderStatistics(0, 0, 0, 0, 0.0, 0)
+        return self._opened.statistics()
+
     async def _open(self) -> Entries:
         loop = asyncio.get_running_loop()
         self._loop = loop
@@ -84,7 +94,7 @@ class AsyncEntries:
         if self._closed:
             reader.close()
             raise StopAsyncIteration
-        self._reader = reader
+        self._reader = self._opened = reader
         return reader
 
     def __aiter__(self) -> AsyncEntries:
@@ -123,12 +133,13 @@ class AsyncEntries:
             self._watching = fd
         waiter: asyncio.Future[None] = loop.create_future()
         self._wakeup = waiter
-        timer = loop.call_later(reader.poll_interval, _wake, waiter)
+        timer = loop.call_later(reader._poll_delay(), _wake, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
             self._wakeup = None
+        reader._wakeups += 1
         reader._state = State.MORE  # poll again
 
     def _on_readable(self) -> None:
