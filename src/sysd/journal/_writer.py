@@ -12,6 +12,7 @@ error (``JournalNotFoundError``), not silence.
 from __future__ import annotations
 
 import array
+import atexit
 import errno as _errno
 import os
 import socket
@@ -118,12 +119,16 @@ class _Socket:
         with self._lock:
             if self._sock is not None and self._pid == pid:
                 return self._sock
+            if self._sock is not None:  # the parent's, inherited through fork(): our copy
+                self._sock.close()
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
             for option in (socket.SO_SNDBUF, getattr(socket, "SO_SNDBUFFORCE", 32)):
                 try:
                     sock.setsockopt(socket.SOL_SOCKET, option, _SNDBUF)
                 except OSError:
                     pass
+            if self._pid == -1:  # a process-lifetime socket: closed at exit, not collected
+                atexit.register(self.reset)
             self._sock, self._pid = sock, pid
             return sock
 
