@@ -11,6 +11,19 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class AsyncLock:
+    """A lock held across awaits (``async with``); the blocking twin is a threading.RLock."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 

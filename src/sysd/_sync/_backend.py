@@ -11,6 +11,19 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class Lock:
+    """A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
 

@@ -1,0 +1,88 @@
+"""daemon-reexec storms during many concurrent waits (RELIABILITY.md 22, 44, 50).
+
+Before the Subscription object, the re-check after a reconnect was unguarded (a
+second reexec during it ended the wait with BusDisconnectedError/NoReplyError), a
+unit that failed while systemd re-executed was reported with the cached
+Result=success, and every waiter opened its own new connection (left open after
+aclose()).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+
+import pytest
+
+import sysd
+import sysd.aio
+from conftest import Units, open_fds
+
+
+def _storm(count: int, seed: int, stop: threading.Event) -> None:
+    rng = random.Random(seed)
+    with sysd.connect(private=True) as sd:
+        for _ in range(count):
+            if stop.is_set():
+                return
+            time.sleep(rng.uniform(0.05, 0.3))
+            sd.daemon_reexec()
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) -> None:
+    rng = random.Random(50)
+    names = []
+    for i in range(50):
+        delay = rng.uniform(0.3, 2.0)
+        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
+        names.append(units.add(f"storm{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+
+    async def main() -> tuple[list[object], int, int]:
+        async with asyncio.timeout(60):
+            async with sysd.aio.connect(private=private) as sd:
+                fds = open_fds()
+                unit_objs = [await sd.unit(n) for n in names]
+                stop = threading.Event()
+                storm = threading.Thread(target=_storm, args=(5, 51, stop))
+                storm.start()
+                try:
+                    results = await asyncio.gather(
+                        *(u.start(timeout=45) for u in unit_objs), return_exceptions=True
+                    )
+                finally:
+                    stop.set()
+                    await asyncio.to_thread(storm.join)
+                sub = sd._subscription
+                assert (sub.holders, sub.active, sub.watched, sub.pending_jobs) == (
+                    0,
+                    False,
+                    {},
+                    0,
+                )
+                await sd.ping()
+                after = open_fds()
+            return results, fds, after
+
+    results, fds, after = asyncio.run(main())
+    wrong = []
+    with sysd.connect() as sd:
+        for i, (name, got) in enumerate(zip(names, results, strict=True)):
+            if i % 2:
+                if getattr(got, "result", None) != "done":
+                    wrong.append((name, got))
+                continue
+            unit = sd.unit(name)
+            truth = (unit.get("Result"), unit.get("ExecMainStatus"))  # as systemctl show
+            if truth != ("exit-code", 3):
+                wrong.append((name, "systemd says", truth, got))
+            elif not isinstance(got, sysd.JobFailedError):
+                wrong.append((name, got))
+            elif (got.service_result, got.exit_code) != truth:
+                wrong.append((name, (got.service_result, got.exit_code)))
+    assert wrong == []
+    assert after == fds  # one connection, however many waiters reconnected
