@@ -42,6 +42,8 @@ def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) ->
     with sysd.connect() as s:
         s.daemon_reload()
 
+    before = open_fds()
+
     async def main() -> tuple[list[object], int, int]:
         async with asyncio.timeout(60):
             async with sysd.aio.connect(private=private) as sd:
@@ -86,3 +88,48 @@ def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) ->
                 wrong.append((name, (got.service_result, got.exit_code)))
     assert wrong == []
     assert after == fds  # one connection, however many waiters reconnected
+    assert open_fds() == before  # and it is closed with the connection object
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_reexec_storm_during_waits_in_10_blocking_threads(units: Units, private: bool) -> None:
+    rng = random.Random(52)
+    names = []
+    for i in range(10):
+        delay = rng.uniform(0.3, 1.5)
+        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
+        names.append(units.add(f"tstorm{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+    before = open_fds()
+    results: dict[str, object] = {}
+
+    def wait(name: str) -> None:
+        try:
+            with sysd.connect(private=private) as sd:
+                results[name] = sd.unit(name).start(timeout=45)
+                assert not sd._subscription.active and not sd._subscription.watched
+        except Exception as exc:
+            results[name] = exc
+
+    threads = [threading.Thread(target=wait, args=(n,)) for n in names]
+    stop = threading.Event()
+    storm = threading.Thread(target=_storm, args=(4, 53, stop))
+    for t in threads:
+        t.start()
+    storm.start()
+    for t in threads:
+        t.join(60)
+    stop.set()
+    storm.join(60)
+    assert not any(t.is_alive() for t in [*threads, storm])
+    wrong = []
+    for i, name in enumerate(names):
+        got = results.get(name)
+        if i % 2:
+            if getattr(got, "result", None) != "done":
+                wrong.append((name, got))
+        elif not isinstance(got, sysd.JobFailedError) or got.exit_code != 3:
+            wrong.append((name, got))
+    assert wrong == []
+    assert open_fds() == before

@@ -646,8 +646,8 @@ class AsyncSystemd:
         Refused with ServiceUnknown, the call never reached systemd: it is sent
         again once systemd is back.  Cut with NoReply or a dropped connection, it
         may have: once systemd is back, a job of the unit is ours, and a unit that
-        changed state since the call ran it (its result is deduced from the unit);
-        otherwise it was not queued and is sent again.  Where that cannot be told
+        left "inactive" since the call ran it (its result is deduced from the
+        unit); otherwise it was not queued and is sent again.  Where that cannot be told
         (a remote manager's clock), the error says so.
         """
         sub = self._subscription
@@ -674,10 +674,14 @@ class AsyncSystemd:
                         f"systemd re-executed while queueing the {job_type} job of {unit_name}:"
                         " whether it was queued is unknown"
                     ) from exc
-                changed = await self.get_property(
-                    unit_path, UNIT_INTERFACE, "StateChangeTimestampMonotonic"
+                if job_type == "stop":
+                    continue  # stopping again is harmless
+                # The unit left "inactive" since the call: the job ran and is over.  (Not
+                # StateChangeTimestamp: the reexec itself moves it.)
+                left_inactive = await self.get_property(
+                    unit_path, UNIT_INTERFACE, "InactiveExitTimestampMonotonic"
                 )
-                if changed and changed / 1e6 >= sent_at:  # queued, and already over
+                if left_inactive and left_inactive / 1e6 >= sent_at:
                     return AsyncJob(self, _JOB_GONE, unit_name, job_type)
         raise BusDisconnectedError(
             f"systemd kept going away while queueing the {job_type} job of {unit_name}"
