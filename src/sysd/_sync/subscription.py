@@ -305,6 +305,12 @@ class Subscription:
                             self._set_up(bus)
                         else:  # same bus (systemd reexecuted behind dbus-daemon)
                             self._subscribe(bus)
+                        if not self.holders and self._bus is not None:
+                            # the last holder left while we set up (its teardown waited
+                            # for the lock, or was cancelled waiting): undo it here
+                            done, self._bus = self._bus, None
+                            self.removed.clear()
+                            self._tear_down(done, RULES, subscribed=True)
                 return
             except (BusConnectError, BusDisconnectedError, NoReplyError, DBusError) as exc:
                 if sd._closed:
