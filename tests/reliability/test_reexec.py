@@ -135,3 +135,42 @@ def test_reexec_storm_during_waits_in_10_blocking_threads(units: Units, private:
             wrong.append((name, got))
     assert wrong == []
     assert open_fds() == before
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_unit_failing_while_systemd_reexecutes_reports_its_real_result(
+    units: Units, private: bool
+) -> None:
+    text = "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'sleep 0.6; exit 3'\n"
+    name = units.add("gapfail", text)
+    with sysd.connect() as s:
+        s.daemon_reload()
+
+    async def main() -> list[tuple[object, object]]:
+        seen = []
+        async with asyncio.timeout(40), sysd.aio.connect(private=private) as sd:
+            unit = await sd.unit(name)
+            for delay in (0.45, 0.55, 0.62):  # the reexec spans the unit's failure
+
+                def reexec(delay: float = delay) -> None:
+                    time.sleep(delay)
+                    with sysd.connect(private=True) as other:
+                        other.daemon_reexec()
+
+                storm = threading.Thread(target=reexec)
+                storm.start()
+                try:
+                    await unit.start(timeout=30)
+                    got: object = "done"
+                except sysd.JobFailedError as exc:
+                    got = (exc.service_result, exc.exit_code)
+                await asyncio.to_thread(storm.join)
+                with sysd.connect() as check:
+                    u = check.unit(name)
+                    truth = (u.get("Result"), u.get("ExecMainStatus"))
+                seen.append((got, truth))
+                await asyncio.sleep(0.5)  # the sandbox's runner reads its unit after a reexec
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen == [(("exit-code", 3), ("exit-code", 3))] * 3
