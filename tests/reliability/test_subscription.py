@@ -159,3 +159,31 @@ def test_ctrl_c_in_blocking_start_leaves_no_match_rule(units: Units) -> None:
             assert match_rules(sd.bus.unique_name) == rules
         assert interrupted > 10
         assert open_fds() == fds
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_closing_the_connection_ends_every_waiter_and_reopens_nothing(
+    units: Units, private: bool
+) -> None:
+    # before: the waiters of a closed connection each opened a new one and went on waiting
+    names = [units.add(f"close{i}", oneshot("/bin/sleep 5")) for i in range(10)]
+    with sysd.connect() as s:
+        s.daemon_reload()
+    before = open_fds()
+
+    async def main() -> None:
+        sd = await sysd.aio.connect(private=private)
+        unit_objs = [await sd.unit(n) for n in names]
+        waits = [asyncio.create_task(u.start()) for u in unit_objs]
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        await sd.aclose()
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        assert time.monotonic() - started < 5
+        assert all(isinstance(r, sysd.BusDisconnectedError) for r in results), results
+        assert sd.closed and sd._subscription.reconnects == 0
+        assert _left_behind(sd) == []
+        assert _pending_tasks() == set()
+
+    _run(main(), 30)
+    assert open_fds() == before
