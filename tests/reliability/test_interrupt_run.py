@@ -86,3 +86,40 @@ def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units) -> None:
             assert match_rules(sd.bus.unique_name) == rules
         assert open_fds() == fds
     assert _still_running(names) == []
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_cancelling_run_without_wait_before_the_handle_stops_the_unit(
+    units: Units, private: bool
+) -> None:
+    rng = random.Random(50)
+    names: list[str] = []
+    handed: list[str] = []
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=private) as sd:
+            fds = open_fds()
+            end = time.monotonic() + 20
+            for i in range(30):
+                if time.monotonic() > end:
+                    break
+                name = units.name(f"nowait{i}")
+                names.append(name)
+                task = asyncio.create_task(sd.run(["sleep", "30"], name=name))
+                await asyncio.sleep(rng.uniform(0, 0.01))
+                task.cancel()
+                try:
+                    handle = await task
+                except asyncio.CancelledError:
+                    continue
+                handed.append(name)  # it returned first: the caller owns it
+                await handle.stop()
+                await handle.aclose()
+                assert _left_behind(sd) == []
+            assert _left_behind(sd) == []
+            assert _pending_tasks() == set()
+            assert open_fds() == fds
+
+    _run(main(), 60)
+    assert len(handed) < len(names)  # most were cancelled before returning
+    assert _still_running(names) == []
