@@ -123,6 +123,7 @@ class AsyncSubscription:
         self.generation = 0
         self.reloading = False
         self.owner: str | None = None  # systemd's unique name on a message bus
+        self.seen_manager = False  # whether systemd ever owned its name for us (sticky)
         self.watched: dict[str, Watched] = {}
         self.reconnects = 0
         self._bus: AsyncConnection | None = None  # the connection the setup is in place on
@@ -165,11 +166,14 @@ class AsyncSubscription:
                         if self._bus is not self.sd.bus:
                             await self._set_up(self.sd.bus)
                     return
-                except GONE:
+                except GONE as exc:
                     # systemd re-executing, or the connection dropped: wait for it (one
-                    # reconnect for every waiter), then set up again
+                    # reconnect for every waiter), then set up again.  No owner of
+                    # systemd's name on a bus where we never saw one: no manager there
+                    # (a user manager not running), not a reexec: say so at once.
                     attempts += 1
-                    if self.sd._closed or attempts > 5:
+                    never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
+                    if self.sd._closed or attempts > 5 or never:
                         raise
                     await self.reconnect(deadline)
         except BaseException:
@@ -207,6 +211,7 @@ class AsyncSubscription:
                     self.owner = await bus.call(
                         DBUS_DEST, DBUS_PATH, DBUS_IFACE, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,)
                     )
+                    self.seen_manager = True
                 except DBusError:
                     self.owner = None
             subscribed = True
@@ -381,4 +386,5 @@ class AsyncSubscription:
             name, _old, new = msg.body
             if name == SYSTEMD_BUS_NAME:
                 self.owner = new or None
+                self.seen_manager = self.seen_manager or bool(new)
                 self.generation += 1

@@ -658,7 +658,7 @@ class AsyncSystemd:
                 path = await queue()
                 return AsyncJob(self, path, unit_name, job_type)
             except ServiceUnknownError:
-                if self._closed:
+                if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
                     raise
                 await sub.reconnect(deadline)
                 continue

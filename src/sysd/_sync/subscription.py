@@ -124,6 +124,7 @@ class Subscription:
         self.generation = 0
         self.reloading = False
         self.owner: str | None = None  # systemd's unique name on a message bus
+        self.seen_manager = False  # whether systemd ever owned its name for us (sticky)
         self.watched: dict[str, Watched] = {}
         self.reconnects = 0
         self._bus: Connection | None = None  # the connection the setup is in place on
@@ -166,11 +167,14 @@ class Subscription:
                         if self._bus is not self.sd.bus:
                             self._set_up(self.sd.bus)
                     return
-                except GONE:
+                except GONE as exc:
                     # systemd re-executing, or the connection dropped: wait for it (one
-                    # reconnect for every waiter), then set up again
+                    # reconnect for every waiter), then set up again.  No owner of
+                    # systemd's name on a bus where we never saw one: no manager there
+                    # (a user manager not running), not a reexec: say so at once.
                     attempts += 1
-                    if self.sd._closed or attempts > 5:
+                    never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
+                    if self.sd._closed or attempts > 5 or never:
                         raise
                     self.reconnect(deadline)
         except BaseException:
@@ -208,6 +212,7 @@ class Subscription:
                     self.owner = bus.call(
                         DBUS_DEST, DBUS_PATH, DBUS_IFACE, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,)
                     )
+                    self.seen_manager = True
                 except DBusError:
                     self.owner = None
             subscribed = True
@@ -382,4 +387,5 @@ class Subscription:
             name, _old, new = msg.body
             if name == SYSTEMD_BUS_NAME:
                 self.owner = new or None
+                self.seen_manager = self.seen_manager or bool(new)
                 self.generation += 1

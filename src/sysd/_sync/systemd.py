@@ -651,7 +651,7 @@ class Systemd:
                 path = queue()
                 return Job(self, path, unit_name, job_type)
             except ServiceUnknownError:
-                if self._closed:
+                if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
                     raise
                 sub.reconnect(deadline)
                 continue
