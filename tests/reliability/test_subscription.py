@@ -187,3 +187,26 @@ def test_closing_the_connection_ends_every_waiter_and_reopens_nothing(
 
     _run(main(), 30)
     assert open_fds() == before
+
+
+def test_a_dead_connection_fails_fast_and_is_not_reopened_by_a_new_wait(units: Units) -> None:
+    name = units.add("dead", oneshot("/bin/true"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=True) as sd:
+            unit = await sd.unit(name)
+            with sysd.connect(private=True) as other:
+                other.daemon_reexec()  # drops every private-socket connection
+            await asyncio.sleep(0.5)  # the sandbox's runner reads its unit after a reexec
+            bus = sd.bus
+            assert bus.closed
+            started = time.monotonic()
+            with pytest.raises(sysd.BusDisconnectedError):
+                await unit.start()
+            assert time.monotonic() - started < 1
+            assert sd.bus is bus and sd._subscription.reconnects == 0
+            assert _left_behind(sd) == []
+
+    _run(main(), 30)

@@ -127,6 +127,7 @@ class Subscription:
         self.seen_manager = False  # whether systemd ever owned its name for us (sticky)
         self.watched: dict[str, Watched] = {}
         self.reconnects = 0
+        self._reconnecting = 0  # waiters in reconnect()
         self._bus: Connection | None = None  # the connection the setup is in place on
         self._setup_lock = Lock()
         self._reconnect_lock = Lock()
@@ -162,6 +163,10 @@ class Subscription:
         try:
             attempts = 0
             while True:
+                # a connection found dead, with no reconnect under way, stays dead: calls
+                # on it fail fast (RELIABILITY 4); one that drops while we set up, or while
+                # a waiter reconnects, is waited for
+                dead = self.sd.bus.closed and not self._reconnecting
                 try:
                     with self._setup_lock:
                         if self._bus is not self.sd.bus:
@@ -174,7 +179,7 @@ class Subscription:
                     # (a user manager not running), not a reexec: say so at once.
                     attempts += 1
                     never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
-                    if self.sd._closed or attempts > 5 or never:
+                    if self.sd._closed or attempts > 5 or never or dead:
                         raise
                     self.reconnect(deadline)
         except BaseException:
@@ -279,12 +284,16 @@ class Subscription:
         that waiters read again what they wait for.
         """
         seen = self.reconnects
-        with self._reconnect_lock:
-            if self.reconnects != seen:
-                return  # another waiter reconnected while we waited for it
-            self._reconnect(deadline)
-            self.reconnects += 1
-            self.generation += 1
+        self._reconnecting += 1
+        try:
+            with self._reconnect_lock:
+                if self.reconnects != seen:
+                    return  # another waiter reconnected while we waited for it
+                self._reconnect(deadline)
+                self.reconnects += 1
+                self.generation += 1
+        finally:
+            self._reconnecting -= 1
 
     def _reconnect(self, deadline: float | None) -> None:
         sd = self.sd
