@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import signal
+import threading
 import time
 from collections.abc import Coroutine, Iterator
 from typing import Any
@@ -210,3 +211,30 @@ def test_a_dead_connection_fails_fast_and_is_not_reopened_by_a_new_wait(units: U
             assert _left_behind(sd) == []
 
     _run(main(), 30)
+
+
+def test_threads_sharing_one_blocking_connection_leave_nothing(units: Units) -> None:
+    names = [units.add(f"thr{i}", oneshot("/bin/true")) for i in range(10)]
+    with sysd.connect(private=False) as sd:
+        sd.daemon_reload()
+        assert sd.bus.unique_name is not None
+        rules = match_rules(sd.bus.unique_name)
+        errors: list[BaseException] = []
+
+        def starts(name: str) -> None:
+            try:
+                unit = sd.unit(name)
+                for _ in range(5):
+                    assert unit.start(timeout=20).result == "done"
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=starts, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+        assert errors == []
+        assert _left_behind(sd) == []
+        assert match_rules(sd.bus.unique_name) == rules

@@ -41,7 +41,7 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from ._backend import AsyncLock, sleep
+from ._backend import AsyncLock, AsyncStateLock, sleep
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -129,6 +129,7 @@ class AsyncSubscription:
         self._reconnecting = 0  # waiters in reconnect()
         self._bus: AsyncConnection | None = None  # the connection the setup is in place on
         self._setup_lock = AsyncLock()
+        self.counts = AsyncStateLock()  # holders, watch counts (threads, blocking flavour)
         self._reconnect_lock = AsyncLock()
 
     def __repr__(self) -> str:
@@ -158,7 +159,8 @@ class AsyncSubscription:
 
     async def acquire(self, deadline: float | None = None) -> None:
         """Hold the subscription; returns once it is in place on the current connection."""
-        self.holders += 1
+        with self.counts:
+            self.holders += 1
         try:
             attempts = 0
             while True:
@@ -187,8 +189,10 @@ class AsyncSubscription:
 
     async def release(self) -> None:
         """Let go; the last holder tears the subscription down."""
-        self.holders -= 1
-        if self.holders > 0 or self._bus is None:
+        with self.counts:
+            self.holders -= 1
+            last = self.holders == 0 and self._bus is not None
+        if not last:
             return
         # Free: whoever sets up is a holder, and a teardown clears _bus before it starts.
         async with self._setup_lock:
@@ -339,18 +343,20 @@ class AsyncSubscription:
 
     def watch(self, path: str) -> Watched:
         """Keep what systemd announces about the unit at ``path`` (reference counted)."""
-        entry = self.watched.get(path)
-        if entry is None:
-            entry = self.watched[path] = Watched()
-        entry.count += 1
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is None:
+                entry = self.watched[path] = Watched()
+            entry.count += 1
         return entry
 
     def unwatch(self, path: str) -> None:
-        entry = self.watched.get(path)
-        if entry is not None:
-            entry.count -= 1
-            if entry.count <= 0:
-                del self.watched[path]
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is not None:
+                entry.count -= 1
+                if entry.count <= 0:
+                    del self.watched[path]
 
     def seen(self, path: str) -> dict[str, Any]:
         """Unit properties seen changing while we waited (empty when none)."""

@@ -605,12 +605,13 @@ class AsyncSystemd:
         sub = self._subscription
         if not wait:
             return await self._queue_guarded(queue, unit_name, job_type, None)
-        if sub.pending_jobs >= PENDING_JOBS_MAX:
-            raise BusError(
-                f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
-                hint="more would knock systemd 252 off the bus; open another connection",
-            )
-        sub.pending_jobs += 1
+        with sub.counts:
+            if sub.pending_jobs >= PENDING_JOBS_MAX:
+                raise BusError(
+                    f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
+                    hint="more would knock systemd 252 off the bus; open another connection",
+                )
+            sub.pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -632,7 +633,8 @@ class AsyncSystemd:
                     for _ in range(refs):
                         await self._unref(unit_path)
         finally:
-            sub.pending_jobs -= 1
+            with sub.counts:
+                sub.pending_jobs -= 1
 
     async def _queue_guarded(
         self,

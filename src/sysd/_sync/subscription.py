@@ -42,7 +42,7 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from ._backend import Lock, sleep
+from ._backend import Lock, StateLock, sleep
 
 if TYPE_CHECKING:
     from .systemd import Systemd
@@ -130,6 +130,7 @@ class Subscription:
         self._reconnecting = 0  # waiters in reconnect()
         self._bus: Connection | None = None  # the connection the setup is in place on
         self._setup_lock = Lock()
+        self.counts = StateLock()  # holders, watch counts (threads, blocking flavour)
         self._reconnect_lock = Lock()
 
     def __repr__(self) -> str:
@@ -159,7 +160,8 @@ class Subscription:
 
     def acquire(self, deadline: float | None = None) -> None:
         """Hold the subscription; returns once it is in place on the current connection."""
-        self.holders += 1
+        with self.counts:
+            self.holders += 1
         try:
             attempts = 0
             while True:
@@ -188,8 +190,10 @@ class Subscription:
 
     def release(self) -> None:
         """Let go; the last holder tears the subscription down."""
-        self.holders -= 1
-        if self.holders > 0 or self._bus is None:
+        with self.counts:
+            self.holders -= 1
+            last = self.holders == 0 and self._bus is not None
+        if not last:
             return
         # Free: whoever sets up is a holder, and a teardown clears _bus before it starts.
         with self._setup_lock:
@@ -340,18 +344,20 @@ class Subscription:
 
     def watch(self, path: str) -> Watched:
         """Keep what systemd announces about the unit at ``path`` (reference counted)."""
-        entry = self.watched.get(path)
-        if entry is None:
-            entry = self.watched[path] = Watched()
-        entry.count += 1
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is None:
+                entry = self.watched[path] = Watched()
+            entry.count += 1
         return entry
 
     def unwatch(self, path: str) -> None:
-        entry = self.watched.get(path)
-        if entry is not None:
-            entry.count -= 1
-            if entry.count <= 0:
-                del self.watched[path]
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is not None:
+                entry.count -= 1
+                if entry.count <= 0:
+                    del self.watched[path]
 
     def seen(self, path: str) -> dict[str, Any]:
         """Unit properties seen changing while we waited (empty when none)."""

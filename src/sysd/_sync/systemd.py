@@ -598,12 +598,13 @@ class Systemd:
         sub = self._subscription
         if not wait:
             return self._queue_guarded(queue, unit_name, job_type, None)
-        if sub.pending_jobs >= PENDING_JOBS_MAX:
-            raise BusError(
-                f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
-                hint="more would knock systemd 252 off the bus; open another connection",
-            )
-        sub.pending_jobs += 1
+        with sub.counts:
+            if sub.pending_jobs >= PENDING_JOBS_MAX:
+                raise BusError(
+                    f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
+                    hint="more would knock systemd 252 off the bus; open another connection",
+                )
+            sub.pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -625,7 +626,8 @@ class Systemd:
                     for _ in range(refs):
                         self._unref(unit_path)
         finally:
-            sub.pending_jobs -= 1
+            with sub.counts:
+                sub.pending_jobs -= 1
 
     def _queue_guarded(
         self,
