@@ -13,6 +13,8 @@ import asyncio
 import random
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,92 @@ def test_unit_failing_while_systemd_reexecutes_reports_its_real_result(
 
     seen = asyncio.run(main())
     assert seen == [(("exit-code", 3), ("exit-code", 3))] * 3
+
+
+USER_UNITS = Path("/run/systemd/user")
+USER_PRIVATE = "unix:path=/run/user/0/systemd/private"
+
+
+@pytest.fixture
+def user_manager(systemd_host: None) -> Iterator[None]:
+    """root's user manager: a real systemd that can be re-executed back to back (PID 1
+    cannot: that ends the sandbox's own test runner, see _storm)."""
+    with sysd.connect() as sd:
+        sd.unit("user@0.service").start(timeout=30)
+    end = time.monotonic() + 10
+    while not Path("/run/user/0/systemd/private").exists():
+        assert time.monotonic() < end, "root's user manager did not start"
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        with sysd.connect() as sd:
+            sd.unit("user@0.service").stop(timeout=30)
+
+
+def test_tight_reexec_storm_during_50_waits_on_a_user_manager(user_manager: None) -> None:
+    """Reexecs 20-100 ms apart: one lands during the re-check after the last one."""
+    rng = random.Random(54)
+    USER_UNITS.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i in range(50):
+        delay = rng.uniform(0.3, 2.0)
+        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
+        name = f"sysdr-ustorm{i}.service"
+        (USER_UNITS / name).write_text(f"[Service]\nType=oneshot\nExecStart={cmd}\n")
+        names.append(name)
+
+    def storm(stop: threading.Event) -> None:
+        srng = random.Random(55)
+        with sysd.connect(address=USER_PRIVATE, private=True) as other:
+            for _ in range(10):
+                if stop.is_set():
+                    return
+                time.sleep(srng.uniform(0.02, 0.1))
+                other.daemon_reexec()
+
+    try:
+        with sysd.connect(address=USER_PRIVATE, private=True) as s:
+            s.daemon_reload()
+        before = open_fds()
+
+        async def main() -> list[object]:
+            async with asyncio.timeout(60):
+                sd = await sysd.aio.connect(address=USER_PRIVATE, private=True)
+                async with sd:
+                    unit_objs = [await sd.unit(n) for n in names]
+                    stop = threading.Event()
+                    thread = threading.Thread(target=storm, args=(stop,))
+                    thread.start()
+                    try:
+                        results = await asyncio.gather(
+                            *(u.start(timeout=45) for u in unit_objs), return_exceptions=True
+                        )
+                    finally:
+                        stop.set()
+                        await asyncio.to_thread(thread.join)
+                    sub = sd._subscription
+                    assert (sub.holders, sub.watched, sub.pending_jobs) == (0, {}, 0)
+                return results
+
+        results = asyncio.run(main())
+        assert open_fds() == before
+        wrong = []
+        with sysd.connect(address=USER_PRIVATE, private=True) as sd:
+            for i, (name, got) in enumerate(zip(names, results, strict=True)):
+                if i % 2:
+                    if getattr(got, "result", None) != "done":
+                        wrong.append((name, got))
+                    continue
+                unit = sd.unit(name)
+                truth = (unit.get("Result"), unit.get("ExecMainStatus"))
+                if truth != ("exit-code", 3):
+                    wrong.append((name, "systemd says", truth, got))
+                elif not isinstance(got, sysd.JobFailedError):
+                    wrong.append((name, got))
+                elif (got.service_result, got.exit_code) != truth:
+                    wrong.append((name, (got.service_result, got.exit_code)))
+        assert wrong == []
+    finally:
+        for name in names:
+            (USER_UNITS / name).unlink(missing_ok=True)
