@@ -81,7 +81,10 @@ class UnitWatch:
             sub.unwatch(self.path)
 
     def refresh(self) -> Mapping[str, Any]:
-        """Read the unit again (GetAll of the Unit interface) unless it is gone."""
+        """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.
+
+        Raises the typed disconnect/no-reply error while systemd is away (the waiters
+        reconnect and read again)."""
         entry = self._live()
         if entry.removed:
             return entry.props
