@@ -67,13 +67,13 @@ def test_cancelling_run_wait_at_random_points_stops_the_unit(units: Units, priva
     assert _still_running(names) == []
 
 
-def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units) -> None:
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units, private: bool) -> None:
     rng = random.Random(49)
     names: list[str] = []
-    with sysd.connect(private=False) as sd:
-        assert sd.bus.unique_name is not None
+    with sysd.connect(private=private) as sd:
         fds = open_fds()
-        rules = match_rules(sd.bus.unique_name)
+        rules = match_rules(sd.bus.unique_name) if sd.bus.unique_name else 0
         end = time.monotonic() + 20
         for i in range(40):
             if time.monotonic() > end:
@@ -83,7 +83,8 @@ def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units) -> None:
             with contextlib.suppress(KeyboardInterrupt), _interrupt_after(rng.uniform(0, 0.01)):
                 sd.run(["sleep", "30"], name=name, wait=True)
             assert _left_behind(sd) == []
-            assert match_rules(sd.bus.unique_name) == rules
+            if sd.bus.unique_name:
+                assert match_rules(sd.bus.unique_name) == rules
         assert open_fds() == fds
     assert _still_running(names) == []
 

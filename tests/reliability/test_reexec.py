@@ -35,6 +35,20 @@ def _storm(count: int, seed: int, stop: threading.Event) -> None:
             sd.daemon_reexec()
 
 
+def _disagreement(sd: sysd.Systemd, name: str, got: object) -> object:
+    """None when ``got`` (a Job or an exception) says what systemd says of the unit
+    (Result, ExecMainStatus, as ``systemctl show``); else what differs.  A sleep can
+    fail too: systemd 252 in the sandbox sometimes cannot set up a cgroup across a
+    reexec (status 219); the wait must then report exactly that."""
+    unit = sd.unit(name)
+    truth = (unit.get("Result"), unit.get("ExecMainStatus"))
+    if truth[0] == "success":
+        return None if getattr(got, "result", None) == "done" else (name, truth, got)
+    if isinstance(got, sysd.JobFailedError) and (got.service_result, got.exit_code) == truth:
+        return None
+    return (name, truth, got)
+
+
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
 def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) -> None:
     rng = random.Random(50)
@@ -75,22 +89,9 @@ def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) ->
             return results, fds, after
 
     results, fds, after = asyncio.run(main())
-    wrong = []
     with sysd.connect() as sd:
-        for i, (name, got) in enumerate(zip(names, results, strict=True)):
-            if i % 2:
-                if getattr(got, "result", None) != "done":
-                    wrong.append((name, got))
-                continue
-            unit = sd.unit(name)
-            truth = (unit.get("Result"), unit.get("ExecMainStatus"))  # as systemctl show
-            if truth != ("exit-code", 3):
-                wrong.append((name, "systemd says", truth, got))
-            elif not isinstance(got, sysd.JobFailedError):
-                wrong.append((name, got))
-            elif (got.service_result, got.exit_code) != truth:
-                wrong.append((name, (got.service_result, got.exit_code)))
-    assert wrong == []
+        wrong = [_disagreement(sd, n, got) for n, got in zip(names, results, strict=True)]
+    assert [w for w in wrong if w is not None] == []
     assert after <= fds  # one connection, however many waiters reconnected
     assert open_fds() == before  # and it is closed with the connection object
 
@@ -127,15 +128,9 @@ def test_reexec_storm_during_waits_in_10_blocking_threads(units: Units, private:
     stop.set()
     storm.join(60)
     assert not any(t.is_alive() for t in [*threads, storm])
-    wrong = []
-    for i, name in enumerate(names):
-        got = results.get(name)
-        if i % 2:
-            if getattr(got, "result", None) != "done":
-                wrong.append((name, got))
-        elif not isinstance(got, sysd.JobFailedError) or got.exit_code != 3:
-            wrong.append((name, got))
-    assert wrong == []
+    with sysd.connect() as sd:
+        wrong = [_disagreement(sd, n, results.get(n)) for n in names]
+    assert [w for w in wrong if w is not None] == []
     assert open_fds() == before
 
 
@@ -246,22 +241,54 @@ def test_tight_reexec_storm_during_50_waits_on_a_user_manager(user_manager: None
 
         results = asyncio.run(main())
         assert open_fds() == before
-        wrong = []
         with sysd.connect(address=USER_PRIVATE, private=True) as sd:
-            for i, (name, got) in enumerate(zip(names, results, strict=True)):
-                if i % 2:
-                    if getattr(got, "result", None) != "done":
-                        wrong.append((name, got))
-                    continue
-                unit = sd.unit(name)
-                truth = (unit.get("Result"), unit.get("ExecMainStatus"))
-                if truth != ("exit-code", 3):
-                    wrong.append((name, "systemd says", truth, got))
-                elif not isinstance(got, sysd.JobFailedError):
-                    wrong.append((name, got))
-                elif (got.service_result, got.exit_code) != truth:
-                    wrong.append((name, (got.service_result, got.exit_code)))
-        assert wrong == []
+            wrong = [_disagreement(sd, n, got) for n, got in zip(names, results, strict=True)]
+        assert [w for w in wrong if w is not None] == []
     finally:
         for name in names:
             (USER_UNITS / name).unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_reload_storm_during_50_concurrent_waits(units: Units, private: bool) -> None:
+    """daemon-reload removes and re-adds every unit (RELIABILITY 21): no wait may end
+    early, hang, or report another result than systemd's."""
+    rng = random.Random(56)
+    names = []
+    for i in range(50):
+        delay = rng.uniform(0.3, 1.5)
+        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
+        names.append(units.add(f"reload{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+
+    def storm(stop: threading.Event) -> None:
+        srng = random.Random(57)
+        with sysd.connect() as other:
+            for _ in range(8):
+                if stop.is_set():
+                    return
+                time.sleep(srng.uniform(0.02, 0.2))
+                other.daemon_reload()
+
+    async def main() -> list[object]:
+        async with asyncio.timeout(60), sysd.aio.connect(private=private) as sd:
+            unit_objs = [await sd.unit(n) for n in names]
+            stop = threading.Event()
+            thread = threading.Thread(target=storm, args=(stop,))
+            thread.start()
+            try:
+                results = await asyncio.gather(
+                    *(u.start(timeout=45) for u in unit_objs), return_exceptions=True
+                )
+            finally:
+                stop.set()
+                await asyncio.to_thread(thread.join)
+            sub = sd._subscription
+            assert (sub.holders, sub.active, sub.watched, sub.pending_jobs) == (0, False, {}, 0)
+            return results
+
+    results = asyncio.run(main())
+    with sysd.connect() as sd:
+        wrong = [_disagreement(sd, n, got) for n, got in zip(names, results, strict=True)]
+    assert [w for w in wrong if w is not None] == []
