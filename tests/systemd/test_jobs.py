@@ -264,7 +264,7 @@ def test_concurrent_async_waits_share_one_subscription(units: Units) -> None:
             )
             assert [getattr(r, "result", None) for r in results[:2]] == ["done", "done"]
             assert isinstance(results[2], sysd.JobFailedError) and results[2].exit_code == 2
-            assert sd._subscribers == 0  # everyone unsubscribed, in any order
+            assert sd._subscription.holders == 0  # everyone unsubscribed, in any order
             many = await asyncio.gather(*(u_fast.start() for _ in range(50)))
             assert {j.result for j in many} == {"done"}
 

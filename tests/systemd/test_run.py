@@ -464,7 +464,8 @@ def test_200_runs_lose_no_job_signal(systemd_host: None) -> None:
                 )
             assert [r.exit_code for r in results] == [i % 3 for i in range(200)]
             assert len({r.unit for r in results}) == 200
-            assert sd._subscribers == 0 and not sd._watched  # everything let go
+            # everything let go
+            assert sd._subscription.holders == 0 and not sd._subscription.watched
         async with sysd.aio.connect(private=False) as sd:
             # on a bus each AddRef'd unit costs systemd a match: keep a few dozen in flight
             gate = asyncio.Semaphore(32)
@@ -476,7 +477,7 @@ def test_200_runs_lose_no_job_signal(systemd_host: None) -> None:
             async with asyncio.timeout(120):
                 codes = await asyncio.gather(*(one(i) for i in range(200)))
             assert codes == [i % 2 for i in range(200)]
-            assert sd._subscribers == 0 and not sd._watched
+            assert sd._subscription.holders == 0 and not sd._subscription.watched
             assert _PINS.get(sd.bus, 0) == 0  # every AddRef was matched by an Unref
 
     asyncio.run(main())

@@ -64,7 +64,7 @@ def test_async_watch_and_transient_job_failure(systemd_host: None) -> None:
             with pytest.raises(sysd.WaitTimeoutError):
                 async with sd.watch_unit("systemd-journald.service") as w:
                     await w.wait(lambda p: p.get("ActiveState") == "failed", timeout=0.2)
-            assert sd._subscribers == 0 and not sd._watched
+            assert sd._subscription.holders == 0 and not sd._subscription.watched
 
     asyncio.run(main())
 
@@ -85,5 +85,5 @@ def test_subscribed_holds_one_subscription_for_a_batch(units) -> None:  # type: 
         for _ in range(5):
             assert unit.start().result == "done"
         assert "Subscribe" not in calls and "AddMatch" not in calls
-        assert sd._subscribers == 1
-    assert sd._subscribers == 0
+        assert sd._subscription.holders == 1
+    assert sd._subscription.holders == 0

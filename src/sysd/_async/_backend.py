@@ -11,6 +11,30 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class AsyncStateLock:
+    """Guards a few counters (``with``, never held across a call): nothing to do on one
+    event loop; the blocking twin is a threading.Lock (threads may share a connection)."""
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class AsyncLock:
+    """A lock held across awaits (``async with``); the blocking twin is a threading.RLock."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 

@@ -1,16 +1,20 @@
 """Jobs: a handle on one queued job, and waiting for its end without losing the truth.
 
-How the wait stays correct (RELIABILITY.md 17-25):
+How the wait stays correct (RELIABILITY.md 17-25, 47, 50):
 
-* the JobRemoved match and Subscribe are in place before the method that
-  queues the job is called, and every JobRemoved seen while subscribed is
-  kept, so an instant job's signal cannot slip past;
+* the wait holds the connection's one subscription (``sd._subscription``,
+  see subscription.py): the JobRemoved match and Subscribe are in place
+  before the method that queues the job is called, and every JobRemoved seen
+  while subscribed is kept, so an instant job's signal cannot slip past;
 * the unit is pinned with ``Ref()`` while we wait (when systemd lets us), so
   a unit collected right after failing still tells us why it failed;
-* daemon-reload and daemon-reexec bump a generation counter; after each, the
-  job is looked up again, and if it is gone without a signal (systemd was off
-  the bus when it finished) its result is deduced from the unit's state;
-* a dropped private-socket connection (reexec) is reopened and re-subscribed.
+* daemon-reload and daemon-reexec bump the subscription's generation; after
+  each, the job is looked up again, and if it is gone without a signal
+  (systemd was off the bus when it finished) its result is deduced from the
+  unit's state, read from the new manager;
+* that look-up is itself guarded: a second reexec during it waits for systemd
+  again instead of ending the wait; a dropped private-socket connection is
+  reopened once for every waiter and re-subscribed.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from ..errors import (
     UnknownObjectError,
     WaitTimeoutError,
 )
+from .subscription import GONE
 
 if TYPE_CHECKING:
+    from .subscription import AsyncSubscription
     from .systemd import AsyncSystemd
 
 __all__ = ["AsyncJob"]
@@ -71,12 +77,8 @@ class AsyncJob:
         ``None`` waits until systemd ends the job (its own timeouts apply).
         """
         if self.result is None:
-            sd = self.sd
-            await sd._subscribe()
-            try:
-                self.result = await _wait_removed(sd, self, timeout)
-            finally:
-                await sd._unsubscribe()
+            async with self.sd._subscription as sub:
+                self.result = await _wait_removed(sub, self, timeout)
         await self._raise_for_result()
         return self.result
 
@@ -107,9 +109,10 @@ def _job_id(path: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-async def _wait_removed(sd: AsyncSystemd, job: AsyncJob, timeout: float | None) -> str:
+async def _wait_removed(sub: AsyncSubscription, job: AsyncJob, timeout: float | None) -> str:
     deadline = None if timeout is None else time.monotonic() + timeout
-    removed = sd._removed
+    sd = sub.sd
+    removed = sub.removed
     path = job.path
     generation = -1
     while True:
@@ -117,10 +120,17 @@ async def _wait_removed(sd: AsyncSystemd, job: AsyncJob, timeout: float | None) 
         if got is not None:
             job.unit = got.unit or job.unit
             return got.result
-        if generation != sd._generation:
+        if generation != sub.generation:
             # First pass, or systemd reloaded/reexecuted: is the job still there?
-            generation = sd._generation
-            result = await _recheck(sd, job)
+            generation = sub.generation
+            try:
+                result = await _recheck(sub, job)
+            except GONE:
+                # systemd went away again while we asked (a reexec during the last one's
+                # re-check): wait until it is back, then ask again
+                generation = -1
+                await sub.reconnect(deadline)
+                continue
             if result is not None:
                 return result
             continue
@@ -130,25 +140,27 @@ async def _wait_removed(sd: AsyncSystemd, job: AsyncJob, timeout: float | None) 
                 f"job {job.id} ({job.job_type} {job.unit}) still running after {timeout:g} s"
             )
         try:
-            await sd.bus.wait_until(_news(sd, path, generation), left)
+            await sd.bus.wait_until(_news(sub, path, generation), left)
         except BusDisconnectedError:
-            await sd._reconnect(deadline)  # bumps the generation: recheck follows
+            await sub.reconnect(deadline)  # bumps the generation: recheck follows
 
 
-def _news(sd: AsyncSystemd, path: str, generation: int) -> Callable[[], bool]:
+def _news(sub: AsyncSubscription, path: str, generation: int) -> Callable[[], bool]:
     """The wake-up condition: our job's signal, a reload/reexec, or a lost connection."""
-    removed = sd._removed
-    return lambda: path in removed or sd._generation != generation or sd.bus.closed
+    removed = sub.removed
+    sd = sub.sd
+    return lambda: path in removed or sub.generation != generation or sd.bus.closed
 
 
-async def _recheck(sd: AsyncSystemd, job: AsyncJob) -> str | None:
+async def _recheck(sub: AsyncSubscription, job: AsyncJob) -> str | None:
     """None while the job exists; its (deduced) result once it is gone unseen."""
+    sd = sub.sd
     try:
         await sd.get_property(job.path, JOB_INTERFACE, "State")
         return None
     except (UnknownObjectError, NoSuchJobError):
         pass
-    got = sd._removed.get(job.path)
+    got = sub.removed.get(job.path)
     if got is not None:  # the signal arrived while we asked
         return got.result
     active, result = await _unit_state(sd, job.unit)
@@ -179,15 +191,39 @@ async def _unit_result(sd: AsyncSystemd, unit: str) -> tuple[str | None, int | N
     iface = type_interface(unit)
     if iface is None:
         return None, None, None
-    seen = sd._seen(path)
+    sub = sd._subscription
+    entry = sub.watched.get(path)
+    seen = entry.props if entry is not None else {}
+    if "Result" in seen and entry is not None and entry.result_generation == sub.generation:
+        return _from_props(seen)
+    # Nothing seen, or seen before a reexec/reconnect (the failure may have happened in
+    # the gap): the unit itself tells, once the new manager is up.
+    for _attempt in range(3):
+        try:
+            return await _read_unit_result(sd, path, iface)
+        except GONE:
+            await sub.reconnect()
     if "Result" in seen:
-        main_code = seen.get("ExecMainCode")
-        return seen["Result"], main_code or None, seen.get("ExecMainStatus") if main_code else None
+        return _from_props(seen)
+    return None, None, None
+
+
+def _from_props(seen: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
+    main_code = seen.get("ExecMainCode")
+    return seen["Result"], main_code or None, seen.get("ExecMainStatus") if main_code else None
+
+
+async def _read_unit_result(
+    sd: AsyncSystemd, path: str, iface: str
+) -> tuple[str | None, int | None, int | None]:
     try:
         invocation = await sd.get_property(path, UNIT_INTERFACE, "InvocationID")
         if not invocation:  # a fresh copy: the failed one was collected
-            return None, None, None
+            seen = sd._subscription.seen(path)
+            return _from_props(seen) if "Result" in seen else (None, None, None)
         result: str | None = await sd.get_property(path, iface, "Result")
+    except GONE:
+        raise
     except DBusError:
         return None, None, None
     code: Any = None
@@ -196,6 +232,8 @@ async def _unit_result(sd: AsyncSystemd, unit: str) -> tuple[str | None, int | N
         try:
             code = await sd.get_property(path, iface, "ExecMainCode")
             status = await sd.get_property(path, iface, "ExecMainStatus")
+        except GONE:
+            raise
         except DBusError:
             code = status = None
         if not code:

@@ -825,21 +825,21 @@ async def _start_service(
         if pinned:
             _unpin(sd)
         raise
-    queued = False
+    sent = False
     try:
         if io.pump is not None:
             thread = AsyncThreadHandle(io.pump.run, f"sysd-run-{name}")
         try:
+            sent = True  # from here on the unit may exist, even if the call is cut short
             job = await sd.queue_job(
                 lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
                 name,
                 "start",
                 wait=False,
             )
-            queued = True
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
-    except BaseException:
+    except BaseException as exc:
         if thread is not None and io.pump is not None:
             io.pump.abort()  # the thread closes its fds
         else:
@@ -847,8 +847,11 @@ async def _start_service(
         if io.stdin_file is not None:
             with contextlib.suppress(OSError):
                 io.stdin_file.close()
+        created = sent and not isinstance(exc, DBusError)  # a refusal created nothing
         try:
-            if queued and pinned:
+            if created:
+                await _stop_created(sd, name, exc)
+            if created and pinned:
                 await _unref(sd, watch.path)
             elif pinned:
                 _unpin(sd)
@@ -899,8 +902,11 @@ async def _after_start(
                 run_result=partial,
             ) from None
     except BaseException as exc:
-        if wait and not isinstance(exc, JobError | RunTimeoutError):
-            await _stop_quietly(handle)  # interrupted or cancelled: as subprocess.run kills
+        # interrupted or cancelled: as subprocess.run kills; without ``wait`` too, as the
+        # caller never got the handle to stop it with
+        interrupted = not isinstance(exc, Exception)
+        if (wait or interrupted) and not isinstance(exc, JobError | RunTimeoutError):
+            await _stop_created(handle.sd, handle.unit, exc)
         await handle.aclose()
         raise
     if check:
@@ -914,7 +920,7 @@ async def _wait_start_job(handle: AsyncRunningUnit, job: AsyncJob, timeout: floa
     (``job_uninstall()``), so the JobRemoved is in by then.  Should that signal have been
     lost (systemd re-executed), ``job.wait()`` looks the job up again and deduces."""
     sd = handle.sd
-    removed = sd._removed
+    removed = sd._subscription.removed
     path = job.path
 
     def over(props: Mapping[str, Any]) -> bool:
@@ -943,6 +949,20 @@ async def _stop_quietly(handle: AsyncRunningUnit) -> None:
         await handle.sd.manager_call("StopUnit", "ss", (handle.unit, "replace"))
 
 
+async def _stop_created(sd: AsyncSystemd, name: str, exc: BaseException) -> None:
+    """Stop a transient unit this call created (or may have) when the caller gets no
+    handle on it (RELIABILITY.md 48); when that is impossible, say so in ``exc``."""
+    try:
+        await sd.manager_call("StopUnit", "ss", (name, "replace"))
+    except DBusError:
+        pass  # no such unit: it was never created, or is gone already
+    except BusError:
+        exc.add_note(f"sysd: the transient unit {name} may still be running: stop it")
+    except BaseException:  # interrupted again while stopping it
+        exc.add_note(f"sysd: the transient unit {name} may still be running: stop it")
+        raise
+
+
 async def _result_after_stop(handle: AsyncRunningUnit) -> RunResult | None:
     try:
         return await handle.wait(30.0)
@@ -960,7 +980,8 @@ async def _accounting(sd: AsyncSystemd, spec: RunSpec, path: str, interface: str
     """
     own = any(a.name in _ACCOUNTING for a in spec.properties)
     cached = _ACCOUNTING_PLANS.get(sd.bus)
-    if not own and cached is not None and cached[0] == sd._generation and not cached[1]:
+    generation = sd._subscription.generation
+    if not own and cached is not None and cached[0] == generation and not cached[1]:
         return {}
     try:
         props = await sd.get_all(path, interface)
@@ -974,7 +995,7 @@ async def _accounting(sd: AsyncSystemd, spec: RunSpec, path: str, interface: str
             for key in keys
             if key in props
         )
-        _ACCOUNTING_PLANS[sd.bus] = (sd._generation, on)
+        _ACCOUNTING_PLANS[sd.bus] = (generation, on)
     return {key: props[key] for keys in _ACCOUNTING.values() for key in keys if key in props}
 
 
@@ -1805,13 +1826,13 @@ async def _start_scope(
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
+            queued = True  # from here on the unit may exist, even if the call is cut short
             job = await sd.queue_job(
                 lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
                 name,
                 "start",
                 wait=False,
             )
-            queued = True
             await job.wait()
             invocation = watch.props.get("InvocationID")
             if not invocation:
@@ -1905,17 +1926,24 @@ async def _start_trigger(sd: AsyncSystemd, spec: RunSpec) -> AsyncTriggerHandle:
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
     await watch.__aenter__()
+    sent: list[bool] = []
+
+    async def start() -> str:
+        sent.append(True)  # from here on the units may exist, even if the call is cut short
+        path: str = await sd.manager_call("StartTransientUnit", _START_SIGNATURE, args)
+        return path
+
     try:
-        job = await sd.queue_job(
-            lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
-            trigger,
-            "start",
-            wait=True,
-        )
+        job = await sd.queue_job(start, trigger, "start", wait=True)
         handle = AsyncTriggerHandle(sd, trigger, service, spec, watch, job=job)
         await handle.refresh_next_elapse()
-    except BaseException:
-        await watch.__aexit__(None, None, None)
+    except BaseException as exc:
+        try:
+            if sent and not isinstance(exc, Exception):  # interrupted: nobody gets a handle
+                await _stop_created(sd, trigger, exc)
+                await _stop_created(sd, service, exc)
+        finally:
+            await watch.__aexit__(None, None, None)
         raise
     return handle
 

@@ -1,11 +1,12 @@
 """Watching one unit's properties as systemd announces them.
 
-A watch subscribes (reference counted), adds a PropertiesChanged match for the
-unit on a message bus (the private socket delivers everything anyway), and
-keeps every value seen, so the last state of a unit that systemd collects
-right after it stopped is still there.  After a daemon-reload or reexec the
-unit is read again; a unit removed during a reload counts as removed only if
-it is gone once the reload is over (RELIABILITY.md 21).
+A watch holds the connection's one subscription (reference counted; its broad
+PropertiesChanged match serves every watched unit) and keeps every value seen,
+so the last state of a unit that systemd collects right after it stopped is
+still there.  After a daemon-reload, reexec or reconnect the unit is read
+again; a unit removed during a reload counts as removed only if it is gone
+once the reload is over (RELIABILITY.md 21).  Entering registers nothing that
+leaving (or an interrupted entering) does not undo.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._bus.wire import match_rule
+from .._core.jobs import type_interface
 from .._core.unitname import to_dbus_path
 from ..errors import BusDisconnectedError, DBusError, WaitTimeoutError
+from .subscription import GONE, Watched
 
 if TYPE_CHECKING:
-    from .systemd import AsyncSystemd, _Watched
+    from .subscription import AsyncSubscription
+    from .systemd import AsyncSystemd
 
 __all__ = ["AsyncUnitWatch"]
 
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 class AsyncUnitWatch:
@@ -34,8 +36,8 @@ class AsyncUnitWatch:
         self.sd = sd
         self.name = name
         self.path = to_dbus_path(name)
-        self._entry: _Watched | None = None
-        self._rule: str | None = None
+        self._entry: Watched | None = None
+        self._held = False
         self._invocation: Any = None
 
     @property
@@ -48,61 +50,64 @@ class AsyncUnitWatch:
         """True once systemd unloaded the unit (garbage-collected it)."""
         return self._live().removed
 
-    def _live(self) -> _Watched:
+    def _live(self) -> Watched:
         if self._entry is None:
             raise RuntimeError("use the watch as a context manager first")
         return self._entry
 
     async def __aenter__(self) -> AsyncUnitWatch:
-        sd = self.sd
-        self._entry = sd._watch(self.path)
+        if self._held:
+            raise RuntimeError("this watch is already entered")
+        sub = self.sd._subscription
+        self._entry = sub.watch(self.path)
+        self._held = True
         try:
-            await sd._subscribe()
-            try:
-                if sd.bus.target.hello:
-                    rule = match_rule(
-                        sender="org.freedesktop.systemd1",
-                        path=self.path,
-                        interface=PROPERTIES_INTERFACE,
-                        member="PropertiesChanged",
-                    )
-                    await sd.bus.add_match(rule)
-                    self._rule = rule
-            except BaseException:
-                await sd._unsubscribe()
-                raise
+            await sub.acquire()
         except BaseException:
-            sd._unwatch(self.path)
-            self._entry = None
+            self._held = False
+            sub.unwatch(self.path)
             raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        sd = self.sd
+        if not self._held:
+            return
+        self._held = False
+        sub = self.sd._subscription
         try:
-            if self._rule is not None and not sd.bus.closed:
-                await sd.bus.remove_match(self._rule)
-            await sd._unsubscribe()
+            await sub.release()
         finally:
-            sd._unwatch(self.path)
-            self._rule = None
+            sub.unwatch(self.path)
 
     async def refresh(self) -> Mapping[str, Any]:
-        """Read the unit again (GetAll of the Unit interface) unless it is gone."""
+        """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.
+
+        Raises the typed disconnect/no-reply error while systemd is away (the waiters
+        reconnect and read again)."""
         entry = self._live()
         if entry.removed:
             return entry.props
+        sub = self.sd._subscription
+        generation = sub.generation
+        iface = type_interface(self.name)
         try:
             props = await self.sd.get_all(self.path, UNIT_INTERFACE)
+            invocation = props.get("InvocationID")
+            known = entry.props.get("InvocationID", self._invocation)
+            if props.get("LoadState") == "not-found" or (known and invocation != known):
+                # a stub loaded in place of the collected unit: keep what we saw
+                entry.removed = True
+                return entry.props
+            if iface is not None:  # Result, ExecMainStatus...: what changed in a gap
+                props.update(await self.sd.get_all(self.path, iface))
+        except GONE:
+            raise
         except DBusError:
             return entry.props
-        invocation = props.get("InvocationID")
-        known = entry.props.get("InvocationID", self._invocation)
-        if props.get("LoadState") == "not-found" or (known and invocation != known):
-            # a stub loaded in place of the collected unit: keep what we saw
-            entry.removed = True
-            return entry.props
         entry.props.update(props)
+        if "Result" in props:
+            entry.result_generation = generation
+        entry.changes += 1
         self._invocation = invocation
         return entry.props
 
@@ -116,15 +121,20 @@ class AsyncUnitWatch:
         ``timeout`` (seconds, None for no limit) raises WaitTimeoutError.
         """
         sd = self.sd
+        sub = sd._subscription
         entry = self._live()
         deadline = None if timeout is None else time.monotonic() + timeout
-        generation = sd._generation
+        generation = sub.generation
         while True:
             if until(entry.props) or entry.removed:
                 return entry.props
-            if generation != sd._generation:  # reload or reexec: read it again
-                generation = sd._generation
-                await self.refresh()
+            if generation != sub.generation:  # reload or reexec: read it again
+                generation = sub.generation
+                try:
+                    await self.refresh()
+                except GONE:  # systemd away again: wait for it, then read again
+                    generation = -1
+                    await sub.reconnect(deadline)
                 continue
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -132,12 +142,15 @@ class AsyncUnitWatch:
             changes = entry.changes
             gen = generation
             try:
-                await sd.bus.wait_until(_news(sd, entry, changes, gen), left)
+                await sd.bus.wait_until(_news(sub, entry, changes, gen), left)
             except BusDisconnectedError:
-                await sd._reconnect(deadline)
+                await sub.reconnect(deadline)
 
 
-def _news(sd: AsyncSystemd, entry: _Watched, changes: int, generation: int) -> Callable[[], bool]:
+def _news(
+    sub: AsyncSubscription, entry: Watched, changes: int, generation: int
+) -> Callable[[], bool]:
+    sd = sub.sd
     return lambda: (
-        entry.changes != changes or entry.removed or sd._generation != generation or sd.bus.closed
+        entry.changes != changes or entry.removed or sub.generation != generation or sd.bus.closed
     )

@@ -11,6 +11,33 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
+class StateLock:
+    """Guards a few counters (``with``, never held across a call): threads may share a
+    connection (the async twin does nothing: one event loop)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+class Lock:
+    """A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
 

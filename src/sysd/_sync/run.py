@@ -826,21 +826,21 @@ def _start_service(
         if pinned:
             _unpin(sd)
         raise
-    queued = False
+    sent = False
     try:
         if io.pump is not None:
             thread = ThreadHandle(io.pump.run, f"sysd-run-{name}")
         try:
+            sent = True  # from here on the unit may exist, even if the call is cut short
             job = sd.queue_job(
                 lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
                 name,
                 "start",
                 wait=False,
             )
-            queued = True
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
-    except BaseException:
+    except BaseException as exc:
         if thread is not None and io.pump is not None:
             io.pump.abort()  # the thread closes its fds
         else:
@@ -848,8 +848,11 @@ def _start_service(
         if io.stdin_file is not None:
             with contextlib.suppress(OSError):
                 io.stdin_file.close()
+        created = sent and not isinstance(exc, DBusError)  # a refusal created nothing
         try:
-            if queued and pinned:
+            if created:
+                _stop_created(sd, name, exc)
+            if created and pinned:
                 _unref(sd, watch.path)
             elif pinned:
                 _unpin(sd)
@@ -898,8 +901,11 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
                 run_result=partial,
             ) from None
     except BaseException as exc:
-        if wait and not isinstance(exc, JobError | RunTimeoutError):
-            _stop_quietly(handle)  # interrupted or cancelled: as subprocess.run kills
+        # interrupted or cancelled: as subprocess.run kills; without ``wait`` too, as the
+        # caller never got the handle to stop it with
+        interrupted = not isinstance(exc, Exception)
+        if (wait or interrupted) and not isinstance(exc, JobError | RunTimeoutError):
+            _stop_created(handle.sd, handle.unit, exc)
         handle.close()
         raise
     if check:
@@ -913,7 +919,7 @@ def _wait_start_job(handle: RunningUnit, job: Job, timeout: float | None) -> Non
     (``job_uninstall()``), so the JobRemoved is in by then.  Should that signal have been
     lost (systemd re-executed), ``job.wait()`` looks the job up again and deduces."""
     sd = handle.sd
-    removed = sd._removed
+    removed = sd._subscription.removed
     path = job.path
 
     def over(props: Mapping[str, Any]) -> bool:
@@ -942,6 +948,20 @@ def _stop_quietly(handle: RunningUnit) -> None:
         handle.sd.manager_call("StopUnit", "ss", (handle.unit, "replace"))
 
 
+def _stop_created(sd: Systemd, name: str, exc: BaseException) -> None:
+    """Stop a transient unit this call created (or may have) when the caller gets no
+    handle on it (RELIABILITY.md 48); when that is impossible, say so in ``exc``."""
+    try:
+        sd.manager_call("StopUnit", "ss", (name, "replace"))
+    except DBusError:
+        pass  # no such unit: it was never created, or is gone already
+    except BusError:
+        exc.add_note(f"sysd: the transient unit {name} may still be running: stop it")
+    except BaseException:  # interrupted again while stopping it
+        exc.add_note(f"sysd: the transient unit {name} may still be running: stop it")
+        raise
+
+
 def _result_after_stop(handle: RunningUnit) -> RunResult | None:
     try:
         return handle.wait(30.0)
@@ -959,7 +979,8 @@ def _accounting(sd: Systemd, spec: RunSpec, path: str, interface: str) -> dict[s
     """
     own = any(a.name in _ACCOUNTING for a in spec.properties)
     cached = _ACCOUNTING_PLANS.get(sd.bus)
-    if not own and cached is not None and cached[0] == sd._generation and not cached[1]:
+    generation = sd._subscription.generation
+    if not own and cached is not None and cached[0] == generation and not cached[1]:
         return {}
     try:
         props = sd.get_all(path, interface)
@@ -973,7 +994,7 @@ def _accounting(sd: Systemd, spec: RunSpec, path: str, interface: str) -> dict[s
             for key in keys
             if key in props
         )
-        _ACCOUNTING_PLANS[sd.bus] = (sd._generation, on)
+        _ACCOUNTING_PLANS[sd.bus] = (generation, on)
     return {key: props[key] for keys in _ACCOUNTING.values() for key in keys if key in props}
 
 
@@ -1804,13 +1825,13 @@ def _start_scope(
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
+            queued = True  # from here on the unit may exist, even if the call is cut short
             job = sd.queue_job(
                 lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
                 name,
                 "start",
                 wait=False,
             )
-            queued = True
             job.wait()
             invocation = watch.props.get("InvocationID")
             if not invocation:
@@ -1904,17 +1925,24 @@ def _start_trigger(sd: Systemd, spec: RunSpec) -> TriggerHandle:
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
     watch.__enter__()
+    sent: list[bool] = []
+
+    def start() -> str:
+        sent.append(True)  # from here on the units may exist, even if the call is cut short
+        path: str = sd.manager_call("StartTransientUnit", _START_SIGNATURE, args)
+        return path
+
     try:
-        job = sd.queue_job(
-            lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
-            trigger,
-            "start",
-            wait=True,
-        )
+        job = sd.queue_job(start, trigger, "start", wait=True)
         handle = TriggerHandle(sd, trigger, service, spec, watch, job=job)
         handle.refresh_next_elapse()
-    except BaseException:
-        watch.__exit__(None, None, None)
+    except BaseException as exc:
+        try:
+            if sent and not isinstance(exc, Exception):  # interrupted: nobody gets a handle
+                _stop_created(sd, trigger, exc)
+                _stop_created(sd, service, exc)
+        finally:
+            watch.__exit__(None, None, None)
         raise
     return handle
 

@@ -9,32 +9,24 @@ edit the generated twin.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, resolve
 from .._bus.sync import Connection
 from .._bus.wire import (
-    DBUS_DEST,
-    DBUS_IFACE,
-    DBUS_PATH,
     DEFAULT,
-    Message,
     Variant,
-    match_rule,
-    unwrap,
 )
 from .._core import unitname
-from .._core.jobs import JobRemoved
 from ..errors import (
-    BusConnectError,
     BusDisconnectedError,
     BusError,
     DBusError,
     NoReplyError,
+    ServiceUnknownError,
 )
-from ._backend import sleep
+from .subscription import GONE, PENDING_JOBS_MAX, Subscription
 from .unit import Unit
 
 if TYPE_CHECKING:
@@ -65,57 +57,8 @@ MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
 PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 RELOAD_TIMEOUT = 120.0  # daemon-reload and daemon-reexec can take long on big systems
-PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus
-_REMOVED_KEEP = 4096  # JobRemoved signals remembered while subscribed
-
-_SIGNAL_RULES = (
-    match_rule(
-        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="JobRemoved"
-    ),
-    match_rule(
-        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="Reloading"
-    ),
-    match_rule(
-        sender=SYSTEMD_BUS_NAME,
-        path=MANAGER_PATH,
-        interface=MANAGER_INTERFACE,
-        member="UnitRemoved",
-    ),
-    match_rule(
-        sender=DBUS_DEST,
-        path=DBUS_PATH,
-        interface=DBUS_IFACE,
-        member="NameOwnerChanged",
-        arg0=SYSTEMD_BUS_NAME,
-    ),
-)
-
-
-class Subscription:
-    """``with sd.subscribed():`` holds one subscription (see Systemd.subscribed)."""
-
-    def __init__(self, sd: Systemd) -> None:
-        self.sd = sd
-
-    def __enter__(self) -> Systemd:
-        self.sd._subscribe()
-        return self.sd
-
-    def __exit__(self, *exc: object) -> None:
-        self.sd._unsubscribe()
-
-
-class _Watched:
-    """What we saw of one unit while watching it (reference counted)."""
-
-    __slots__ = ("changes", "count", "invalidated", "props", "removed")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.props: dict[str, Any] = {}
-        self.invalidated: set[str] = set()
-        self.removed = False
-        self.changes = 0
+# The path of a job that ended while systemd re-executed (its result is deduced).
+_JOB_GONE = "/org/freedesktop/systemd1/job/gone"
 
 
 class UnitInfo(NamedTuple):
@@ -171,16 +114,10 @@ class Systemd:
         self.bus = bus
         # systemd's bus name; on the private socket there is no bus to route by name.
         self.destination: str | None = SYSTEMD_BUS_NAME if bus.target.hello else None
-        # Subscription (reference counted: one waiter never unsubscribes another).
-        self._subscribers = 0
-        self._removed: OrderedDict[str, JobRemoved] = OrderedDict()
-        self._generation = 0  # bumped when systemd reloads, reexecutes or we reconnect
-        self._reloading = False
-        self._systemd_owner: str | None = None
-        self._pending_jobs = 0
-        # Properties seen in PropertiesChanged for units whose job we await: the
-        # truth about a failure even when the unit is collected right after.
-        self._watched: dict[str, _Watched] = {}
+        self._closed = False  # closed by its owner: never reconnected
+        # Subscribe, match rules, signal handler and reconnecting, shared by every job
+        # wait, watch and run on this connection (reference counted).
+        self._subscription = Subscription(self)
 
     @property
     def target(self) -> Target:
@@ -441,7 +378,7 @@ class Systemd:
             self.manager_call("Reexecute", timeout=timeout)
         except (BusDisconnectedError, NoReplyError):
             pass
-        self._reconnect(deadline)
+        self._subscription.reconnect(deadline)
 
     def get_default_target(self) -> str:
         target: str = self.manager_call("GetDefaultTarget")
@@ -669,36 +606,96 @@ class Systemd:
         job ended (typed JobError otherwise).  Used by every job-queueing
         method, StartTransientUnit included.
         """
-        if self._pending_jobs >= PENDING_JOBS_MAX:
-            raise BusError(
-                f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
-                hint="more would knock systemd 252 off the bus; open another connection",
-            )
-        from .job import Job
+        sub = self._subscription
+        if not wait:
+            return self._queue_guarded(queue, unit_name, job_type, None)
+        with sub.counts:
+            if sub.pending_jobs >= PENDING_JOBS_MAX:
+                raise BusError(
+                    f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
+                    hint="more would knock systemd 252 off the bus; open another connection",
+                )
+            sub.pending_jobs += 1
+        from .watch import UnitWatch  # on first use: one-shots queue no job
 
-        self._pending_jobs += 1
         unit_path = unitname.to_dbus_path(unit_name)
-        pinned = False
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            if wait:
-                self._watch(unit_path)
-                self._subscribe()
-            try:
-                if wait:
-                    pinned = self._ref(unit_path)
-                path: str = queue()
-                job = Job(self, path, unit_name, job_type)
-                if wait:
-                    job.wait(timeout)
-                return job
-            finally:
-                if pinned:
-                    self._unref(unit_path)
-                if wait:
-                    self._unsubscribe()
-                    self._unwatch(unit_path)
+            with UnitWatch(self, unit_name):
+                refs = 0
+                try:
+                    for _attempt in range(5):
+                        refs += 1  # a Ref cut short may have reached systemd: Unref then
+                        try:
+                            if not self._ref(unit_path):
+                                refs = 0  # refused: not pinned
+                            break
+                        except GONE:  # systemd re-executing: pin it once it is back
+                            sub.reconnect(deadline)
+                    job = self._queue_guarded(queue, unit_name, job_type, deadline)
+                    job.wait(None if deadline is None else deadline - time.monotonic())
+                    return job
+                finally:
+                    for _ in range(refs):
+                        self._unref(unit_path)
         finally:
-            self._pending_jobs -= 1
+            with sub.counts:
+                sub.pending_jobs -= 1
+
+    def _queue_guarded(
+        self,
+        queue: Callable[[], str],
+        unit_name: str,
+        job_type: str,
+        deadline: float | None,
+    ) -> Job:
+        """``queue()``, safe across a daemon-reexec (RELIABILITY.md 22, 50).
+
+        Refused with ServiceUnknown, the call never reached systemd: it is sent
+        again once systemd is back.  Cut with NoReply or a dropped connection, it
+        may have: once systemd is back, a job of the unit is ours, and a unit that
+        left "inactive" since the call ran it (its result is deduced from the
+        unit); otherwise it was not queued and is sent again.  Where that cannot be told
+        (a remote manager's clock), the error says so.
+        """
+        from .job import Job  # on first use: one-shots queue no job
+
+        sub = self._subscription
+        unit_path = unitname.to_dbus_path(unit_name)
+        for _attempt in range(5):
+            sent_at = time.monotonic()
+            try:
+                path = queue()
+                return Job(self, path, unit_name, job_type)
+            except ServiceUnknownError:
+                if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
+                    raise
+                sub.reconnect(deadline)
+                continue
+            except (NoReplyError, BusDisconnectedError) as exc:
+                if self._closed:
+                    raise
+                sub.reconnect(deadline)
+                job_id, job_path = self.get_property(unit_path, UNIT_INTERFACE, "Job")
+                if job_id:
+                    return Job(self, job_path, unit_name, job_type, job_id=job_id)
+                if self.target.scope == "remote":
+                    raise BusDisconnectedError(
+                        f"systemd re-executed while queueing the {job_type} job of {unit_name}:"
+                        " whether it was queued is unknown"
+                    ) from exc
+                if job_type == "stop":
+                    continue  # stopping again is harmless
+                # The unit left "inactive" since the call: the job ran and is over.  (Not
+                # StateChangeTimestamp: the reexec itself moves it.)
+                left_inactive = self.get_property(
+                    unit_path, UNIT_INTERFACE, "InactiveExitTimestampMonotonic"
+                )
+                if left_inactive and left_inactive / 1e6 >= sent_at:
+                    return Job(self, _JOB_GONE, unit_name, job_type)
+        raise BusDisconnectedError(
+            f"systemd kept going away while queueing the {job_type} job of {unit_name}"
+        )
 
     def subscribed(self) -> Subscription:
         """Keep this connection subscribed to systemd's signals for a while (a context manager).
@@ -708,7 +705,7 @@ class Systemd:
         faster inside ``with sd.subscribed():``, which holds one subscription
         for all of them.
         """
-        return Subscription(self)
+        return self._subscription
 
     def watch_unit(self, name: str) -> UnitWatch:
         """Follow a unit's properties as systemd announces them (a context manager).
@@ -721,25 +718,6 @@ class Systemd:
         from .watch import UnitWatch
 
         return UnitWatch(self, unitname.normalize(name))
-
-    def _watch(self, path: str) -> _Watched:
-        entry = self._watched.get(path)
-        if entry is None:
-            entry = self._watched[path] = _Watched()
-        entry.count += 1
-        return entry
-
-    def _unwatch(self, path: str) -> None:
-        entry = self._watched.get(path)
-        if entry is not None:
-            entry.count -= 1
-            if entry.count <= 0:
-                del self._watched[path]
-
-    def _seen(self, path: str) -> dict[str, Any]:
-        """Unit properties seen changing while we waited (empty when none)."""
-        entry = self._watched.get(path)
-        return entry.props if entry is not None else {}
 
     def _ref(self, path: str) -> bool:
         """Pin a unit so it is not collected while we wait (False when refused)."""
@@ -755,112 +733,6 @@ class Systemd:
         except (DBusError, BusError):
             pass
 
-    def _on_signal(self, msg: Message) -> None:
-        iface = msg.interface
-        if iface == MANAGER_INTERFACE:
-            if self._systemd_owner is not None and msg.sender != self._systemd_owner:
-                return  # someone else's signal with systemd's interface name
-            member = msg.member
-            if member == "JobRemoved":
-                job_id, path, unit, result = msg.body
-                removed = self._removed
-                removed[path] = JobRemoved(job_id, path, unit, result)
-                while len(removed) > _REMOVED_KEEP:
-                    removed.popitem(last=False)
-            elif member == "Reloading":
-                self._reloading = bool(msg.body[0])
-                if not self._reloading:
-                    self._generation += 1
-            elif member == "UnitRemoved" and self._watched and not self._reloading:
-                # During a reload every unit is removed and re-added: a watch reads its
-                # unit again once the reload is over (RELIABILITY 21).
-                entry = self._watched.get(msg.body[1])
-                if entry is not None:
-                    entry.removed = True
-        elif iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
-            entry = self._watched.get(msg.path or "")
-            ours = self._systemd_owner is None or msg.sender == self._systemd_owner
-            if entry is not None and ours and msg.signature.startswith("sa{sv}"):
-                entry.props.update(unwrap(msg.body[1]))
-                entry.invalidated.update(msg.body[2])
-                entry.changes += 1
-        elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
-            name, _old, new = msg.body
-            if name == SYSTEMD_BUS_NAME:
-                self._systemd_owner = new or None
-                self._generation += 1
-
-    def _subscribe(self) -> None:
-        """Receive systemd's signals (reference counted; match rules first)."""
-        self._subscribers += 1
-        if self._subscribers > 1:
-            return
-        try:
-            self._start_subscription()
-        except BaseException:
-            self._subscribers -= 1
-            self.bus.remove_signal_handler(self._on_signal)
-            raise
-
-    def _start_subscription(self) -> None:
-        bus = self.bus
-        bus.add_signal_handler(self._on_signal)
-        if bus.target.hello:
-            for rule in _SIGNAL_RULES:
-                bus.add_match(rule)
-            try:
-                self._systemd_owner = bus.call(
-                    DBUS_DEST, DBUS_PATH, DBUS_IFACE, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,)
-                )
-            except DBusError:
-                self._systemd_owner = None
-        try:
-            self.manager_call("Subscribe")
-        except DBusError as exc:
-            if exc.name != "org.freedesktop.systemd1.AlreadySubscribed":
-                raise
-
-    def _unsubscribe(self) -> None:
-        self._subscribers -= 1
-        if self._subscribers > 0:
-            return
-        bus = self.bus
-        bus.remove_signal_handler(self._on_signal)
-        self._removed.clear()
-        if bus.closed:
-            return
-        try:
-            self.manager_call("Unsubscribe")
-        except (DBusError, BusError):
-            pass
-        if bus.target.hello:
-            for rule in _SIGNAL_RULES:
-                bus.remove_match(rule)
-
-    def _reconnect(self, deadline: float | None) -> None:
-        """After systemd reexecuted: wait until it answers again, reconnecting if needed."""
-        limit = time.monotonic() + 60.0 if deadline is None else deadline
-        delay = 0.05
-        while True:
-            try:
-                if self.bus.closed:
-                    bus = Connection.open(
-                        self.bus.target, timeout=self.bus.timeout, interactive=self.bus.interactive
-                    )
-                    self.bus = bus
-                    if self._subscribers:
-                        self._start_subscription()
-                self.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
-                self._generation += 1
-                return
-            except (BusConnectError, BusDisconnectedError, NoReplyError, DBusError) as exc:
-                if time.monotonic() + delay > limit:
-                    raise BusDisconnectedError(
-                        f"systemd did not come back after re-executing: {exc}"
-                    ) from exc
-            sleep(delay)
-            delay = min(delay * 2, 0.5)
-
     # ------------------------------------------------------------------ closing
 
     @property
@@ -868,6 +740,7 @@ class Systemd:
         return self.bus.closed
 
     def close(self) -> None:
+        self._closed = True
         self.bus.close()
 
     def __enter__(self) -> Systemd:

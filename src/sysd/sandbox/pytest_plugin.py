@@ -283,6 +283,11 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
             return int(pytest.ExitCode.INTERNAL_ERROR)
         except KeyboardInterrupt:
             return int(pytest.ExitCode.INTERRUPTED)
+        if inner_rc == 0 and _read_stats(inner_stats) is None:
+            # systemd-run --wait gave up on the unit (a call of its cut by a daemon-reexec)
+            # and the sandbox went down under the tests: never report that as a pass
+            _say("the tests inside the sandbox did not finish (their runner ended)", error=True)
+            return int(pytest.ExitCode.INTERNAL_ERROR)
         _summary(_read_stats(host_stats), _read_stats(inner_stats))
     return _combine(host_rc, inner_rc)
 

@@ -1,0 +1,405 @@
+"""The one subscription to systemd's signals that a connection shares.
+
+``Subscribe``, the match rules, the signal handler, what the signals tell
+(JobRemoved results, reloads, the units being watched) and reconnecting after
+a reexec or a lost bus live here, in one object per connection
+(``sd._subscription``).  Job waits, unit watches and runs hold it through
+``async with`` (RELIABILITY.md 17, 21-25, 47, 48, 50):
+
+* holding is reference counted; the setup (match rules first, then
+  Subscribe) is awaited by every holder: one that arrives while another sets
+  up waits for that setup, and if it failed or was cancelled sets up again
+  itself.  Nobody goes on with a half-built subscription;
+* every setup step sits inside the ``try`` that undoes it, and an interrupted
+  setup undoes every step it *may* have done (a cancelled AddMatch may still
+  have reached the bus), so no rule is left on any path, Ctrl-C included;
+* the last holder to leave tears it down, whole even when interrupted (the
+  interruption is raised once the teardown is done);
+* one reconnect per connection: waiters that lose the bus together share one
+  new connection, the setup is redone on it, and a connection closed by its
+  owner is never reopened.
+
+One broad PropertiesChanged rule (filtered here by path) serves every watched
+unit, instead of one rule per unit: dbus-daemon allows a client 512 rules.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from .._bus.aio import AsyncConnection
+from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, Message, match_rule, unwrap
+from .._core.jobs import JobRemoved
+from ..errors import (
+    BusConnectError,
+    BusDisconnectedError,
+    BusError,
+    DBusError,
+    NoReplyError,
+    ServiceUnknownError,
+)
+from ._backend import AsyncLock, AsyncStateLock, sleep
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
+
+__all__ = ["GONE", "AsyncSubscription", "Watched"]
+
+SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
+MANAGER_PATH = "/org/freedesktop/systemd1"
+MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
+PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
+UNITS_PATH = "/org/freedesktop/systemd1/unit"
+PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus
+REMOVED_KEEP = 4096  # JobRemoved signals remembered while subscribed
+RECONNECT_LIMIT = 60.0  # how long a wait without deadline waits for systemd to come back
+
+# What a call raises while systemd is away (re-executing) or the connection dropped.
+GONE = (BusDisconnectedError, NoReplyError, ServiceUnknownError)
+
+RULES = (
+    match_rule(
+        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="JobRemoved"
+    ),
+    match_rule(
+        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="Reloading"
+    ),
+    match_rule(
+        sender=SYSTEMD_BUS_NAME,
+        path=MANAGER_PATH,
+        interface=MANAGER_INTERFACE,
+        member="UnitRemoved",
+    ),
+    match_rule(
+        sender=DBUS_DEST,
+        path=DBUS_PATH,
+        interface=DBUS_IFACE,
+        member="NameOwnerChanged",
+        arg0=SYSTEMD_BUS_NAME,
+    ),
+    match_rule(
+        sender=SYSTEMD_BUS_NAME,
+        path_namespace=UNITS_PATH,
+        interface=PROPERTIES_INTERFACE,
+        member="PropertiesChanged",
+    ),
+)
+
+
+class Watched:
+    """What we saw of one unit while watching it (reference counted)."""
+
+    __slots__ = ("changes", "count", "invalidated", "props", "removed", "result_generation")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.props: dict[str, Any] = {}
+        self.invalidated: set[str] = set()
+        self.removed = False
+        self.changes = 0
+        # the subscription's generation when "Result" last arrived: a value from before a
+        # reexec or reconnect is not trusted (the failure may have happened in the gap)
+        self.result_generation = -1
+
+
+class AsyncSubscription:
+    """Subscribe + match rules + signal handler + reconnect, shared by every waiter.
+
+    ``async with sd._subscription:`` holds it (``sd.subscribed()`` is the public
+    name).  ``removed`` holds the JobRemoved signals seen, ``generation`` is
+    bumped when systemd reloaded, re-executed or the connection was replaced,
+    ``watched`` the units being watched.
+    """
+
+    def __init__(self, sd: AsyncSystemd) -> None:
+        # weak: no reference cycle, so a connection dropped unclosed is still closed at once
+        self._sd = weakref.ref(sd)
+        self.holders = 0
+        self.pending_jobs = 0
+        self.removed: OrderedDict[str, JobRemoved] = OrderedDict()
+        self.generation = 0
+        self.reloading = False
+        self.owner: str | None = None  # systemd's unique name on a message bus
+        self.seen_manager = False  # whether systemd ever owned its name for us (sticky)
+        self.watched: dict[str, Watched] = {}
+        self.reconnects = 0
+        self._reconnecting = 0  # waiters in reconnect()
+        self._bus: AsyncConnection | None = None  # the connection the setup is in place on
+        self._setup_lock = AsyncLock()
+        self.counts = AsyncStateLock()  # holders, watch counts (threads, blocking flavour)
+        self._reconnect_lock = AsyncLock()
+
+    def __repr__(self) -> str:
+        state = "active" if self._bus is not None else "inactive"
+        return f"<{type(self).__name__} {self.holders} holders ({state})>"
+
+    @property
+    def sd(self) -> AsyncSystemd:
+        sd = self._sd()
+        if sd is None:  # pragma: no cover - the connection object owns us
+            raise RuntimeError("the connection object is gone")
+        return sd
+
+    @property
+    def active(self) -> bool:
+        """Whether Subscribe and the match rules are in place right now."""
+        return self._bus is not None
+
+    # ---------------------------------------------------------------- holding
+
+    async def __aenter__(self) -> AsyncSubscription:
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()
+
+    async def acquire(self, deadline: float | None = None) -> None:
+        """Hold the subscription; returns once it is in place on the current connection."""
+        with self.counts:
+            self.holders += 1
+        try:
+            attempts = 0
+            while True:
+                # a connection found dead, with no reconnect under way, stays dead: calls
+                # on it fail fast (RELIABILITY 4); one that drops while we set up, or while
+                # a waiter reconnects, is waited for
+                dead = self.sd.bus.closed and not self._reconnecting
+                try:
+                    async with self._setup_lock:
+                        if self._bus is not self.sd.bus:
+                            await self._set_up(self.sd.bus)
+                    return
+                except GONE as exc:
+                    # systemd re-executing, or the connection dropped: wait for it (one
+                    # reconnect for every waiter), then set up again.  No owner of
+                    # systemd's name on a bus where we never saw one: no manager there
+                    # (a user manager not running), not a reexec: say so at once.
+                    attempts += 1
+                    never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
+                    if self.sd._closed or attempts > 5 or never or dead:
+                        raise
+                    await self.reconnect(deadline)
+        except BaseException:
+            await self.release()
+            raise
+
+    async def release(self) -> None:
+        """Let go; the last holder tears the subscription down."""
+        with self.counts:
+            self.holders -= 1
+            last = self.holders == 0 and self._bus is not None
+        if not last:
+            return
+        # Free: whoever sets up is a holder, and a teardown clears _bus before it starts.
+        async with self._setup_lock:
+            bus = self._bus
+            if self.holders > 0 or bus is None:
+                return
+            self._bus = None
+            self.removed.clear()
+            await self._tear_down(bus, RULES, subscribed=True)
+
+    async def _set_up(self, bus: AsyncConnection) -> None:
+        old, self._bus = self._bus, None
+        if old is not None:  # a connection that was replaced: nothing left to undo there
+            old.remove_signal_handler(self._on_signal)
+        bus.remove_signal_handler(self._on_signal)
+        bus.add_signal_handler(self._on_signal)
+        tried: list[str] = []
+        subscribed = False
+        try:
+            if bus.target.hello:
+                for rule in RULES:
+                    tried.append(rule)  # before the call: a cut call may have reached the bus
+                    await bus.call(DBUS_DEST, DBUS_PATH, DBUS_IFACE, "AddMatch", "s", (rule,))
+                try:
+                    self.owner = await bus.call(
+                        DBUS_DEST, DBUS_PATH, DBUS_IFACE, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,)
+                    )
+                    self.seen_manager = True
+                except DBusError:
+                    self.owner = None
+            subscribed = True
+            await self._subscribe(bus)
+            self._bus = bus
+        except BaseException:
+            self._bus = None
+            await self._tear_down(bus, tried, subscribed=subscribed, thorough=True)
+            raise
+
+    async def _subscribe(self, bus: AsyncConnection) -> None:
+        try:
+            await bus.call(self.sd.destination, MANAGER_PATH, MANAGER_INTERFACE, "Subscribe")
+        except DBusError as exc:
+            if exc.name != "org.freedesktop.systemd1.AlreadySubscribed":
+                raise
+
+    async def _tear_down(
+        self,
+        bus: AsyncConnection,
+        rules: tuple[str, ...] | list[str],
+        *,
+        subscribed: bool,
+        thorough: bool = False,
+    ) -> None:
+        """Undo a setup, every step even when one is interrupted (raised at the end)."""
+        bus.remove_signal_handler(self._on_signal)
+        steps: list[tuple[str | None, str, str, str, str, tuple[str, ...]]] = []
+        if subscribed:
+            manager = (self.sd.destination, MANAGER_PATH, MANAGER_INTERFACE)
+            steps.append((*manager, "Unsubscribe", "", ()))
+        for rule in rules:
+            steps.append((DBUS_DEST, DBUS_PATH, DBUS_IFACE, "RemoveMatch", "s", (rule,)))
+        interrupted: BaseException | None = None
+        for destination, path, interface, member, signature, args in steps:
+            # An interrupted step may not have been sent: do it again (undoing twice only
+            # gets an error reply: not subscribed, no such rule).  After an interruption,
+            # a rule may also have reached the bus twice (a send cut after the kernel took
+            # it is sent again): remove it until the bus says there is none.
+            for _attempt in range(3):
+                if bus.closed:
+                    break
+                try:
+                    await bus.call(destination, path, interface, member, signature, args)
+                except (DBusError, BusError):
+                    break  # not subscribed / no such rule: nothing (more) to undo
+                except BaseException as exc:  # cancelled or Ctrl-C: finish the undo first
+                    if interrupted is None:
+                        interrupted = exc
+                    continue
+                if member != "RemoveMatch" or not (thorough or interrupted is not None):
+                    break
+        if interrupted is not None:
+            raise interrupted
+
+    # ------------------------------------------------------------- reconnecting
+
+    async def reconnect(self, deadline: float | None = None) -> None:
+        """Wait until systemd answers again after a reexec or a lost connection.
+
+        Reopens the connection when it dropped (the private socket drops on
+        reexec), once for every waiter on this connection; redoes the setup on
+        the new one while anyone holds the subscription; bumps ``generation`` so
+        that waiters read again what they wait for.
+        """
+        seen = self.reconnects
+        self._reconnecting += 1
+        try:
+            async with self._reconnect_lock:
+                if self.reconnects != seen:
+                    return  # another waiter reconnected while we waited for it
+                await self._reconnect(deadline)
+                self.reconnects += 1
+                self.generation += 1
+        finally:
+            self._reconnecting -= 1
+
+    async def _reconnect(self, deadline: float | None) -> None:
+        sd = self.sd
+        limit = time.monotonic() + RECONNECT_LIMIT if deadline is None else deadline
+        delay = 0.05
+        while True:
+            if sd._closed:
+                raise BusDisconnectedError("the connection was closed")
+            try:
+                bus = sd.bus
+                if bus.closed:
+                    bus = await AsyncConnection.open(
+                        bus.target, timeout=bus.timeout, interactive=bus.interactive
+                    )
+                    if sd._closed:  # closed by its owner while we connected
+                        await bus.aclose()
+                        raise BusDisconnectedError("the connection was closed")
+                    sd.bus = bus
+                await sd.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
+                if self.holders:
+                    async with self._setup_lock:
+                        if self._bus is not bus:
+                            await self._set_up(bus)
+                        else:  # same bus (systemd reexecuted behind dbus-daemon)
+                            await self._subscribe(bus)
+                        if not self.holders and self._bus is not None:
+                            # the last holder left while we set up (its teardown waited
+                            # for the lock, or was cancelled waiting): undo it here
+                            done, self._bus = self._bus, None
+                            self.removed.clear()
+                            await self._tear_down(done, RULES, subscribed=True)
+                return
+            except (BusConnectError, BusDisconnectedError, NoReplyError, DBusError) as exc:
+                if sd._closed:
+                    raise
+                if time.monotonic() + delay > limit:
+                    raise BusDisconnectedError(
+                        f"systemd did not come back after re-executing: {exc}"
+                    ) from exc
+            await sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    # ------------------------------------------------------------------ watching
+
+    def watch(self, path: str) -> Watched:
+        """Keep what systemd announces about the unit at ``path`` (reference counted)."""
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is None:
+                entry = self.watched[path] = Watched()
+            entry.count += 1
+        return entry
+
+    def unwatch(self, path: str) -> None:
+        with self.counts:
+            entry = self.watched.get(path)
+            if entry is not None:
+                entry.count -= 1
+                if entry.count <= 0:
+                    del self.watched[path]
+
+    def seen(self, path: str) -> dict[str, Any]:
+        """Unit properties seen changing while we waited (empty when none)."""
+        entry = self.watched.get(path)
+        return entry.props if entry is not None else {}
+
+    # ------------------------------------------------------------------- signals
+
+    def _on_signal(self, msg: Message) -> None:
+        iface = msg.interface
+        if iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
+            entry = self.watched.get(msg.path or "")
+            ours = self.owner is None or msg.sender == self.owner
+            if entry is not None and ours and msg.signature.startswith("sa{sv}"):
+                changed = unwrap(msg.body[1])
+                entry.props.update(changed)
+                entry.invalidated.update(msg.body[2])
+                if "Result" in changed:
+                    entry.result_generation = self.generation
+                entry.changes += 1
+        elif iface == MANAGER_INTERFACE:
+            if self.owner is not None and msg.sender != self.owner:
+                return  # someone else's signal with systemd's interface name
+            member = msg.member
+            if member == "JobRemoved":
+                job_id, path, unit, result = msg.body
+                removed = self.removed
+                removed[path] = JobRemoved(job_id, path, unit, result)
+                while len(removed) > REMOVED_KEEP:
+                    removed.popitem(last=False)
+            elif member == "Reloading":
+                self.reloading = bool(msg.body[0])
+                if not self.reloading:
+                    self.generation += 1
+            elif member == "UnitRemoved" and self.watched and not self.reloading:
+                # During a reload every unit is removed and re-added: a watch reads its
+                # unit again once the reload is over (RELIABILITY 21).
+                entry = self.watched.get(msg.body[1])
+                if entry is not None:
+                    entry.removed = True
+        elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
+            name, _old, new = msg.body
+            if name == SYSTEMD_BUS_NAME:
+                self.owner = new or None
+                self.seen_manager = self.seen_manager or bool(new)
+                self.generation += 1

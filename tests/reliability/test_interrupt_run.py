@@ -1,0 +1,128 @@
+"""Cancelling or Ctrl-C on ``run(wait=True)`` at random points leaves nothing running
+(RELIABILITY.md 48, docs/run.md): failed before, when the cancellation landed while
+StartTransientUnit was in flight (the unit was created, nobody stopped it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+
+import pytest
+from test_subscription import _interrupt_after, _left_behind, _pending_tasks, _run
+
+import sysd
+import sysd._async.run
+import sysd._sync.run  # loaded on first use by run(): not under the interrupts here
+import sysd.aio
+from conftest import Units, match_rules, open_fds
+from sysd._core import unitname
+
+
+def _still_running(names: list[str], limit: float = 10.0) -> list[str]:
+    """Those of ``names`` still active (after giving their stop jobs ``limit`` s)."""
+    end = time.monotonic() + limit
+    with sysd.connect() as sd:
+        while True:
+            running = []
+            for name in names:
+                state = sd.get_property(
+                    unitname.to_dbus_path(name), "org.freedesktop.systemd1.Unit", "ActiveState"
+                )
+                if state not in ("inactive", "failed"):
+                    running.append(f"{name} ({state})")
+            if not running or time.monotonic() > end:
+                return running
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_cancelling_run_wait_at_random_points_stops_the_unit(units: Units, private: bool) -> None:
+    rng = random.Random(48)
+    names: list[str] = []
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=private) as sd:
+            fds = open_fds()
+            rules = match_rules(sd.bus.unique_name) if not private else 0
+            end = time.monotonic() + 20
+            for i in range(40):
+                if time.monotonic() > end:
+                    break
+                name = units.name(f"run{i}")
+                names.append(name)
+                task = asyncio.create_task(sd.run(["sleep", "30"], name=name, wait=True))
+                await asyncio.sleep(rng.uniform(0, 0.01))
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                assert _left_behind(sd) == []
+            assert _pending_tasks() == set()
+            assert open_fds() == fds
+            if not private:
+                assert sd.bus.unique_name is not None
+                assert match_rules(sd.bus.unique_name) == rules
+
+    _run(main(), 60)
+    assert _still_running(names) == []
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units, private: bool) -> None:
+    rng = random.Random(49)
+    names: list[str] = []
+    with sysd.connect(private=private) as sd:
+        fds = open_fds()
+        rules = match_rules(sd.bus.unique_name) if sd.bus.unique_name else 0
+        end = time.monotonic() + 20
+        for i in range(40):
+            if time.monotonic() > end:
+                break
+            name = units.name(f"sigint{i}")
+            names.append(name)
+            with contextlib.suppress(KeyboardInterrupt), _interrupt_after(rng.uniform(0, 0.01)):
+                sd.run(["sleep", "30"], name=name, wait=True)
+            assert _left_behind(sd) == []
+            if sd.bus.unique_name:
+                assert match_rules(sd.bus.unique_name) == rules
+        assert open_fds() == fds
+    assert _still_running(names) == []
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_cancelling_run_without_wait_before_the_handle_stops_the_unit(
+    units: Units, private: bool
+) -> None:
+    rng = random.Random(50)
+    names: list[str] = []
+    handed: list[str] = []
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=private) as sd:
+            fds = open_fds()
+            end = time.monotonic() + 20
+            for i in range(30):
+                if time.monotonic() > end:
+                    break
+                name = units.name(f"nowait{i}")
+                names.append(name)
+                task = asyncio.create_task(sd.run(["sleep", "30"], name=name))
+                await asyncio.sleep(rng.uniform(0, 0.01))
+                task.cancel()
+                try:
+                    handle = await task
+                except asyncio.CancelledError:
+                    continue
+                handed.append(name)  # it returned first: the caller owns it
+                await handle.stop()
+                await handle.aclose()
+                assert _left_behind(sd) == []
+            assert _left_behind(sd) == []
+            assert _pending_tasks() == set()
+            assert open_fds() == fds
+
+    _run(main(), 60)
+    assert len(handed) < len(names)  # most were cancelled before returning
+    assert _still_running(names) == []

@@ -1,0 +1,240 @@
+"""One subscription per connection, shared by every waiter (RELIABILITY.md 25, 47, 48).
+
+Each scenario failed before the Subscription object (sysd/_async/subscription.py):
+later subscribers went on while the first was still subscribing, and the first's
+cancellation removed the shared signal handler under them; setup calls sat outside
+the try that undoes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import signal
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import pytest
+
+import sysd
+import sysd.aio
+from conftest import Units, match_rules, oneshot, open_fds
+
+
+def _left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
+    sub = sd._subscription
+    problems = []
+    if sub.holders:
+        problems.append(f"{sub.holders} subscription holders")
+    if sub.active:
+        problems.append("still subscribed")
+    if sub.watched:
+        problems.append(f"watch entries {sorted(sub.watched)}")
+    if sub.pending_jobs:
+        problems.append(f"{sub.pending_jobs} pending jobs counted")
+    return problems
+
+
+def _run(main: Coroutine[Any, Any, None], limit: float) -> None:
+    """asyncio.run(main) within ``limit`` seconds (in the same task: no extra one)."""
+
+    async def bounded() -> None:
+        async with asyncio.timeout(limit):
+            await main
+
+    asyncio.run(bounded())
+
+
+def _pending_tasks() -> set[asyncio.Task[object]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_cancelling_the_first_of_two_waits_never_strands_the_second(
+    units: Units, private: bool
+) -> None:
+    slow = units.add("slow", oneshot("/bin/sleep 0.05"))
+    fast = units.add("fast", oneshot("/bin/true"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+    rng = random.Random(47)
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=private) as sd:
+            fds = open_fds()
+            rules = match_rules(sd.bus.unique_name) if not private else 0
+            u_slow, u_fast = await sd.unit(slow), await sd.unit(fast)
+            for _ in range(30):
+                first = asyncio.create_task(u_slow.start())
+                for _ in range(rng.randrange(3)):
+                    await asyncio.sleep(0)
+                second = asyncio.create_task(u_fast.start())
+                for _ in range(rng.randrange(3)):
+                    await asyncio.sleep(0)
+                first.cancel()
+                job = await asyncio.wait_for(second, 15)  # stranded: TimeoutError
+                assert job.result == "done"
+                with contextlib.suppress(asyncio.CancelledError):
+                    await first
+                assert _left_behind(sd) == []
+            assert _pending_tasks() == set()
+            assert open_fds() == fds
+            if not private:
+                assert sd.bus.unique_name is not None
+                assert match_rules(sd.bus.unique_name) == rules
+
+    _run(main(), 60)
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_cancelling_start_at_random_points_leaves_nothing(units: Units, private: bool) -> None:
+    name = units.add("cancel", oneshot("/bin/sleep 0.02"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+    rng = random.Random(48)
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=private) as sd:
+            fds = open_fds()
+            rules = match_rules(sd.bus.unique_name) if not private else 0
+            unit = await sd.unit(name)
+            end = time.monotonic() + 20
+            for _ in range(40):
+                if time.monotonic() > end:
+                    break
+                task = asyncio.create_task(unit.start())
+                await asyncio.sleep(rng.uniform(0, 0.004))
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                assert _left_behind(sd) == []
+            assert _pending_tasks() == set()
+            assert open_fds() == fds
+            if not private:
+                assert sd.bus.unique_name is not None
+                assert match_rules(sd.bus.unique_name) == rules
+
+    _run(main(), 60)
+
+
+@contextlib.contextmanager
+def _interrupt_after(seconds: float) -> Iterator[None]:
+    """Raise KeyboardInterrupt in this thread after ``seconds`` (as Ctrl-C would)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_ctrl_c_in_blocking_start_leaves_no_match_rule(units: Units) -> None:
+    name = units.add("sigint", oneshot("/bin/sleep 0.02"))
+    rng = random.Random(49)
+    with sysd.connect(private=False) as sd:
+        sd.daemon_reload()
+        assert sd.bus.unique_name is not None
+        fds = open_fds()
+        rules = match_rules(sd.bus.unique_name)
+        unit = sd.unit(name)
+        interrupted = 0
+        end = time.monotonic() + 20
+        for _ in range(40):
+            if time.monotonic() > end:
+                break
+            try:
+                with _interrupt_after(rng.uniform(0, 0.006)):
+                    unit.start()
+                    time.sleep(0.01)  # let the alarm land here when start was faster
+            except KeyboardInterrupt:
+                interrupted += 1
+            assert _left_behind(sd) == []
+            assert match_rules(sd.bus.unique_name) == rules
+        assert interrupted > 10
+        assert open_fds() == fds
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_closing_the_connection_ends_every_waiter_and_reopens_nothing(
+    units: Units, private: bool
+) -> None:
+    # before: the waiters of a closed connection each opened a new one and went on waiting
+    names = [units.add(f"close{i}", oneshot("/bin/sleep 5")) for i in range(10)]
+    with sysd.connect() as s:
+        s.daemon_reload()
+    before = open_fds()
+
+    async def main() -> None:
+        sd = await sysd.aio.connect(private=private)
+        unit_objs = [await sd.unit(n) for n in names]
+        waits = [asyncio.create_task(u.start()) for u in unit_objs]
+        await asyncio.sleep(0.5)
+        started = time.monotonic()
+        await sd.aclose()
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        assert time.monotonic() - started < 5
+        assert all(isinstance(r, sysd.BusDisconnectedError) for r in results), results
+        assert sd.closed and sd._subscription.reconnects == 0
+        assert _left_behind(sd) == []
+        assert _pending_tasks() == set()
+
+    _run(main(), 30)
+    assert open_fds() == before
+
+
+def test_a_dead_connection_fails_fast_and_is_not_reopened_by_a_new_wait(units: Units) -> None:
+    name = units.add("dead", oneshot("/bin/true"))
+    with sysd.connect() as s:
+        s.daemon_reload()
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=True) as sd:
+            unit = await sd.unit(name)
+            with sysd.connect(private=True) as other:
+                other.daemon_reexec()  # drops every private-socket connection
+            await asyncio.sleep(0.5)  # the sandbox's runner reads its unit after a reexec
+            bus = sd.bus
+            assert bus.closed
+            started = time.monotonic()
+            with pytest.raises(sysd.BusDisconnectedError):
+                await unit.start()
+            assert time.monotonic() - started < 1
+            assert sd.bus is bus and sd._subscription.reconnects == 0
+            assert _left_behind(sd) == []
+
+    _run(main(), 30)
+
+
+def test_threads_sharing_one_blocking_connection_leave_nothing(units: Units) -> None:
+    names = [units.add(f"thr{i}", oneshot("/bin/true")) for i in range(10)]
+    with sysd.connect(private=False) as sd:
+        sd.daemon_reload()
+        assert sd.bus.unique_name is not None
+        rules = match_rules(sd.bus.unique_name)
+        errors: list[BaseException] = []
+
+        def starts(name: str) -> None:
+            try:
+                unit = sd.unit(name)
+                for _ in range(5):
+                    assert unit.start(timeout=20).result == "done"
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=starts, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+        assert errors == []
+        assert _left_behind(sd) == []
+        assert match_rules(sd.bus.unique_name) == rules
