@@ -11,13 +11,13 @@ import random
 import time
 
 import pytest
+from reliability_support import Units, match_rules, open_fds
 from test_subscription import _interrupt_after, _left_behind, _pending_tasks, _run
 
 import sysd
 import sysd._async.run
 import sysd._sync.run  # loaded on first use by run(): not under the interrupts here
 import sysd.aio
-from conftest import Units, match_rules, open_fds
 from sysd._core import unitname
 
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from reliability_support import Units, open_fds
 
 import sysd
 import sysd.aio
-from conftest import Units, open_fds
 
 
 def _storm(count: int, seed: int, stop: threading.Event) -> None:

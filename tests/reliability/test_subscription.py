@@ -18,10 +18,10 @@ from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import pytest
+from reliability_support import Units, match_rules, oneshot, open_fds
 
 import sysd
 import sysd.aio
-from conftest import Units, match_rules, oneshot, open_fds
 
 
 def _left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
