@@ -160,9 +160,13 @@ class Subscription:
 
     def acquire(self, deadline: float | None = None) -> None:
         """Hold the subscription; returns once it is in place on the current connection."""
-        with self.counts:
-            self.holders += 1
+        # Counted inside the try, and marked in the same block: an interrupt raised when
+        # the lock is left (a Ctrl-C lands after any call) still releases what it counted.
+        counted = False
         try:
+            with self.counts:
+                self.holders += 1
+                counted = True
             attempts = 0
             while True:
                 # a connection found dead, with no reconnect under way, stays dead: calls
@@ -185,24 +189,36 @@ class Subscription:
                         raise
                     self.reconnect(deadline)
         except BaseException:
-            self.release()
+            if counted:
+                self.release()
             raise
 
     def release(self) -> None:
-        """Let go; the last holder tears the subscription down."""
-        with self.counts:
-            self.holders -= 1
-            last = self.holders == 0 and self._bus is not None
-        if not last:
-            return
+        """Let go; the last holder tears the subscription down.
+
+        An interrupt that lands once the count is down (as the lock is left) still gets
+        the teardown done first: the count and the teardown go together.
+        """
+        last = False
+        try:
+            with self.counts:
+                self.holders -= 1
+                last = self.holders == 0 and self._bus is not None
+        finally:
+            if last:
+                self._tear_down_unheld()
+
+    def _tear_down_unheld(self) -> None:
         # Free: whoever sets up is a holder, and a teardown clears _bus before it starts.
         with self._setup_lock:
             bus = self._bus
             if self.holders > 0 or bus is None:
                 return
-            self._bus = None
-            self.removed.clear()
-            self._tear_down(bus, RULES, subscribed=True)
+            try:
+                self.removed.clear()
+            finally:
+                self._bus = None
+                self._tear_down(bus, RULES, subscribed=True)
 
     def _set_up(self, bus: Connection) -> None:
         old, self._bus = self._bus, None
