@@ -148,7 +148,7 @@ def _script_run(base: list[str], unit: str, extra: list[str]) -> Terminal:
 
 @pytest.mark.parametrize("extra", [[], ["--wait"]], ids=["no-wait", "wait"])
 def test_output_lines_start_at_column_0(extra: list[str], systemd_host: None) -> None:
-    ours_unit, theirs_unit = _unit("o"), _unit("t")
+    ours_unit = _unit("o")
     ours = _script_run(SYSD_RUN, ours_unit, extra)
     try:
         assert ours.finish() == 0
@@ -169,11 +169,18 @@ def test_output_lines_start_at_column_0(extra: list[str], systemd_host: None) ->
     assert ours.screen.cursor.x == 0
     assert ours.final_modes[1] & termios.OPOST and ours.final_modes[3] & termios.ICANON
 
-    theirs = _script_run(SYSTEMD_RUN, theirs_unit, extra)
-    try:
-        assert theirs.finish() == 0
-    finally:
-        theirs.close()
+    # systemd-run 252 without --wait now and then loses the service's output (it stops
+    # forwarding when the pty hangs up, before reading what is still buffered): the
+    # reference is the first of up to three runs that shows it
+    for _attempt in range(3):
+        theirs_unit = _unit("t")
+        theirs = _script_run(SYSTEMD_RUN, theirs_unit, extra)
+        try:
+            assert theirs.finish() == 0
+        finally:
+            theirs.close()
+        if "no newline" in theirs.text():
+            break
     # systemd-run 252 writes its closing newline before it gives the terminal back (a raw
     # "\n": the cursor stays at column 10 of the next line, where the summary of --wait
     # then starts; sysd's is at column 0): the text is the same
