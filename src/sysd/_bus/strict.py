@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 from ..errors import ProtocolError
@@ -435,22 +434,27 @@ def _of_array(child: str) -> _Check:
         paths = [i for i, f in enumerate(fields) if f == "o"]
         rest = [(i, _of(f)) for i, f in enumerate(fields) if f not in ("s", "o")]
         others = [(i, c) for i, c in rest if c is not None]
-        str_columns = [itemgetter(i) for i in strs]
-        path_columns = [itemgetter(i) for i in paths]
+        width = len(fields)
 
         def structs(value: Any) -> None:
-            # column by column: one C-level join per column, no tuple per row
-            for column in str_columns:
-                if "\0" in "".join(map(column, value)):
+            # column by column: the rows transposed once (zip in C), then one join per
+            # string column and one set lookup per path column; no Python code per row
+            if not value:
+                return
+            # every row has the struct's width (the parser made them): strict=False is safe
+            columns = list(zip(*value, strict=False))
+            if len(columns) != width:
+                raise ProtocolError("malformed message from the bus (struct of the wrong size)")
+            for i in strs:
+                if "\0" in "".join(columns[i]):
                     raise _nul_error()
-            for column in path_columns:
-                if not _paths.issuperset(map(column, value)):
-                    for path in map(column, value):
+            for i in paths:
+                if not _paths.issuperset(columns[i]):
+                    for path in columns[i]:
                         _check_path(path)
-            if others:
-                for item in value:
-                    for i, c in others:
-                        c(item[i])
+            for i, c in others:
+                for item in columns[i]:
+                    c(item)
 
         return structs
     element = _of(child)
