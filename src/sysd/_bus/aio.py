@@ -254,7 +254,18 @@ class AsyncConnection:
         return exc
 
     def _write(self, data: bytes, fds: list[int]) -> None:
-        self._out.append((memoryview(data), fds))
+        out = self._out
+        if not out and not fds and not self._writing:
+            # nothing queued before it: send at once (_flush sends what is left, or fails)
+            try:
+                sent = self._sock.send(data)
+            except OSError:
+                sent = 0
+            if sent == len(data):
+                return
+            out.append((memoryview(data)[sent:], fds))
+        else:
+            out.append((memoryview(data), fds))
         if not self._writing:
             self._flush()
 
@@ -309,7 +320,7 @@ class AsyncConnection:
         try:
             if self.unix_fds:
                 data, anc, _flags, _addr = self._sock.recvmsg(RECV_SIZE, CMSG_SPACE)
-                fds = fds_of(anc)
+                fds = fds_of(anc) if anc else []
             else:
                 data, fds = self._sock.recv(RECV_SIZE), []
         except (BlockingIOError, InterruptedError):
