@@ -390,9 +390,29 @@ class AsyncConnection:
         timeout: float | None = DEFAULT,
         interactive: bool | None = None,
     ) -> Message:
-        self._check()
         if interactive is None:
             interactive = self.interactive
+        serial, fut, timeout = self._send_call(
+            destination, path, interface, member, signature, args, timeout, interactive
+        )
+        try:
+            return await fut
+        finally:
+            self._call_done(serial, timeout)
+
+    def _send_call(
+        self,
+        destination: str | None,
+        path: str,
+        interface: str | None,
+        member: str,
+        signature: str,
+        args: Sequence[Any],
+        timeout: float | None,
+        interactive: bool,
+    ) -> tuple[int, asyncio.Future[Message], float | None]:
+        """Queue a call (or hold it in the backlog); the future gets its reply."""
+        self._check()
         if timeout is DEFAULT:
             timeout = self.timeout
             if interactive and timeout is not None:
@@ -420,18 +440,19 @@ class AsyncConnection:
             self._write(data, fds)  # queued whole: a cancellation cannot cut it
         else:
             self._backlog.append((serial, data, fds))
-        try:
-            return await fut
-        finally:
-            self._pending.pop(serial, None)
-            if timeout is not None:
-                self._deadlines.pop(serial, None)
-            if serial in self._in_flight:  # cancelled or expired: free the slot
-                self._in_flight.discard(serial)
-                if self._backlog and self._broken is None:
-                    self._send_backlog()
-                    if self._out and not self._writing:
-                        self._flush()
+        return serial, fut, timeout
+
+    def _call_done(self, serial: int, timeout: float | None) -> None:
+        """After the reply, an error, a timeout or a cancellation: forget the call."""
+        self._pending.pop(serial, None)
+        if timeout is not None:
+            self._deadlines.pop(serial, None)
+        if serial in self._in_flight:  # cancelled or expired: free the slot
+            self._in_flight.discard(serial)
+            if self._backlog and self._broken is None:
+                self._send_backlog()
+                if self._out and not self._writing:
+                    self._flush()
 
     def _add_deadline(
         self, serial: int, when: float, interface: str | None, member: str, timeout: float
@@ -478,21 +499,15 @@ class AsyncConnection:
     ) -> Any:
         if interactive is None:
             interactive = self.interactive
-        return reply_value(
-            await self.call_message(
-                destination,
-                path,
-                interface,
-                member,
-                signature,
-                args,
-                timeout=timeout,
-                interactive=interactive,
-            ),
-            interface,
-            member,
-            interactive,
+        # call_message() inline: one coroutine less per call
+        serial, fut, timeout = self._send_call(
+            destination, path, interface, member, signature, args, timeout, interactive
         )
+        try:
+            msg = await fut
+        finally:
+            self._call_done(serial, timeout)
+        return reply_value(msg, interface, member, interactive)
 
     # ------------------------------------------------------------------ signals
 
