@@ -114,6 +114,20 @@ def _accepted(data: bytes) -> Message:
     return msg
 
 
+def _refused_after(clean: bytes, bad: bytes) -> str:
+    """Refused by a decoder that has just accepted ``clean`` (same header fields: the
+    decoder then checks only the serials and the body; the rest must still be refused)."""
+    decoder = Decoder()
+    decoder.feed(clean)
+    assert decoder.next() is not None
+    decoder.feed(bad)
+    try:
+        msg = decoder.next()
+    except ProtocolError as exc:
+        return str(exc)
+    raise AssertionError(f"accepted after a clean one: {msg}")
+
+
 def _nest(depth: int, inner: str, open_: str, close: str) -> str:
     return open_ * depth + inner + close * depth
 
@@ -193,6 +207,7 @@ def test_nul_inside_a_string_is_protocol_error(sig: str, body: list[object]) -> 
     assert _accepted(clean).signature == sig
     marker = b"a.service\x01" if b"a.service\x01" in clean else b"Id\x01"
     assert "NUL" in _refused(_with_nul(clean, marker))
+    assert "NUL" in _refused_after(clean, _with_nul(clean, marker))
 
 
 @pytest.mark.parametrize(
@@ -214,6 +229,28 @@ def test_invalid_object_path_is_protocol_error(
     assert _accepted(clean).body
     assert len(good.encode()) == len(bad.encode()) and clean.count(good.encode()) == 1
     assert "invalid object path" in _refused(clean.replace(good.encode(), bad.encode()))
+    assert "invalid object path" in _refused_after(
+        clean, clean.replace(good.encode(), bad.encode())
+    )
+
+
+def test_a_known_header_still_has_its_serials_and_type_checked() -> None:
+    clean = _raw("s", ["active"])
+    zero_serial = clean[:8] + b"\0\0\0\0" + clean[12:]
+    assert "serial 0" in _refused_after(clean, zero_serial)
+    # the reply serial leads the header fields: its value is not part of what is compared
+    assert clean[16:20] == b"\x05\x01u\x00"
+    zero_reply = clean[:20] + b"\0\0\0\0" + clean[24:]
+    assert "reply serial" in _refused_after(clean, zero_reply)
+    # the same header fields under another message type are checked afresh: a signal
+    # needs a path, an interface and a member, which a method return does not carry
+    as_signal = clean[:1] + bytes([MessageType.SIGNAL.value]) + clean[2:]
+    assert "signal without" in _refused_after(clean, as_signal)
+    decoder = Decoder()
+    for serial in range(2, 6):  # and the known header is accepted again and again
+        decoder.feed(clean[:8] + struct.pack("<I", serial) + clean[12:])
+        msg = decoder.next()
+        assert msg is not None and msg.serial == serial and msg.body == ["active"]
 
 
 def test_invalid_header_fields_are_protocol_errors() -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import ProtocolError
 from .codec import MessageType, Variant
 
-__all__ = ["check_header", "check_message", "signature_valid"]
+__all__ = ["check_header", "check_known", "check_message", "signature_valid"]
 
 _Check = Callable[[Any], None]
 
@@ -525,6 +525,27 @@ def check_message(msg: Any) -> None:
     value = msg.member
     if value is not None and value not in _members:
         _check_name(_members, _MEMBER, "member", value)
+    sig = msg.signature
+    if sig:
+        check = _bodies[sig] if sig in _bodies else _compile_body(sig)
+        if check is not None:
+            check(msg.body)
+
+
+def check_known(msg: Any) -> None:
+    """:func:`check_message` for a message whose header fields are byte for byte those
+    of a message that passed it (the decoder compares them, reply serial aside): its
+    names, paths, signature and required fields were checked then; what is left is what
+    lies outside those bytes (the serials) and the body."""
+    if not msg.serial:
+        raise ProtocolError("malformed message from the bus (serial 0)")
+    mtype = msg.message_type
+    if (mtype is _METHOD_RETURN or mtype is _ERROR) and not msg.reply_serial:
+        raise ProtocolError(
+            "malformed message from the bus (method return without a reply serial)"
+            if mtype is _METHOD_RETURN
+            else "malformed message from the bus (error without a reply serial)"
+        )
     sig = msg.signature
     if sig:
         check = _bodies[sig] if sig in _bodies else _compile_body(sig)

@@ -28,7 +28,7 @@ from .codec import (
     map_fds,
     pin_empty_signature,
 )
-from .strict import check_header, check_message
+from .strict import check_header, check_known, check_message
 
 _empty_tree = get_signature_tree  # called with "" per message: see codec.pin_empty_signature
 
@@ -117,6 +117,8 @@ class Decoder:
         "_consumed",
         "_fds",
         "_feed",
+        "_known",
+        "_known_kind",
         "_msg_size",
         "_msg_start",
         "_pos",
@@ -134,6 +136,11 @@ class Decoder:
         self._streaming = 0  # bytes of a large message not yet handed to the unmarshaller
         self._msg_start = 0  # stream offset and size of that message
         self._msg_size = 0
+        # the header fields (after a leading reply serial) of the last message that passed
+        # every check, and its endianness and type: the next one with the same bytes needs
+        # only its serials and body looked at (check_known)
+        self._known = b"\xff"
+        self._known_kind = -1
 
     def feed(self, data: bytes, fds: Sequence[int] = ()) -> None:
         buf = self._buf
@@ -195,12 +202,28 @@ class Decoder:
             self._msg_start = self._consumed
             self._msg_size = size
             return self._stream()
-        try:
-            check_header(buf, pos, fields_len)
-        except ProtocolError:
-            self.close()
-            raise
+        fields = pos + 16
+        if fields_len >= 8 and buf.startswith(b"\x05\x01u\x00", fields):
+            fields += 8  # the reply serial: its value differs from reply to reply
+        kind = endian << 8 | buf[pos + 1]
+        known = self._known
         end = pos + size
+        header_end = end - body_len
+        if (
+            kind == self._known_kind
+            and header_end - fields == len(known)
+            and buf.startswith(known, fields)
+        ):
+            known_header = True
+        else:
+            known_header = False
+            try:
+                check_header(buf, pos, fields_len)
+            except ProtocolError:
+                self.close()
+                raise
+        if not known_header:
+            key = bytes(memoryview(buf)[fields:header_end])  # remembered once checked below
         if end == len(buf):
             if pos == 0 and type(buf) is bytes:
                 chunk: bytes = buf  # the received bytes as they are: no copy
@@ -234,11 +257,15 @@ class Decoder:
         if msg is None:  # the header promised fewer bytes than the message has
             self.close()
             raise ProtocolError("malformed message from the bus (truncated)")
-        if msg.message_type is None:
-            self.close()
-            raise ProtocolError("message of unknown type")
         try:
-            check_message(msg)
+            if known_header:
+                check_known(msg)
+            else:
+                if msg.message_type is None:
+                    raise ProtocolError("message of unknown type")
+                check_message(msg)
+                self._known = key
+                self._known_kind = kind
         except ProtocolError:
             self.close()
             raise
