@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from ..errors import ProtocolError
@@ -434,27 +435,22 @@ def _of_array(child: str) -> _Check:
         paths = [i for i, f in enumerate(fields) if f == "o"]
         rest = [(i, _of(f)) for i, f in enumerate(fields) if f not in ("s", "o")]
         others = [(i, c) for i, c in rest if c is not None]
-        width = len(fields)
+        str_columns = [itemgetter(i) for i in strs]
+        path_columns = [itemgetter(i) for i in paths]
 
         def structs(value: Any) -> None:
-            # column by column: the rows transposed once (zip in C), then one join per
-            # string column and one set lookup per path column; no Python code per row
-            if not value:
-                return
-            # every row has the struct's width (the parser made them): strict=False is safe
-            columns = list(zip(*value, strict=False))
-            if len(columns) != width:
-                raise ProtocolError("malformed message from the bus (struct of the wrong size)")
-            for i in strs:
-                if "\0" in "".join(columns[i]):
+            # column by column: one C-level join per column, no tuple per row
+            for column in str_columns:
+                if "\0" in "".join(map(column, value)):
                     raise _nul_error()
-            for i in paths:
-                if not _paths.issuperset(columns[i]):
-                    for path in columns[i]:
+            for column in path_columns:
+                if not _paths.issuperset(map(column, value)):
+                    for path in map(column, value):
                         _check_path(path)
-            for i, c in others:
-                for item in columns[i]:
-                    c(item)
+            if others:
+                for item in value:
+                    for i, c in others:
+                        c(item[i])
 
         return structs
     element = _of(child)
