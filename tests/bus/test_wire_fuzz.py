@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysd._bus.auth import ClientAuth
+from sysd._bus.codec import MessageFlag
 from sysd._bus.strict import signature_valid
-from sysd._bus.wire import Decoder, Message, MessageType, Variant
+from sysd._bus.wire import Decoder, Message, MessageType, Variant, encode_call
 from sysd.errors import BusAuthenticationError, ProtocolError
 
 
@@ -432,3 +434,37 @@ def test_mutated_systemd_messages_give_messages_or_protocol_errors() -> None:
         except ProtocolError:
             refused += 1
     assert refused > 5000  # most mutations break a rule; the rest are still D-Bus
+
+
+@pytest.mark.parametrize(
+    ("sig", "args"),
+    [
+        ("ss", ("org.freedesktop.systemd1.Unit", "ActiveState")),
+        ("", ()),
+        ("so", ("x", "/a/b")),
+        ("su", ("x", 7)),  # not only strings: the body is marshalled every time
+        ("ss", ["a", "b"]),  # a list is not cached (not hashable), same bytes
+    ],
+)
+def test_repeated_calls_encode_as_the_first(sig: str, args: Sequence[object]) -> None:
+    """The cached encodings of a repeated call equal a fresh marshal, serial and flags included."""
+    for serial, interactive in ((3, False), (4, False), (5, True), (6, False)):
+        data, fds = encode_call(
+            serial, "org.x", "/org/x", "org.x.I", "M", sig, args, interactive=interactive
+        )
+        flags = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION if interactive else MessageFlag(0)
+        fresh = Message(
+            destination="org.x",
+            path="/org/x",
+            interface="org.x.I",
+            member="M",
+            signature=sig,
+            body=list(args),
+            serial=serial,
+            flags=flags,
+        )
+        assert (data, fds) == (bytes(fresh._marshall(False)), [])
+        decoder = Decoder()
+        decoder.feed(data)
+        msg = decoder.next()
+        assert msg is not None and msg.serial == serial and msg.body == list(args)

@@ -379,6 +379,11 @@ def encode(msg: Message, unix_fds: bool) -> bytes:
 _PREFIX = struct.Struct("<BBBBII")
 _FIELDS_CACHE: dict[tuple[str | None, str, str | None, str, str], tuple[bytes, int]] = {}
 _FIELDS_CACHE_MAX = 1024
+# A whole call but for its 16-byte prefix, for calls whose arguments are all strings (the
+# signature has only s, o and g: a value equal to a cached string is that string): Get,
+# GetUnit, ListUnits, GetAll repeat with the same arguments.
+_CALLS: dict[tuple[Any, ...], tuple[bytes, int]] = {}
+_STRINGS_ONLY: dict[str, bool] = {}
 
 
 def encode_call(
@@ -406,6 +411,16 @@ def encode_call(
     if interactive:
         flags |= FLAG_INTERACTIVE
     if "h" not in signature and "v" not in signature:
+        strings = _STRINGS_ONLY.get(signature)
+        if strings is None:
+            strings = _STRINGS_ONLY[signature] = not signature.strip("sog")
+        if strings and type(args) is tuple:
+            whole = (destination, path, interface, member, signature, args)
+            hit = _CALLS.get(whole)
+            if hit is not None:
+                return _PREFIX.pack(0x6C, 1, flags, 1, hit[1], serial) + hit[0], []
+        else:
+            whole = None
         key = (destination, path, interface, member, signature)
         cached = _FIELDS_CACHE.get(key)
         if cached is not None and len(args) == cached[1]:
@@ -416,6 +431,10 @@ def encode_call(
                 raise InvalidCallError(
                     f"invalid call {interface}.{member} on {path} ({signature!r}): {exc}"
                 ) from exc
+            if whole is not None:
+                if len(_CALLS) >= _FIELDS_CACHE_MAX:
+                    _CALLS.clear()
+                _CALLS[whole] = (fields + body, len(body))
             return _PREFIX.pack(0x6C, 1, flags, 1, len(body), serial) + fields + body, []
     data, fds = _encode_call_slow(
         serial, destination, path, interface, member, signature, args, MessageFlag(flags), unix_fds
