@@ -48,7 +48,11 @@ def main() -> None:
     p.add_argument("b", type=Path)
     p.add_argument("--reps", type=int, default=11)
     p.add_argument("--json", type=Path)
+    p.add_argument(
+        "--cases", nargs="*", help="only these case keys (get_private get listunits pipelined)"
+    )
     args = p.parse_args()
+    cases = [(c, who) for c, who in CASES if not args.cases or c.key in args.cases]
     bb.use_bytecode_cache()
     setup = asyncio.run(bb.setup_units(bb.UNITS_WANTED))
     print(f"# {setup['units']} units; A={args.a} B={args.b}", file=sys.stderr)
@@ -56,7 +60,7 @@ def main() -> None:
     data: dict[str, dict[str, list[tuple[float, float]]]] = {}
     try:
         for rep in range(args.reps):
-            for case, contenders in CASES:
+            for case, contenders in cases:
                 row = data.setdefault(case.label, {})
                 got = bb.measure(bb.C, case)
                 row.setdefault("C sd-bus", []).append((got["seconds"], got["cpu_seconds"]))
@@ -73,7 +77,7 @@ def main() -> None:
             print(f"# repetition {rep + 1}/{args.reps}", file=sys.stderr)
     finally:
         asyncio.run(bb.cleanup())
-    n_of = {case.label: case.n for case, _ in CASES}
+    n_of = {case.label: case.n for case, _ in cases}
     print(
         f"load average before {' '.join(load_before)}, after "
         f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}; {args.reps} repetitions"
