@@ -12,12 +12,16 @@ do we, raising :class:`~sysd.errors.ProtocolError`.
 
 Everything here is a function of bytes and values; the decoder calls
 :func:`check_header` with a message's raw header and :func:`check_message` with
-what dbus-fast made of it.  The per-message cost is kept to a few lookups in
-sets of values already seen valid (paths, names, signatures) and, for a body
-that holds strings, object paths, signatures or variants, a validator compiled
-once per signature.  Measured on a loaded 2-core machine: 0.6 us per small
-message (Get, a signal), 20-40 us for a GetAll of 300 properties, ~0.2 us per
-unit of a ListUnits (every string is looked at for a NUL byte, as sd-bus does).
+what dbus-fast made of it, or :func:`check_known` when the message's header fields
+are byte for byte those of the last message that passed (the decoder compares them in
+place: only the serials and the body are left to check).  The per-message cost
+is kept to a few lookups in sets of values already seen valid (paths, names,
+signatures) and, for a body that holds strings, object paths, signatures or
+variants, a validator compiled once per signature.  Measured on a loaded 2-core
+machine: 0.6 us per small message (Get, a signal), 20-40 us for a GetAll of 300
+properties, ~0.2 us per unit of a ListUnits (every string is looked at for a NUL
+byte, as sd-bus does; on the bus, in the benchmark, 210 us per 1150 units: see
+bench/bus_analysis.md).
 Padding inside the body is not checked: only re-walking the body byte by byte
 could do it, which costs more than decoding it (a re-marshal takes 1.5-2x).
 """
