@@ -384,6 +384,7 @@ _FIELDS_CACHE_MAX = 1024
 # GetUnit, ListUnits, GetAll repeat with the same arguments.
 _CALLS: dict[tuple[Any, ...], tuple[bytes, int]] = {}
 _STRINGS_ONLY: dict[str, bool] = {}
+_CALL_BODY_MAX = 4096  # longer arguments are marshalled each time (the cache stays < ~5 MB)
 
 
 def encode_call(
@@ -431,7 +432,7 @@ def encode_call(
                 raise InvalidCallError(
                     f"invalid call {interface}.{member} on {path} ({signature!r}): {exc}"
                 ) from exc
-            if whole is not None:
+            if whole is not None and len(body) <= _CALL_BODY_MAX:
                 if len(_CALLS) >= _FIELDS_CACHE_MAX:
                     _CALLS.clear()
                 _CALLS[whole] = (fields + body, len(body))
