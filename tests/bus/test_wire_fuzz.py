@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sysd._bus.auth import ClientAuth
+from sysd._bus.codec import MessageFlag
 from sysd._bus.strict import signature_valid
-from sysd._bus.wire import Decoder, Message, MessageType, Variant
+from sysd._bus.wire import Decoder, Message, MessageType, Variant, encode_call
 from sysd.errors import BusAuthenticationError, ProtocolError
 
 
@@ -114,6 +116,20 @@ def _accepted(data: bytes) -> Message:
     return msg
 
 
+def _refused_after(clean: bytes, bad: bytes) -> str:
+    """Refused by a decoder that has just accepted ``clean`` (same header fields: the
+    decoder then checks only the serials and the body; the rest must still be refused)."""
+    decoder = Decoder()
+    decoder.feed(clean)
+    assert decoder.next() is not None
+    decoder.feed(bad)
+    try:
+        msg = decoder.next()
+    except ProtocolError as exc:
+        return str(exc)
+    raise AssertionError(f"accepted after a clean one: {msg}")
+
+
 def _nest(depth: int, inner: str, open_: str, close: str) -> str:
     return open_ * depth + inner + close * depth
 
@@ -193,6 +209,7 @@ def test_nul_inside_a_string_is_protocol_error(sig: str, body: list[object]) -> 
     assert _accepted(clean).signature == sig
     marker = b"a.service\x01" if b"a.service\x01" in clean else b"Id\x01"
     assert "NUL" in _refused(_with_nul(clean, marker))
+    assert "NUL" in _refused_after(clean, _with_nul(clean, marker))
 
 
 @pytest.mark.parametrize(
@@ -214,6 +231,28 @@ def test_invalid_object_path_is_protocol_error(
     assert _accepted(clean).body
     assert len(good.encode()) == len(bad.encode()) and clean.count(good.encode()) == 1
     assert "invalid object path" in _refused(clean.replace(good.encode(), bad.encode()))
+    assert "invalid object path" in _refused_after(
+        clean, clean.replace(good.encode(), bad.encode())
+    )
+
+
+def test_a_known_header_still_has_its_serials_and_type_checked() -> None:
+    clean = _raw("s", ["active"])
+    zero_serial = clean[:8] + b"\0\0\0\0" + clean[12:]
+    assert "serial 0" in _refused_after(clean, zero_serial)
+    # the reply serial leads the header fields: its value is not part of what is compared
+    assert clean[16:20] == b"\x05\x01u\x00"
+    zero_reply = clean[:20] + b"\0\0\0\0" + clean[24:]
+    assert "reply serial" in _refused_after(clean, zero_reply)
+    # the same header fields under another message type are checked afresh: a signal
+    # needs a path, an interface and a member, which a method return does not carry
+    as_signal = clean[:1] + bytes([MessageType.SIGNAL.value]) + clean[2:]
+    assert "signal without" in _refused_after(clean, as_signal)
+    decoder = Decoder()
+    for serial in range(2, 6):  # and the known header is accepted again and again
+        decoder.feed(clean[:8] + struct.pack("<I", serial) + clean[12:])
+        msg = decoder.next()
+        assert msg is not None and msg.serial == serial and msg.body == ["active"]
 
 
 def test_invalid_header_fields_are_protocol_errors() -> None:
@@ -395,3 +434,37 @@ def test_mutated_systemd_messages_give_messages_or_protocol_errors() -> None:
         except ProtocolError:
             refused += 1
     assert refused > 5000  # most mutations break a rule; the rest are still D-Bus
+
+
+@pytest.mark.parametrize(
+    ("sig", "args"),
+    [
+        ("ss", ("org.freedesktop.systemd1.Unit", "ActiveState")),
+        ("", ()),
+        ("so", ("x", "/a/b")),
+        ("su", ("x", 7)),  # not only strings: the body is marshalled every time
+        ("ss", ["a", "b"]),  # a list is not cached (not hashable), same bytes
+    ],
+)
+def test_repeated_calls_encode_as_the_first(sig: str, args: Sequence[object]) -> None:
+    """The cached encodings of a repeated call equal a fresh marshal, serial and flags included."""
+    for serial, interactive in ((3, False), (4, False), (5, True), (6, False)):
+        data, fds = encode_call(
+            serial, "org.x", "/org/x", "org.x.I", "M", sig, args, interactive=interactive
+        )
+        flags = MessageFlag.ALLOW_INTERACTIVE_AUTHORIZATION if interactive else MessageFlag(0)
+        fresh = Message(
+            destination="org.x",
+            path="/org/x",
+            interface="org.x.I",
+            member="M",
+            signature=sig,
+            body=list(args),
+            serial=serial,
+            flags=flags,
+        )
+        assert (data, fds) == (bytes(fresh._marshall(False)), [])
+        decoder = Decoder()
+        decoder.feed(data)
+        msg = decoder.next()
+        assert msg is not None and msg.serial == serial and msg.body == list(args)

@@ -254,7 +254,18 @@ class AsyncConnection:
         return exc
 
     def _write(self, data: bytes, fds: list[int]) -> None:
-        self._out.append((memoryview(data), fds))
+        out = self._out
+        if not out and not fds and not self._writing:
+            # nothing queued before it: send at once (_flush sends what is left, or fails)
+            try:
+                sent = self._sock.send(data)
+            except OSError:
+                sent = 0
+            if sent == len(data):
+                return
+            out.append((memoryview(data)[sent:], fds))
+        else:
+            out.append((memoryview(data), fds))
         if not self._writing:
             self._flush()
 
@@ -309,7 +320,7 @@ class AsyncConnection:
         try:
             if self.unix_fds:
                 data, anc, _flags, _addr = self._sock.recvmsg(RECV_SIZE, CMSG_SPACE)
-                fds = fds_of(anc)
+                fds = fds_of(anc) if anc else []
             else:
                 data, fds = self._sock.recv(RECV_SIZE), []
         except (BlockingIOError, InterruptedError):
@@ -379,9 +390,29 @@ class AsyncConnection:
         timeout: float | None = DEFAULT,
         interactive: bool | None = None,
     ) -> Message:
-        self._check()
         if interactive is None:
             interactive = self.interactive
+        serial, fut, timeout = self._send_call(
+            destination, path, interface, member, signature, args, timeout, interactive
+        )
+        try:
+            return await fut
+        finally:
+            self._call_done(serial, timeout)
+
+    def _send_call(
+        self,
+        destination: str | None,
+        path: str,
+        interface: str | None,
+        member: str,
+        signature: str,
+        args: Sequence[Any],
+        timeout: float | None,
+        interactive: bool,
+    ) -> tuple[int, asyncio.Future[Message], float | None]:
+        """Queue a call (or hold it in the backlog); the future gets its reply."""
+        self._check()
         if timeout is DEFAULT:
             timeout = self.timeout
             if interactive and timeout is not None:
@@ -409,18 +440,19 @@ class AsyncConnection:
             self._write(data, fds)  # queued whole: a cancellation cannot cut it
         else:
             self._backlog.append((serial, data, fds))
-        try:
-            return await fut
-        finally:
-            self._pending.pop(serial, None)
-            if timeout is not None:
-                self._deadlines.pop(serial, None)
-            if serial in self._in_flight:  # cancelled or expired: free the slot
-                self._in_flight.discard(serial)
-                if self._backlog and self._broken is None:
-                    self._send_backlog()
-                    if self._out and not self._writing:
-                        self._flush()
+        return serial, fut, timeout
+
+    def _call_done(self, serial: int, timeout: float | None) -> None:
+        """After the reply, an error, a timeout or a cancellation: forget the call."""
+        self._pending.pop(serial, None)
+        if timeout is not None:
+            self._deadlines.pop(serial, None)
+        if serial in self._in_flight:  # cancelled or expired: free the slot
+            self._in_flight.discard(serial)
+            if self._backlog and self._broken is None:
+                self._send_backlog()
+                if self._out and not self._writing:
+                    self._flush()
 
     def _add_deadline(
         self, serial: int, when: float, interface: str | None, member: str, timeout: float
@@ -467,21 +499,15 @@ class AsyncConnection:
     ) -> Any:
         if interactive is None:
             interactive = self.interactive
-        return reply_value(
-            await self.call_message(
-                destination,
-                path,
-                interface,
-                member,
-                signature,
-                args,
-                timeout=timeout,
-                interactive=interactive,
-            ),
-            interface,
-            member,
-            interactive,
+        # call_message() inline: one coroutine less per call
+        serial, fut, timeout = self._send_call(
+            destination, path, interface, member, signature, args, timeout, interactive
         )
+        try:
+            msg = await fut
+        finally:
+            self._call_done(serial, timeout)
+        return reply_value(msg, interface, member, interactive)
 
     # ------------------------------------------------------------------ signals
 

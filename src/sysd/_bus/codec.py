@@ -74,6 +74,7 @@ __all__ = [
     "MessageType",
     "Unmarshaller",
     "Variant",
+    "get_signature_tree",
     "map_fds",
     "pin_empty_signature",
 ]

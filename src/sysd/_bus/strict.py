@@ -12,12 +12,16 @@ do we, raising :class:`~sysd.errors.ProtocolError`.
 
 Everything here is a function of bytes and values; the decoder calls
 :func:`check_header` with a message's raw header and :func:`check_message` with
-what dbus-fast made of it.  The per-message cost is kept to a few lookups in
-sets of values already seen valid (paths, names, signatures) and, for a body
-that holds strings, object paths, signatures or variants, a validator compiled
-once per signature.  Measured on a loaded 2-core machine: 0.6 us per small
-message (Get, a signal), 20-40 us for a GetAll of 300 properties, ~0.2 us per
-unit of a ListUnits (every string is looked at for a NUL byte, as sd-bus does).
+what dbus-fast made of it, or :func:`check_known` when the message's header fields
+are byte for byte those of the last message that passed (the decoder compares them in
+place: only the serials and the body are left to check).  The per-message cost
+is kept to a few lookups in sets of values already seen valid (paths, names,
+signatures) and, for a body that holds strings, object paths, signatures or
+variants, a validator compiled once per signature.  Measured on a loaded 2-core
+machine: 0.6 us per small message (Get, a signal), 20-40 us for a GetAll of 300
+properties, ~0.2 us per unit of a ListUnits (every string is looked at for a NUL
+byte, as sd-bus does; on the bus, in the benchmark, 210 us per 1150 units: see
+bench/bus_analysis.md).
 Padding inside the body is not checked: only re-walking the body byte by byte
 could do it, which costs more than decoding it (a re-marshal takes 1.5-2x).
 """
@@ -33,7 +37,7 @@ from typing import Any
 from ..errors import ProtocolError
 from .codec import MessageType, Variant
 
-__all__ = ["check_header", "check_message", "signature_valid"]
+__all__ = ["check_header", "check_known", "check_message", "signature_valid"]
 
 _Check = Callable[[Any], None]
 
@@ -521,6 +525,27 @@ def check_message(msg: Any) -> None:
     value = msg.member
     if value is not None and value not in _members:
         _check_name(_members, _MEMBER, "member", value)
+    sig = msg.signature
+    if sig:
+        check = _bodies[sig] if sig in _bodies else _compile_body(sig)
+        if check is not None:
+            check(msg.body)
+
+
+def check_known(msg: Any) -> None:
+    """:func:`check_message` for a message whose header fields are byte for byte those
+    of a message that passed it (the decoder compares them, reply serial aside): its
+    names, paths, signature and required fields were checked then; what is left is what
+    lies outside those bytes (the serials) and the body."""
+    if not msg.serial:
+        raise ProtocolError("malformed message from the bus (serial 0)")
+    mtype = msg.message_type
+    if (mtype is _METHOD_RETURN or mtype is _ERROR) and not msg.reply_serial:
+        raise ProtocolError(
+            "malformed message from the bus (method return without a reply serial)"
+            if mtype is _METHOD_RETURN
+            else "malformed message from the bus (error without a reply serial)"
+        )
     sig = msg.signature
     if sig:
         check = _bodies[sig] if sig in _bodies else _compile_body(sig)

@@ -239,11 +239,13 @@ class Connection:
             timeout_ms = max(1, int(left * 1000 + 0.999))
         if not self._running:
             events &= ~_POLLIN
-        self._poller.modify(self._fd, events)
-        try:
+        if events == _POLLIN:  # what the fd is registered for between waits
             ready = self._poller.poll(timeout_ms)
-        finally:
-            if events != _POLLIN:
+        else:
+            self._poller.modify(self._fd, events)
+            try:
+                ready = self._poller.poll(timeout_ms)
+            finally:
                 self._poller.modify(self._fd, _POLLIN)
         if not ready:
             raise BusTimeoutError(f"timed out {what}")
@@ -284,7 +286,24 @@ class Connection:
             raise BusTimeoutError("timed out waiting for the bus")
 
     def _read_available(self, deadline: float | None) -> None:
-        data, fds = self._recv(deadline, allow_fds=True)
+        # the socket is readable: one receive without _recv's loop (it handles the rest)
+        fds: list[int] = []
+        try:
+            if self.unix_fds:
+                data, anc, _flags, _addr = self._sock.recvmsg(RECV_SIZE, CMSG_SPACE)
+                if anc:
+                    fds = fds_of(anc)
+            else:
+                data = self._sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            data = b""
+        except OSError as exc:
+            raise self._fail(
+                BusDisconnectedError(f"bus connection lost while receiving: {exc}")
+            ) from exc
+        if not data:  # nothing after all, or the end: _recv waits, retries or fails
+            close_fds(fds)
+            data, fds = self._recv(deadline, allow_fds=True)
         self._decoder.feed(data, fds)
         self._dispatch()
 
@@ -362,8 +381,18 @@ class Connection:
             replies = self._replies
             waiting.add(serial)
             try:
-                self._queue(data, fds)
-                self._flush(deadline)
+                out = self._out
+                if out or fds:
+                    self._queue(data, fds)
+                    self._flush(deadline)
+                else:  # nothing queued before it: send at once (_flush sends what is left)
+                    try:
+                        sent = self._sock.send(data)
+                    except OSError:  # would block, interrupted or lost: _flush decides
+                        sent = 0
+                    if sent != len(data):
+                        out.append((memoryview(data)[sent:], []))
+                        self._flush(deadline)
                 while True:
                     reply = replies.pop(serial, None)
                     if reply is not None:

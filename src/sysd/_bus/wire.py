@@ -24,10 +24,13 @@ from .codec import (
     MessageType,
     Unmarshaller,
     Variant,
+    get_signature_tree,
     map_fds,
     pin_empty_signature,
 )
-from .strict import check_header, check_message
+from .strict import check_header, check_known, check_message
+
+_empty_tree = get_signature_tree  # called with "" per message: see codec.pin_empty_signature
 
 __all__ = [
     "DBUS_DEST",
@@ -114,6 +117,8 @@ class Decoder:
         "_consumed",
         "_fds",
         "_feed",
+        "_known",
+        "_known_kind",
         "_msg_size",
         "_msg_start",
         "_pos",
@@ -131,6 +136,11 @@ class Decoder:
         self._streaming = 0  # bytes of a large message not yet handed to the unmarshaller
         self._msg_start = 0  # stream offset and size of that message
         self._msg_size = 0
+        # the header fields (after a leading reply serial) of the last message that passed
+        # every check, and its endianness and type: the next one with the same bytes needs
+        # only its serials and body looked at (check_known)
+        self._known = b"\xff"
+        self._known_kind = -1
 
     def feed(self, data: bytes, fds: Sequence[int] = ()) -> None:
         buf = self._buf
@@ -192,31 +202,76 @@ class Decoder:
             self._msg_start = self._consumed
             self._msg_size = size
             return self._stream()
-        try:
-            check_header(buf, pos, fields_len)
-        except ProtocolError:
-            self.close()
-            raise
+        fields = pos + 16
+        if fields_len >= 8 and buf.startswith(b"\x05\x01u\x00", fields):
+            fields += 8  # the reply serial: its value differs from reply to reply
+        kind = endian << 8 | buf[pos + 1]
+        known = self._known
         end = pos + size
-        if pos == 0 and end == len(buf) and type(buf) is bytes:
-            chunk: bytes = buf
+        header_end = end - body_len
+        if (
+            kind == self._known_kind
+            and header_end - fields == len(known)
+            and buf.startswith(known, fields)
+        ):
+            known_header = True
+        else:
+            known_header = False
+            try:
+                check_header(buf, pos, fields_len)
+            except ProtocolError:
+                self.close()
+                raise
+        if not known_header:
+            key = bytes(memoryview(buf)[fields:header_end])  # remembered once checked below
+        if end == len(buf):
+            if pos == 0 and type(buf) is bytes:
+                chunk: bytes = buf  # the received bytes as they are: no copy
+            else:
+                chunk = bytes(memoryview(buf)[pos:end])
+            self._buf = b""
+            self._pos = 0
         else:
             chunk = bytes(memoryview(buf)[pos:end])
-        msg = self._unmarshall(chunk)
+            if end > 65536 and type(buf) is bytearray:
+                del buf[:end]
+                self._pos = 0
+            else:
+                self._pos = end
+        start = self._consumed
+        self._consumed = start + size
+        # _unmarshall() and _finish() inline: one Python call less each per message
+        feed = self._feed
+        feed.chunk = chunk
+        if _empty_tree("").root_type is None:
+            pin_empty_signature()
+        try:
+            msg = self._unmarshaller.unmarshall()
+        except Exception as exc:  # the codec raises many kinds on garbage
+            feed.chunk = None
+            self.close()
+            raise ProtocolError(
+                f"malformed message from the bus ({type(exc).__name__}: {exc!s:.200})"
+            ) from exc
+        feed.chunk = None
         if msg is None:  # the header promised fewer bytes than the message has
             self.close()
             raise ProtocolError("malformed message from the bus (truncated)")
-        start = self._consumed
-        if end == len(buf):
-            self._buf = b""
-            self._pos = 0
-        elif end > 65536 and type(buf) is bytearray:
-            del buf[:end]
-            self._pos = 0
-        else:
-            self._pos = end
-        self._consumed = start + size
-        return self._finish(msg, start, size)
+        try:
+            if known_header:
+                check_known(msg)
+            else:
+                if msg.message_type is None:
+                    raise ProtocolError("message of unknown type")
+                check_message(msg)
+                self._known = key
+                self._known_kind = kind
+        except ProtocolError:
+            self.close()
+            raise
+        if self._fds:
+            self._claim_fds(msg, start, size)
+        return msg
 
     def _stream(self) -> Message | None:
         """Hand what has arrived of a large message to the unmarshaller."""
@@ -270,17 +325,21 @@ class Decoder:
             self.close()
             raise
         if self._fds:
-            stop = start + size
-            fds: list[int] = []
-            while self._fds and self._fds[0][0] < stop:
-                offset, batch = self._fds.popleft()
-                if offset >= start:
-                    fds.extend(batch)
-                else:
-                    close_fds(batch)
-            if fds:
-                msg.unix_fds = fds
+            self._claim_fds(msg, start, size)
         return msg
+
+    def _claim_fds(self, msg: Message, start: int, size: int) -> None:
+        """Give ``msg`` the fds that arrived within its bytes; close older unclaimed ones."""
+        stop = start + size
+        fds: list[int] = []
+        while self._fds and self._fds[0][0] < stop:
+            offset, batch = self._fds.popleft()
+            if offset >= start:
+                fds.extend(batch)
+            else:
+                close_fds(batch)
+        if fds:
+            msg.unix_fds = fds
 
     def close(self) -> None:
         while self._fds:
@@ -320,6 +379,12 @@ def encode(msg: Message, unix_fds: bool) -> bytes:
 _PREFIX = struct.Struct("<BBBBII")
 _FIELDS_CACHE: dict[tuple[str | None, str, str | None, str, str], tuple[bytes, int]] = {}
 _FIELDS_CACHE_MAX = 1024
+# A whole call but for its 16-byte prefix, for calls whose arguments are all strings (the
+# signature has only s, o and g: a value equal to a cached string is that string): Get,
+# GetUnit, ListUnits, GetAll repeat with the same arguments.
+_CALLS: dict[tuple[Any, ...], tuple[bytes, int]] = {}
+_STRINGS_ONLY: dict[str, bool] = {}
+_CALL_BODY_MAX = 4096  # longer arguments are marshalled each time (the cache stays < ~5 MB)
 
 
 def encode_call(
@@ -347,6 +412,16 @@ def encode_call(
     if interactive:
         flags |= FLAG_INTERACTIVE
     if "h" not in signature and "v" not in signature:
+        strings = _STRINGS_ONLY.get(signature)
+        if strings is None:
+            strings = _STRINGS_ONLY[signature] = not signature.strip("sog")
+        if strings and type(args) is tuple:
+            whole = (destination, path, interface, member, signature, args)
+            hit = _CALLS.get(whole)
+            if hit is not None:
+                return _PREFIX.pack(0x6C, 1, flags, 1, hit[1], serial) + hit[0], []
+        else:
+            whole = None
         key = (destination, path, interface, member, signature)
         cached = _FIELDS_CACHE.get(key)
         if cached is not None and len(args) == cached[1]:
@@ -357,6 +432,10 @@ def encode_call(
                 raise InvalidCallError(
                     f"invalid call {interface}.{member} on {path} ({signature!r}): {exc}"
                 ) from exc
+            if whole is not None and len(body) <= _CALL_BODY_MAX:
+                if len(_CALLS) >= _FIELDS_CACHE_MAX:
+                    _CALLS.clear()
+                _CALLS[whole] = (fields + body, len(body))
             return _PREFIX.pack(0x6C, 1, flags, 1, len(body), serial) + fields + body, []
     data, fds = _encode_call_slow(
         serial, destination, path, interface, member, signature, args, MessageFlag(flags), unix_fds
@@ -497,7 +576,13 @@ def reply_value(
     if msg.message_type is ERROR:
         raise error_of(msg, interface, member, interactive)
     body = msg.body
-    if msg.unix_fds or "h" in msg.signature:
+    sig = msg.signature
+    if sig == "v" and not msg.unix_fds:  # Get: the commonest reply, without a walk
+        var = body[0]
+        vsig = var.signature
+        if "v" not in vsig and "h" not in vsig:
+            return var.value
+    if msg.unix_fds or "h" in sig:
         fds = msg.unix_fds or []
 
         def to_fd(i: int) -> int:
@@ -506,8 +591,8 @@ def reply_value(
                 raise ProtocolError(f"reply refers to file descriptor #{i} but carries {len(fds)}")
             return fds[i]
 
-        body = map_fds(msg.signature, body, to_fd)
-    if "v" in msg.signature:
+        body = map_fds(sig, body, to_fd)
+    if "v" in sig:
         body = [unwrap(v) for v in body]
     n = len(body)
     if n == 1:
