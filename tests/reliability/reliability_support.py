@@ -11,6 +11,17 @@ from pathlib import Path
 
 import sysd
 
+# What start()/run() import on first use, imported here: an interrupt the tests raise
+# inside an import (under pytest, inside its assertion rewriting's compile()) is about
+# the import system, not about sysd.
+import sysd._async.job
+import sysd._async.run
+import sysd._async.watch
+import sysd._core.status
+import sysd._sync.job
+import sysd._sync.run
+import sysd._sync.watch
+
 RUNTIME_UNITS = Path("/run/systemd/system")
 
 

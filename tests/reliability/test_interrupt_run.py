@@ -12,7 +12,7 @@ import time
 
 import pytest
 from reliability_support import Units, match_rules, open_fds
-from test_subscription import _interrupt_after, _left_behind, _pending_tasks, _run
+from test_subscription import KI_WINDOWS, _interrupt_after, _left_behind, _pending_tasks, _run
 
 import sysd
 import sysd._async.run
@@ -69,6 +69,7 @@ def test_cancelling_run_wait_at_random_points_stops_the_unit(units: Units, priva
     assert _still_running(names) == []
 
 
+@KI_WINDOWS
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
 def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units, private: bool) -> None:
     rng = random.Random(49)
