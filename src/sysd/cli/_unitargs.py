@@ -147,6 +147,15 @@ class Out:
         tty = _isatty(sys.stdout)
         self.width = None if full or not tty else _terminal_columns()
 
+    def table(self, header: list[str], rows: list[list[Any]], *, legend: bool) -> None:
+        """Print ``rows`` as systemctl's tables (the header only with ``legend``)."""
+        lines = R.table(
+            header, rows, style=self.style, width=self.width, glyphs=self.glyphs,
+            show_header=legend,
+        )  # fmt: skip
+        if lines:
+            print("\n".join(lines))
+
 
 def _terminal_columns() -> int:
     import shutil

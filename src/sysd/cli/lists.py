@@ -87,16 +87,7 @@ def _list(args: argparse.Namespace) -> int:
         cells.append(row[1:] if args.plain else row)
     if args.plain:
         header = header[1:]
-    lines = R.table(
-        header,
-        cells,
-        style=out.style,
-        width=out.width,
-        glyphs=out.glyphs,
-        show_header=not args.no_legend,
-    )
-    if lines:
-        print("\n".join(lines))
+    out.table(header, cells, legend=not args.no_legend)
     if not args.no_legend:
         n = len(rows)
         if n:
@@ -166,16 +157,7 @@ def _list_unit_files(args: argparse.Namespace) -> int:
             else R.Cell(_preset_text(preset) or "", R.GREEN if preset else R.RED)
         )
         rows.append([R.Cell(f.name), R.Cell(f.state, color), preset_cell])
-    lines = R.table(
-        ["unit file", "state", "preset"],
-        rows,
-        style=out.style,
-        width=out.width,
-        glyphs=out.glyphs,
-        show_header=not args.no_legend,
-    )
-    if lines:
-        print("\n".join(lines))
+    out.table(["unit file", "state", "preset"], rows, legend=not args.no_legend)
     if not args.no_legend:
         print(f"\n{len(files)} unit files listed.")
     return rc
@@ -212,15 +194,7 @@ def _list_jobs(args: argparse.Namespace) -> int:
         ]
         for j in jobs
     ]
-    lines = R.table(
-        ["job", "unit", "type", "state"],
-        rows,
-        style=out.style,
-        width=out.width,
-        glyphs=out.glyphs,
-        show_header=not args.no_legend,
-    )
-    print("\n".join(lines))
+    out.table(["job", "unit", "type", "state"], rows, legend=not args.no_legend)
     if not args.no_legend:
         print(f"\n{len(jobs)} jobs listed.")
     return 0
