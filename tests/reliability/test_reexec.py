@@ -49,16 +49,25 @@ def _disagreement(sd: sysd.Systemd, name: str, got: object) -> object:
     return (name, truth, got)
 
 
+def _mixed(rng: random.Random, i: int, longest: float) -> str:
+    """A oneshot unit's text: every other one fails with exit status 3, after a while."""
+    delay = rng.uniform(0.3, longest)
+    cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
+    return f"[Service]\nType=oneshot\nExecStart={cmd}\n"
+
+
+def _mixed_units(units: Units, rng: random.Random, n: int, stem: str, longest: float) -> list[str]:
+    """``n`` of :func:`_mixed`'s units, loaded."""
+    names = [units.add(f"{stem}{i}", _mixed(rng, i, longest)) for i in range(n)]
+    with sysd.connect() as s:
+        s.daemon_reload()
+    return names
+
+
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
 def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) -> None:
     rng = random.Random(50)
-    names = []
-    for i in range(50):
-        delay = rng.uniform(0.3, 2.0)
-        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
-        names.append(units.add(f"storm{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
-    with sysd.connect() as s:
-        s.daemon_reload()
+    names = _mixed_units(units, rng, 50, "storm", 2.0)
 
     before = open_fds()
 
@@ -99,13 +108,7 @@ def test_reexec_storm_during_50_concurrent_waits(units: Units, private: bool) ->
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
 def test_reexec_storm_during_waits_in_10_blocking_threads(units: Units, private: bool) -> None:
     rng = random.Random(52)
-    names = []
-    for i in range(10):
-        delay = rng.uniform(0.3, 1.5)
-        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
-        names.append(units.add(f"tstorm{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
-    with sysd.connect() as s:
-        s.daemon_reload()
+    names = _mixed_units(units, rng, 10, "tstorm", 1.5)
     before = open_fds()
     results: dict[str, object] = {}
 
@@ -200,10 +203,8 @@ def test_tight_reexec_storm_during_50_waits_on_a_user_manager(user_manager: None
     USER_UNITS.mkdir(parents=True, exist_ok=True)
     names = []
     for i in range(50):
-        delay = rng.uniform(0.3, 2.0)
-        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
         name = f"sysdr-ustorm{i}.service"
-        (USER_UNITS / name).write_text(f"[Service]\nType=oneshot\nExecStart={cmd}\n")
+        (USER_UNITS / name).write_text(_mixed(rng, i, 2.0))
         names.append(name)
 
     def storm(stop: threading.Event) -> None:
@@ -254,13 +255,7 @@ def test_reload_storm_during_50_concurrent_waits(units: Units, private: bool) ->
     """daemon-reload removes and re-adds every unit (RELIABILITY 21): no wait may end
     early, hang, or report another result than systemd's."""
     rng = random.Random(56)
-    names = []
-    for i in range(50):
-        delay = rng.uniform(0.3, 1.5)
-        cmd = f"/bin/sleep {delay:.2f}" if i % 2 else f"/bin/sh -c 'sleep {delay:.2f}; exit 3'"
-        names.append(units.add(f"reload{i}", f"[Service]\nType=oneshot\nExecStart={cmd}\n"))
-    with sysd.connect() as s:
-        s.daemon_reload()
+    names = _mixed_units(units, rng, 50, "reload", 1.5)
 
     def storm(stop: threading.Event) -> None:
         srng = random.Random(57)
