@@ -84,16 +84,23 @@ def test_dropped_run_handles_are_released_with_a_resource_warning() -> None:
             rules = match_rules(sd.bus.unique_name)
             with warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always", ResourceWarning)
+                handles = []
                 for i in range(N_DROPPED):
                     handle = await sd.run(["true"], name=f"{prefix}{i}.service")
                     assert isinstance(handle, sysd.aio.RunningUnit)
-                    del handle
+                    handles.append(handle)
+                del handle
+                assert sd._subscription.holders == N_DROPPED  # each holds its watch
+                handles.clear()  # dropped unclosed, all at once
                 gc.collect()
             unclosed = [w for w in seen if issubclass(w.category, ResourceWarning)]
             assert len(unclosed) == N_DROPPED, [str(w.message) for w in seen[:3]]
             assert "unclosed" in str(unclosed[0].message)
-            await sd.ping()  # the connection's next use releases what the finalizers queued
-            await sd._subscription.drain()
+            # released on the event loop right after the finalizers ran, without a next use
+            sub = sd._subscription
+            async with asyncio.timeout(30):
+                while sub.dropped or sub.holders:
+                    await asyncio.sleep(0.01)
             assert not _left_behind(sd)
             assert match_rules(sd.bus.unique_name) == rules
 

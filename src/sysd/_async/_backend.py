@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
@@ -85,6 +86,36 @@ class AsyncSlots:
                 fut.set_result(None)  # the slot passes on: ``used`` stays
                 return
         self.used -= 1
+
+
+class AsyncSoon:
+    """Starts ``job()`` soon as a task on the event loop running when this was made,
+    from any thread or a finalizer (``call_soon_threadsafe``); nothing once that loop
+    is closed.  The blocking twin does nothing: no loop runs there, and the
+    connection's next use does the work."""
+
+    def __init__(self) -> None:
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, job: Callable[[], Awaitable[None]]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def start() -> None:
+            async def run() -> None:
+                await job()
+
+            task = loop.create_task(run())
+            self._tasks.add(task)  # a reference until done (the loop keeps only weak ones)
+            task.add_done_callback(self._tasks.discard)
+
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            loop.call_soon_threadsafe(start)
 
 
 async def sleep(seconds: float) -> None:

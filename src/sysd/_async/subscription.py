@@ -53,7 +53,7 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from ._backend import AsyncLock, AsyncSlots, AsyncStateLock, sleep
+from ._backend import AsyncLock, AsyncSlots, AsyncSoon, AsyncStateLock, sleep
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -137,6 +137,7 @@ class AsyncSubscription:
         # (unit watch, pinned unit path) of run handles dropped unclosed: released at
         # the connection's next use (deque: appended from finalizers, any thread)
         self.dropped: deque[tuple[Any, str | None]] = deque()
+        self._soon = AsyncSoon()  # asyncio: drains right after a finalizer queued something
         self.removed: OrderedDict[str, JobRemoved] = OrderedDict()
         self.generation = 0
         self.reloading = False
@@ -186,6 +187,16 @@ class AsyncSubscription:
 
     def release_job(self) -> None:
         self.jobs.release()
+
+    def dropped_handle(self, watch: Any, pinned: str | None) -> None:
+        """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
+        self.dropped.append((watch, pinned))
+        self._soon.spawn(self._drain_quietly)
+
+    async def _drain_quietly(self) -> None:
+        # nobody awaits this: a connection lost or closed meanwhile is not an error here
+        with contextlib.suppress(BusError, DBusError):
+            await self.drain()
 
     async def drain(self) -> None:
         """Release what run handles dropped unclosed held (their finalizers queued it)."""

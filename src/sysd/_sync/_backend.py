@@ -60,6 +60,14 @@ class Slots:
             self._cond.notify()
 
 
+class Soon:
+    """Does nothing: the async twin starts a job on the event loop from a finalizer;
+    here no loop runs, and the connection's next use does the work."""
+
+    def spawn(self, job: Callable[[], object]) -> None:
+        pass
+
+
 class Lock:
     """A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
 

@@ -405,6 +405,7 @@ class RunningUnit:
         self._finalizer = weakref.finalize(
             self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
         )
+        self._finalizer.atexit = False  # alive at exit: the connection goes with the process
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -552,7 +553,7 @@ class RunningUnit:
 
 def _dropped(sub: Subscription, watch: UnitWatch, pinned: str | None, unit: str) -> None:
     """A run handle was garbage-collected unclosed: queue its release, and warn."""
-    sub.dropped.append((watch, pinned))
+    sub.dropped_handle(watch, pinned)
     warnings.warn(
         f"unclosed run handle for {unit}: use it as a context manager or call close()",
         ResourceWarning,

@@ -54,7 +54,7 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from ._backend import Lock, Slots, StateLock, sleep
+from ._backend import Lock, Slots, Soon, StateLock, sleep
 
 if TYPE_CHECKING:
     from .systemd import Systemd
@@ -138,6 +138,7 @@ class Subscription:
         # (unit watch, pinned unit path) of run handles dropped unclosed: released at
         # the connection's next use (deque: appended from finalizers, any thread)
         self.dropped: deque[tuple[Any, str | None]] = deque()
+        self._soon = Soon()  # asyncio: drains right after a finalizer queued something
         self.removed: OrderedDict[str, JobRemoved] = OrderedDict()
         self.generation = 0
         self.reloading = False
@@ -187,6 +188,16 @@ class Subscription:
 
     def release_job(self) -> None:
         self.jobs.release()
+
+    def dropped_handle(self, watch: Any, pinned: str | None) -> None:
+        """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
+        self.dropped.append((watch, pinned))
+        self._soon.spawn(self._drain_quietly)
+
+    def _drain_quietly(self) -> None:
+        # nobody awaits this: a connection lost or closed meanwhile is not an error here
+        with contextlib.suppress(BusError, DBusError):
+            self.drain()
 
     def drain(self) -> None:
         """Release what run handles dropped unclosed held (their finalizers queued it)."""
