@@ -54,8 +54,9 @@ def test_a_thousand_concurrent_runs_on_one_connection(private: bool) -> None:
             rules = 0 if private else match_rules(sd.bus.unique_name)
 
             async def one(i: int) -> sysd.RunResult:
-                # every fifth fails: a result, not an error, and it must be the right one
-                cmd = ["/bin/sh", "-c", f"exit {3 if i % 5 == 0 else 0}"]
+                # all alive at once for a while; every fifth fails: a result, not an error,
+                # and it must be the right one
+                cmd = ["/bin/sh", "-c", f"sleep 1; exit {3 if i % 5 == 0 else 0}"]
                 result = await sd.run(cmd, name=f"{prefix}{i}.service", wait=True)
                 assert isinstance(result, sysd.RunResult)
                 return result
@@ -64,7 +65,9 @@ def test_a_thousand_concurrent_runs_on_one_connection(private: bool) -> None:
                 results = await asyncio.gather(*(one(i) for i in range(N_RUNS)))
             for i, result in enumerate(results):
                 assert result.unit == f"{prefix}{i}.service"
-                assert result.exit_code == (3 if i % 5 == 0 else 0), result
+                failed = i % 5 == 0
+                assert result.exit_code == (3 if failed else 0), result
+                assert result.result == ("exit-code" if failed else "success"), result
             assert not _left_behind(sd)
             assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
             assert open_fds() == fds
