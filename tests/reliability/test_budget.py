@@ -161,3 +161,74 @@ def test_over_budget_when_queueing_is_impossible() -> None:
             assert not _left_behind(sd)
 
     asyncio.run(main())
+
+
+def test_runs_beyond_the_budget_wait_in_line_and_can_be_cancelled_there() -> None:
+    """With a budget of 3 start jobs, 60 runs queue (never more than 3 pending) and all
+    finish; a run cancelled while in line leaves nothing behind and created no unit."""
+    from sysd._async._backend import AsyncSlots
+
+    prefix = f"sysdq-{os.getpid()}-"
+
+    async def main() -> None:
+        async with sysd.aio.connect(private=False) as sd:
+            sub = sd._subscription
+            sub.jobs = small = AsyncSlots(3)
+            peak = 0
+            acquire = small.acquire
+
+            async def counting(deadline: float | None = None) -> bool:
+                nonlocal peak
+                got = await acquire(deadline)
+                peak = max(peak, small.used)
+                return got
+
+            small.acquire = counting  # type: ignore[method-assign]
+            results = await asyncio.gather(
+                *(sd.run(["true"], name=f"{prefix}{i}.service", wait=True) for i in range(60))
+            )
+            assert [r.exit_code for r in results] == [0] * 60  # type: ignore[union-attr]
+            assert peak == 3
+            # every slot taken: a run waits in line; cancelled there, it sent nothing
+            for _ in range(3):
+                assert small.try_acquire()
+            task = asyncio.create_task(sd.run(["true"], name=f"{prefix}x.service", wait=True))
+            while not small._waiters:
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not small._waiters
+            for _ in range(3):
+                small.release()
+            assert small.used == 0
+            assert not _left_behind(sd)
+            assert await sd.list_units([f"{prefix}x*"]) == []
+
+    asyncio.run(main())
+
+
+def test_blocking_threads_beyond_the_budget_wait_in_line() -> None:
+    """The blocking flavour's budget (threads sharing one connection) queues too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sysd._sync._backend import Slots
+
+    prefix = f"sysdt-{os.getpid()}-"
+    with sysd.connect() as sd:
+        sd._subscription.jobs = Slots(2)
+
+        def one(i: int) -> int | None:
+            result = sd.run(["/bin/sh", "-c", f"exit {i % 3}"], name=f"{prefix}{i}", wait=True)
+            return result.exit_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(24)))
+        assert codes == [i % 3 for i in range(24)]
+        assert not _left_behind(sd)
+        with pytest.raises(sysd.ConnectionBudgetError):
+            for _ in range(2):
+                assert sd._subscription.jobs.try_acquire()
+            sd.run(["true"], wait=True, timeout=0.1)
+        for _ in range(2):
+            sd._subscription.jobs.release()
