@@ -28,6 +28,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── InvalidArgsError          (ValueError)
     │   ├── NoReplyError              (TimeoutError)
     │   ├── LimitsExceededError       (OSError-free; retry later)
+    │   │   └── ConnectionBudgetError     (TimeoutError)  no slot in the connection's budget in time
     │   ├── NoSuchJobError            (LookupError)
     │   ├── NoSuchFileError           (FileNotFoundError)
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
@@ -136,6 +137,7 @@ __all__ = [
     "UnitLinkedError",
     "WaitTimeoutError",
     "LimitsExceededError",
+    "ConnectionBudgetError",
     "NoIsolationError",
     "NoReplyError",
     "NoSuchUnitError",
@@ -366,6 +368,14 @@ class LimitsExceededError(DBusError):
     """The bus refused the call because a per-connection limit was reached."""
 
     hint = "a per-connection limit of the bus was reached; retry later"
+
+
+class ConnectionBudgetError(LimitsExceededError, TimeoutError):
+    """Raised by sysd itself, before anything is sent: the connection's budget for what
+    waits (pending jobs, pinned units; RELIABILITY.md 44, 49) had no free slot before
+    the caller's deadline.  Without a deadline the call queues instead."""
+
+    hint = "the connection is busy with other jobs; wait longer, or use another connection"
 
 
 @_register("org.freedesktop.systemd1.UnitExists")

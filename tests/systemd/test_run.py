@@ -24,7 +24,6 @@ import pytest
 
 import sysd
 import sysd.aio
-from sysd._async.run import _PINS
 from sysd._async.run import run as arun
 from sysd._core.calendar import CalendarSpec
 from sysd._core.run import (
@@ -478,7 +477,7 @@ def test_200_runs_lose_no_job_signal(systemd_host: None) -> None:
                 codes = await asyncio.gather(*(one(i) for i in range(200)))
             assert codes == [i % 2 for i in range(200)]
             assert sd._subscription.holders == 0 and not sd._subscription.watched
-            assert _PINS.get(sd.bus, 0) == 0  # every AddRef was matched by an Unref
+            assert sd._subscription.pins == 0  # every AddRef was matched by an Unref
 
     asyncio.run(main())
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Generic, ParamSpec, TypeVar
 
 _P = ParamSpec("_P")
@@ -33,6 +36,86 @@ class AsyncLock:
 
     async def __aexit__(self, *exc: object) -> None:
         self._lock.release()
+
+
+class AsyncSlots:
+    """At most ``size`` holders at a time; the others wait in line (first come, first
+    served) until a slot is free or their deadline passes.  The blocking twin is a
+    threading.Condition (threads may share a connection)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now (never waits)."""
+        if self.used < self.size and not self._waiters:
+            self.used += 1
+            return True
+        return False
+
+    async def acquire(self, deadline: float | None = None) -> bool:
+        """Take a slot, waiting in line; False when ``deadline`` (monotonic) passed first."""
+        if self.try_acquire():
+            return True
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(fut)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(left):
+                await fut
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled():
+                self.release()  # handed to us as we left: pass it on
+            else:
+                fut.cancel()
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+            if isinstance(exc, TimeoutError):
+                return False
+            raise
+        return True
+
+    def release(self) -> None:
+        """Give a slot back: to the first in line, if anyone waits."""
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)  # the slot passes on: ``used`` stays
+                return
+        self.used -= 1
+
+
+class AsyncSoon:
+    """Starts ``job()`` soon as a task on the event loop running when this was made,
+    from any thread or a finalizer (``call_soon_threadsafe``); nothing once that loop
+    is closed.  The blocking twin does nothing: no loop runs there, and the
+    connection's next use does the work."""
+
+    def __init__(self) -> None:
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, job: Callable[[], Awaitable[None]]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def start() -> None:
+            async def run() -> None:
+                await job()
+
+            task = loop.create_task(run())
+            self._tasks.add(task)  # a reference until done (the loop keeps only weak ones)
+            task.add_done_callback(self._tasks.discard)
+
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            loop.call_soon_threadsafe(start)
 
 
 async def sleep(seconds: float) -> None:

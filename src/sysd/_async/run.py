@@ -41,6 +41,7 @@ import sys
 import termios
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
 
     from .._core.status import UnitStatus
     from .job import AsyncJob
+    from .subscription import AsyncSubscription
     from .systemd import AsyncSystemd
     from .watch import AsyncUnitWatch
 
@@ -115,10 +117,6 @@ Stream = int | SupportsFileno | Redirect | None
 _ACCOUNTING_PLANS: weakref.WeakKeyDictionary[object, tuple[int, frozenset[str]]] = (
     weakref.WeakKeyDictionary()
 )
-
-# Units pinned with AddRef=yes per connection, and the most at a time.
-_PINS: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
-_PINS_MAX = 128
 
 # Per-connection counters for generated names (systemd-run makes one unit per connection).
 _SEQUENCES: weakref.WeakKeyDictionary[object, itertools.count[int]] = weakref.WeakKeyDictionary()
@@ -399,6 +397,14 @@ class AsyncRunningUnit:
         self._pump_thread = pump_thread
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
+        self._job_slot = False  # a slot of the connection's job budget, for the start job
+        # Dropped unclosed: the watch and the pin are released at the connection's next
+        # use (a finalizer cannot do I/O), with a ResourceWarning as for an unclosed file.
+        # The finalizer holds what to release, never the handle itself.
+        self._finalizer = weakref.finalize(
+            self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
+        )
+        self._finalizer.atexit = False  # alive at exit: the connection goes with the process
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -511,6 +517,8 @@ class AsyncRunningUnit:
 
     async def aclose(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
+        self._finalizer.detach()
+        self._release_job_slot()
         watch, self._watch = self._watch, None
         if self._pump is not None:
             if self._pump_thread and not self._pump_thread.done():
@@ -535,6 +543,21 @@ class AsyncRunningUnit:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def _release_job_slot(self) -> None:
+        if self._job_slot:
+            self._job_slot = False
+            self.sd._subscription.release_job()
+
+
+def _dropped(sub: AsyncSubscription, watch: AsyncUnitWatch, pinned: str | None, unit: str) -> None:
+    """A run handle was garbage-collected unclosed: queue its release, and warn."""
+    sub.dropped_handle(watch, pinned)
+    warnings.warn(
+        f"unclosed run handle for {unit}: use it as a context manager or call close()",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 class AsyncTriggerHandle(AsyncRunningUnit):
@@ -810,8 +833,15 @@ async def _start_service(
     check: bool,
 ) -> RunResult | AsyncRunningUnit:
     name = spec.name or _generated_name(sd, "service")
-    io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
-    io.prepare()
+    deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+    # the start job counts against the connection's job budget: wait in line for a slot
+    await sd._subscription.acquire_job(deadline, f"run {name}")
+    try:
+        io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+        io.prepare()
+    except BaseException:
+        sd._subscription.release_job()
+        raise
     thread: AsyncThreadHandle[None] | None = None
     pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
     try:
@@ -821,6 +851,7 @@ async def _start_service(
         watch = sd.watch_unit(name)
         await watch.__aenter__()
     except BaseException:
+        sd._subscription.release_job()
         io.discard()
         if pinned:
             _unpin(sd)
@@ -840,6 +871,7 @@ async def _start_service(
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
     except BaseException as exc:
+        sd._subscription.release_job()
         if thread is not None and io.pump is not None:
             io.pump.abort()  # the thread closes its fds
         else:
@@ -869,6 +901,7 @@ async def _start_service(
         stdin=io.stdin_file,
         job=job,
     )
+    handle._job_slot = True  # given back once the start job is over, or at aclose()
     return await _after_start(handle, job, wait, check)
 
 
@@ -881,7 +914,10 @@ async def _after_start(
     try:
         try:
             try:
-                await _wait_start_job(handle, job, _left(deadline))
+                try:
+                    await _wait_start_job(handle, job, _left(deadline))
+                finally:
+                    handle._release_job_slot()
             except JobError:
                 # A job that failed because the command failed (a oneshot exiting 1, an
                 # exec failure) is a result when waiting; one that never ran it is not.
@@ -1000,24 +1036,22 @@ async def _accounting(sd: AsyncSystemd, spec: RunSpec, path: str, interface: str
 
 
 def _pin(sd: AsyncSystemd) -> bool:
-    """Whether this run's unit gets ``AddRef=yes`` (counted per connection).
+    """Whether this run's unit gets ``AddRef=yes`` (a slot of the connection's pins).
 
-    Only on a message bus (bus tracking), and at most ``_PINS_MAX`` at a time: each
-    pinned unit costs systemd a match rule on the bus, and about 500 of them knock
-    systemd 252 off it (RELIABILITY.md 44).  Runs beyond that are watched unpinned,
-    as on the private socket.
+    Only on a message bus (bus tracking), and only while one of the connection's
+    pin slots (PINS_MAX, shared with job waits' ``Ref``) is free: each pinned unit
+    costs systemd a match rule on the bus, and about 500 of them knock systemd 252
+    off it (RELIABILITY.md 44).  Runs beyond that are watched unpinned, as on the
+    private socket.  Counted on the connection object, not on one bus: a reconnect
+    does not reset the count.
     """
-    bus = sd.bus
-    if not bus.target.hello or _PINS.get(bus, 0) >= _PINS_MAX:
+    if not sd.bus.target.hello:
         return False
-    _PINS[bus] = _PINS.get(bus, 0) + 1
-    return True
+    return sd._subscription.pin_slots.try_acquire()
 
 
 def _unpin(sd: AsyncSystemd) -> None:
-    bus = sd.bus
-    if _PINS.get(bus, 0) > 0:
-        _PINS[bus] -= 1
+    sd._subscription.pin_slots.release()
 
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:
@@ -1826,14 +1860,18 @@ async def _start_scope(
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            queued = True  # from here on the unit may exist, even if the call is cut short
-            job = await sd.queue_job(
-                lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
-                name,
-                "start",
-                wait=False,
-            )
-            await job.wait()
+            await sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            try:
+                queued = True  # from here on the unit may exist, even if the call is cut short
+                job = await sd.queue_job(
+                    lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
+                    name,
+                    "start",
+                    wait=False,
+                )
+                await job.wait()
+            finally:
+                sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = await sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")

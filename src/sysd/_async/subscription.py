@@ -21,13 +21,24 @@ a reexec or a lost bus live here, in one object per connection
 
 One broad PropertiesChanged rule (filtered here by path) serves every watched
 unit, instead of one rule per unit: dbus-daemon allows a client 512 rules.
+
+The connection's budget for what waits lives here too (RELIABILITY.md 42, 44,
+49): ``jobs`` counts the jobs awaited (``run()``'s start jobs included), at
+most PENDING_JOBS_MAX, the rest queue for a slot within their deadline;
+``pin_slots`` counts the units pinned (``Ref``/``AddRef``: systemd adds a bus
+match for each), at most PINS_MAX, and beyond that units are watched unpinned.
+Both are counted per connection object, so a reconnect does not reset them.
+Calls in flight are bounded by the connection itself (MAX_IN_FLIGHT, queued).
+Run handles dropped unclosed are released at the connection's next use
+(``drain``): a finalizer cannot do I/O.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 from .._bus.aio import AsyncConnection
@@ -37,11 +48,12 @@ from ..errors import (
     BusConnectError,
     BusDisconnectedError,
     BusError,
+    ConnectionBudgetError,
     DBusError,
     NoReplyError,
     ServiceUnknownError,
 )
-from ._backend import AsyncLock, AsyncStateLock, sleep
+from ._backend import AsyncLock, AsyncSlots, AsyncSoon, AsyncStateLock, sleep
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -53,7 +65,9 @@ MANAGER_PATH = "/org/freedesktop/systemd1"
 MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
 PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 UNITS_PATH = "/org/freedesktop/systemd1/unit"
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus
+PINS_MAX = 128  # units pinned at a time (Ref/AddRef): one bus match in systemd each
 REMOVED_KEEP = 4096  # JobRemoved signals remembered while subscribed
 RECONNECT_LIMIT = 60.0  # how long a wait without deadline waits for systemd to come back
 
@@ -118,7 +132,12 @@ class AsyncSubscription:
         # weak: no reference cycle, so a connection dropped unclosed is still closed at once
         self._sd = weakref.ref(sd)
         self.holders = 0
-        self.pending_jobs = 0
+        self.jobs = AsyncSlots(PENDING_JOBS_MAX)  # jobs awaited (queued beyond)
+        self.pin_slots = AsyncSlots(PINS_MAX)  # units pinned (unpinned beyond)
+        # (unit watch, pinned unit path) of run handles dropped unclosed: released at
+        # the connection's next use (deque: appended from finalizers, any thread)
+        self.dropped: deque[tuple[Any, str | None]] = deque()
+        self._soon = AsyncSoon()  # asyncio: drains right after a finalizer queued something
         self.removed: OrderedDict[str, JobRemoved] = OrderedDict()
         self.generation = 0
         self.reloading = False
@@ -144,6 +163,56 @@ class AsyncSubscription:
         return sd
 
     @property
+    def pending_jobs(self) -> int:
+        """Jobs awaited on this connection right now (waiting in line not counted)."""
+        return self.jobs.used
+
+    @property
+    def pins(self) -> int:
+        """Units pinned by this connection right now."""
+        return self.pin_slots.used
+
+    # ---------------------------------------------------------------- the budget
+
+    async def acquire_job(self, deadline: float | None, what: str) -> None:
+        """A slot for one awaited job, waiting in line for it until ``deadline``.
+
+        Past the deadline with no slot free: ConnectionBudgetError (nothing was sent).
+        """
+        if not await self.jobs.acquire(deadline):
+            raise ConnectionBudgetError(
+                f"{what}: no free slot among the {PENDING_JOBS_MAX} jobs this connection"
+                " may have pending before the deadline (nothing was sent)"
+            )
+
+    def release_job(self) -> None:
+        self.jobs.release()
+
+    def dropped_handle(self, watch: Any, pinned: str | None) -> None:
+        """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
+        self.dropped.append((watch, pinned))
+        self._soon.spawn(self._drain_quietly)
+
+    async def _drain_quietly(self) -> None:
+        # nobody awaits this: a connection lost or closed meanwhile is not an error here
+        with contextlib.suppress(BusError, DBusError):
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Release what run handles dropped unclosed held (their finalizers queued it)."""
+        while self.dropped:
+            watch, pinned = self.dropped.popleft()
+            try:
+                if pinned is not None:
+                    try:
+                        with contextlib.suppress(DBusError, BusError):
+                            await self.sd.call(None, pinned, UNIT_INTERFACE, "Unref")
+                    finally:
+                        self.pin_slots.release()
+            finally:
+                await watch.__aexit__(None, None, None)
+
+    @property
     def active(self) -> bool:
         """Whether Subscribe and the match rules are in place right now."""
         return self._bus is not None
@@ -166,6 +235,8 @@ class AsyncSubscription:
             with self.counts:
                 self.holders += 1
                 counted = True
+            if self.dropped:
+                await self.drain()
             attempts = 0
             while True:
                 # a connection found dead, with no reconnect under way, stays dead: calls

@@ -25,7 +25,7 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from .subscription import GONE, PENDING_JOBS_MAX, AsyncSubscription
+from .subscription import GONE, AsyncSubscription
 from .unit import AsyncUnit
 
 if TYPE_CHECKING:
@@ -618,22 +618,19 @@ class AsyncSystemd:
         sub = self._subscription
         if not wait:
             return await self._queue_guarded(queue, unit_name, job_type, None)
-        with sub.counts:
-            if sub.pending_jobs >= PENDING_JOBS_MAX:
-                raise BusError(
-                    f"{PENDING_JOBS_MAX} jobs already awaited on this connection",
-                    hint="more would knock systemd 252 off the bus; open another connection",
-                )
-            sub.pending_jobs += 1
         from .watch import AsyncUnitWatch  # on first use: one-shots queue no job
 
         unit_path = unitname.to_dbus_path(unit_name)
         deadline = None if timeout is None else time.monotonic() + timeout
+        # a slot in the connection's budget first: beyond it, wait in line (RELIABILITY 49)
+        await sub.acquire_job(deadline, f"{job_type} {unit_name}")
         try:
             async with AsyncUnitWatch(self, unit_name):
                 refs = 0
+                # pinned only while a pin slot is free: each costs systemd a bus match
+                pinned = sub.pin_slots.try_acquire()
                 try:
-                    for _attempt in range(5):
+                    for _attempt in range(5 if pinned else 0):
                         refs += 1  # a Ref cut short may have reached systemd: Unref then
                         try:
                             if not await self._ref(unit_path):
@@ -645,11 +642,14 @@ class AsyncSystemd:
                     await job.wait(None if deadline is None else deadline - time.monotonic())
                     return job
                 finally:
-                    for _ in range(refs):
-                        await self._unref(unit_path)
+                    try:
+                        for _ in range(refs):
+                            await self._unref(unit_path)
+                    finally:
+                        if pinned:
+                            sub.pin_slots.release()
         finally:
-            with sub.counts:
-                sub.pending_jobs -= 1
+            sub.release_job()
 
     async def _queue_guarded(
         self,

@@ -25,6 +25,49 @@ class StateLock:
         self._lock.release()
 
 
+class Slots:
+    """At most ``size`` holders at a time; the others wait until a slot is free or their
+    deadline passes (the async twin serves them first come, first served)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+        self._cond = threading.Condition(threading.Lock())
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free now (never waits)."""
+        with self._cond:
+            if self.used < self.size:
+                self.used += 1
+                return True
+            return False
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        """Take a slot, waiting; False when ``deadline`` (monotonic) passed first."""
+        with self._cond:
+            while self.used >= self.size:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+            self.used += 1
+            return True
+
+    def release(self) -> None:
+        """Give a slot back (wakes one waiter)."""
+        with self._cond:
+            self.used -= 1
+            self._cond.notify()
+
+
+class Soon:
+    """Does nothing: the async twin starts a job on the event loop from a finalizer;
+    here no loop runs, and the connection's next use does the work."""
+
+    def spawn(self, job: Callable[[], object]) -> None:
+        pass
+
+
 class Lock:
     """A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
 

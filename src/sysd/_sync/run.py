@@ -42,6 +42,7 @@ import sys
 import termios
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 
     from .._core.status import UnitStatus
     from .job import Job
+    from .subscription import Subscription
     from .systemd import Systemd
     from .watch import UnitWatch
 
@@ -116,10 +118,6 @@ Stream = int | SupportsFileno | Redirect | None
 _ACCOUNTING_PLANS: weakref.WeakKeyDictionary[object, tuple[int, frozenset[str]]] = (
     weakref.WeakKeyDictionary()
 )
-
-# Units pinned with AddRef=yes per connection, and the most at a time.
-_PINS: weakref.WeakKeyDictionary[object, int] = weakref.WeakKeyDictionary()
-_PINS_MAX = 128
 
 # Per-connection counters for generated names (systemd-run makes one unit per connection).
 _SEQUENCES: weakref.WeakKeyDictionary[object, itertools.count[int]] = weakref.WeakKeyDictionary()
@@ -400,6 +398,14 @@ class RunningUnit:
         self._pump_thread = pump_thread
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
+        self._job_slot = False  # a slot of the connection's job budget, for the start job
+        # Dropped unclosed: the watch and the pin are released at the connection's next
+        # use (a finalizer cannot do I/O), with a ResourceWarning as for an unclosed file.
+        # The finalizer holds what to release, never the handle itself.
+        self._finalizer = weakref.finalize(
+            self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
+        )
+        self._finalizer.atexit = False  # alive at exit: the connection goes with the process
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -512,6 +518,8 @@ class RunningUnit:
 
     def close(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
+        self._finalizer.detach()
+        self._release_job_slot()
         watch, self._watch = self._watch, None
         if self._pump is not None:
             if self._pump_thread and not self._pump_thread.done():
@@ -536,6 +544,21 @@ class RunningUnit:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _release_job_slot(self) -> None:
+        if self._job_slot:
+            self._job_slot = False
+            self.sd._subscription.release_job()
+
+
+def _dropped(sub: Subscription, watch: UnitWatch, pinned: str | None, unit: str) -> None:
+    """A run handle was garbage-collected unclosed: queue its release, and warn."""
+    sub.dropped_handle(watch, pinned)
+    warnings.warn(
+        f"unclosed run handle for {unit}: use it as a context manager or call close()",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 class TriggerHandle(RunningUnit):
@@ -811,8 +834,15 @@ def _start_service(
     check: bool,
 ) -> RunResult | RunningUnit:
     name = spec.name or _generated_name(sd, "service")
-    io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
-    io.prepare()
+    deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+    # the start job counts against the connection's job budget: wait in line for a slot
+    sd._subscription.acquire_job(deadline, f"run {name}")
+    try:
+        io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+        io.prepare()
+    except BaseException:
+        sd._subscription.release_job()
+        raise
     thread: ThreadHandle[None] | None = None
     pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
     try:
@@ -822,6 +852,7 @@ def _start_service(
         watch = sd.watch_unit(name)
         watch.__enter__()
     except BaseException:
+        sd._subscription.release_job()
         io.discard()
         if pinned:
             _unpin(sd)
@@ -841,6 +872,7 @@ def _start_service(
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
     except BaseException as exc:
+        sd._subscription.release_job()
         if thread is not None and io.pump is not None:
             io.pump.abort()  # the thread closes its fds
         else:
@@ -870,6 +902,7 @@ def _start_service(
         stdin=io.stdin_file,
         job=job,
     )
+    handle._job_slot = True  # given back once the start job is over, or at close()
     return _after_start(handle, job, wait, check)
 
 
@@ -880,7 +913,10 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
     try:
         try:
             try:
-                _wait_start_job(handle, job, _left(deadline))
+                try:
+                    _wait_start_job(handle, job, _left(deadline))
+                finally:
+                    handle._release_job_slot()
             except JobError:
                 # A job that failed because the command failed (a oneshot exiting 1, an
                 # exec failure) is a result when waiting; one that never ran it is not.
@@ -999,24 +1035,22 @@ def _accounting(sd: Systemd, spec: RunSpec, path: str, interface: str) -> dict[s
 
 
 def _pin(sd: Systemd) -> bool:
-    """Whether this run's unit gets ``AddRef=yes`` (counted per connection).
+    """Whether this run's unit gets ``AddRef=yes`` (a slot of the connection's pins).
 
-    Only on a message bus (bus tracking), and at most ``_PINS_MAX`` at a time: each
-    pinned unit costs systemd a match rule on the bus, and about 500 of them knock
-    systemd 252 off it (RELIABILITY.md 44).  Runs beyond that are watched unpinned,
-    as on the private socket.
+    Only on a message bus (bus tracking), and only while one of the connection's
+    pin slots (PINS_MAX, shared with job waits' ``Ref``) is free: each pinned unit
+    costs systemd a match rule on the bus, and about 500 of them knock systemd 252
+    off it (RELIABILITY.md 44).  Runs beyond that are watched unpinned, as on the
+    private socket.  Counted on the connection object, not on one bus: a reconnect
+    does not reset the count.
     """
-    bus = sd.bus
-    if not bus.target.hello or _PINS.get(bus, 0) >= _PINS_MAX:
+    if not sd.bus.target.hello:
         return False
-    _PINS[bus] = _PINS.get(bus, 0) + 1
-    return True
+    return sd._subscription.pin_slots.try_acquire()
 
 
 def _unpin(sd: Systemd) -> None:
-    bus = sd.bus
-    if _PINS.get(bus, 0) > 0:
-        _PINS[bus] -= 1
+    sd._subscription.pin_slots.release()
 
 
 def _unref(sd: Systemd, path: str) -> None:
@@ -1825,14 +1859,18 @@ def _start_scope(
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            queued = True  # from here on the unit may exist, even if the call is cut short
-            job = sd.queue_job(
-                lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
-                name,
-                "start",
-                wait=False,
-            )
-            job.wait()
+            sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            try:
+                queued = True  # from here on the unit may exist, even if the call is cut short
+                job = sd.queue_job(
+                    lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
+                    name,
+                    "start",
+                    wait=False,
+                )
+                job.wait()
+            finally:
+                sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")
