@@ -199,6 +199,11 @@ class AsyncConnection:
             raise
         except TimeoutError as exc:
             raise BusTimeoutError("timed out authenticating") from exc
+        except (BrokenPipeError, ConnectionResetError) as exc:  # as an EOF: the peer left
+            raise BusAuthenticationError(
+                "the bus closed the connection during authentication",
+                address=self.target.description,
+            ) from exc
         except OSError as exc:
             raise BusConnectError(
                 f"connection lost during authentication: {exc}", address=self.target.description

@@ -152,19 +152,19 @@ class Connection:
 
     def _authenticate(self, deadline: float | None) -> None:
         auth = ClientAuth(negotiate_fds=self.target.fds)
-        self._queue(auth.initial(), [])
-        self._flush(deadline)
-        while not auth.done:
-            try:
+        try:  # the peer gone while we write or read (an ssh that failed): one error either way
+            self._queue(auth.initial(), [])
+            self._flush(deadline)
+            while not auth.done:
                 data, _fds = self._recv(deadline, allow_fds=False)
-            except BusDisconnectedError as exc:
-                raise BusAuthenticationError(
-                    "the bus closed the connection during authentication",
-                    address=self.target.description,
-                ) from exc
-            rest = auth.feed(data)
-            if rest:
-                self._decoder.feed(rest)
+                rest = auth.feed(data)
+                if rest:
+                    self._decoder.feed(rest)
+        except BusDisconnectedError as exc:
+            raise BusAuthenticationError(
+                "the bus closed the connection during authentication",
+                address=self.target.description,
+            ) from exc
         self.unix_fds = auth.unix_fds
         self.guid = auth.guid
         self._running = True
