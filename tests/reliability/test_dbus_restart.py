@@ -1,0 +1,248 @@
+"""dbus-daemon restart and kill -9 with calls and waits in flight (RELIABILITY.md 4, 22, 50).
+
+Restarting dbus inside the suite's own sandbox ends its test runner, so these tests run
+on the host (``@pytest.mark.host``) and boot a throwaway sandbox of their own; sysd on
+the host talks to that sandbox's system bus.  While job waits (oneshots that sleep),
+``run(wait=True)`` and plain calls are in flight, dbus-daemon is restarted (``systemctl
+restart dbus``) or killed with SIGKILL (and started again, as ``Restart=`` would).
+Every call and waiter must end in bounded time with a typed error, or (where sysd
+reconnects: waits) with the true result, equal to what ``systemctl show`` says inside
+(Result, ExecMainStatus) or, for a run, what the command exited with.  Afterwards: no
+extra fd, no subscription holder, no unit left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from reliability_support import open_fds
+
+import sysd
+import sysd.aio
+import sysd.sandbox
+from sysd.errors import BusError, DBusError, JobFailedError, WaitTimeoutError
+
+pytestmark = [
+    pytest.mark.host,
+    pytest.mark.skipif(os.geteuid() != 0, reason="booting a sandbox needs root"),
+]
+
+# typed errors a call or waiter may end with when its bus goes away
+TYPED = (BusError, DBusError, WaitTimeoutError)
+SLEEP = 2.0  # how long the oneshots and runs take: dbus goes away while they run
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[sysd.sandbox.Sandbox]:
+    name = f"sysd-h12-dbus-{uuid.uuid4().hex[:6]}"
+    with sysd.sandbox.Sandbox(name=name, user_manager=False) as box:
+        yield box
+
+
+def _sh(sb: sysd.sandbox.Sandbox, script: str) -> str:
+    return sb.exec(["sh", "-c", script], capture=True, check=True, timeout=30).stdout
+
+
+def _show(sb: sysd.sandbox.Sandbox, name: str) -> tuple[str, int]:
+    out = _sh(sb, f"systemctl show -p Result -p ExecMainStatus {name}")
+    props = dict(line.split("=", 1) for line in out.split())
+    return props["Result"], int(props["ExecMainStatus"])
+
+
+def _units(sb: sysd.sandbox.Sandbox, tag: str, n: int) -> list[str]:
+    """``n`` oneshots that sleep; every other one then exits with status 3."""
+    names = []
+    for i in range(n):
+        name = f"sysdr-dbus{i}-{tag}.service"
+        cmd = f"/bin/sleep {SLEEP}" if i % 2 else f"/bin/sh -c 'sleep {SLEEP}; exit 3'"
+        text = f"[Service]\nType=oneshot\nExecStart={cmd}\n"
+        sb.exec(
+            ["sh", "-c", f"cat > /run/systemd/system/{name}"],
+            input=text,
+            capture=True,
+            check=True,
+            timeout=30,
+        )
+        names.append(name)
+    _sh(sb, "systemctl daemon-reload")
+    return names
+
+
+def _cleanup(sb: sysd.sandbox.Sandbox, tag: str) -> None:
+    _sh(
+        sb,
+        f"systemctl stop 'sysdr-*{tag}*' 2>/dev/null; systemctl reset-failed 'sysdr-*{tag}*' "
+        f"2>/dev/null; rm -f /run/systemd/system/sysdr-*{tag}*; systemctl daemon-reload; true",
+    )
+
+
+def _left(sb: sysd.sandbox.Sandbox, tag: str) -> str:
+    """Units of this test still loaded (running, failed or pinned)."""
+    return _sh(sb, f"systemctl list-units --all --plain --no-legend 'sysdr-*{tag}*'").strip()
+
+
+def _disrupt(sb: sysd.sandbox.Sandbox, how: str) -> None:
+    """``restart``; ``kill``: SIGKILL, started again (as Restart= would) a moment later;
+    ``kill-gap``: started again only after the units and runs ended (they end unseen)."""
+    if how == "restart":
+        _sh(sb, "systemctl restart dbus")
+        return _wait_systemd(sb)
+    gap = 0.5 if how == "kill" else SLEEP + 1.5
+    _sh(sb, f"kill -9 $(systemctl show -p MainPID --value dbus); sleep {gap}; systemctl start dbus")
+    _wait_systemd(sb)
+
+
+def _wait_systemd(sb: sysd.sandbox.Sandbox) -> None:
+    # systemd reconnects to the new bus by itself; wait until it owns its name there
+    _sh(
+        sb,
+        "for i in $(seq 100); do busctl status org.freedesktop.systemd1 >/dev/null 2>&1 "
+        "&& exit 0; sleep 0.1; done; exit 1",
+    )
+
+
+def _wrong_job(sb: sysd.sandbox.Sandbox, name: str, got: object) -> object:
+    """None when ``got`` (a Job or exception) is a typed error or the true result."""
+    if isinstance(got, JobFailedError):
+        truth = _show(sb, name)
+        return None if (got.service_result, got.exit_code) == truth else (name, truth, got)
+    if isinstance(got, TYPED):
+        return None
+    if isinstance(got, BaseException):
+        return (name, "untyped", repr(got))
+    truth = _show(sb, name)
+    ok = getattr(got, "result", None) == "done" and truth == ("success", 0)
+    return None if ok else (name, truth, got)
+
+
+def _wrong_run(expected: int, got: object) -> object:
+    """None when ``got`` is a typed error or a RunResult with the command's exit status."""
+    if isinstance(got, TYPED):
+        return None
+    if isinstance(got, sysd.RunResult):
+        result = "success" if expected == 0 else "exit-code"
+        if (got.exit_code, got.result) == (expected, result):
+            return None
+    return (expected, got)
+
+
+@pytest.mark.parametrize("how", ["restart", "kill", "kill-gap"])
+def test_asyncio_calls_waits_and_runs_survive_dbus_going_away(
+    sb: sysd.sandbox.Sandbox, how: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    names = _units(sb, tag, 6)
+    codes = [0, 4, 0, 5]
+    before = open_fds()
+
+    async def pinging(sd: sysd.aio.AsyncSystemd, stop: asyncio.Event) -> object:
+        try:
+            while not stop.is_set():
+                await sd.ping(timeout=5)
+                await asyncio.sleep(0.02)
+        except TYPED as exc:
+            return exc
+        return None
+
+    async def main() -> tuple[list[object], list[object], object, float]:
+        async with asyncio.timeout(50):
+            async with sysd.aio.connect(address=sb.bus_address) as sd:
+                units = [await sd.unit(n) for n in names]
+                stop = asyncio.Event()
+                pinger = asyncio.create_task(pinging(sd, stop))
+                jobs = [asyncio.create_task(u.start(timeout=30)) for u in units]
+                runs = [
+                    asyncio.create_task(
+                        sd.run(
+                            ["/bin/sh", "-c", f"sleep {SLEEP}; exit {c}"],
+                            name=f"sysdr-run{i}-{tag}.service",
+                            wait=True,
+                            timeout=30,
+                        )
+                    )
+                    for i, c in enumerate(codes)
+                ]
+                await asyncio.sleep(0.7)
+                t0 = time.monotonic()
+                await asyncio.to_thread(_disrupt, sb, how)
+                job_results = await asyncio.gather(*jobs, return_exceptions=True)
+                run_results = await asyncio.gather(*runs, return_exceptions=True)
+                took = time.monotonic() - t0
+                stop.set()
+                ping = await pinger
+                sub = sd._subscription
+                assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+                assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+            return job_results, run_results, ping, took
+
+    try:
+        job_results, run_results, ping, took = asyncio.run(main())
+        print(f"{how}: jobs {job_results}\nruns {run_results}\nping {ping!r}, {took:.1f} s")
+        wrong = [_wrong_job(sb, n, g) for n, g in zip(names, job_results, strict=True)]
+        wrong += [_wrong_run(c, g) for c, g in zip(codes, run_results, strict=True)]
+        assert [w for w in wrong if w is not None] == []
+        assert open_fds() == before
+        time.sleep(SLEEP)  # a unit a run stopped or left is collected by now
+        _sh(sb, "systemctl reset-failed 'sysdr-*' 2>/dev/null; true")
+        assert [line for line in _left(sb, tag).splitlines() if "sysdr-run" in line] == []
+    finally:
+        _cleanup(sb, tag)
+
+
+@pytest.mark.parametrize("how", ["restart", "kill", "kill-gap"])
+def test_blocking_waits_and_runs_survive_dbus_going_away(
+    sb: sysd.sandbox.Sandbox, how: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    names = _units(sb, tag, 4)
+    codes = [0, 6]
+    before = open_fds()
+    results: dict[str, object] = {}
+
+    def start(name: str) -> None:
+        try:
+            with sysd.connect(address=sb.bus_address) as sd:
+                results[name] = sd.unit(name).start(timeout=30)
+                sub = sd._subscription
+                assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+        except Exception as exc:
+            results[name] = exc
+
+    def run(i: int, code: int) -> None:
+        try:
+            with sysd.connect(address=sb.bus_address) as sd:
+                results[f"run{i}"] = sd.run(
+                    ["/bin/sh", "-c", f"sleep {SLEEP}; exit {code}"],
+                    name=f"sysdr-run{i}-{tag}.service",
+                    wait=True,
+                    timeout=30,
+                )
+        except Exception as exc:
+            results[f"run{i}"] = exc
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in names]
+    threads += [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(codes)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.7)
+        _disrupt(sb, how)
+        for t in threads:
+            t.join(45)
+        assert not any(t.is_alive() for t in threads)
+        print(f"{how}: {results}")
+        wrong = [_wrong_job(sb, n, results.get(n)) for n in names]
+        wrong += [_wrong_run(c, results.get(f"run{i}")) for i, c in enumerate(codes)]
+        assert [w for w in wrong if w is not None] == []
+        assert open_fds() == before
+        time.sleep(SLEEP)
+        _sh(sb, "systemctl reset-failed 'sysdr-*' 2>/dev/null; true")
+        assert [line for line in _left(sb, tag).splitlines() if "sysdr-run" in line] == []
+    finally:
+        _cleanup(sb, tag)
