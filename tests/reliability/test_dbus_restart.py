@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import threading
 import time
 import uuid
@@ -93,8 +94,18 @@ def _disrupt(sb: sysd.sandbox.Sandbox, how: str) -> None:
     if how == "restart":
         _sh(sb, "systemctl restart dbus")
         return _wait_systemd(sb)
-    gap = 0.5 if how == "kill" else SLEEP + 1.5
-    _sh(sb, f"kill -9 $(systemctl show -p MainPID --value dbus); sleep {gap}; systemctl start dbus")
+    gap = {"kill": 0.5, "kill-gap": SLEEP + 1.5}.get(how, 0.0)
+    _kill_dbus(sb, gap)
+
+
+def _kill_dbus(sb: sysd.sandbox.Sandbox, gap: float) -> None:
+    """SIGKILL dbus-daemon, start it again ``gap`` seconds later, wait for systemd on it
+    (reset-failed first: many kills in a row would hit dbus.service's start limit)."""
+    _sh(
+        sb,
+        f"kill -9 $(systemctl show -p MainPID --value dbus); sleep {gap}; "
+        "systemctl reset-failed dbus; systemctl start dbus",
+    )
     _wait_systemd(sb)
 
 
@@ -244,5 +255,82 @@ def test_blocking_waits_and_runs_survive_dbus_going_away(
         time.sleep(SLEEP)
         _sh(sb, "systemctl reset-failed 'sysdr-*' 2>/dev/null; true")
         assert [line for line in _left(sb, tag).splitlines() if "sysdr-run" in line] == []
+    finally:
+        _cleanup(sb, tag)
+
+
+def _run_killed_async(
+    sb: sysd.sandbox.Sandbox, cmd: list[str], unit: str, delay: float, gap: float
+) -> object:
+    """``run(cmd, wait=True)`` with dbus-daemon killed ``delay`` s in: its outcome."""
+
+    async def main() -> object:
+        async with asyncio.timeout(30):
+            async with sysd.aio.connect(address=sb.bus_address) as sd:
+                await sd.ping()
+                task = asyncio.create_task(sd.run(cmd, name=unit, wait=True, timeout=20))
+                await asyncio.sleep(delay)
+                await asyncio.to_thread(_kill_dbus, sb, gap)
+                try:
+                    return await task
+                except Exception as exc:
+                    return exc
+
+    return asyncio.run(main())
+
+
+def _run_killed_blocking(
+    sb: sysd.sandbox.Sandbox, cmd: list[str], unit: str, delay: float, gap: float
+) -> object:
+    box: list[object] = []
+
+    def run() -> None:
+        try:
+            with sysd.connect(address=sb.bus_address) as sd:
+                box.append(sd.run(cmd, name=unit, wait=True, timeout=20))
+        except Exception as exc:
+            box.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(delay)
+    _kill_dbus(sb, gap)
+    thread.join(30)
+    assert not thread.is_alive()
+    return box[0]
+
+
+@pytest.mark.parametrize("flavour", ["asyncio", "blocking"])
+def test_run_ending_as_dbus_is_killed_is_never_a_wrong_result(
+    sb: sysd.sandbox.Sandbox, flavour: str
+) -> None:
+    """dbus-daemon killed right as a ``run(wait=True)`` ends: its exit may be lost with
+    the bus, and systemd collects the unit (its pin went with the old connection).
+    Before: RunResult(exit_code=None, result='success') from the values cached before
+    the gap, for ``exit 0`` and ``exit 3`` alike (4 of 25).  Now: the true result, or a
+    typed BusDisconnectedError saying the result is lost; never a wrong one."""
+    rng = random.Random(12)
+    tag = uuid.uuid4().hex[:8]
+    before = open_fds()
+    wrong = []
+    outcomes = []
+    try:
+        for i in range(12):
+            code = rng.choice([0, 3])
+            delay = rng.uniform(0.22, 0.4)  # around the end of the 0.3 s command
+            gap = rng.choice([0.0, 0.05, 0.5])
+            cmd = ["/bin/sh", "-c", f"sleep 0.3; exit {code}"]
+            unit = f"sysdr-end{i}-{tag}.service"
+            killed = _run_killed_async if flavour == "asyncio" else _run_killed_blocking
+            got = killed(sb, cmd, unit, delay, gap)
+            outcomes.append(type(got).__name__)
+            w = _wrong_run(code, got)
+            if w is not None:
+                wrong.append((i, delay, gap, w))
+        print(f"{flavour}: {outcomes}")
+        assert wrong == []
+        assert open_fds() == before
+        _sh(sb, "systemctl reset-failed 'sysdr-*' 2>/dev/null; true")
+        assert _left(sb, tag) == ""
     finally:
         _cleanup(sb, tag)
