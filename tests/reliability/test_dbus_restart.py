@@ -334,3 +334,56 @@ def test_run_ending_as_dbus_is_killed_is_never_a_wrong_result(
         assert _left(sb, tag) == ""
     finally:
         _cleanup(sb, tag)
+
+
+def test_waits_end_typed_in_time_while_dbus_stays_down(sb: sysd.sandbox.Sandbox) -> None:
+    """dbus-daemon killed and kept down (dbus.socket stopped too, or the next connect
+    would start it again): every wait ends by its own timeout with a typed error, never
+    a hang; further calls fail fast; the connection closes clean."""
+    tag = uuid.uuid4().hex[:8]
+    names = _units(sb, tag, 2)
+    before = open_fds()
+
+    async def main() -> tuple[list[object], float]:
+        async with asyncio.timeout(30):
+            async with sysd.aio.connect(address=sb.bus_address) as sd:
+                units = [await sd.unit(n) for n in names]
+                calls = [asyncio.create_task(u.start(timeout=4)) for u in units]
+                calls.append(
+                    asyncio.create_task(
+                        sd.run(
+                            ["/bin/sleep", str(SLEEP)],
+                            name=f"sysdr-run0-{tag}.service",
+                            wait=True,
+                            timeout=4,
+                        )
+                    )
+                )
+                await asyncio.sleep(0.5)
+                t0 = time.monotonic()
+                await asyncio.to_thread(
+                    _sh,
+                    sb,
+                    "kill -9 $(systemctl show -p MainPID --value dbus); systemctl stop dbus.socket",
+                )
+                got = await asyncio.gather(*calls, return_exceptions=True)
+                took = time.monotonic() - t0
+                try:
+                    await sd.ping(timeout=2)
+                except TYPED as exc:  # further calls fail fast
+                    got.append(exc)
+                assert time.monotonic() - t0 - took < 2.5
+                sub = sd._subscription
+                assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+            return got, took
+
+    try:
+        got, took = asyncio.run(main())
+        print(f"dbus down: {got} in {took:.1f} s")
+        assert [g for g in got if not isinstance(g, (*TYPED, sysd.errors.RunTimeoutError))] == []
+        assert took < 8
+        assert open_fds() == before
+    finally:
+        _sh(sb, "systemctl reset-failed dbus; systemctl start dbus.socket dbus")
+        _wait_systemd(sb)
+        _cleanup(sb, tag)
