@@ -118,6 +118,19 @@ def _wait_systemd(sb: sysd.sandbox.Sandbox) -> None:
     )
 
 
+async def _match_rules(sd: sysd.aio.AsyncSystemd) -> int:
+    """How many match rules dbus-daemon holds for ``sd``'s connection (Debug.Stats)."""
+    stats = await sd.call(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.Debug.Stats",
+        "GetConnectionStats",
+        "s",
+        (sd.bus.unique_name,),
+    )
+    return int(stats["MatchRules"])
+
+
 def _wrong_job(sb: sysd.sandbox.Sandbox, name: str, got: object) -> object:
     """None when ``got`` (a Job or exception) is a typed error or the true result."""
     if isinstance(got, JobFailedError):
@@ -165,6 +178,7 @@ def test_asyncio_calls_waits_and_runs_survive_dbus_going_away(
         async with asyncio.timeout(50):
             async with sysd.aio.connect(address=sb.bus_address) as sd:
                 units = [await sd.unit(n) for n in names]
+                fds = open_fds()
                 stop = asyncio.Event()
                 pinger = asyncio.create_task(pinging(sd, stop))
                 jobs = [asyncio.create_task(u.start(timeout=30)) for u in units]
@@ -190,6 +204,11 @@ def test_asyncio_calls_waits_and_runs_survive_dbus_going_away(
                 sub = sd._subscription
                 assert (sub.holders, sub.active, sub.watched) == (0, False, {})
                 assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
+                # one new connection shared by every waiter, none of its rules left
+                assert open_fds() <= fds
+                assert sub.reconnects <= 1
+                if not sd.bus.closed:
+                    assert await _match_rules(sd) == 0
             return job_results, run_results, ping, took
 
     try:
