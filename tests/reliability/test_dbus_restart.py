@@ -14,6 +14,7 @@ extra fd, no subscription holder, no unit left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import threading
@@ -225,28 +226,36 @@ def test_asyncio_calls_waits_and_runs_survive_dbus_going_away(
         _cleanup(sb, tag)
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own", "shared"])
 @pytest.mark.parametrize("how", ["restart", "kill", "kill-gap"])
 def test_blocking_waits_and_runs_survive_dbus_going_away(
-    sb: sysd.sandbox.Sandbox, how: str
+    sb: sysd.sandbox.Sandbox, how: str, shared: bool
 ) -> None:
+    """Six threads, each with its own connection or all on one."""
     tag = uuid.uuid4().hex[:8]
     names = _units(sb, tag, 4)
     codes = [0, 6]
     before = open_fds()
     results: dict[str, object] = {}
+    one = sysd.connect(address=sb.bus_address) if shared else None
+
+    def connection() -> contextlib.AbstractContextManager[sysd.Systemd]:
+        return (
+            contextlib.nullcontext(one) if one is not None else sysd.connect(address=sb.bus_address)
+        )
 
     def start(name: str) -> None:
         try:
-            with sysd.connect(address=sb.bus_address) as sd:
+            with connection() as sd:
                 results[name] = sd.unit(name).start(timeout=30)
                 sub = sd._subscription
-                assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+                assert shared or (sub.holders, sub.active, sub.watched) == (0, False, {})
         except Exception as exc:
             results[name] = exc
 
     def run(i: int, code: int) -> None:
         try:
-            with sysd.connect(address=sb.bus_address) as sd:
+            with connection() as sd:
                 results[f"run{i}"] = sd.run(
                     ["/bin/sh", "-c", f"sleep {SLEEP}; exit {code}"],
                     name=f"sysdr-run{i}-{tag}.service",
@@ -266,6 +275,11 @@ def test_blocking_waits_and_runs_survive_dbus_going_away(
         for t in threads:
             t.join(45)
         assert not any(t.is_alive() for t in threads)
+        if one is not None:
+            sub = one._subscription
+            assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+            assert sub.reconnects <= 1
+            one.close()
         print(f"{how}: {results}")
         wrong = [_wrong_job(sb, n, results.get(n)) for n in names]
         wrong += [_wrong_run(c, results.get(f"run{i}")) for i, c in enumerate(codes)]
@@ -275,6 +289,8 @@ def test_blocking_waits_and_runs_survive_dbus_going_away(
         _sh(sb, "systemctl reset-failed 'sysdr-*' 2>/dev/null; true")
         assert [line for line in _left(sb, tag).splitlines() if "sysdr-run" in line] == []
     finally:
+        if one is not None:
+            one.close()
         _cleanup(sb, tag)
 
 
