@@ -478,11 +478,9 @@ class AsyncRunningUnit:
         """The main process's exit was not seen (its signal was lost with the bus: a
         dbus-daemon restart or kill): read the unit again; if systemd collected it in
         the gap (its pin went with the old connection), its result is lost: say so
-        rather than return the values from before (exit_code=None, result='success').
-        Without a gap since the Result was seen, what was seen is the result."""
+        rather than return the values from before (exit_code=None, result='success')."""
         props = await watch.refresh()
-        gap = watch._live().result_generation != self.sd._subscription.generation
-        if props.get("ExecMainCode") or not watch.removed or not gap:
+        if props.get("ExecMainCode") or not watch.removed:
             return props
         raise BusDisconnectedError(
             f"{self.unit}: its result is unknown: it ended while the bus connection was "
