@@ -422,3 +422,48 @@ def test_waits_end_typed_in_time_while_dbus_stays_down(sb: sysd.sandbox.Sandbox)
         _sh(sb, "systemctl reset-failed dbus; systemctl start dbus.socket dbus")
         _wait_systemd(sb)
         _cleanup(sb, tag)
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="blocking connection shared by threads: a run that ends 1.3 s after the reconnect "
+    "still loses its result (BusDisconnectedError 'result is unknown', in most rounds); "
+    "0.3 s after the reconnect its watch already reads ActiveState=inactive while the unit "
+    "runs (asyncio and one connection per thread get the true result)",
+)
+def test_blocking_shared_run_ending_after_the_reconnect_keeps_its_result(
+    sb: sysd.sandbox.Sandbox,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    names = _units(sb, tag, 4)
+    results: dict[str, object] = {}
+    sd = sysd.connect(address=sb.bus_address)
+
+    def start(name: str) -> None:
+        try:
+            results[name] = sd.unit(name).start(timeout=30)
+        except Exception as exc:
+            results[name] = exc
+
+    def run(i: int) -> None:
+        try:
+            cmd = ["/bin/sh", "-c", f"sleep {SLEEP}; exit {i}"]
+            results[f"run{i}"] = sd.run(cmd, name=f"sysdr-run{i}-{tag}.service", wait=True)
+        except Exception as exc:
+            results[f"run{i}"] = exc
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in names]
+    threads += [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.7)
+        _kill_dbus(sb, 0.5)  # back well before the runs end
+        for t in threads:
+            t.join(45)
+        assert not any(t.is_alive() for t in threads)
+        got = [results.get(f"run{i}") for i in range(2)]
+        assert [(getattr(g, "exit_code", g)) for g in got] == [0, 1]
+    finally:
+        sd.close()
+        _cleanup(sb, tag)
