@@ -71,7 +71,7 @@ from .._core.run import (
     validate,
     with_command,
 )
-from ..errors import BusError, DBusError, JobError, WaitTimeoutError
+from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
 from ._backend import AsyncThreadHandle, to_thread
 
 if TYPE_CHECKING:
@@ -475,8 +475,23 @@ class AsyncRunningUnit:
             props = await watch.wait(lambda p: run_ended(p, remain), timeout)
             if not run_ended(props, remain) and not watch.removed:  # pragma: no cover
                 raise WaitTimeoutError(f"{self.unit} did not end in time")
+            if not props.get("ExecMainCode"):
+                props = await self._exit_unseen(watch)
             self._result = await self._finish(props)
         return self._result
+
+    async def _exit_unseen(self, watch: AsyncUnitWatch) -> Mapping[str, Any]:
+        """The main process's exit was not seen (its signal was lost with the bus: a
+        dbus-daemon restart or kill): read the unit again; if systemd collected it in
+        the gap (its pin went with the old connection), its result is lost: say so
+        rather than return the values from before (exit_code=None, result='success')."""
+        props = await watch.refresh()
+        if props.get("ExecMainCode") or not watch.removed:
+            return props
+        raise BusDisconnectedError(
+            f"{self.unit}: its result is unknown: it ended while the bus connection was "
+            "lost, and systemd collected it before sysd could read it again"
+        )
 
     async def _finish(self, props: Mapping[str, Any]) -> RunResult:
         """Read what is left to read, release everything, build the result."""

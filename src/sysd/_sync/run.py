@@ -72,7 +72,7 @@ from .._core.run import (
     validate,
     with_command,
 )
-from ..errors import BusError, DBusError, JobError, WaitTimeoutError
+from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
 from ._backend import ThreadHandle, to_thread
 
 if TYPE_CHECKING:
@@ -476,8 +476,23 @@ class RunningUnit:
             props = watch.wait(lambda p: run_ended(p, remain), timeout)
             if not run_ended(props, remain) and not watch.removed:  # pragma: no cover
                 raise WaitTimeoutError(f"{self.unit} did not end in time")
+            if not props.get("ExecMainCode"):
+                props = self._exit_unseen(watch)
             self._result = self._finish(props)
         return self._result
+
+    def _exit_unseen(self, watch: UnitWatch) -> Mapping[str, Any]:
+        """The main process's exit was not seen (its signal was lost with the bus: a
+        dbus-daemon restart or kill): read the unit again; if systemd collected it in
+        the gap (its pin went with the old connection), its result is lost: say so
+        rather than return the values from before (exit_code=None, result='success')."""
+        props = watch.refresh()
+        if props.get("ExecMainCode") or not watch.removed:
+            return props
+        raise BusDisconnectedError(
+            f"{self.unit}: its result is unknown: it ended while the bus connection was "
+            "lost, and systemd collected it before sysd could read it again"
+        )
 
     def _finish(self, props: Mapping[str, Any]) -> RunResult:
         """Read what is left to read, release everything, build the result."""

@@ -421,8 +421,10 @@ class Subscription:
                 if sd._closed:
                     raise
                 if time.monotonic() + delay > limit:
+                    # a reexec, or a lost connection (private socket on reexec, dbus-daemon gone)
+                    why = "the connection was lost" if bus.closed else "it re-executed"
                     raise BusDisconnectedError(
-                        f"systemd did not come back after re-executing: {exc}"
+                        f"systemd did not come back after {why}: {exc}"
                     ) from exc
             sleep(delay)
             delay = min(delay * 2, 0.5)
