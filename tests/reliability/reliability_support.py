@@ -5,9 +5,17 @@ and ``from conftest import ...`` would get whichever was imported first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import os
+import signal
 import uuid
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import sysd
 
@@ -21,6 +29,7 @@ import sysd._core.status
 import sysd._sync.job
 import sysd._sync.run
 import sysd._sync.watch
+import sysd.aio
 
 RUNTIME_UNITS = Path("/run/systemd/system")
 
@@ -97,3 +106,69 @@ class Units:
 
 def oneshot(cmd: str) -> str:
     return f"[Service]\nType=oneshot\nExecStart={cmd}\n"
+
+
+KI_WINDOWS = pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "known (issue 11): in blocking code a Ctrl-C is raised after whichever call returns;"
+        " where that is between the subscription's count and the try that undoes it (a lock's"
+        " __exit__, a with-statement's boundary) one holder and its rules can still be left"
+        " (about 1 run in 6 here); closing that needs trio-style KeyboardInterrupt protection"
+    ),
+)
+
+
+def left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
+    """What a connection's subscription still holds: nothing, once every user left."""
+    sub = sd._subscription
+    problems = []
+    if sub.holders:
+        problems.append(f"{sub.holders} subscription holders")
+    if sub.active:
+        problems.append("still subscribed")
+    if sub.watched:
+        problems.append(f"watch entries {sorted(sub.watched)}")
+    if sub.pending_jobs:
+        problems.append(f"{sub.pending_jobs} pending jobs counted")
+    if sub.pins:
+        problems.append(f"{sub.pins} pins counted")
+    return problems
+
+
+def run_bounded(main: Coroutine[Any, Any, None], limit: float) -> None:
+    """asyncio.run(main) within ``limit`` seconds (in the same task: no extra one)."""
+
+    async def bounded() -> None:
+        async with asyncio.timeout(limit):
+            await main
+
+    asyncio.run(bounded())
+
+
+def pending_tasks() -> set[asyncio.Task[object]]:
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
+
+
+@contextlib.contextmanager
+def interrupt_after(seconds: float) -> Iterator[None]:
+    """Raise KeyboardInterrupt in this thread after ``seconds`` (as Ctrl-C would)."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # no collection in the window: an interrupt inside a gc callback (hypothesis installs
+    # one) is "ignored" by Python and reported by pytest, not raised where sysd runs
+    collecting = gc.isenabled()
+    gc.disable()
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
+    try:
+        yield
+    finally:
+        try:  # the one alarm may still land here: what follows runs anyway
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, old)
+            if collecting:
+                gc.enable()

@@ -14,29 +14,13 @@ import time
 import warnings
 
 import pytest
-from reliability_support import match_rules, open_fds
+from reliability_support import left_behind, match_rules, open_fds
 
 import sysd
 import sysd.aio
 
 N_RUNS = int(os.environ.get("SYSD_BUDGET_RUNS", "1000"))
 N_DROPPED = 500
-
-
-def _left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
-    sub = sd._subscription
-    problems = []
-    if sub.holders:
-        problems.append(f"{sub.holders} subscription holders")
-    if sub.active:
-        problems.append("still subscribed")
-    if sub.watched:
-        problems.append(f"{len(sub.watched)} watch entries")
-    if sub.pending_jobs:
-        problems.append(f"{sub.pending_jobs} pending jobs counted")
-    if sub.pins:
-        problems.append(f"{sub.pins} pins counted")
-    return problems
 
 
 def _manager_name() -> str:
@@ -83,7 +67,7 @@ def test_a_thousand_concurrent_runs_on_one_connection(private: bool) -> None:
                 failed = i % 5 == 0
                 assert result.exit_code == (3 if failed else 0), result
                 assert result.result == ("exit-code" if failed else "success"), result
-            assert not _left_behind(sd)
+            assert not left_behind(sd)
             assert {t for t in asyncio.all_tasks() if t is not asyncio.current_task()} == set()
             assert open_fds() == fds
             if not private:
@@ -123,7 +107,7 @@ def test_dropped_run_handles_are_released_with_a_resource_warning() -> None:
             async with asyncio.timeout(30):
                 while sub.dropped or sub.holders:
                     await asyncio.sleep(0.01)
-            assert not _left_behind(sd)
+            assert not left_behind(sd)
             assert match_rules(sd.bus.unique_name) == rules
 
     asyncio.run(main())
@@ -142,7 +126,7 @@ def test_dropped_run_handles_blocking() -> None:
         # each was released at the next run's start; the last one waits for the next use
         assert sd._subscription.holders <= 1
         sd._subscription.drain()  # what the next run/wait does first
-        assert not _left_behind(sd)
+        assert not left_behind(sd)
 
 
 def test_a_closed_handle_gives_no_warning() -> None:
@@ -154,7 +138,7 @@ def test_a_closed_handle_gives_no_warning() -> None:
                     assert isinstance(handle, sysd.aio.RunningUnit)
                 del handle
                 gc.collect()
-            assert not _left_behind(sd)
+            assert not left_behind(sd)
 
     asyncio.run(main())
 
@@ -177,7 +161,7 @@ def test_over_budget_when_queueing_is_impossible() -> None:
             finally:
                 for _ in range(taken):
                     budget.release()
-            assert not _left_behind(sd)
+            assert not left_behind(sd)
 
     asyncio.run(main())
 
@@ -221,7 +205,7 @@ def test_runs_beyond_the_budget_wait_in_line_and_can_be_cancelled_there() -> Non
             for _ in range(3):
                 small.release()
             assert small.used == 0
-            assert not _left_behind(sd)
+            assert not left_behind(sd)
             assert await sd.list_units([f"{prefix}x*"]) == []
 
     asyncio.run(main())
@@ -244,7 +228,7 @@ def test_blocking_threads_beyond_the_budget_wait_in_line() -> None:
         with ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(one, range(24)))
         assert codes == [i % 3 for i in range(24)]
-        assert not _left_behind(sd)
+        assert not left_behind(sd)
         with pytest.raises(sysd.ConnectionBudgetError):
             for _ in range(2):
                 assert sd._subscription.jobs.try_acquire()

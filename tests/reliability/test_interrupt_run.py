@@ -11,8 +11,16 @@ import random
 import time
 
 import pytest
-from reliability_support import Units, match_rules, open_fds
-from test_subscription import KI_WINDOWS, _interrupt_after, _left_behind, _pending_tasks, _run
+from reliability_support import (
+    KI_WINDOWS,
+    Units,
+    interrupt_after,
+    left_behind,
+    match_rules,
+    open_fds,
+    pending_tasks,
+    run_bounded,
+)
 
 import sysd
 import sysd._async.run
@@ -58,14 +66,14 @@ def test_cancelling_run_wait_at_random_points_stops_the_unit(units: Units, priva
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-                assert _left_behind(sd) == []
-            assert _pending_tasks() == set()
+                assert left_behind(sd) == []
+            assert pending_tasks() == set()
             assert open_fds() == fds
             if not private:
                 assert sd.bus.unique_name is not None
                 assert match_rules(sd.bus.unique_name) == rules
 
-    _run(main(), 60)
+    run_bounded(main(), 60)
     assert _still_running(names) == []
 
 
@@ -83,9 +91,9 @@ def test_ctrl_c_on_blocking_run_stops_the_unit(units: Units, private: bool) -> N
                 break
             name = units.name(f"sigint{i}")
             names.append(name)
-            with contextlib.suppress(KeyboardInterrupt), _interrupt_after(rng.uniform(0, 0.01)):
+            with contextlib.suppress(KeyboardInterrupt), interrupt_after(rng.uniform(0, 0.01)):
                 sd.run(["sleep", "30"], name=name, wait=True)
-            assert _left_behind(sd) == []
+            assert left_behind(sd) == []
             if sd.bus.unique_name:
                 assert match_rules(sd.bus.unique_name) == rules
         assert open_fds() == fds
@@ -119,11 +127,11 @@ def test_cancelling_run_without_wait_before_the_handle_stops_the_unit(
                 handed.append(name)  # it returned first: the caller owns it
                 await handle.stop()
                 await handle.aclose()
-                assert _left_behind(sd) == []
-            assert _left_behind(sd) == []
-            assert _pending_tasks() == set()
+                assert left_behind(sd) == []
+            assert left_behind(sd) == []
+            assert pending_tasks() == set()
             assert open_fds() == fds
 
-    _run(main(), 60)
+    run_bounded(main(), 60)
     assert len(handed) < len(names)  # most were cancelled before returning
     assert _still_running(names) == []

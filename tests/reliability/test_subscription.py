@@ -10,57 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import random
-import signal
 import threading
 import time
-from collections.abc import Coroutine, Iterator
-from typing import Any
 
 import pytest
-from reliability_support import Units, match_rules, oneshot, open_fds
+from reliability_support import (
+    KI_WINDOWS,
+    Units,
+    interrupt_after,
+    left_behind,
+    match_rules,
+    oneshot,
+    open_fds,
+    pending_tasks,
+    run_bounded,
+)
 
 import sysd
 import sysd.aio
-
-KI_WINDOWS = pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known (issue 11): in blocking code a Ctrl-C is raised after whichever call returns;"
-        " where that is between the subscription's count and the try that undoes it (a lock's"
-        " __exit__, a with-statement's boundary) one holder and its rules can still be left"
-        " (about 1 run in 6 here); closing that needs trio-style KeyboardInterrupt protection"
-    ),
-)
-
-
-def _left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
-    sub = sd._subscription
-    problems = []
-    if sub.holders:
-        problems.append(f"{sub.holders} subscription holders")
-    if sub.active:
-        problems.append("still subscribed")
-    if sub.watched:
-        problems.append(f"watch entries {sorted(sub.watched)}")
-    if sub.pending_jobs:
-        problems.append(f"{sub.pending_jobs} pending jobs counted")
-    return problems
-
-
-def _run(main: Coroutine[Any, Any, None], limit: float) -> None:
-    """asyncio.run(main) within ``limit`` seconds (in the same task: no extra one)."""
-
-    async def bounded() -> None:
-        async with asyncio.timeout(limit):
-            await main
-
-    asyncio.run(bounded())
-
-
-def _pending_tasks() -> set[asyncio.Task[object]]:
-    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
@@ -90,14 +58,14 @@ def test_cancelling_the_first_of_two_waits_never_strands_the_second(
                 assert job.result == "done"
                 with contextlib.suppress(asyncio.CancelledError):
                     await first
-                assert _left_behind(sd) == []
-            assert _pending_tasks() == set()
+                assert left_behind(sd) == []
+            assert pending_tasks() == set()
             assert open_fds() == fds
             if not private:
                 assert sd.bus.unique_name is not None
                 assert match_rules(sd.bus.unique_name) == rules
 
-    _run(main(), 60)
+    run_bounded(main(), 60)
 
 
 @pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
@@ -121,38 +89,14 @@ def test_cancelling_start_at_random_points_leaves_nothing(units: Units, private:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-                assert _left_behind(sd) == []
-            assert _pending_tasks() == set()
+                assert left_behind(sd) == []
+            assert pending_tasks() == set()
             assert open_fds() == fds
             if not private:
                 assert sd.bus.unique_name is not None
                 assert match_rules(sd.bus.unique_name) == rules
 
-    _run(main(), 60)
-
-
-@contextlib.contextmanager
-def _interrupt_after(seconds: float) -> Iterator[None]:
-    """Raise KeyboardInterrupt in this thread after ``seconds`` (as Ctrl-C would)."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    # no collection in the window: an interrupt inside a gc callback (hypothesis installs
-    # one) is "ignored" by Python and reported by pytest, not raised where sysd runs
-    collecting = gc.isenabled()
-    gc.disable()
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
-    try:
-        yield
-    finally:
-        try:  # the one alarm may still land here: what follows runs anyway
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        finally:
-            signal.signal(signal.SIGALRM, old)
-            if collecting:
-                gc.enable()
+    run_bounded(main(), 60)
 
 
 @KI_WINDOWS
@@ -171,12 +115,12 @@ def test_ctrl_c_in_blocking_start_leaves_no_match_rule(units: Units) -> None:
             if time.monotonic() > end:
                 break
             try:
-                with _interrupt_after(rng.uniform(0, 0.006)):
+                with interrupt_after(rng.uniform(0, 0.006)):
                     unit.start()
                     time.sleep(0.01)  # let the alarm land here when start was faster
             except KeyboardInterrupt:
                 interrupted += 1
-            assert _left_behind(sd) == []
+            assert left_behind(sd) == []
             assert match_rules(sd.bus.unique_name) == rules
         assert interrupted > 10
         assert open_fds() == fds
@@ -203,10 +147,10 @@ def test_closing_the_connection_ends_every_waiter_and_reopens_nothing(
         assert time.monotonic() - started < 5
         assert all(isinstance(r, sysd.BusDisconnectedError) for r in results), results
         assert sd.closed and sd._subscription.reconnects == 0
-        assert _left_behind(sd) == []
-        assert _pending_tasks() == set()
+        assert left_behind(sd) == []
+        assert pending_tasks() == set()
 
-    _run(main(), 30)
+    run_bounded(main(), 30)
     assert open_fds() == before
 
 
@@ -228,9 +172,9 @@ def test_a_dead_connection_fails_fast_and_is_not_reopened_by_a_new_wait(units: U
                 await unit.start()
             assert time.monotonic() - started < 1
             assert sd.bus is bus and sd._subscription.reconnects == 0
-            assert _left_behind(sd) == []
+            assert left_behind(sd) == []
 
-    _run(main(), 30)
+    run_bounded(main(), 30)
 
 
 def test_threads_sharing_one_blocking_connection_leave_nothing(units: Units) -> None:
@@ -256,5 +200,5 @@ def test_threads_sharing_one_blocking_connection_leave_nothing(units: Units) -> 
             t.join(60)
         assert not any(t.is_alive() for t in threads)
         assert errors == []
-        assert _left_behind(sd) == []
+        assert left_behind(sd) == []
         assert match_rules(sd.bus.unique_name) == rules
