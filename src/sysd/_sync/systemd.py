@@ -26,7 +26,15 @@ from ..errors import (
     NoReplyError,
     ServiceUnknownError,
 )
-from .subscription import GONE, Subscription
+from .subscription import (  # systemd's names: defined once, in the subscription
+    GONE,
+    MANAGER_INTERFACE,
+    MANAGER_PATH,
+    PROPERTIES_INTERFACE,
+    SYSTEMD_BUS_NAME,
+    UNIT_INTERFACE,
+    Subscription,
+)
 from .unit import Unit
 
 if TYPE_CHECKING:
@@ -51,11 +59,6 @@ __all__ = [
     "connect",
 ]
 
-SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
-MANAGER_PATH = "/org/freedesktop/systemd1"
-MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 RELOAD_TIMEOUT = 120.0  # daemon-reload and daemon-reexec can take long on big systems
 # The path of a job that ended while systemd re-executed (its result is deduced).
 _JOB_GONE = "/org/freedesktop/systemd1/job/gone"
