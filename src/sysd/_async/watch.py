@@ -74,10 +74,12 @@ class AsyncUnitWatch:
             return
         self._held = False
         sub = self.sd._subscription
+        # the entry goes first: once the holders count is down to none (release awaits
+        # the teardown), nothing this watch counted is left to see
         try:
-            await sub.release()
-        finally:
             sub.unwatch(self.path)
+        finally:
+            await sub.release()
 
     async def refresh(self) -> Mapping[str, Any]:
         """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.

@@ -75,10 +75,12 @@ class UnitWatch:
             return
         self._held = False
         sub = self.sd._subscription
+        # the entry goes first: once the holders count is down to none (release awaits
+        # the teardown), nothing this watch counted is left to see
         try:
-            sub.release()
-        finally:
             sub.unwatch(self.path)
+        finally:
+            sub.release()
 
     def refresh(self) -> Mapping[str, Any]:
         """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.
