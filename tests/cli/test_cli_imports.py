@@ -95,3 +95,47 @@ def test_library_one_shot(systemd_host: None) -> None:
 def test_import_sysd_and_help_import_no_typing() -> None:
     loaded = _modules("import sysd, sysd.cli")
     assert not loaded & {"typing", "sysd.errors", "argparse", "asyncio"}
+
+
+@pytest.mark.host
+@pytest.mark.parametrize(
+    "setup",
+    ["no _ncallbacks", "an atexit callback", "a second thread"],
+)
+def test_the_fast_exit_is_taken_only_when_nothing_would_run_at_exit(setup: str) -> None:
+    """`_exit_now` skips interpreter shutdown only when that would run nothing: with an
+    atexit callback, another thread, or a Python without CPython's atexit._ncallbacks it
+    returns and the normal exit happens (the child prints from its atexit callback)."""
+    code = {
+        "no _ncallbacks": "import atexit; del atexit._ncallbacks",
+        "an atexit callback": "import atexit; atexit.register(print, 'atexit ran')",
+        "a second thread": (
+            "import threading, time; threading.Thread(target=time.sleep, args=(0.2,)).start()"
+        ),
+    }[setup]
+    script = (
+        f"{code}\n"
+        "from sysd.cli import _exit_now\n"
+        "_exit_now(5)\n"
+        "print('returned')\n"
+        "raise SystemExit(7)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 7, out.stderr
+    assert "returned" in out.stdout
+
+
+@pytest.mark.host
+def test_the_fast_exit_is_taken_when_nothing_would_run_at_exit() -> None:
+    script = (
+        "from sysd.cli import _exit_now\n"
+        "print('flushed', end='')\n"
+        "_exit_now(5)\n"
+        "print('not here')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (out.returncode, out.stdout) == (5, "flushed")

@@ -503,7 +503,11 @@ def _exit_now(rc: int) -> None:
     import atexit
 
     threading = sys.modules.get("threading")
-    if atexit._ncallbacks() or (threading is not None and threading.active_count() > 1):
+    # atexit._ncallbacks is CPython's; where it is missing, take the normal (slower) exit
+    ncallbacks = getattr(atexit, "_ncallbacks", None)
+    if ncallbacks is None or ncallbacks():
+        return
+    if threading is not None and threading.active_count() > 1:
         return
     try:
         sys.stdout.flush()
