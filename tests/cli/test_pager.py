@@ -62,10 +62,11 @@ def test_no_pager_without_terminals_or_with_no_pager() -> None:
 
 
 CHILD = """
-import argparse, sys
+import argparse, signal, sys
 from sysd.cli import _pager
 opened = _pager.open_pager(argparse.Namespace(no_pager="--no-pager" in sys.argv))
 print("opened", opened)
+print("sigint ignored", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
 print("to stderr", file=sys.stderr)
 _pager.close()
 print("after close")
@@ -134,3 +135,31 @@ def test_the_pager_gets_less_options_and_secure_mode(tmp_path: Path) -> None:
 def test_no_pager(env: dict[str, str], args: list[str]) -> None:
     out = _in_a_terminal(env, *args)
     assert "opened False\n" in out and "paged:" not in out
+
+
+@pytest.mark.parametrize(
+    ("pager", "less", "ignored"),
+    [
+        ("less", "FRX", True),  # less that stays on Ctrl-C: so do we
+        ("less", None, False),  # the default FRSXMK has K: less quits, and so do we
+        ("less", "FRXK", False),
+        ("pager", "FRX", False),  # Debian's alternative, even when it is less: only "less"
+    ],
+)
+def test_ctrl_c_is_ignored_only_under_less_without_k(
+    tmp_path: Path, pager: str, less: str | None, ignored: bool
+) -> None:
+    """systemd 252's no_quit_on_interrupt(): the pager's name as started, and $LESS."""
+    (tmp_path / pager).write_text("#!/bin/sh\nexec cat\n")
+    (tmp_path / pager).chmod(0o755)
+    env = {
+        "SYSTEMD_PAGER": pager,
+        "SYSTEMD_PAGERSECURE": "0",
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+    }
+    if less is not None:
+        env["SYSTEMD_LESS"] = less
+    out = _in_a_terminal(env)
+    assert "opened True\n" in out
+    assert f"sigint ignored {ignored}\n" in out
+    assert _pager.ignores_sigint(pager, less if less is not None else "FRSXMK") is ignored

@@ -16,7 +16,9 @@ taken from the real terminal, before stdout becomes a pipe), and ``close()`` by
 * otherwise the pager from the environment, else ``pager``, ``less``, ``more``, the first
   that can be started; with none, output goes straight to the terminal;
 * stdout and stderr are redirected into the pager; ``close()`` restores them and waits
-  until the user quits the pager.
+  until the user quits the pager;
+* Ctrl-C is ignored while the pager runs only when it is ``less`` without ``K`` in
+  ``$LESS`` (then less stays, and so do we); otherwise it interrupts us as usual.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["close", "open_pager", "pager_command"]
+__all__ = ["close", "ignores_sigint", "open_pager", "pager_command"]
 
 _TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
 _FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
@@ -157,9 +159,19 @@ def open_pager(args: Any) -> bool:
     os.dup2(proc.stdin.fileno(), 1)
     os.dup2(proc.stdin.fileno(), 2)
     proc.stdin.close()
-    # Ctrl-C goes to less, which quits on it (K); we only wait for it to do so.
-    _state["sigint"] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if ignores_sigint(argv[0], env["LESS"]):
+        # less without K stays on Ctrl-C: so do we, as systemd does
+        _state["sigint"] = signal.signal(signal.SIGINT, signal.SIG_IGN)
     return True
+
+
+def ignores_sigint(pager: str, less: str) -> bool:
+    """Whether we ignore Ctrl-C while ``pager`` runs (systemd's ``no_quit_on_interrupt``).
+
+    Only when the pager was started by the name ``less`` and ``$LESS`` lacks ``K`` (with
+    ``K``, the default, less quits on Ctrl-C and so do we; any other pager is not known
+    to survive it)."""
+    return pager == "less" and "K" not in less
 
 
 def close() -> None:
@@ -186,5 +198,6 @@ def close() -> None:
     try:
         _state["proc"].wait()
     finally:
-        signal.signal(signal.SIGINT, _state["sigint"])
+        if "sigint" in _state:
+            signal.signal(signal.SIGINT, _state["sigint"])
         _state.clear()
