@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from cli_diff_support import inproc  # noqa: F401  (a fixture of the differential tests)
 from throwaway_units import Units
 
 import sysd

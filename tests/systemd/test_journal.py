@@ -1,6 +1,6 @@
 """sysd.journal against the real journald of the sandbox; ``sysd logs -f`` and the journal
 lines of ``sysd status`` (the rest of ``sysd logs`` against journalctl:
-test_cli_diff_tools.py).
+test_cli_diff_logs.py).
 
 Every test writes its own entries with a unique ``TEST_TAG`` and reads them back; timing
 checks are loose (follow latency: well under a second), never the benchmark's targets.
@@ -670,7 +670,7 @@ def test_no_journal_is_a_clear_error(systemd_host: None, tmp_path: Path, as_user
 
 
 # `sysd logs` against journalctl, option by option and format by format:
-# tests/systemd/test_cli_diff_tools.py
+# tests/systemd/test_cli_diff_logs.py
 
 
 def test_cli_follow(systemd_host: None) -> None:
