@@ -64,7 +64,9 @@ def test_no_pager_without_terminals_or_with_no_pager() -> None:
 CHILD = """
 import argparse, signal, sys
 from sysd.cli import _pager
-opened = _pager.open_pager(argparse.Namespace(no_pager="--no-pager" in sys.argv))
+opened = _pager.open_pager(
+    argparse.Namespace(no_pager="--no-pager" in sys.argv, pager_end="-e" in sys.argv)
+)
 print("opened", opened)
 print("sigint ignored", signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
 print("to stderr", file=sys.stderr)
@@ -112,6 +114,8 @@ def test_the_pager_gets_less_options_and_secure_mode(tmp_path: Path) -> None:
     assert "LESS=FRX LESSSECURE=1\n" in _in_a_terminal(env)
     env = {"SYSTEMD_PAGER": str(script), "SYSTEMD_PAGERSECURE": "0"}
     assert "LESS=FRSXMK LESSSECURE=\n" in _in_a_terminal(env)
+    # journalctl -e: less is told to start at the end
+    assert "LESS=FRSXMK +G LESSSECURE=\n" in _in_a_terminal(env, "-e")
 
 
 @pytest.mark.parametrize(

@@ -462,3 +462,60 @@ def test_logs_of_an_executable_or_script_path(logs: Logs, tmp_path: Path) -> Non
         assert mine.stderr == theirs.stderr, bad
     # `logs-device-path`: journalctl matches the device's kernel messages; sysd refuses
     assert sysd_cli("logs", "/dev/null").returncode == 1
+
+
+def _same_process_output(*args: str) -> None:
+    """``sysd logs ARGS`` and ``journalctl ARGS`` as processes, the same stdout and
+    status, compared between two journalctl runs that agree (journald keeps logging)."""
+
+    def theirs() -> tuple[int, bytes]:
+        p = tool("journalctl", "--no-pager", *args)
+        return p.returncode, p.stdout
+
+    def mine() -> tuple[int, bytes]:
+        p = sysd_cli("logs", "--no-pager", *args)
+        return p.returncode, p.stdout
+
+    got, want = _sandwich(theirs, mine)
+    assert got == want, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--list-boots"], ["--list-boots", "-q"], ["--list-boots", "-r"],
+        ["--list-boots", "-o", "json"], ["--list-boots", "-o", "json-pretty"],
+        ["-N"], ["-F", "_SYSTEMD_UNIT"], ["-F", "PRIORITY"], ["-F", "_TRANSPORT", "-n", "2"],
+        ["-F", "NO_SUCH_FIELD"], ["-F", "lower"], ["-F", "1DIGIT"], ["-F", "A=B"],
+        ["-F", "__CURSOR"], ["-F", "X" * 70],
+        ["-k"], ["-k", "-o", "cat", "-n", "5"], ["--dmesg", "-q"],
+    ],
+    ids=" ".join,
+)  # fmt: skip
+def test_logs_listings_are_journalctls(args: list[str]) -> None:
+    """--list-boots, -N, -F, -k: the same output and exit status as journalctl 252."""
+    _same_process_output(*args)
+
+
+def test_logs_pager_end_is_journalctls(logs: Logs) -> None:
+    """-e: this boot, the last 1000 entries unless -n says otherwise (before or after)."""
+    for args in (["-e"], ["-e", "-n", "3"], ["-n", "2", "-e"], ["-e", "-o", "cat"]):
+        _same_process_output(*args, logs.match)
+    _same_process_output("-e", "-o", "cat", "-t", "systemd")
+
+
+def test_logs_listing_library_calls(logs: Logs) -> None:
+    """The library behind them: typed boots, field values and names."""
+    boots = sysd.journal.boots()
+    assert boots and boots[-1].offset == 0
+    assert [b.offset for b in boots] == list(range(1 - len(boots), 1))
+    assert boots[-1].boot_id == logs.entries[0].boot_id
+    assert all(b.first <= b.last for b in boots)
+    assert logs.match.split("=", 1)[1].encode() in sysd.journal.field_values(
+        logs.match.split("=", 1)[0]
+    )
+    assert "MESSAGE" in sysd.journal.field_names()
+    assert sysd.journal.field_values("1X" + "Y" * 70) == []  # sd-journal's rule: no cap
+    for bad in ("", "lower", "__CURSOR", "A=B", "É"):
+        with pytest.raises(sysd.journal.InvalidJournalFieldError):
+            sysd.journal.field_values(bad)

@@ -134,6 +134,8 @@ def open_pager(args: Any) -> bool:
     import signal
     import subprocess
 
+    if getattr(args, "pager_end", False):  # journalctl -e: less starts at the end
+        env["LESS"] += " +G"
     # systemd caches the terminal's size before stdout becomes a pipe: so does COLUMNS.
     size = shutil.get_terminal_size()
     child_env = {**os.environ, **env}

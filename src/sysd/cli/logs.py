@@ -211,12 +211,16 @@ def _logs(args: argparse.Namespace) -> int:
     mode: str = args.output
     quiet = args.quiet or mode in _QUIET_MODES
     lines = args.lines
+    if lines is _UNSET and args.pager_end:
+        lines = 1000  # journalctl -e: unless -n says otherwise
     if lines is _UNSET:
         lines = 10 if args.follow and args.since is None else None
     boot = args.boot
-    if boot is None and args.follow:
-        boot = True  # journalctl -f shows this boot only (unless --merge)
+    if boot is None and (args.follow or args.dmesg or args.pager_end):
+        boot = True  # -f, -k and -e show this boot only (unless --merge)
     matches: list[str] = []
+    if args.dmesg:  # journalctl -k: the kernel's transport, and that with every other match
+        matches.append("_TRANSPORT=kernel")
     for term in [*args.matches, *getattr(args, "extra_matches", [])]:
         if not term.startswith("/"):
             matches.append(term)
@@ -465,6 +469,20 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-hostname", action="store_true", help="leave out the hostname")
     p.add_argument("-q", "--quiet", action="store_true", help="no '-- No entries --' lines")
     p.add_argument("--no-pager", action="store_true", help="do not pipe output into a pager")
+    p.add_argument("-k", "--dmesg", action="store_true", help="the kernel's messages of this boot")
+    p.add_argument(
+        "-e",
+        "--pager-end",
+        action="store_true",
+        help="jump to the end in the pager (this boot, the last 1000 entries unless -n)",
+    )
+    p.add_argument(
+        "-F", "--field", metavar="FIELD", help="list the values FIELD has in the journal"
+    )
+    p.add_argument(
+        "-N", "--fields", action="store_true", help="list the field names in the journal"
+    )
+    p.add_argument("--list-boots", action="store_true", help="list the boots in the journal")
     p.set_defaults(func=_checked)
 
 
@@ -481,6 +499,12 @@ def _checked(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():  # restores showwarning
         warnings.showwarning = _show_warning
         try:
+            if args.list_boots:
+                return _list_boots(args)
+            if args.fields:
+                return _list_field_names(args)
+            if args.field is not None:
+                return _list_field(args)
             return _logs(args)
         except InvalidCallError as exc:
             print_error(f"sysd logs: {exc}", prefix="")
@@ -504,6 +528,96 @@ def _show_warning(
         print_warning(f"sysd logs: {message}")
         return
     _default_showwarning(message, category, filename, lineno, file, line)
+
+
+# ------------------------------------------------------------------ listing, not entries
+
+
+def _list_boots(args: argparse.Namespace) -> int:
+    """journalctl --list-boots: a table (or JSON with -o json*), oldest first (-r newest)."""
+    from ..journal import boots
+
+    found = boots(args.directory, user=args.user)
+    if args.reverse:
+        found.reverse()
+    if not found:
+        return 0
+    mode: str = args.output
+    if mode.startswith("json"):
+        import json
+
+        objects = [
+            {"index": b.offset, "boot_id": b.boot_id, "first_entry": _usec(b.first),
+             "last_entry": _usec(b.last)}
+            for b in found
+        ]  # fmt: skip
+        if mode == "json-pretty":  # systemd's pretty form: tabs, and " : "
+            text = "[\n" + ",\n".join(
+                "\t{\n" + ",\n".join(f"\t\t{json.dumps(k)} : {json.dumps(v)}"
+                                      for k, v in o.items()) + "\n\t}"
+                for o in objects
+            ) + "\n]\n"  # fmt: skip
+        else:
+            text = json.dumps(objects, separators=(",", ":")) + "\n"
+        if mode == "json-sse":
+            text = f"data: {text}\n"
+        elif mode == "json-seq":
+            text = f"\x1e{text}"
+        sys.stdout.write(text)
+        return 0
+    # IDX is right-aligned; with its header the column is at least as wide as "IDX"
+    width = max(len(str(b.offset)) for b in found)
+    width = width if args.quiet else max(width, 3)
+    style = R.Style(R.color_enabled(sys.stdout))
+    rows = [
+        [str(b.offset).rjust(width), b.boot_id, R.timestamp_text(b.first) or "",
+         R.timestamp_text(b.last) or ""]
+        for b in found
+    ]  # fmt: skip
+    header = ["IDX", "BOOT ID", "FIRST ENTRY", "LAST ENTRY"]
+    lines = R.table(header, rows, style=style, show_header=not args.quiet)
+    from ._pager import open_pager
+
+    open_pager(args)
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    return 0
+
+
+def _usec(dt: datetime) -> int:
+    return (dt - _EPOCH) // timedelta(microseconds=1)
+
+
+def _list_field(args: argparse.Namespace) -> int:
+    """journalctl -F FIELD: each value once, in sd-journal's order, at most -n of them."""
+    from ..journal import field_values
+
+    try:
+        values = field_values(args.field, args.directory, user=args.user)
+    except InvalidJournalFieldError:
+        print_error("Failed to query unique data objects: Invalid argument", prefix="")
+        return 1
+    lines = args.lines
+    if lines is not _UNSET and lines is not None:
+        values = values[:lines]
+    out = sys.stdout.buffer
+    from ._pager import open_pager
+
+    open_pager(args)
+    out.write(b"".join(v + b"\n" for v in values))
+    out.flush()
+    return 0
+
+
+def _list_field_names(args: argparse.Namespace) -> int:
+    """journalctl -N: every field name used, each once, in sd-journal's order."""
+    from ..journal import field_names
+
+    names = field_names(args.directory, user=args.user)
+    from ._pager import open_pager
+
+    open_pager(args)
+    sys.stdout.write("".join(n + "\n" for n in names))
+    return 0
 
 
 # --------------------------------------------------------------------- sysd status

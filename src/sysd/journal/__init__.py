@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ._entry import _EPOCH, Entry, Value
 from ._errors import (
@@ -44,6 +44,7 @@ from ._writer import send, send_fields
 
 if TYPE_CHECKING:
     from ._handler import JournalHandler, priority_for_level
+    from ._lib import Journal
     from ._reader import Entries
     from .aio import AsyncEntries
 
@@ -51,6 +52,7 @@ __all__ = [
     "OUTPUT_MODES",
     "PRIORITY_NAMES",
     "AsyncEntries",
+    "Boot",
     "Entries",
     "Entry",
     "Formatter",
@@ -65,7 +67,10 @@ __all__ = [
     "LibsystemdNotFoundError",
     "Value",
     "aio_follow",
+    "boots",
     "entries",
+    "field_names",
+    "field_values",
     "list_boots",
     "parse_timestamp",
     "priority_for_level",
@@ -206,6 +211,68 @@ def list_boots(directory: str | os.PathLike[str] | None = None) -> list[tuple[st
     finally:
         reader.close()
     return [(boot, _EPOCH + timedelta(microseconds=usec)) for boot, usec in boots]
+
+
+class Boot(NamedTuple):
+    """One boot in the journal, as ``journalctl --list-boots`` lists it."""
+
+    offset: int  # 0 the last boot, -1 the one before, ... (as -b takes it)
+    boot_id: str  # 32 hex digits
+    first: datetime  # the boot's first and last entries (aware, UTC)
+    last: datetime
+
+
+def boots(directory: str | os.PathLike[str] | None = None, *, user: bool = False) -> list[Boot]:
+    """The boots recorded in the journal, oldest first, with their first and last entries."""
+    ranges = _with_journal(directory, user, lambda j, entries: entries.boot_ranges(j))
+    n = len(ranges)
+    return [
+        Boot(i - n + 1, boot, _EPOCH + timedelta(microseconds=first),
+             _EPOCH + timedelta(microseconds=last))
+        for i, (boot, first, last) in enumerate(ranges)
+    ]  # fmt: skip
+
+
+_UNIQUE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+
+def field_values(
+    field: str, directory: str | os.PathLike[str] | None = None, *, user: bool = False
+) -> list[bytes]:
+    """Every value ``field`` has in the journal (``journalctl -F``), each once."""
+    # sd_journal_query_unique()'s rule (looser than a field's in an entry: no length cap,
+    # digits first allowed), checked here so that the error is typed and names the field
+    if not field or field.startswith("__") or field.strip(_UNIQUE_CHARS):
+        raise InvalidJournalFieldError(
+            f"invalid field name {field!r}: A-Z, 0-9 and _, not starting with __"
+        )
+    return _with_journal(directory, user, lambda j, entries: j.unique(field))
+
+
+def field_names(
+    directory: str | os.PathLike[str] | None = None, *, user: bool = False
+) -> list[str]:
+    """Every field name used in the journal (``journalctl -N``), each once."""
+    return _with_journal(directory, user, lambda j, entries: j.field_names())
+
+
+_T = TypeVar("_T")
+
+
+def _with_journal(
+    directory: str | os.PathLike[str] | None,
+    user: bool,
+    use: Callable[[Journal, type[Entries]], _T],
+) -> _T:
+    from ._reader import Entries
+
+    reader = Entries(directory=directory, lines=0, user=user)
+    try:
+        journal = reader._journal
+        assert journal is not None
+        return use(journal, Entries)
+    finally:
+        reader.close()
 
 
 def __getattr__(name: str) -> Any:

@@ -86,6 +86,8 @@ _PROTOTYPES: Final[list[tuple[str, Any, list[Any] | None, bool]]] = [
     ("sd_journal_query_unique", _int, [_p, _str], False),
     ("sd_journal_enumerate_unique", _int, [_p, ctypes.POINTER(_p), ctypes.POINTER(_size)], False),
     ("sd_journal_restart_unique", None, [_p], False),
+    ("sd_journal_enumerate_fields", _int, [_p, ctypes.POINTER(ctypes.c_char_p)], False),
+    ("sd_journal_restart_fields", None, [_p], False),
     ("sd_journal_get_cutoff_realtime_usec", _int, [_p, ctypes.POINTER(_u64),
                                                    ctypes.POINTER(_u64)], False),
     ("sd_journal_get_cutoff_monotonic_usec", _int, [_p, _Id128, ctypes.POINTER(_u64),
@@ -474,6 +476,22 @@ class Journal:
         )
         self._check(r, "cannot read the journal's time range")
         return (int(first.value), int(last.value)) if r > 0 else None
+
+    def field_names(self) -> list[str]:
+        """Every field name used in the open files, each once, in sd-journal's order."""
+        lib_ = self._lib
+        name = ctypes.c_char_p()
+        out: list[str] = []
+        lib_.journal_restart_fields(self._h)
+        while True:
+            r = lib_.journal_enumerate_fields(self._h, ctypes.byref(name))
+            if r <= 0:
+                if r < 0 and r != -_errno.EBADMSG:
+                    raise journal_error(r, "cannot list the field names")
+                break
+            if name.value is not None:
+                out.append(name.value.decode("ascii", "replace"))
+        return out
 
     def unique(self, field: str) -> list[bytes]:
         """Every value ``field`` has in the open files (matches are ignored)."""

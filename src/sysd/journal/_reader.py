@@ -521,6 +521,18 @@ class Entries(Iterator[Entry]):
         boots.sort(key=lambda b: b[1])
         return boots
 
+    @staticmethod
+    def boot_ranges(j: Journal) -> list[tuple[str, int, int]]:
+        """(boot id, first and last realtime µs) of every boot in the files, oldest first."""
+        ranges = []
+        for boot_id, first in Entries.list_boots(j):
+            j.add_match(b"_BOOT_ID=" + boot_id.encode())
+            j.seek_tail()
+            last = j.realtime() if j.previous() else first
+            j.flush_matches()
+            ranges.append((boot_id, first, last))
+        return ranges
+
     # ----------------------------------------------------------------- position
 
     def _position(self, j: Journal) -> None:
