@@ -101,4 +101,6 @@ def _sandwich(
         if before == after:
             return got, before
         time.sleep(0.1 * attempt)
-    raise AssertionError(f"the tool's own output kept changing over {tries} tries")
+    raise AssertionError(
+        f"the tool's own output kept changing over {tries} tries: {before!r} then {after!r}"
+    )

@@ -23,6 +23,7 @@ import shutil
 import stat
 import sys
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, TextIO
 
@@ -260,6 +261,7 @@ def _logs(args: argparse.Namespace) -> int:
     backward = bool(pattern and lines and cursor and not args.reverse and not args.follow)
     shown = 0
     previous_boot: str | None = None
+    explain = _catalog_lines(color) if args.catalog and mode in _CATALOG_MODES else None
     units, user_units = args.unit or [], args.user_unit or []
     if args.user:  # journalctl --user: -u names the user's units
         units, user_units = [], [*units, *user_units]
@@ -326,6 +328,8 @@ def _logs(args: argparse.Namespace) -> int:
                 out.flush()
                 print_error(f"sysd logs: {exc}", prefix="")
                 return 1
+            if explain is not None:
+                out.write(explain(entry))
             shown += 1
             if limit is not None and shown >= limit:
                 break
@@ -337,6 +341,35 @@ def _logs(args: argparse.Namespace) -> int:
     if pattern is not None and shown == 0 and (lines != 0 or not _any(args, matches, boot)):
         return 1
     return 0
+
+
+# the forms whose entries journalctl -x follows with the catalog text (output_short's and
+# output_verbose's OUTPUT_CATALOG)
+_CATALOG_MODES = frozenset(
+    {"short", "short-full", "short-iso", "short-iso-precise", "short-precise",
+     "short-monotonic", "short-unix", "short-delta", "with-unit", "verbose"}
+)  # fmt: skip
+
+
+def _catalog_lines(color: bool) -> Callable[[Any], bytes]:
+    """print_catalog(): the entry's catalog text, each line after a shade (or ``--``)."""
+    from ..journal import _catalog_id, catalog
+
+    prefix = "\u2591\u2591" if R.glyphs_for(sys.stdout) is R.UNICODE else "--"
+    grey, green, normal = (R.GREY, "\x1b[0;32m", R.NORMAL) if color else ("", "", "")
+    newline = f"{normal}\n{grey}{prefix}{normal} {green}"
+
+    def explain(entry: Any) -> bytes:
+        text = catalog(entry)
+        if text is None:
+            if "MESSAGE_ID" in entry and _catalog_id(entry.get("MESSAGE_ID")) is None:
+                sys.stdout.flush()  # in order with the entry, as journalctl's log line
+                print_error("Failed to find catalog entry: Invalid argument", prefix="")
+            return b""
+        body = text.strip(" \t\n\r").replace("\n", newline)
+        return f"{grey}{prefix} {normal}{green}{body}{normal}\n".encode()
+
+    return explain
 
 
 def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
@@ -469,6 +502,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-hostname", action="store_true", help="leave out the hostname")
     p.add_argument("-q", "--quiet", action="store_true", help="no '-- No entries --' lines")
     p.add_argument("--no-pager", action="store_true", help="do not pipe output into a pager")
+    p.add_argument(
+        "-x",
+        "--catalog",
+        action="store_true",
+        help="explain entries with their catalog texts (short and verbose forms)",
+    )
     p.add_argument("-k", "--dmesg", action="store_true", help="the kernel's messages of this boot")
     p.add_argument(
         "-e",

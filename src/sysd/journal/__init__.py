@@ -68,6 +68,7 @@ __all__ = [
     "Value",
     "aio_follow",
     "boots",
+    "catalog",
     "entries",
     "field_names",
     "field_values",
@@ -254,6 +255,48 @@ def field_names(
 ) -> list[str]:
     """Every field name used in the journal (``journalctl -N``), each once."""
     return _with_journal(directory, user, lambda j, entries: j.field_names())
+
+
+_CATALOG_VARIABLE = re.compile(r"@([A-Z_]+)@")
+_REPLACE_VAR_MAX = 4096  # a longer field stays @NAME@'s name (PATH_MAX in sd-journal)
+_ID128 = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+
+
+def _catalog_id(value: Any) -> str | None:
+    """A MESSAGE_ID as sd_id128_from_string() reads it (plain or UUID form): 32 hex
+    digits, or None when it is not an ID."""
+    if not isinstance(value, str) or not _ID128.fullmatch(value):
+        return None
+    return value.replace("-", "").lower()
+
+
+def catalog(entry: Entry) -> str | None:
+    """The catalog text explaining ``entry`` (``journalctl -x``), None when there is none.
+
+    As ``sd_journal_get_catalog()``: the text for the entry's MESSAGE_ID from the catalog
+    database, each ``@FIELD@`` replaced by the entry's value of that field (by the name
+    when the entry lacks it or the value is too long).
+    """
+    message_id = _catalog_id(entry.get("MESSAGE_ID"))
+    if message_id is None:
+        return None
+    from ._lib import catalog_for_message_id
+
+    text = catalog_for_message_id(message_id)
+    if text is None:
+        return None
+
+    def value(m: re.Match[str]) -> str:
+        name = m[1]
+        try:
+            raw = entry.raw(name)
+        except KeyError:
+            return name
+        if len(name) + 1 + len(raw) > _REPLACE_VAR_MAX:
+            return name
+        return raw.decode("utf-8", "replace")
+
+    return _CATALOG_VARIABLE.sub(value, text)
 
 
 _T = TypeVar("_T")

@@ -86,6 +86,7 @@ _PROTOTYPES: Final[list[tuple[str, Any, list[Any] | None, bool]]] = [
     ("sd_journal_query_unique", _int, [_p, _str], False),
     ("sd_journal_enumerate_unique", _int, [_p, ctypes.POINTER(_p), ctypes.POINTER(_size)], False),
     ("sd_journal_restart_unique", None, [_p], False),
+    ("sd_journal_get_catalog_for_message_id", _int, [_Id128, ctypes.POINTER(_p)], False),
     ("sd_journal_enumerate_fields", _int, [_p, ctypes.POINTER(ctypes.c_char_p)], False),
     ("sd_journal_restart_fields", None, [_p], False),
     ("sd_journal_get_cutoff_realtime_usec", _int, [_p, ctypes.POINTER(_u64),
@@ -146,6 +147,22 @@ def lib() -> _Lib:
     if _LIB is None:
         _LIB = _Lib()
     return _LIB
+
+
+def catalog_for_message_id(message_id: str) -> str | None:
+    """The catalog text for a MESSAGE_ID (32 hex digits), its ``@FIELD@`` unreplaced; None
+    when the catalog has none (or there is no catalog database)."""
+    lib_ = lib()
+    mid = _Id128()
+    mid.bytes[:] = list(bytes.fromhex(message_id))
+    text = ctypes.c_void_p()
+    r = lib_.journal_get_catalog_for_message_id(mid, ctypes.byref(text))
+    if r < 0 or text.value is None:
+        return None  # -ENOENT: no entry (or no database): journalctl prints nothing then
+    try:
+        return ctypes.string_at(text.value).decode("utf-8", "replace")
+    finally:
+        lib_.free(ctypes.c_void_p(text.value))
 
 
 def journal_error(
