@@ -21,6 +21,7 @@ SEED = 20261207
 # name -> what sysd does on purpose that systemd 252's tool does not (docs/cli.md)
 INTENTIONAL: dict[str, str] = {
     "logs-json-key-order": "JSON objects list the keys in the entry's order",
+    "logs-output-fields-cat-order": "-o cat --output-fields=A,B: the fields in the order given",
     "logs-grep-lines-order": "-g with -n prints the last N matches oldest first",
     "logs-until-lines": "-U with -n: the last N entries up to then",
     "logs-after-cursor-filtered": "--after-cursor whose entry -p/-t leave out: none skipped",

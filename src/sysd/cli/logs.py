@@ -123,6 +123,19 @@ class _Peeking(argparse.Action):
         setattr(namespace, self.dest, value)
 
 
+class _ExtendFields(argparse.Action):
+    """--output-fields A,B (repeatable): journalctl's strv_split(",") (empty words left out)
+    and extend; none at all means every field, as without the option."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+        values: Any, option_string: str | None = None,
+    ) -> None:  # fmt: skip
+        words = [w for w in str(values).split(",") if w]
+        fields = [*(getattr(namespace, self.dest, None) or []), *words]
+        setattr(namespace, self.dest, list(dict.fromkeys(fields)))
+
+
 def _grep_arg(text: str) -> str:
     try:
         compile_grep(text)
@@ -247,6 +260,7 @@ def _logs(args: argparse.Namespace) -> int:
         columns=_columns(),
         no_hostname=args.no_hostname,
         utf8=R.glyphs_for(sys.stdout) is R.UNICODE,
+        output_fields=args.output_fields,
     )
     pattern = compile_grep(args.grep) if args.grep else None
     # journalctl 252 with --since and --lines: seek to the time, show the first N from there
@@ -478,6 +492,13 @@ def add_parsers(sub: Any) -> None:
         default="short",
         metavar="MODE",
         help=f"short (default), short-iso, json, cat, export, ... ({', '.join(OUTPUT_MODES)})",
+    )
+    p.add_argument(
+        "--output-fields",
+        action=_ExtendFields,
+        default=None,
+        metavar="LIST",
+        help="the fields to show in the verbose, export, json and cat forms (comma-separated)",
     )
     p.add_argument("-c", "--cursor", metavar="CURSOR", help="start at this entry")
     p.add_argument("--after-cursor", metavar="CURSOR", help="start after this entry")

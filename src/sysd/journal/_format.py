@@ -23,7 +23,7 @@ import re
 import struct
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from ._entry import Entry
@@ -456,6 +456,7 @@ class Formatter:
         columns: int = 80,
         no_hostname: bool = False,
         utf8: bool = True,
+        output_fields: Iterable[str] | None = None,
     ) -> None:
         if mode not in OUTPUT_MODES:
             raise ValueError(f"unknown output mode {mode!r}: one of {', '.join(OUTPUT_MODES)}")
@@ -468,6 +469,10 @@ class Formatter:
         self.no_hostname = no_hostname
         self.utf8 = utf8
         self.ellipsized = False
+        # --output-fields: the fields verbose, export and JSON show (their headers always),
+        # and those cat prints in place of MESSAGE (in the order given)
+        self._cat_fields = list(dict.fromkeys(output_fields or ()))
+        self._only = frozenset(f.encode() for f in self._cat_fields) or None
         self._previous: tuple[int | None, int | None, bytes] | None = None
         funcs: dict[str, Callable[[Entry, list[int] | None], bytes]] = {
             "verbose": self._verbose,
@@ -623,6 +628,8 @@ class Formatter:
             if eq <= 0:
                 raise ValueError("Invalid field.")
             name, value = item[:eq], item[eq + 1 :]
+            if self._only is not None and name not in self._only:
+                continue
             on = off = b""
             if self.color and name == b"MESSAGE":
                 on, off = ANSI_HIGHLIGHT, ANSI_NORMAL
@@ -653,6 +660,8 @@ class Formatter:
             eq = item.find(b"=")
             if eq <= 0:
                 raise ValueError("Invalid field.")
+            if self._only is not None and item[:eq] not in self._only:
+                continue
             if is_printable(item, newline=False):
                 out += item
             else:
@@ -684,6 +693,8 @@ class Formatter:
             if eq == 0:
                 raise ValueError("Invalid field.")
             name = item[:eq]
+            if self._only is not None and name not in self._only:
+                continue
             obj.setdefault(name, []).append(_json_value(name, item[eq + 1 :], show_all))
         return obj
 
@@ -709,24 +720,43 @@ class Formatter:
     # --------------------------------------------------------------------- cat
 
     def _cat(self, entry: Entry, highlight: list[int] | None) -> bytes:
-        message = priority_raw = None
+        priority_raw = None
         for item in entry._items:  # sd_journal_get_data(): the first of each
-            if message is None and item.startswith(b"MESSAGE="):
-                message = item[8:]
-            elif priority_raw is None and item.startswith(b"PRIORITY="):
+            if item.startswith(b"PRIORITY="):
                 priority_raw = item
+                break
         priority = 6
         if priority_raw is not None and len(priority_raw) == 10 and 0x30 <= priority_raw[9] <= 0x37:
             priority = priority_raw[9] - 0x30
-        if message is None:
+        if not self._cat_fields:
+            return self._cat_field(entry, b"MESSAGE", priority, highlight)
+        out = b""
+        for field in self._cat_fields:
+            if not _GET_DATA_FIELD.fullmatch(field):  # sd_journal_get_data() refuses it
+                raise ValueError("Failed to get data: Invalid argument")
+            name = field.encode()
+            out += self._cat_field(entry, name, priority, highlight if name == b"MESSAGE" else None)
+        return out
+
+    def _cat_field(
+        self, entry: Entry, name: bytes, priority: int, highlight: list[int] | None
+    ) -> bytes:
+        """output_cat_field(): the first value of one field, nothing when it is absent."""
+        prefix = name + b"="
+        value = next((i[len(prefix) :] for i in entry._items if i.startswith(prefix)), None)
+        if value is None:
             return b""
         if not self.color:
-            return message + b"\n"
+            return value + b"\n"
         on, off, high = _log_colors(priority)
         if highlight is not None:
             h0, h1 = highlight
-            return on + message[:h0] + high + message[h0:h1] + on + message[h1:] + off + b"\n"
-        return on + message + off + b"\n"
+            return on + value[:h0] + high + value[h0:h1] + on + value[h1:] + off + b"\n"
+        return on + value + off + b"\n"
+
+
+# sd-journal's field_is_valid(), which sd_journal_get_data() applies to the name asked for
+_GET_DATA_FIELD: Final = re.compile(r"(?!__)[A-Z0-9_]+")
 
 
 def _dump(
