@@ -622,3 +622,23 @@ def test_mask_of_a_missing_unit_says_so(zoo: dict[str, str]) -> None:
     (rc, theirs), (mine_rc, mine) = want
     assert theirs.startswith(f"Unit {name} does not exist, proceeding anyway.\n")
     assert (mine_rc, mine) == (rc, theirs)
+
+
+@pytest.mark.parametrize("extra", [[], ["-q"], ["--now"]], ids=" ".join)
+def test_enable_without_install_section_says_so(zoo: dict[str, str], extra: list[str]) -> None:
+    """enable of a unit file without [Install]: nothing to enable, systemctl's notice (not
+    with -q); --now still starts it.  Also the library's carries_install_info."""
+    name = zoo["inactive"]  # a [Service] without [Install]
+    seen = []
+    try:
+        for tool in (["systemctl"], [sys.executable, "-m", "sysd"]):
+            seen.append(_stderr_of(None, [*tool, "enable", *extra, name]))
+            _stderr_of(None, ["systemctl", "stop", name])
+    finally:
+        _stderr_of(None, ["systemctl", "stop", name])
+    (rc, theirs), (mine_rc, mine) = seen
+    assert ("no installation config" in theirs) == ("-q" not in extra)
+    assert (mine_rc, mine) == (rc, theirs)
+    with sysd.connect() as sd:
+        assert sd.enable(name).carries_install_info is False
+        assert sd.disable(name).carries_install_info is None  # DisableUnitFiles does not say

@@ -53,6 +53,7 @@ __all__ = [
     "SYSTEMD_BUS_NAME",
     "AsyncSystemd",
     "UnitFileChange",
+    "UnitFileChanges",
     "UnitFileInfo",
     "UnitInfo",
     "connect",
@@ -103,6 +104,17 @@ class UnitFileChange(NamedTuple):
     type: str
     file: str
     destination: str
+
+
+class UnitFileChanges(list[UnitFileChange]):
+    """The changes enable/disable/mask/... made, in order.
+
+    ``carries_install_info`` (enable, reenable): False when none of the unit files has
+    an [Install] section (nothing to enable: systemctl says so in a notice), None where
+    the manager does not say.
+    """
+
+    carries_install_info: bool | None = None
 
 
 class AsyncSystemd:
@@ -390,7 +402,7 @@ class AsyncSystemd:
         target: str = await self.manager_call("GetDefaultTarget")
         return target
 
-    async def set_default_target(self, name: str, *, force: bool = True) -> list[UnitFileChange]:
+    async def set_default_target(self, name: str, *, force: bool = True) -> UnitFileChanges:
         changes = await self.manager_call(
             "SetDefaultTarget", "sb", (unitname.normalize(name), force)
         )
@@ -420,15 +432,17 @@ class AsyncSystemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         """Enable unit files; returns the changes made.  ``now`` also starts them."""
         files = _names(names)
         # Not EnableUnitFilesWithFlags: the system bus policy lets unprivileged callers send
         # EnableUnitFiles only, so that polkit can decide (as for systemctl).
-        _install_info, changes = await self.manager_call(
+        install_info, changes = await self.manager_call(
             "EnableUnitFiles", "asbb", (files, runtime, force)
         )
-        return await self._after_install(files, _changes(changes), reload, "start" if now else None)
+        return await self._after_install(
+            files, _changes(changes, install_info), reload, "start" if now else None
+        )
 
     async def disable(
         self,
@@ -437,7 +451,7 @@ class AsyncSystemd:
         runtime: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = await self.manager_call("DisableUnitFiles", "asb", (files, runtime))
         return await self._after_install(files, _changes(changes), reload, "stop" if now else None)
@@ -450,13 +464,13 @@ class AsyncSystemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
-        _install_info, changes = await self.manager_call(
+        install_info, changes = await self.manager_call(
             "ReenableUnitFiles", "asbb", (files, runtime, force)
         )
         return await self._after_install(
-            files, _changes(changes), reload, "restart" if now else None
+            files, _changes(changes, install_info), reload, "restart" if now else None
         )
 
     async def mask(
@@ -467,14 +481,14 @@ class AsyncSystemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = await self.manager_call("MaskUnitFiles", "asbb", (files, runtime, force))
         return await self._after_install(files, _changes(changes), reload, "stop" if now else None)
 
     async def unmask(
         self, names: str | Iterable[str], *, runtime: bool = False, reload: bool = True
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = await self.manager_call("UnmaskUnitFiles", "asb", (files, runtime))
         return await self._after_install(files, _changes(changes), reload, None)
@@ -486,12 +500,12 @@ class AsyncSystemd:
         runtime: bool = False,
         force: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
-        _install_info, changes = await self.manager_call(
+        install_info, changes = await self.manager_call(
             "PresetUnitFiles", "asbb", (files, runtime, force)
         )
-        return await self._after_install(files, _changes(changes), reload, None)
+        return await self._after_install(files, _changes(changes, install_info), reload, None)
 
     async def link(
         self,
@@ -500,7 +514,7 @@ class AsyncSystemd:
         runtime: bool = False,
         force: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         """Link unit files from outside the search path (absolute paths)."""
         files = [paths] if isinstance(paths, str) else list(paths)
         for path in files:
@@ -509,9 +523,7 @@ class AsyncSystemd:
         changes = await self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
         return await self._after_install(files, _changes(changes), reload, None)
 
-    async def revert(
-        self, names: str | Iterable[str], *, reload: bool = True
-    ) -> list[UnitFileChange]:
+    async def revert(self, names: str | Iterable[str], *, reload: bool = True) -> UnitFileChanges:
         """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
         files = _names(names)
         changes = await self.manager_call("RevertUnitFiles", "as", (files,))
@@ -520,10 +532,10 @@ class AsyncSystemd:
     async def _after_install(
         self,
         names: list[str],
-        changes: list[UnitFileChange],
+        changes: UnitFileChanges,
         reload: bool,
         then: str | None,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         if reload and changes:
             await self.daemon_reload()
         if then is not None:
@@ -800,5 +812,7 @@ def _names(names: str | Iterable[str]) -> list[str]:
     return out
 
 
-def _changes(rows: Iterable[Sequence[str]]) -> list[UnitFileChange]:
-    return [UnitFileChange(kind, file, dest) for kind, file, dest in rows]
+def _changes(rows: Iterable[Sequence[str]], install_info: bool | None = None) -> UnitFileChanges:
+    changes = UnitFileChanges(UnitFileChange(kind, file, dest) for kind, file, dest in rows)
+    changes.carries_install_info = install_info
+    return changes

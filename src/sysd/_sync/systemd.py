@@ -54,6 +54,7 @@ __all__ = [
     "SYSTEMD_BUS_NAME",
     "Systemd",
     "UnitFileChange",
+    "UnitFileChanges",
     "UnitFileInfo",
     "UnitInfo",
     "connect",
@@ -104,6 +105,17 @@ class UnitFileChange(NamedTuple):
     type: str
     file: str
     destination: str
+
+
+class UnitFileChanges(list[UnitFileChange]):
+    """The changes enable/disable/mask/... made, in order.
+
+    ``carries_install_info`` (enable, reenable): False when none of the unit files has
+    an [Install] section (nothing to enable: systemctl says so in a notice), None where
+    the manager does not say.
+    """
+
+    carries_install_info: bool | None = None
 
 
 class Systemd:
@@ -387,7 +399,7 @@ class Systemd:
         target: str = self.manager_call("GetDefaultTarget")
         return target
 
-    def set_default_target(self, name: str, *, force: bool = True) -> list[UnitFileChange]:
+    def set_default_target(self, name: str, *, force: bool = True) -> UnitFileChanges:
         changes = self.manager_call("SetDefaultTarget", "sb", (unitname.normalize(name), force))
         return _changes(changes)
 
@@ -415,15 +427,17 @@ class Systemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         """Enable unit files; returns the changes made.  ``now`` also starts them."""
         files = _names(names)
         # Not EnableUnitFilesWithFlags: the system bus policy lets unprivileged callers send
         # EnableUnitFiles only, so that polkit can decide (as for systemctl).
-        _install_info, changes = self.manager_call(
+        install_info, changes = self.manager_call(
             "EnableUnitFiles", "asbb", (files, runtime, force)
         )
-        return self._after_install(files, _changes(changes), reload, "start" if now else None)
+        return self._after_install(
+            files, _changes(changes, install_info), reload, "start" if now else None
+        )
 
     def disable(
         self,
@@ -432,7 +446,7 @@ class Systemd:
         runtime: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = self.manager_call("DisableUnitFiles", "asb", (files, runtime))
         return self._after_install(files, _changes(changes), reload, "stop" if now else None)
@@ -445,12 +459,14 @@ class Systemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
-        _install_info, changes = self.manager_call(
+        install_info, changes = self.manager_call(
             "ReenableUnitFiles", "asbb", (files, runtime, force)
         )
-        return self._after_install(files, _changes(changes), reload, "restart" if now else None)
+        return self._after_install(
+            files, _changes(changes, install_info), reload, "restart" if now else None
+        )
 
     def mask(
         self,
@@ -460,14 +476,14 @@ class Systemd:
         force: bool = False,
         now: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = self.manager_call("MaskUnitFiles", "asbb", (files, runtime, force))
         return self._after_install(files, _changes(changes), reload, "stop" if now else None)
 
     def unmask(
         self, names: str | Iterable[str], *, runtime: bool = False, reload: bool = True
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
         changes = self.manager_call("UnmaskUnitFiles", "asb", (files, runtime))
         return self._after_install(files, _changes(changes), reload, None)
@@ -479,12 +495,12 @@ class Systemd:
         runtime: bool = False,
         force: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         files = _names(names)
-        _install_info, changes = self.manager_call(
+        install_info, changes = self.manager_call(
             "PresetUnitFiles", "asbb", (files, runtime, force)
         )
-        return self._after_install(files, _changes(changes), reload, None)
+        return self._after_install(files, _changes(changes, install_info), reload, None)
 
     def link(
         self,
@@ -493,7 +509,7 @@ class Systemd:
         runtime: bool = False,
         force: bool = False,
         reload: bool = True,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         """Link unit files from outside the search path (absolute paths)."""
         files = [paths] if isinstance(paths, str) else list(paths)
         for path in files:
@@ -502,7 +518,7 @@ class Systemd:
         changes = self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
         return self._after_install(files, _changes(changes), reload, None)
 
-    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> list[UnitFileChange]:
+    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> UnitFileChanges:
         """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
         files = _names(names)
         changes = self.manager_call("RevertUnitFiles", "as", (files,))
@@ -511,10 +527,10 @@ class Systemd:
     def _after_install(
         self,
         names: list[str],
-        changes: list[UnitFileChange],
+        changes: UnitFileChanges,
         reload: bool,
         then: str | None,
-    ) -> list[UnitFileChange]:
+    ) -> UnitFileChanges:
         if reload and changes:
             self.daemon_reload()
         if then is not None:
@@ -791,5 +807,7 @@ def _names(names: str | Iterable[str]) -> list[str]:
     return out
 
 
-def _changes(rows: Iterable[Sequence[str]]) -> list[UnitFileChange]:
-    return [UnitFileChange(kind, file, dest) for kind, file, dest in rows]
+def _changes(rows: Iterable[Sequence[str]], install_info: bool | None = None) -> UnitFileChanges:
+    changes = UnitFileChanges(UnitFileChange(kind, file, dest) for kind, file, dest in rows)
+    changes.carries_install_info = install_info
+    return changes

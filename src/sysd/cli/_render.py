@@ -133,6 +133,7 @@ class Glyphs(NamedTuple):
     arrow_right: str
     ellipsis: str
     spinner: str
+    bullet: str
 
     def for_state(self, active_state: str | None) -> str:
         """``unit_active_state_to_glyph()``."""
@@ -148,8 +149,9 @@ class Glyphs(NamedTuple):
 UNICODE: Final = Glyphs(
     "\u25cf", "\u25cb", "\u00d7", "\u21bb", "\u251c\u2500", "\u2514\u2500", "\u2502 ", "  ",
     "\u2023", "\u2192", "\u2026", "\u280b\u2819\u2839\u2838\u283c\u2834\u2826\u2827\u2807\u280f",
+    "\u2022",
 )  # fmt: skip
-ASCII: Final = Glyphs("*", "*", "x", "*", "|-", "`-", "| ", "  ", ">", "->", "...", "|/-\\")
+ASCII: Final = Glyphs("*", "*", "x", "*", "|-", "`-", "| ", "  ", ">", "->", "...", "|/-\\", "*")
 
 
 def glyphs_for(stream: IO[str] | Any) -> Glyphs:

@@ -215,8 +215,6 @@ def _unit_files(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"runtime": args.runtime}
     if verb in ("enable", "mask"):
         kwargs["force"] = args.force
-    if verb != "unmask":
-        kwargs["now"] = args.now
     with connect(args) as sd:
         if verb in ("mask", "unmask"):
             for name in args.units:
@@ -231,19 +229,46 @@ def _unit_files(args: argparse.Namespace) -> int:
             if args.json:
                 emit_json({"changes": [], "error": _error_record(exc)})
             return 1
-    if args.json:
-        emit_json(
-            {
-                "changes": [
-                    {"type": c.type, "file": c.file, "destination": c.destination or None}
-                    for c in changes
-                ],
-                "error": None,
-            }
-        )
-    else:
-        _print_changes(changes, R.glyphs_for(sys.stderr).arrow_right)
+        if args.json:
+            emit_json(
+                {
+                    "changes": [
+                        {"type": c.type, "file": c.file, "destination": c.destination or None}
+                        for c in changes
+                    ],
+                    "error": None,
+                }
+            )
+        elif not args.quiet:
+            _print_changes(changes, R.glyphs_for(sys.stderr).arrow_right)
+            if changes.carries_install_info is False:
+                _notice(_NO_INSTALL_INFO.format(bullet=R.glyphs_for(sys.stderr).bullet))
+        # --now: then start (enable) or stop (disable, mask) them, as systemctl does
+        then = {"enable": "start", "disable": "stop", "mask": "stop"}.get(verb)
+        if args.now and then is not None:
+            for name in args.units:
+                getattr(sd.unit(name.rpartition("/")[2]), then)()
     return 0
+
+
+# systemctl 252's notice after enable/reenable when no file has an [Install] section
+_NO_INSTALL_INFO = "\n".join(
+    [
+        "The unit files have no installation config (WantedBy=, RequiredBy=, Also=,",
+        "Alias= settings in the [Install] section, and DefaultInstance= for template",
+        "units). This means they are not meant to be enabled using systemctl.",
+        " ",  # systemd's trick: the space keeps the line from being stripped
+        "Possible reasons for having this kind of units are:",
+        "{bullet} A unit may be statically enabled by being symlinked from another unit's",
+        "  .wants/ or .requires/ directory.",
+        "{bullet} A unit's purpose may be to act as a helper for some other unit which has",
+        "  a requirement dependency on it.",
+        "{bullet} A unit may be started when needed via activation (socket, path, timer,",
+        "  D-Bus, udev, scripted systemctl call, ...).",
+        "{bullet} In case of template units, the unit is meant to be enabled with some",
+        "  instance name specified.",
+    ]
+)
 
 
 def _unit_exists(sd: Systemd, name: str) -> bool:
@@ -335,6 +360,9 @@ def add_parsers(sub: Any) -> None:
             p.add_argument("-f", "--force", action="store_true", help="replace conflicting links")
         if verb != "unmask":
             p.add_argument("--now", action="store_true", help="also start/stop the units")
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="say nothing about the changes made"
+        )
 
     verb_parser(sub, "daemon-reload", "reload unit files and the manager configuration", _daemon)
     verb_parser(sub, "daemon-reexec", "re-execute the manager", _daemon)
