@@ -568,6 +568,8 @@ ERROR_CASES = [
     ["start", "missing", "masked"],  # both tried, both reported
     ["kill", "missing"], ["kill", "inactive", "missing"],
     ["reset-failed", "missing"],
+    ["freeze", "missing"], ["thaw", "missing"], ["freeze", "active"], ["thaw", "active"],
+    ["freeze", "missing", "active"],
     ["enable", "missing"], ["enable", "masked"], ["enable", "broken"],
     ["disable", "missing"], ["disable", "broken"],
     ["is-enabled", "missing"], ["is-enabled", "broken"],
@@ -593,7 +595,7 @@ REFUSED_CASES = [
     ["start", "missing"], ["kill", "active"], ["kill", "missing"], ["reset-failed", "active"],
     ["enable", "enabled"], ["disable", "enabled"], ["mask", "active"], ["mask", "missing"],
     ["unmask", "masked"], ["set-property", "active", "CPUQuota=10%"],
-    ["is-enabled", "missing"],
+    ["is-enabled", "missing"], ["freeze", "active"], ["thaw", "missing"],
 ]  # fmt: skip
 
 
@@ -642,3 +644,14 @@ def test_enable_without_install_section_says_so(zoo: dict[str, str], extra: list
     with sysd.connect() as sd:
         assert sd.enable(name).carries_install_info is False
         assert sd.disable(name).carries_install_info is None  # DisableUnitFiles does not say
+
+
+def test_freeze_no_block_skips_the_reference(zoo: dict[str, str]) -> None:
+    """freeze --no-block: no RefUnit first, so the freezer call's own error (systemctl 252
+    aborts here on an assertion in bus_wait_for_units_run(): not compared)."""
+    name = zoo["missing"]
+    rc, err = _stderr_of(None, [sys.executable, "-m", "sysd", "freeze", "--no-block", name])
+    assert rc == 1
+    assert _error_lines(err, ours=True) == [
+        f"Failed to freeze unit {name}: Unit {name} not loaded."
+    ]

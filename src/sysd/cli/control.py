@@ -12,6 +12,7 @@ job verb exits as systemctl's ``translate_bus_error_to_exit_status()`` says.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal as _signal
 import sys
 from collections.abc import Sequence
@@ -167,12 +168,9 @@ def _unit_action(args: argparse.Namespace) -> int:
                     unit.kill(args.signal, args.kill_whom)
                 elif args.verb == "reset-failed":
                     unit.reset_failed()
-                elif args.verb == "freeze":
-                    with R.Spinner(f"freeze {unit.name}"):
-                        unit.freeze()
-                else:
-                    with R.Spinner(f"thaw {unit.name}"):
-                        unit.thaw()
+                elif not _freezer(sd, unit, args):
+                    rc = 1
+                    continue
             except DBusError as exc:  # systemctl maps D-Bus errors for job verbs only
                 print_error(f"Failed to {_ACTION_WORDS[args.verb]} {unit.name}: {error_text(exc)}")
                 rc = 1
@@ -181,6 +179,37 @@ def _unit_action(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"verb": args.verb, "units": done})
     return rc
+
+
+def _freezer(sd: Systemd, unit: Any, args: argparse.Namespace) -> bool:
+    """freeze/thaw as systemctl 252's verb_clean_or_freeze(): unless --no-block, a
+    reference on the unit first (so a unit that cannot be loaded is "Failed to add
+    reference to unit"), dropped once the freezer call returned (when it is done)."""
+    reffed = False
+    if not getattr(args, "no_block", False):
+        why = None
+        if sd.bus.unique_name is None:
+            # the private socket has no names to track a reference by (RefUnit: "Invalid
+            # argument"); what RefUnit would refuse is the unit's load state, as LoadError
+            load_error = unit.get("LoadError") or ("", "")
+            why = load_error[1] if load_error[0] else None
+        else:
+            try:
+                sd.manager_call("RefUnit", "s", (unit.name,))
+                reffed = True
+            except DBusError as exc:
+                why = error_text(exc)
+        if why is not None:
+            print_error(f"Failed to add reference to unit {unit.name}: {why}")
+            return False
+    try:
+        with R.Spinner(f"{args.verb} {unit.name}"):
+            unit.freeze() if args.verb == "freeze" else unit.thaw()
+    finally:
+        if reffed:
+            with contextlib.suppress(DBusError):
+                sd.manager_call("UnrefUnit", "s", (unit.name,))
+    return True
 
 
 # -------------------------------------------------------------------------- unit files
@@ -346,6 +375,9 @@ def add_parsers(sub: Any) -> None:
     for verb in ("freeze", "thaw"):
         p = verb_parser(sub, verb, f"{verb} the processes of units (cgroup v2)", _unit_action)
         p.add_argument("units", nargs="+", type=unit_arg, metavar="UNIT")
+        p.add_argument(
+            "--no-block", action="store_true", help="no reference on the unit while it is done"
+        )
 
     for verb, help_text in (
         ("enable", "enable unit files"),
