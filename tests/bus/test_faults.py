@@ -249,6 +249,46 @@ def test_user_scope_without_user_manager_is_typed(
     assert fd_count() == before
 
 
+def test_user_bus_without_systemd_on_it_is_typed(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session bus (a real dbus-daemon) where no user manager owns org.freedesktop.systemd1:
+    the first call says the user manager is not running (RELIABILITY 31), not
+    ServiceUnknownError; other destinations on that bus are not touched by it."""
+    import subprocess
+
+    address = f"unix:path={tmp_path}/bus"
+    daemon = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address={address}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "bus").exists():
+            assert time.monotonic() < deadline and daemon.poll() is None
+            time.sleep(0.01)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        with sysd.connect(user=True) as sd:
+            with pytest.raises(sysd.UserManagerNotRunningError, match="user scope") as info:
+                sd.manager_property("Version")
+            assert "systemctl start user@" in str(info.value)
+            # dbus-daemon's activation file for systemd (Exec=/bin/false) fails to spawn it
+            assert isinstance(info.value.__cause__, sysd.DBusError)
+            with pytest.raises(sysd.ServiceUnknownError):  # another service: as it is
+                sd.call("org.example.Nobody", "/", None, "Ping")
+
+        async def main() -> None:
+            async with sysd.aio.connect(user=True) as sd:
+                with pytest.raises(sysd.UserManagerNotRunningError, match="user scope"):
+                    await (await sd.unit("x.service")).start()
+
+        asyncio.run(main())
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+
+
 # ---------------------------------------------------------------- wire limits
 
 

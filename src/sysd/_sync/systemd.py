@@ -8,6 +8,7 @@ edit the generated twin.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -25,6 +26,7 @@ from ..errors import (
     DBusError,
     NoReplyError,
     ServiceUnknownError,
+    UserManagerNotRunningError,
 )
 from .subscription import (  # systemd's names: defined once, in the subscription
     GONE,
@@ -161,16 +163,25 @@ class Systemd:
         ``destination`` None means systemd itself.  Variants come back as
         their values; error replies raise the typed :class:`sysd.DBusError`.
         """
-        return self.bus.call(
-            destination if destination is not None else self.destination,
-            path,
-            interface,
-            member,
-            signature,
-            args,
-            timeout=timeout,
-            interactive=interactive,
-        )
+        try:
+            return self.bus.call(
+                destination if destination is not None else self.destination,
+                path,
+                interface,
+                member,
+                signature,
+                args,
+                timeout=timeout,
+                interactive=interactive,
+            )
+        except DBusError as exc:
+            # a user bus without systemd on it: no owner, or dbus-daemon's activation file
+            # for it (Exec=/bin/false) failed
+            missing = isinstance(exc, ServiceUnknownError) or exc.name.startswith(_SPAWN)
+            user_manager = destination is None and self.bus.target.scope == "user"
+            if missing and user_manager and not self._subscription.seen_manager:
+                raise _no_user_manager(self.bus.target) from exc
+            raise
 
     def get_property(
         self,
@@ -790,6 +801,20 @@ def connect(
     target = resolve(user=user, address=address, private=private, host=host, machine=machine)
     bus = Connection.open(target, timeout=timeout, interactive=interactive)
     return Systemd(bus)
+
+
+_SPAWN = "org.freedesktop.DBus.Error.Spawn."
+
+
+def _no_user_manager(target: Target) -> UserManagerNotRunningError:
+    """A user bus without systemd on it: the user manager is not running (RELIABILITY 31)."""
+    uid = os.geteuid()
+    return UserManagerNotRunningError(
+        f"the user manager (user scope, uid {uid}) is not running: nobody owns "
+        f"{SYSTEMD_BUS_NAME} on {target.description}",
+        address=target.description,
+        hint=f"start it with `systemctl start user@{uid}.service`, or log in with a session",
+    )
 
 
 def _names(names: str | Iterable[str]) -> list[str]:
