@@ -176,11 +176,17 @@ def test_table_without_rows_keeps_the_header() -> None:
     assert R.table(["unit"], [], style=R.Style(False), show_header=False) == []
 
 
-def test_table_cuts_the_last_column_to_the_width() -> None:
+def test_table_shrinks_columns_to_the_width() -> None:
+    """format-table.c: each column gets 1 plus a share of the rest by weight; a column
+    whose share covers it gets what it asked for first (whole outputs are compared with
+    systemctl's on a terminal in tests/systemd/test_cli_diff_tty.py)."""
     rows: list[list[str | R.Cell]] = [["a.service", "a long description that does not fit"]]
     lines = R.table(["unit", "description"], rows, style=R.Style(False), width=30)
-    assert lines[1] == "a.service a long description\u2026"
+    assert lines[1] == "a.service a long description \u2026"  # cut, not stripped
     assert max(len(line) for line in lines) <= 30
+    assert R._column_widths([9, 36], 30) == [9, 20]
+    assert R._column_widths([40, 40, 5], 31) == [12, 12, 5]
+    assert R._column_widths([40, 40], 1) == [1, 1]  # never below the minimum
     full = R.table(["unit", "description"], rows, style=R.Style(False))
     assert full[1].endswith("does not fit")
 
@@ -191,7 +197,8 @@ def test_table_colours_only_when_enabled() -> None:
     assert "\x1b" not in "".join(plain)
     coloured = R.table(["unit", "active"], rows, style=R.Style(True))
     assert coloured[1] == "\x1b[0;1;31mx.service\x1b[0m failed"
-    assert coloured[0].startswith(R.UNDERLINE + "UNIT" + R.NORMAL)
+    # systemd 252's ansi_underline() is ANSI_NORMAL ANSI_UNDERLINE; the gaps are underlined
+    assert coloured[0].startswith(R.NORMAL + R.UNDERLINE + "UNIT     " + R.NORMAL)
 
 
 # ---------------------------------------------------------------------- process tree

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["close", "ignores_sigint", "open_pager", "pager_command"]
+__all__ = ["active", "close", "ignores_sigint", "open_pager", "pager_command"]
 
 _TRUE = frozenset({"1", "yes", "y", "true", "t", "on"})
 _FALSE = frozenset({"0", "no", "n", "false", "f", "off"})
@@ -174,6 +174,11 @@ def ignores_sigint(pager: str, less: str) -> bool:
     ``K``, the default, less quits on Ctrl-C and so do we; any other pager is not known
     to survive it)."""
     return pager == "less" and "K" not in less
+
+
+def active() -> bool:
+    """Whether a pager shows our output now."""
+    return bool(_state)
 
 
 def close() -> None:

@@ -228,11 +228,27 @@ def shell_quote(word: str) -> str:
 # --------------------------------------------------------------------------------- tables
 
 
+def underlined(style: Style, color: str = NORMAL) -> str:
+    """systemd 252's ``ansi_*_underline()``: the colour followed by ANSI_UNDERLINE (which
+    in 252 resets the colour first: ``ANSI_##NAME ANSI_UNDERLINE``), the colour alone where
+    underlining is off (the Linux console), nothing without colours."""
+    if not style.enabled:
+        return ""
+    import os
+
+    if os.environ.get("TERM") == "linux":
+        return color
+    return color + UNDERLINE
+
+
 class Cell(NamedTuple):
-    """A table cell with a colour (an ANSI sequence from this module, or "")."""
+    """A table cell: its text, its colour and the colour of the gap to its right (ANSI
+    sequences from this module, or "": systemd's TABLE_SET_COLOR and TABLE_SET_RGAP_COLOR;
+    TABLE_SET_BOTH_COLORS sets both)."""
 
     text: str
     color: str = ""
+    rgap: str = ""
 
 
 def table(
@@ -244,28 +260,117 @@ def table(
     glyphs: Glyphs = UNICODE,
     show_header: bool = True,
 ) -> list[str]:
-    """Rows as systemctl lays out its tables: left-aligned columns, one space apart,
-    upper-case header, the last column unpadded.  ``width`` (a terminal's) cuts the last
-    column with an ellipsis so lines fit; None never cuts (output to a pipe)."""
+    """Rows as systemd 252's ``table_print()`` lays them out (format-table.c).
+
+    Left-aligned columns one space apart, the header upper-cased (and underlined, with
+    its gaps, in colour).  ``width`` is the terminal's when systemd would fit the table to
+    it (a terminal, no pager, no ``--full``): the columns are then shrunk by their
+    weights (all equal here) and cut with an ellipsis; None lays the table out at its
+    natural width.  The last column's trailing blanks are dropped unless the cell is
+    coloured (or the header, in colour); an empty last cell still leaves its gap.
+    """
     cells = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
     head = [Cell(h.upper()) for h in header]
     every = [head, *cells] if show_header else cells
     ncol = len(header)
-    widths = [max((len(r[i].text) for r in every), default=1) or 1 for i in range(ncol)]
-    if width is not None and ncol:
-        fixed = sum(widths[:-1]) + (ncol - 1)
-        widths[-1] = min(widths[-1], max(width - fixed, 8))
+    if not every or not ncol:
+        return []
+    requested = [max(max((_console_width(r[i].text) for r in every), default=1), 1)
+                 for i in range(ncol)]  # fmt: skip
+    widths = _column_widths(requested, width)
+    colors = style.enabled
+    header_underline = underlined(style)
     lines = []
     for n, row in enumerate(every):
-        parts = []
-        for i, cell in enumerate(row):
-            last = i == ncol - 1
-            text = ellipsize(cell.text, widths[i], glyphs) if last else cell.text
-            pad = "" if last else " " * (widths[i] - len(text))
-            color = UNDERLINE if (show_header and n == 0 and text) else cell.color
-            parts.append(style(text, color) + pad)
-        lines.append(" ".join(parts).rstrip())
+        is_header = show_header and n == 0
+        out: list[str] = []
+        gap = ""
+        for j, cell in enumerate(row):
+            field = cell.text
+            length = _console_width(field)
+            if length > widths[j]:
+                field = _ellipsize(field, widths[j], glyphs)
+            elif length < widths[j]:
+                field += " " * (widths[j] - length)
+                if j == ncol - 1 and (not colors or (not cell.color and not is_header)):
+                    field = field.rstrip(" \t\n\r")
+            if colors:
+                if gap:
+                    out.append(gap)
+                elif is_header:
+                    out.append(header_underline)
+            if j > 0:
+                out.append(" ")
+            if colors:
+                if gap or (cell.color and is_header):
+                    out.append(NORMAL)
+                if cell.color:
+                    out.append(cell.color)
+                elif gap and is_header:
+                    out.append(header_underline)
+            out.append(field)
+            if colors and (cell.color or is_header):
+                out.append(NORMAL)
+            gap = cell.rgap
+        lines.append("".join(out))
     return lines
+
+
+def _column_widths(requested: list[int], width: int | None) -> list[int]:
+    """table_print()'s column widths: what each column asks for when the table fits (or
+    ``width`` is None); else each gets its minimum (1) plus a share of what is left by
+    weight (all 100), a column whose share covers its request getting that request first."""
+    n = len(requested)
+    minimum = [1] * n
+    weight = [100] * n
+    total_requested = sum(requested) + n - 1
+    if width is None or width >= total_requested:
+        return list(requested)
+    effective = max(width, sum(minimum) + n - 1)
+    extra = effective - (sum(minimum) + n - 1)
+    weight_sum = sum(weight)
+    out: list[int | None] = [None] * n
+    finalize = False
+    while True:
+        restart = False
+        for j in range(n):
+            if out[j] is not None:
+                continue
+            if weight_sum == 0:
+                w = minimum[j] + extra // (n - j)
+            else:
+                w = minimum[j] + (extra * weight[j]) // weight_sum
+            if w >= requested[j]:
+                w = requested[j]
+                restart = True
+            elif not finalize:
+                continue
+            out[j] = w
+            extra -= w - minimum[j]
+            weight_sum -= weight[j]
+            if restart and not finalize:
+                break
+        if finalize:
+            break
+        if not restart:
+            finalize = True
+    return [w if w is not None else minimum[j] for j, w in enumerate(out)]
+
+
+def _console_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _ellipsize(text: str, width: int, glyphs: Glyphs) -> str:
+    """ellipsize(text, width, 100): cut at the end (``…``, or ``...`` without UTF-8)."""
+    from ..journal._format import ellipsize_mem
+
+    data = ellipsize_mem(text.encode(), width, 100, utf8=glyphs is UNICODE)
+    return data.decode("utf-8", "replace")
 
 
 # ----------------------------------------------------------------------- the process tree

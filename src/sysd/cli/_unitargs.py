@@ -148,10 +148,13 @@ class Out:
         self.width = None if full or not tty else _terminal_columns()
 
     def table(self, header: list[str], rows: list[list[Any]], *, legend: bool) -> None:
-        """Print ``rows`` as systemctl's tables (the header only with ``legend``)."""
+        """Print ``rows`` as systemctl's tables (the header only with ``legend``); fitted to
+        the terminal only when no pager shows them (systemd: ``pager_have()``)."""
+        from ._pager import active
+
         lines = R.table(
-            header, rows, style=self.style, width=self.width, glyphs=self.glyphs,
-            show_header=legend,
+            header, rows, style=self.style, width=None if active() else self.width,
+            glyphs=self.glyphs, show_header=legend,
         )  # fmt: skip
         if lines:
             print("\n".join(lines))

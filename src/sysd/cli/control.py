@@ -274,7 +274,7 @@ def _unit_files(args: argparse.Namespace) -> int:
                 _notice(_NO_INSTALL_INFO.format(bullet=R.glyphs_for(sys.stderr).bullet))
         # --now: then start (enable) or stop (disable, mask) them, as systemctl does
         then = {"enable": "start", "disable": "stop", "mask": "stop"}.get(verb)
-        if args.now and then is not None:
+        if getattr(args, "now", False) and then is not None:
             for name in args.units:
                 getattr(sd.unit(name.rpartition("/")[2]), then)()
     return 0

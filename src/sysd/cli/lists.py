@@ -25,6 +25,17 @@ else:
 __all__ = ["add_parsers"]
 
 
+def _suffix(name: str) -> str:
+    return name.rpartition(".")[2]
+
+
+def _red_or_yellow(style: Any, color: str, underline: bool) -> str:
+    """ansi_highlight_{red,yellow}() or their _underline() forms (without colours: "")."""
+    if not style.enabled:
+        return ""
+    return R.underlined(style, color) if underline else color
+
+
 def _type_order(name: str) -> tuple[str, str]:
     """systemctl's order for unit lists: by type suffix, then by name, ignoring case."""
     return (name.rpartition(".")[2].lower(), name.lower())
@@ -64,25 +75,31 @@ def _list(args: argparse.Namespace) -> int:
     open_pager(args)
     jobs = any(r.job_id for r in rows)
     header = ["", "unit", "load", "active", "sub", *(["job"] if jobs else []), "description"]
+    style = out.style
     cells = []
-    for r in rows:
-        mark, unit_color, load_color = " ", "", ""
-        if r.load_state in ("error", "not-found", "bad-setting", "masked"):
-            mark, load_color = out.glyphs.black_circle, R.RED
-            mark_color = R.YELLOW
-        elif r.active_state == "failed":
-            mark, unit_color = out.glyphs.black_circle, R.RED
-            mark_color = R.RED
+    for i, r in enumerate(rows):
+        # systemctl underlines the last unit of each type (the next one is of another)
+        last_of_type = i + 1 < len(rows) and _suffix(rows[i + 1].name) != _suffix(r.name)
+        on_underline = R.underlined(style) if last_of_type else ""
+        on_circle = on_loaded = on_active = ""
+        circle = False
+        if r.load_state in ("error", "not-found", "bad-setting", "masked") and not args.plain:
+            circle = True
+            on_circle = _red_or_yellow(style, R.YELLOW, last_of_type)
+            on_loaded = _red_or_yellow(style, R.RED, last_of_type)
+        elif r.active_state == "failed" and not args.plain:
+            circle = True
+            on_circle = on_active = _red_or_yellow(style, R.RED, last_of_type)
         else:
-            mark_color = ""
+            on_circle = on_active = on_loaded = on_underline
         row = [
-            R.Cell(mark, mark_color),
-            R.Cell(r.name, unit_color),
-            R.Cell(r.load_state, load_color),
-            R.Cell(r.active_state, unit_color),
-            R.Cell(r.sub_state, unit_color),
-            *([R.Cell(r.job_type if r.job_id else "")] if jobs else []),
-            R.Cell(r.description),
+            R.Cell(out.glyphs.black_circle if circle else " ", on_circle, on_circle),
+            R.Cell(r.name, on_active, on_active),
+            R.Cell(r.load_state, on_loaded, on_loaded),
+            R.Cell(r.active_state, on_active, on_active),
+            R.Cell(r.sub_state, on_active, on_active),
+            *([R.Cell(r.job_type if r.job_id else "", on_underline, on_underline)] if jobs else []),
+            R.Cell(r.description, on_underline, on_underline),
         ]
         cells.append(row[1:] if args.plain else row)
     if args.plain:
@@ -142,21 +159,30 @@ def _list_unit_files(args: argparse.Namespace) -> int:
         )
         return rc
     out = Out(args.full)
+    open_pager(args)
+    style = out.style
     rows = []
-    for f in files:
+    for i, f in enumerate(files):
+        last_of_type = i + 1 < len(files) and _suffix(files[i + 1].name) != _suffix(f.name)
+        on_underline = R.underlined(style) if last_of_type else ""
         if f.state in ("masked", "masked-runtime", "disabled", "bad"):
-            color = R.RED
+            color = _red_or_yellow(style, R.RED, last_of_type)
         elif f.state in ("enabled", "alias"):
-            color = R.GREEN
+            color = _red_or_yellow(style, R.GREEN, last_of_type)
         else:
-            color = ""
+            color = on_underline
         preset = presets.get(f.name)
-        preset_cell = (
-            R.Cell("-")
-            if preset is None
-            else R.Cell(_preset_text(preset) or "", R.GREEN if preset else R.RED)
-        )
-        rows.append([R.Cell(f.name), R.Cell(f.state, color), preset_cell])
+        if f.state in _NO_PRESET_STATES:  # no preset asked for: an empty (grey) cell
+            grey = R.underlined(style, R.GREY) if last_of_type else style.code(R.GREY)
+            preset_cell = R.Cell("-", grey, grey)
+        elif preset is None:  # the query failed: "n/a"
+            na = on_underline if last_of_type else style.code(R.NORMAL)
+            preset_cell = R.Cell("n/a", na, na)
+        else:
+            pc = _red_or_yellow(style, R.GREEN if preset else R.RED, last_of_type)
+            preset_cell = R.Cell(_preset_text(preset) or "", pc, pc)
+        rows.append([R.Cell(f.name, on_underline, on_underline), R.Cell(f.state, color, color),
+                     preset_cell])  # fmt: skip
     out.table(["unit file", "state", "preset"], rows, legend=not args.no_legend)
     if not args.no_legend:
         print(f"\n{len(files)} unit files listed.")
@@ -183,20 +209,24 @@ def _list_jobs(args: argparse.Namespace) -> int:
     out = Out(args.full)
     if not jobs:
         if not args.no_legend:
-            print("No jobs running.")
+            style = out.style
+            print(f"{style.code(R.GREEN)}No jobs running.{style.code(R.NORMAL)}")
         return 0
+    open_pager(args)
+    on = out.style.code(R.HIGHLIGHT)
     rows = [
         [
             R.Cell(str(j.id)),
-            R.Cell(j.unit),
+            R.Cell(j.unit, on if j.state == "running" else ""),
             R.Cell(j.job_type),
-            R.Cell(j.state, R.HIGHLIGHT if j.state == "running" else ""),
+            R.Cell(j.state, on if j.state == "running" else ""),
         ]
         for j in jobs
     ]
     out.table(["job", "unit", "type", "state"], rows, legend=not args.no_legend)
     if not args.no_legend:
-        print(f"\n{len(jobs)} jobs listed.")
+        style = out.style
+        print(f"\n{style.code(R.HIGHLIGHT)}{len(jobs)} jobs listed{style.code(R.NORMAL)}.")
     return 0
 
 

@@ -10,21 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from .._core.calendar import format_timestamp, format_timestamp_relative
+from . import _render as R
+from ._pager import open_pager
+from ._unitargs import Out
 from .basic import add_connection_options, connect
 
 _USEC = timedelta(microseconds=1)
-
-
-def _columns(rows: list[list[str]], header: list[str] | None) -> list[str]:
-    """systemd's table: left-aligned columns one space apart, every column but the last
-    padded (an empty last cell leaves the blanks), widths from the rows shown (without
-    the legend, the header does not count)."""
-    shown = [header, *rows] if header is not None else rows
-    if not shown:
-        return []
-    widths = [max(len(r[i]) for r in shown) for i in range(len(shown[0]))]
-    widths[-1] = 0
-    return [" ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in shown]
 
 
 def _timers(args: argparse.Namespace) -> int:
@@ -64,11 +55,13 @@ def _timers(args: argparse.Namespace) -> int:
                 ", ".join(t.activates),
             ]
         )
-    header = ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"]
-    for line in _columns(rows, None if args.no_legend else header):
-        print(line)
-    if not args.no_legend:
-        print(f"\n{len(timers)} timers listed.")
+    header = ["next", "left", "last", "passed", "unit", "activates"]
+    out = Out(args.full)
+    open_pager(args)
+    out.table(header, rows, legend=not args.no_legend)
+    if not args.no_legend:  # output_legend(): highlighted, red when there are none
+        on = out.style.code(R.HIGHLIGHT if timers else R.RED)
+        print(f"\n{on}{len(timers)} timers listed.{out.style.code(R.NORMAL)}")
         if not args.all:
             print("Pass --all to see loaded but inactive timers, too.")
     return 0
@@ -80,8 +73,8 @@ def add_parsers(sub: Any) -> None:
     add_connection_options(p)
     p.add_argument("-a", "--all", action="store_true", help="also loaded but inactive timers")
     p.add_argument("--no-legend", action="store_true", help="no header and footer")
-    # systemctl's global options, which list-timers takes: its table is never cut to the
-    # terminal's width here (what -l asks for), and --plain changes nothing in it
-    p.add_argument("-l", "--full", action="store_true", help="do not shorten columns (always)")
+    # systemctl's global options, which list-timers takes: -l keeps the table at its
+    # natural width on a terminal, and --plain changes nothing in it
+    p.add_argument("-l", "--full", action="store_true", help="do not shorten columns")
     p.add_argument("--plain", action="store_true", help="accepted, as by systemctl list-timers")
     p.set_defaults(func=_timers)
