@@ -48,6 +48,8 @@ from ..errors import (
     UnknownPropertyError,
 )
 
+from .subscription import SYSTEMD_BUS_NAME
+
 if TYPE_CHECKING:
     from .._bus.aio import AsyncConnection
     from .systemd import AsyncSystemd
@@ -86,6 +88,13 @@ async def proxy(
 ) -> AsyncProxy:
     """Introspect ``destination``'s object at ``path`` (once per connection) and proxy it."""
     dest = destination if destination is not None else sd.destination
+    if not sd.bus.target.hello and dest not in (None, SYSTEMD_BUS_NAME):
+        raise InvalidCallError(
+            f"this connection is systemd's private socket: it reaches systemd only, not {dest}",
+            hint="connect(private=False) to talk to other services over the system bus",
+        )
+    if dest == SYSTEMD_BUS_NAME and not sd.bus.target.hello:
+        dest = None  # no bus to route by name on the private socket
     key = (dest, path)
     cache: dict[tuple[str | None, str], NodeInfo] = sd._introspected
     node = None if refresh else cache.get(key)
