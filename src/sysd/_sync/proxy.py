@@ -150,13 +150,14 @@ class Proxy:
         return tuple(f"{base}/{name}" for name in self.node.children)
 
     def interface(self, name: str) -> InterfaceProxy:
-        """One interface by full name or unique last part (UnknownMethodError if none)."""
+        """One interface by full name or a unique ending (``"login1.Manager"``,
+        ``"Manager"``, ``"manager"``); UnknownMethodError if none or several."""
         info = self.node.interfaces.get(name)
         if info is None:
             found = [
                 i
                 for n, i in self.node.interfaces.items()
-                if name in (n.rpartition(".")[2], snake_case(n.rpartition(".")[2]))
+                if n.endswith("." + name) or snake_case(n.rpartition(".")[2]) == name
             ]
             if len(found) == 1:
                 info = found[0]
