@@ -81,16 +81,30 @@ def test_parse_a_real_shape() -> None:
         ("<nod/>", "root element"),
         ('<node><interface name="nodots"/></node>', "interface name"),
         ('<node><interface name="a.b"><method/></interface></node>', "without a name"),
-        ('<node><interface name="a.b"><property name="P" access="read"/></interface></node>',
-         "no type"),
-        ('<node><interface name="a.b"><property name="P" type="a" access="read"/></interface>'
-         "</node>", "invalid type"),
-        ('<node><interface name="a.b"><property name="P" type="ss" access="read"/></interface>'
-         "</node>", "not a single"),
-        ('<node><interface name="a.b"><property name="P" type="s" access="rw"/></interface>'
-         "</node>", "access"),
-        ('<node><interface name="a.b"><method name="M"><arg type="s" direction="sideways"/>'
-         "</method></interface></node>", "direction"),
+        (
+            '<node><interface name="a.b"><property name="P" access="read"/></interface></node>',
+            "no type",
+        ),
+        (
+            '<node><interface name="a.b"><property name="P" type="a" access="read"/></interface>'
+            "</node>",
+            "invalid type",
+        ),
+        (
+            '<node><interface name="a.b"><property name="P" type="ss" access="read"/></interface>'
+            "</node>",
+            "not a single",
+        ),
+        (
+            '<node><interface name="a.b"><property name="P" type="s" access="rw"/></interface>'
+            "</node>",
+            "access",
+        ),
+        (
+            '<node><interface name="a.b"><method name="M"><arg type="s" direction="sideways"/>'
+            "</method></interface></node>",
+            "direction",
+        ),
         ('<node><node name="../x"/></node>', "child node name"),
         # entities, the "billion laughs" and external ones, are refused outright
         ('<!DOCTYPE node [<!ENTITY a "aaaa">]><node><interface name="a.b"/></node>', "entity"),
@@ -131,8 +145,12 @@ def test_snake_case(dbus: str, python: str) -> None:
 
 @pytest.mark.parametrize(
     ("sig", "types"),
-    [("", []), ("sa{sv}as", ["s", "a{sv}", "as"]), ("a(sso)u", ["a(sso)", "u"]),
-     ("aa{s(ii)}", ["aa{s(ii)}"])],
+    [
+        ("", []),
+        ("sa{sv}as", ["s", "a{sv}", "as"]),
+        ("a(sso)u", ["a(sso)", "u"]),
+        ("aa{s(ii)}", ["aa{s(ii)}"]),
+    ],
 )
 def test_split_signature(sig: str, types: list[str]) -> None:
     assert split_signature(sig) == types

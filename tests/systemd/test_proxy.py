@@ -53,7 +53,7 @@ def _plain(sig: str, data: Any) -> Any:
     if c == "a":
         child = sig[1:]
         if child.startswith("{"):
-            key, value = child[1], child[2:-1]
+            value = child[2:-1]
             return {str(k): _plain(value, v) for k, v in data.items()}
         return [_plain(child, d) for d in data]
     return data
@@ -122,9 +122,15 @@ def test_names_reach_the_same_interface(bus_sd: sysd.Systemd) -> None:
     full = p.interface("org.freedesktop.hostname1")
     assert p.hostname1.info is full.info
     assert p["hostname1"].info is full.info
-    assert full.get("Hostname") == full.get("hostname") == bus_sd.get_property(
-        SERVICES["hostname1"][1], "org.freedesktop.hostname1", "Hostname",
-        destination="org.freedesktop.hostname1",
+    assert (
+        full.get("Hostname")
+        == full.get("hostname")
+        == bus_sd.get_property(
+            SERVICES["hostname1"][1],
+            "org.freedesktop.hostname1",
+            "Hostname",
+            destination="org.freedesktop.hostname1",
+        )
     )
     assert full.set_static_hostname.name == "SetStaticHostname"
     assert full.method("SetStaticHostname").info is full.set_static_hostname.info
@@ -160,7 +166,11 @@ def test_introspected_once_per_connection(bus_sd: sysd.Systemd) -> None:
     ],
 )
 def test_wrong_arguments_fail_before_sending(
-    bus_sd: sysd.Systemd, service: str, interface: str, method: str, args: tuple[Any, ...],
+    bus_sd: sysd.Systemd,
+    service: str,
+    interface: str,
+    method: str,
+    args: tuple[Any, ...],
     says: str,
 ) -> None:
     iface = bus_sd.proxy(*SERVICES[service]).interface(interface)
@@ -179,13 +189,13 @@ def test_missing_things_are_typed_errors(bus_sd: sysd.Systemd) -> None:
         bus_sd.proxy("org.freedesktop.hostname1", "not a path")
     p = bus_sd.proxy(*SERVICES["hostname1"])
     serial = bus_sd.bus._serial
-    with pytest.raises(sysd.UnknownMethodError, match="UnknownInterface.*hint: its interfaces"):
+    with pytest.raises(sysd.UnknownMethodError, match=r"UnknownInterface.*hint: its interfaces"):
         p.interface("org.example.Nope")
     with pytest.raises(AttributeError, match="interfaces:"):
         _ = p.nope
     with pytest.raises(sysd.UnknownMethodError, match="no method 'Frobnicate'"):
         p.hostname1.method("Frobnicate")
-    with pytest.raises(AttributeError, match="properties are read with .get"):
+    with pytest.raises(AttributeError, match=r"properties are read with \.get"):
         _ = p.hostname1.hostname
     with pytest.raises(sysd.UnknownPropertyError, match="no property 'Nope'"):
         p.hostname1.get("Nope")

@@ -47,7 +47,6 @@ from ..errors import (
     UnknownObjectError,
     UnknownPropertyError,
 )
-
 from .subscription import SYSTEMD_BUS_NAME
 
 if TYPE_CHECKING:

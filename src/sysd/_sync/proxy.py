@@ -48,7 +48,6 @@ from ..errors import (
     UnknownObjectError,
     UnknownPropertyError,
 )
-
 from .subscription import SYSTEMD_BUS_NAME
 
 if TYPE_CHECKING:
