@@ -297,3 +297,24 @@ def test_signals_asyncio(pretty_hostname_restored: str) -> None:
             assert _matches(sd) == before
 
     asyncio.run(main())
+
+
+def test_keywords_bind_arguments_before_options(
+    bus_sd: sysd.Systemd, pretty_hostname_restored: str
+) -> None:
+    host = bus_sd.proxy(*SERVICES["hostname1"]).hostname1
+    # `interactive` is SetPrettyHostname's own argument here, not the call option
+    host.set_pretty_hostname("Keyword", interactive=False)
+    assert host.get("PrettyHostname") == "Keyword"
+    host.set_pretty_hostname.options(timeout=30, interactive=False)(
+        hostname="Options", interactive=False
+    )
+    assert host.get("pretty_hostname") == "Options"
+    host.call("SetPrettyHostname", "Call", False)
+    assert host.get("PrettyHostname") == "Call"
+    td = bus_sd.proxy(*SERVICES["timedate1"]).timedate1
+    assert "UTC" in td.list_timezones(timeout=30)  # no such argument: the option
+    serial = bus_sd.bus._serial
+    with pytest.raises(sysd.InvalidCallError, match="no argument named 'color'"):
+        host.set_pretty_hostname("x", False, color=True)
+    assert bus_sd.bus._serial == serial

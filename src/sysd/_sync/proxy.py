@@ -253,16 +253,10 @@ class InterfaceProxy:
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | {m.py_name for m in self.info.methods.values()})
 
-    def call(
-        self,
-        member: str,
-        *args: Any,
-        timeout: float | None = DEFAULT,
-        interactive: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """Call a method by name (``call("SetHostname", "box", False)``)."""
-        return self.method(member)(*args, timeout=timeout, interactive=interactive, **kwargs)
+    def call(self, member: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a method by name (``call("SetHostname", "box", False)``); the keywords
+        are those of :class:`Method`."""
+        return self.method(member)(*args, **kwargs)
 
     def _property(self, name: str) -> PropertyInfo:
         info = self.info.property(name)
@@ -362,27 +356,48 @@ def _setters(iface: InterfaceInfo, prop: str) -> list[str]:
 
 
 class Method:
-    """A method of a proxied interface: call it with Python values (positional, or by
-    argument name), plus ``timeout=`` and ``interactive=``."""
+    """A method of a proxied interface: call it with Python values, positionally or by
+    argument name (D-Bus or snake_case).
 
-    def __init__(self, iface: InterfaceProxy, info: MethodInfo) -> None:
+    ``timeout=`` and ``interactive=`` (let polkit ask) are the call's options, unless
+    the method has an argument of that name (hostnamed's, timedated's and logind's
+    methods take an ``interactive`` argument): then the keyword is the argument, and
+    ``method.options(timeout=..., interactive=...)`` sets the options.
+    """
+
+    def __init__(
+        self,
+        iface: InterfaceProxy,
+        info: MethodInfo,
+        timeout: float | None = DEFAULT,
+        interactive: bool | None = None,
+    ) -> None:
         self.interface = iface
         self.info = info
         self.name = info.name
+        self._timeout = timeout
+        self._interactive = interactive
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{a.py_name or '_'}: {a.signature}" for a in self.info.in_args)
         out = self.info.out_signature
         return f"<{type(self).__name__} {self.interface.name}.{self.name}({ins}) -> {out!r}>"
 
-    def __call__(
-        self,
-        *args: Any,
-        timeout: float | None = DEFAULT,
-        interactive: bool | None = None,
-        **kwargs: Any,
-    ) -> Any:
+    def options(
+        self, *, timeout: float | None = DEFAULT, interactive: bool | None = None
+    ) -> Method:
+        """The same method with the call's deadline and polkit interactivity set."""
+        return type(self)(self.interface, self.info, timeout, interactive)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         info = self.info
+        timeout, interactive = self._timeout, self._interactive
+        if kwargs:
+            names = {a.name for a in info.in_args} | {a.py_name for a in info.in_args}
+            if "timeout" in kwargs and "timeout" not in names:
+                timeout = kwargs.pop("timeout")
+            if "interactive" in kwargs and "interactive" not in names:
+                interactive = kwargs.pop("interactive")
         where = f"{self.interface.name}.{info.name}"
         values = convert_args(info.in_args, args, kwargs, where)
         p = self.interface.proxy
