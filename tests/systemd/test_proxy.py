@@ -318,3 +318,38 @@ def test_keywords_bind_arguments_before_options(
     with pytest.raises(sysd.InvalidCallError, match="no argument named 'color'"):
         host.set_pretty_hostname("x", False, color=True)
     assert bus_sd.bus._serial == serial
+
+
+def test_broken_introspection_is_a_typed_error(
+    bus_sd: sysd.Systemd, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no real service can be made to send broken XML: the reply is replaced, the rest is real
+    real = bus_sd.call
+
+    def call(destination: Any, path: str, interface: Any, member: str, *a: Any, **k: Any) -> Any:
+        if member == "Introspect":
+            return '<!DOCTYPE n [<!ENTITY x "xxxxxxxx">]><node>&x;</node>'
+        return real(destination, path, interface, member, *a, **k)
+
+    monkeypatch.setattr(bus_sd, "call", call)
+    with pytest.raises(sysd.InvalidIntrospectionError, match="entity"):
+        bus_sd.proxy("org.freedesktop.locale1", "/org/freedesktop/locale1", refresh=True)
+    assert ("org.freedesktop.locale1", "/org/freedesktop/locale1") not in bus_sd._introspected
+
+
+def test_asyncio_reads_what_the_blocking_flavour_reads(bus_sd: sysd.Systemd) -> None:
+    async def main() -> dict[str, dict[str, Any]]:
+        out = {}
+        async with sysd.aio.connect(private=False) as sd:
+            for name in ("hostname1", "locale1", "machine1"):
+                p = await sd.proxy(*SERVICES[name])
+                iface = p.interface(SERVICES[name][0] if name != "machine1" else "Manager")
+                out[name] = await iface.get_all()
+                assert await iface.get(next(iter(out[name]))) == next(iter(out[name].values()))
+        return out
+
+    got = asyncio.run(main())
+    for name, values in got.items():
+        p = bus_sd.proxy(*SERVICES[name])
+        iface = p.interface(SERVICES[name][0] if name != "machine1" else "Manager")
+        assert iface.get_all() == values
