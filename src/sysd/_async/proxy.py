@@ -202,10 +202,10 @@ class AsyncProxy:
     ) -> AsyncSignals:
         """Signals of this object (any interface, any member unless given): a context
         manager holding the match rule, iterated for :class:`Signal` values."""
-        if interface is not None:
-            iface = self.node.interfaces.get(interface)
-            if iface is not None and member is not None and iface.signal(member) is not None:
-                member = iface.signal(member).name  # type: ignore[union-attr]
+        iface = self.node.interfaces.get(interface) if interface is not None else None
+        known = iface.signal(member) if iface is not None and member is not None else None
+        if known is not None:
+            member = known.name  # a snake_case name given: the D-Bus name goes in the rule
         return AsyncSignals(self.sd, self.destination, self.path, interface, member, arg0)
 
 
