@@ -353,3 +353,18 @@ def test_asyncio_reads_what_the_blocking_flavour_reads(bus_sd: sysd.Systemd) -> 
         p = bus_sd.proxy(*SERVICES[name])
         iface = p.interface(SERVICES[name][0] if name != "machine1" else "Manager")
         assert iface.get_all() == values
+
+
+def test_signal_names_and_pending(bus_sd: sysd.Systemd, pretty_hostname_restored: str) -> None:
+    p = bus_sd.proxy(*SERVICES["hostname1"])
+    stream = p.signals("org.freedesktop.DBus.Properties", "properties_changed")
+    assert "member='PropertiesChanged'" in stream.rule
+    assert "sender='org.freedesktop.hostname1'" in stream.rule
+    props = p.interface("org.freedesktop.DBus.Properties")
+    assert "member='PropertiesChanged'" in props.signals("properties_changed").rule
+    with stream:
+        p.hostname1.set_pretty_hostname("Pending", False)
+        first = stream.next(timeout=30)
+        assert first.args[1] == {"PrettyHostname": "Pending"}
+        assert stream.pending() == []
+    assert "inactive" in repr(stream)
