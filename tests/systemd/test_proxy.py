@@ -367,4 +367,12 @@ def test_signal_names_and_pending(bus_sd: sysd.Systemd, pretty_hostname_restored
         first = stream.next(timeout=30)
         assert first.args[1] == {"PrettyHostname": "Pending"}
         assert stream.pending() == []
+        with pytest.raises(sysd.InvalidCallError, match="already active"), stream:
+            pass
+        assert stream.active  # the refused second entry left the first alone
     assert "inactive" in repr(stream)
+    before = _matches(bus_sd)
+    with stream:  # a stream can be entered again once left
+        p.hostname1.set_pretty_hostname("Again", False)
+        assert stream.next(timeout=30).args[1] == {"PrettyHostname": "Again"}
+    assert _matches(bus_sd) == before

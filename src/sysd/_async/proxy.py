@@ -472,6 +472,8 @@ class AsyncSignals:
         if self._bus is not None:
             raise InvalidCallError("this signal stream is already active (enter it once)")
         bus = self.sd.bus
+        self._queue.clear()  # entered again: what an earlier use left unread is stale
+        self.dropped = 0
         self._bus = bus
         bus.add_signal_handler(self._on_signal)
         try:
