@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         InvalidCallError,
         InvalidCronExpressionError,
         InvalidDaemonEnvironmentError,
+        InvalidIntrospectionError,
         InvalidJournalFieldError,
         InvalidNotifyError,
         InvalidPropertyError,
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
     from ._bus.address import booted
     from ._bus.wire import DEFAULT, Variant
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
+    from ._sync.proxy import InterfaceProxy, Proxy, Signal, Signals
     from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
     from .executor import (
@@ -123,6 +125,10 @@ _LAZY = {
     "RunResult": ("._core.run", "RunResult"),
     "RunningUnit": ("._sync.run", "RunningUnit"),
     "TriggerHandle": ("._sync.run", "TriggerHandle"),
+    "Proxy": ("._sync.proxy", "Proxy"),
+    "InterfaceProxy": ("._sync.proxy", "InterfaceProxy"),
+    "Signal": ("._sync.proxy", "Signal"),
+    "Signals": ("._sync.proxy", "Signals"),
     "UnitExecutor": (".executor", "UnitExecutor"),
     "run_function": (".executor", "run_function"),
     "WorkerDiedError": (".executor", "WorkerDiedError"),
@@ -146,6 +152,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidCallError",
     "InvalidCronExpressionError",
     "InvalidDaemonEnvironmentError",
+    "InvalidIntrospectionError",
     "InvalidJournalFieldError",
     "InvalidNotifyError",
     "InvalidPropertyError",
@@ -227,11 +234,13 @@ __all__ = [
     "ConnectionBudgetError",
     "DBusError",
     "InteractiveAuthorizationRequiredError",
+    "InterfaceProxy",
     "InvalidArgsError",
     "InvalidCalendarSpecError",
     "InvalidCallError",
     "InvalidCronExpressionError",
     "InvalidDaemonEnvironmentError",
+    "InvalidIntrospectionError",
     "InvalidJournalFieldError",
     "InvalidNotifyError",
     "InvalidPropertyError",
@@ -268,6 +277,7 @@ __all__ = [
     "OnlyByDependencyError",
     "PropertyReadOnlyError",
     "ProtocolError",
+    "Proxy",
     "RemoteError",
     "RunFailedError",
     "RunResult",
@@ -276,6 +286,8 @@ __all__ = [
     "SandboxError",
     "ServiceUnknownError",
     "ShuttingDownError",
+    "Signal",
+    "Signals",
     "SysdError",
     "Systemd",
     "TransactionIsDestructiveError",

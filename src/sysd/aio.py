@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from ._async.proxy import AsyncInterfaceProxy as InterfaceProxy
+from ._async.proxy import AsyncProxy as Proxy
+from ._async.proxy import AsyncSignals as Signals
+from ._async.proxy import Signal
 from ._async.run import AsyncRunningUnit as RunningUnit
 from ._async.run import AsyncTriggerHandle as TriggerHandle
 from ._async.systemd import AsyncSystemd
@@ -28,8 +32,12 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "AsyncSystemd",
+    "InterfaceProxy",
+    "Proxy",
     "RunResult",
     "RunningUnit",
+    "Signal",
+    "Signals",
     "TriggerHandle",
     "UnitExecutor",
     "Variant",

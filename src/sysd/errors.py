@@ -44,6 +44,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   └── JobTimeoutError           (TimeoutError)  systemd's job timeout
     ├── WaitTimeoutError              (TimeoutError)  our own wait gave up; the job goes on
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
+    ├── InvalidIntrospectionError     (ValueError)   a peer's introspection XML is not valid
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
     from ._core.run import RunResult
 
 __all__ = [
+    "InvalidIntrospectionError",
     "LibsystemdNotFoundError",
     "JournalPermissionError",
     "JournalNotFoundError",
@@ -618,6 +620,12 @@ class WaitTimeoutError(SysdError, TimeoutError):
 
 class InvalidCallError(SysdError, ValueError):
     """A call that cannot be sent: invalid bus name, path, member, signature or arguments."""
+
+
+class InvalidIntrospectionError(SysdError, ValueError):
+    """A peer's introspection data (XML) is not valid: bad XML, entities, bad names."""
+
+    hint = "the service's Introspect reply is broken; call its methods by name with sd.call()"
 
 
 class InvalidUnitNameError(SysdError, ValueError):

@@ -41,8 +41,10 @@ from .unit import AsyncUnit
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .._core.introspect import NodeInfo
     from .._core.status import ManagerStatus
     from .job import AsyncJob
+    from .proxy import AsyncProxy
     from .run import run as _run_function
     from .timers import TimerInfo
     from .watch import AsyncUnitWatch
@@ -134,6 +136,8 @@ class AsyncSystemd:
         # Subscribe, match rules, signal handler and reconnecting, shared by every job
         # wait, watch and run on this connection (reference counted).
         self._subscription = AsyncSubscription(self)
+        # (destination, path) -> introspected node, for proxy() (see _async/proxy.py)
+        self._introspected: dict[tuple[str | None, str], NodeInfo] = {}
 
     @property
     def target(self) -> Target:
@@ -243,6 +247,24 @@ class AsyncSystemd:
             (interface, name, Variant(signature, value)),
             timeout=timeout,
         )
+
+    async def proxy(
+        self,
+        destination: str | None,
+        path: str,
+        *,
+        refresh: bool = False,
+        timeout: float | None = DEFAULT,
+    ) -> AsyncProxy:
+        """A proxy for any D-Bus object, built from its introspection (docs/proxy.md).
+
+        ``destination`` None means systemd itself.  The object is introspected once
+        per connection (``refresh=True`` asks again); its methods check their
+        arguments against the introspected signatures before anything is sent.
+        """
+        from .proxy import proxy  # on first use, as timers and unitfiles
+
+        return await proxy(self, destination, path, refresh=refresh, timeout=timeout)
 
     # ------------------------------------------------------------------ manager
 

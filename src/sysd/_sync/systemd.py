@@ -42,8 +42,10 @@ from .unit import Unit
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .._core.introspect import NodeInfo
     from .._core.status import ManagerStatus
     from .job import Job
+    from .proxy import Proxy
     from .run import run as _run_function
     from .timers import TimerInfo
     from .watch import UnitWatch
@@ -135,6 +137,8 @@ class Systemd:
         # Subscribe, match rules, signal handler and reconnecting, shared by every job
         # wait, watch and run on this connection (reference counted).
         self._subscription = Subscription(self)
+        # (destination, path) -> introspected node, for proxy() (see _sync/proxy.py)
+        self._introspected: dict[tuple[str | None, str], NodeInfo] = {}
 
     @property
     def target(self) -> Target:
@@ -244,6 +248,24 @@ class Systemd:
             (interface, name, Variant(signature, value)),
             timeout=timeout,
         )
+
+    def proxy(
+        self,
+        destination: str | None,
+        path: str,
+        *,
+        refresh: bool = False,
+        timeout: float | None = DEFAULT,
+    ) -> Proxy:
+        """A proxy for any D-Bus object, built from its introspection (docs/proxy.md).
+
+        ``destination`` None means systemd itself.  The object is introspected once
+        per connection (``refresh=True`` asks again); its methods check their
+        arguments against the introspected signatures before anything is sent.
+        """
+        from .proxy import proxy  # on first use, as timers and unitfiles
+
+        return proxy(self, destination, path, refresh=refresh, timeout=timeout)
 
     # ------------------------------------------------------------------ manager
 

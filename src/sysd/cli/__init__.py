@@ -45,6 +45,15 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("call", "call any D-Bus method (arguments as JSON values)"),
         ),
     ),
+    (
+        "sysd.cli.introspect",
+        (
+            (
+                "introspect",
+                "show an object's interfaces, methods, properties (with values) and signals",
+            ),
+        ),
+    ),
     ("sysd.cli.units", (("status", "show the runtime status of units, or of the manager"),)),
     (
         "sysd.cli.lists",

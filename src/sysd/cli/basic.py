@@ -125,22 +125,71 @@ def _text(value: Any) -> str:
 def _call(args: argparse.Namespace) -> int:
     import json
 
+    signature = args.signature
+    given = list(args.args)
+    if signature and not _is_signature(signature):
+        # not a signature but a JSON value: the first argument, the signature left out
+        given.insert(0, signature)
+        signature = ""
     try:
-        values = [json.loads(a) for a in args.args]
+        values = [json.loads(a) for a in given]
     except json.JSONDecodeError as exc:
         print_error(f"sysd call: arguments must be JSON values: {exc}", prefix="")
         return USAGE_ERROR
+    destination = args.destination or None
+    if args.private is None and destination not in (None, "org.freedesktop.systemd1"):
+        args.private = False  # systemd's private socket reaches systemd only
     with connect(args) as sd:
+        if signature:
+            values = _converted(signature, values)
+        elif values:
+            # no signature given: the method's own, from the object's introspection
+            from .._core.introspect import convert_args
+
+            method = sd.proxy(destination, args.path).interface(args.interface).method(args.member)
+            signature = method.info.in_signature
+            values = convert_args(
+                method.info.in_args, values, {}, f"{args.interface}.{args.member}"
+            )
         result = sd.call(
-            args.destination or None,
+            destination,
             args.path,
             args.interface,
             args.member,
-            args.signature,
+            signature,
             values,
         )
     print(json.dumps(jsonable(result), indent=None if args.json else 2))
     return 0
+
+
+def _is_signature(text: str) -> bool:
+    from .._core.introspect import split_signature
+
+    try:
+        split_signature(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _converted(signature: str, values: list[Any]) -> list[Any]:
+    """JSON values checked against ``signature`` (a variant takes a plain JSON value)."""
+    from .._core.introspect import convert, split_signature
+    from ..errors import InvalidCallError
+
+    try:
+        types = split_signature(signature)
+    except ValueError:
+        raise InvalidCallError(f"invalid D-Bus signature {signature!r}") from None
+    if len(types) != len(values):
+        raise InvalidCallError(
+            f"signature {signature!r} has {len(types)} arguments, {len(values)} given"
+        )
+    return [
+        convert(t, v, f"argument {i + 1}")
+        for i, (t, v) in enumerate(zip(types, values, strict=True))
+    ]
 
 
 def add_parsers(sub: Any) -> None:
@@ -160,6 +209,11 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("path")
     p.add_argument("interface")
     p.add_argument("member")
-    p.add_argument("signature", nargs="?", default="")
+    p.add_argument(
+        "signature",
+        nargs="?",
+        default="",
+        help="argument types (default: the method's own, from introspection)",
+    )
     p.add_argument("args", nargs="*", help="one JSON value per argument")
     p.set_defaults(func=_call)
