@@ -104,6 +104,10 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (("escape", "escape strings for use in unit names (like systemd-escape)"),),
     ),
     (
+        "sysd.cli.id128",
+        (("id128", "generate and print 128-bit IDs: machine, boot, invocation (systemd-id128)"),),
+    ),
+    (
         "sysd.cli.calendar",
         (
             ("calendar", "normalise calendar specs and show their next elapses (systemd-analyze)"),
