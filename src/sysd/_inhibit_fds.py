@@ -5,80 +5,54 @@ An inhibitor lives as long as some process holds the write end of its FIFO
 If a Ctrl-C or a cancellation lands after the reply was read but before sysd stored the
 fd, that fd would keep the lock until the process exits.  So each acquisition notes the
 inhibitor fds open before it; when one fails, the fds that appeared since and that no
-:class:`Inhibitor` claims are closed — once no other acquisition is in flight, so that
-an fd on its way to another one is never taken for lost.
+``Inhibitor`` claims are lost, and closed once no acquisition is in flight (so that an fd
+on its way to another acquisition is never taken for lost).
+
+The sets are changed with single C-level calls (``set.add``/``discard``/``pop``): a
+KeyboardInterrupt is raised between bytecodes, never halfway through one of those.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 
-__all__ = ["begin", "claim", "end", "failed", "inhibitor_fds", "unclaim"]
+__all__ = ["CLAIMED", "IN_FLIGHT", "failed", "inhibitor_fds", "sweep"]
 
 INHIBIT_DIR = "/run/systemd/inhibit/"
 
-_lock = threading.Lock()
-_in_flight = 0
-_claimed: set[int] = set()
-_pending: set[int] = set()
+IN_FLIGHT: set[object] = set()  # one token per acquisition under way
+CLAIMED: set[int] = set()  # fds owned by a held Inhibitor
+_LOST: set[int] = set()  # fds found orphaned, to close when nothing is in flight
+
+
+def _is_lock(fd: int) -> bool:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").startswith(INHIBIT_DIR)
+    except OSError:
+        return False
 
 
 def inhibitor_fds() -> frozenset[int]:
     """This process's fds on an inhibitor FIFO (empty where /proc is not readable)."""
-    found = set()
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:
         return frozenset()
-    for name in names:
-        try:
-            if os.readlink(f"/proc/self/fd/{name}").startswith(INHIBIT_DIR):
-                found.add(int(name))
-        except (OSError, ValueError):
-            continue
-    return frozenset(found)
-
-
-def begin() -> frozenset[int]:
-    """An acquisition starts: the inhibitor fds open now."""
-    global _in_flight
-    with _lock:
-        _in_flight += 1
-    return inhibitor_fds()
-
-
-def claim(fd: int) -> None:
-    with _lock:
-        _claimed.add(fd)
-        _pending.discard(fd)
-
-
-def unclaim(fd: int) -> None:
-    with _lock:
-        _claimed.discard(fd)
+    return frozenset(int(n) for n in names if n.isdigit() and _is_lock(int(n)))
 
 
 def failed(before: frozenset[int]) -> None:
-    """An acquisition failed: the inhibitor fds that appeared since, unclaimed, are lost."""
-    lost = inhibitor_fds() - before
-    with _lock:
-        _pending.update(lost - _claimed)
+    """An acquisition failed: inhibitor fds that appeared since and nobody claims are lost."""
+    _LOST.update(inhibitor_fds() - before - CLAIMED)
 
 
-def end() -> None:
-    """An acquisition is over: with none in flight, close the lost fds (still unclaimed
-    and still on an inhibitor FIFO: the number may have been reused meanwhile)."""
-    global _in_flight
-    with _lock:
-        _in_flight -= 1
-        if _in_flight or not _pending:
-            return
-        lost = _pending - _claimed
-        _pending.clear()
-    still = inhibitor_fds()
-    for fd in lost & still:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def sweep() -> None:
+    """Close the lost fds (still unclaimed, still on an inhibitor FIFO) when no acquisition
+    is in flight; an interrupted sweep leaves the rest to the next one."""
+    while _LOST and not IN_FLIGHT:
+        fd = _LOST.pop()
+        if fd not in CLAIMED and _is_lock(fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

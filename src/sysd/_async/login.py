@@ -337,7 +337,7 @@ class _LockFd:
         fd, self.fd = self.fd, None  # before the call: an interrupt after it finds None
         if fd is not None:
             os.close(fd)
-            _inhibit_fds.unclaim(fd)
+            _inhibit_fds.CLAIMED.discard(fd)
 
     def dropped(self, text: str) -> None:
         if self.fd is not None:
@@ -404,7 +404,9 @@ class AsyncInhibitor:
         """Take the lock (one ``Inhibit()`` call); returns self."""
         if self.held:
             raise InvalidLoginCallError("this inhibitor lock is already held", field="acquire")
-        before = _inhibit_fds.begin()
+        token = object()
+        before = _inhibit_fds.inhibitor_fds()
+        _inhibit_fds.IN_FLIGHT.add(token)
         bus = self._bus
         owned = None
         try:
@@ -433,7 +435,7 @@ class AsyncInhibitor:
                 interactive=self._interactive,
             )
             self._lock = lock = _LockFd(fd)
-            _inhibit_fds.claim(fd)
+            _inhibit_fds.CLAIMED.add(fd)
             self._finalizer = weakref.finalize(self, lock.dropped, repr(self))
         except BaseException:
             if self._lock is not None:
@@ -441,7 +443,8 @@ class AsyncInhibitor:
             _inhibit_fds.failed(before)
             raise
         finally:
-            _inhibit_fds.end()
+            _inhibit_fds.IN_FLIGHT.discard(token)
+            _inhibit_fds.sweep()
             if owned is not None:
                 await owned.aclose()
         return self

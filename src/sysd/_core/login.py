@@ -190,7 +190,8 @@ class UserFields:
 
 
 class SeatFields:
-    """``org.freedesktop.login1.Seat`` (logind-seat-dbus.c)."""
+    """``org.freedesktop.login1.Seat`` (logind-seat-dbus.c; ``CanMultiSession`` is hidden
+    from ``GetAll`` in 252, always true, and left out)."""
 
     __slots__ = ()
     INTERFACE: ClassVar[str] = SEAT_INTERFACE
@@ -198,7 +199,6 @@ class SeatFields:
 
     id: Field[str] = Field("Id", "s", "raw", "")
     active_session: Field[tuple[str, str] | None] = Field("ActiveSession", "(so)", "freeze")
-    can_multi_session: Field[bool | None] = Field("CanMultiSession", "b", "raw")
     can_tty: Field[bool | None] = Field("CanTTY", "b", "raw")
     can_graphical: Field[bool | None] = Field("CanGraphical", "b", "raw")
     sessions: Field[tuple[tuple[str, str], ...] | None] = Field("Sessions", "a(so)", "freeze")

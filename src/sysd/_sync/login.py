@@ -338,7 +338,7 @@ class _LockFd:
         fd, self.fd = self.fd, None  # before the call: an interrupt after it finds None
         if fd is not None:
             os.close(fd)
-            _inhibit_fds.unclaim(fd)
+            _inhibit_fds.CLAIMED.discard(fd)
 
     def dropped(self, text: str) -> None:
         if self.fd is not None:
@@ -405,7 +405,9 @@ class Inhibitor:
         """Take the lock (one ``Inhibit()`` call); returns self."""
         if self.held:
             raise InvalidLoginCallError("this inhibitor lock is already held", field="acquire")
-        before = _inhibit_fds.begin()
+        token = object()
+        before = _inhibit_fds.inhibitor_fds()
+        _inhibit_fds.IN_FLIGHT.add(token)
         bus = self._bus
         owned = None
         try:
@@ -434,7 +436,7 @@ class Inhibitor:
                 interactive=self._interactive,
             )
             self._lock = lock = _LockFd(fd)
-            _inhibit_fds.claim(fd)
+            _inhibit_fds.CLAIMED.add(fd)
             self._finalizer = weakref.finalize(self, lock.dropped, repr(self))
         except BaseException:
             if self._lock is not None:
@@ -442,7 +444,8 @@ class Inhibitor:
             _inhibit_fds.failed(before)
             raise
         finally:
-            _inhibit_fds.end()
+            _inhibit_fds.IN_FLIGHT.discard(token)
+            _inhibit_fds.sweep()
             if owned is not None:
                 owned.close()
         return self

@@ -114,6 +114,14 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("cron", "translate a cron expression into OnCalendar= lines and a timer unit"),
         ),
     ),
+    (
+        "sysd.cli.login",
+        (
+            ("sessions", "list login sessions (loginctl list-sessions)"),
+            ("users", "list logged-in and lingering users (loginctl list-users)"),
+            ("seats", "list seats (loginctl list-seats)"),
+        ),
+    ),
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
     ("sysd.cli.logs", (("logs", "show the journal (journalctl)"),)),
     (
