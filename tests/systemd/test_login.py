@@ -424,3 +424,42 @@ def test_cli_lists_are_loginctl_s(verb: str, args: list[str], session: login.Ses
     want, got = _both(verb, *args)
     assert (got.stdout, got.returncode) == (want.stdout, want.returncode)
     assert got.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("what", "mode"),
+    [
+        ("sleep", "block"),
+        ("sleep:", "block"),
+        (":sleep", "block"),
+        ("sleep::shutdown", "block"),
+        ("", "block"),
+        ("shutdown:sleep:idle", "block"),
+        ("handle-reboot-key:handle-lid-switch", "block"),
+        ("bogus", "block"),
+        ("sleep:bogus", "block"),
+        ("SLEEP", "block"),
+        ("sleep", "delay"),
+        ("idle", "delay"),
+        ("sleep:handle-power-key", "delay"),
+        ("sleep", "block-weak"),
+        ("sleep", ""),
+    ],
+)
+def test_inhibit_checks_are_logind_s(what: str, mode: str, systemd_host: None) -> None:
+    """check_inhibit() refuses exactly what logind 252 refuses (busctl closes the fd)."""
+    from sysd._core.login import check_inhibit
+
+    proc = subprocess.run(
+        ["busctl", "call", *LOGIN, "Inhibit", "ssss", what, "sysd-test-check", "x", mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    try:
+        check_inhibit(what, "sysd-test-check", "x", mode)
+        ours = True
+    except InvalidLoginCallError:
+        ours = False
+    assert ours == (proc.returncode == 0), proc.stderr

@@ -235,9 +235,7 @@ def check_inhibit(what: str, who: str, why: str, mode: str) -> None:
             )
         if "\0" in value:
             raise InvalidLoginCallError(f"{field}= contains a NUL byte", field=field)
-    words = what.split(":")
-    if words and words[-1] == "" and len(words) > 1:
-        words.pop()  # "sleep:" is fine, as extract_first_word() reads it
+    words = what.split(":")  # an empty word ("sleep:", "a::b") is refused, as logind does
     unknown = [w for w in words if w not in INHIBIT_WHAT]
     if not what or unknown:
         shown = ", ".join(repr(w) for w in unknown) or "nothing"
