@@ -259,7 +259,12 @@ def test_inhibit_from_a_systemd_connection(sd: sysd.Systemd) -> None:
     with sd.inhibit("shutdown", who=who, why="via sd", mode="block"):
         assert who in inhibit_list()
     wait_for(lambda: who not in inhibit_list(), what="the inhibitor to go")
-    assert plain(sd.login().sessions()) == manager_call("ListSessions")
+    with sd.login() as lg:  # a new system bus connection here (sd is on the private socket)
+        assert plain(lg.sessions()) == manager_call("ListSessions")
+    assert lg.closed
+    with sysd.connect(private=False) as bus_sd, bus_sd.login() as shared:
+        assert shared.bus is bus_sd.bus  # on the system bus: the same connection
+        assert plain(shared.users()) == manager_call("ListUsers")
 
 
 def test_inhibit_acquire_twice_and_release_twice(lg: login.Login) -> None:

@@ -436,7 +436,8 @@ class AsyncInhibitor:
             )
             self._lock = lock = _LockFd(fd)
             _inhibit_fds.CLAIMED.add(fd)
-            self._finalizer = weakref.finalize(self, lock.dropped, repr(self))
+            self._finalizer = finalizer = weakref.finalize(self, lock.dropped, repr(self))
+            finalizer.atexit = False  # held until the process ends: the kernel closes it
         except BaseException:
             if self._lock is not None:
                 self._lock.close()  # taken, but the acquisition as a whole failed
