@@ -156,7 +156,9 @@ print(json.dumps({{"env": os.environ.get("INVOCATION_ID"),
 @pytest.mark.parametrize("keep_env", [True, False], ids=["environment", "keyring"])
 def test_invocation_id_in_a_unit(keep_env: bool) -> None:
     """In a system service: from $INVOCATION_ID, and without it from the kernel keyring
-    (where PID 1 stores it for system services) — whatever systemd-id128 finds there."""
+    (where PID 1 stores it for system services) — whatever systemd-id128 finds there.  In
+    the nspawn sandbox the keyring is out of reach (both say there is none); the key
+    itself is read in tests/core/test_id128_keyring.py, on the host."""
     unit = f"sysd-test-invocation-{os.getpid()}-{int(keep_env)}.service"
     code = INVOCATION_PROBE.format(src=str(ROOT / "src"))
     argv = [sys.executable, "-c", code]
