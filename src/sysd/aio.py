@@ -100,4 +100,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("sysd.journal.aio")
+    if name == "login":  # sysd.aio.login: logind, the asyncio twin of sysd.login
+        import importlib
+
+        return importlib.import_module("sysd._aio_login")
     raise AttributeError(f"module 'sysd.aio' has no attribute {name!r}")

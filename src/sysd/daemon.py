@@ -516,10 +516,24 @@ class ListenFd(NamedTuple):
 
     ``name`` is its ``FileDescriptorName=`` (the socket unit's name by default), its
     ``FDNAME=`` (``"stored"`` by default) or ``"unknown"`` when the manager sent no names.
+
+    It stands for its fd number wherever one is expected, as the plain ints of
+    python-systemd's ``listen_fds()`` did: ``socket.socket(fileno=entry)``,
+    ``os.fstat(entry)``, ``os.read(entry, n)``, ``select.select([entry], ...)``,
+    ``loop.add_reader(entry, ...)``, ``int(entry)`` (``__index__`` and ``fileno()``).  It
+    stays a ``(fd, name)`` pair: ``fd, name = entry``, and ``entry == 3`` is False (compare
+    ``entry.fd``).
     """
 
     fd: int
     name: str
+
+    def __index__(self) -> int:
+        return self.fd
+
+    def fileno(self) -> int:
+        """The fd number (for select, selectors, asyncio and anything taking a file)."""
+        return self.fd
 
     def is_socket(self) -> bool:
         return stat.S_ISSOCK(os.fstat(self.fd).st_mode)

@@ -31,6 +31,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   │   └── ConnectionBudgetError     (TimeoutError)  no slot in the connection's budget in time
     │   ├── NoSuchJobError            (LookupError)
     │   ├── NoSuchFileError           (FileNotFoundError)
+    │   ├── NoSuchSessionError, NoSuchUserError, NoSuchSeatError (LookupError)  logind
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
     │       OnlyByDependencyError, TransactionIsDestructiveError,
     │       TransactionOrderIsCyclicError, TransactionJobsConflictingError,
@@ -67,6 +68,9 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidTimestampError         (ValueError)   a since/until text that does not parse
     ├── InvalidNotifyError            (ValueError)   sd_notify fields that cannot be sent
     ├── InvalidDaemonEnvironmentError (ValueError)   malformed LISTEN_FDS, WATCHDOG_USEC, ...
+    ├── InvalidId128Error             (ValueError)   text that is not a 128-bit ID
+    ├── Id128Error                    (OSError)      machine-id/boot-id/invocation ID unreadable
+    ├── InvalidLoginCallError         (ValueError)   bad inhibit()/power arguments, before sending
     ├── NotifyError                   (OSError)      the notification could not be sent
     │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
     └── SandboxError                  (RuntimeError)  the throwaway systemd could not run
@@ -100,6 +104,12 @@ __all__ = [
     "NotifyError",
     "InvalidNotifyError",
     "InvalidDaemonEnvironmentError",
+    "InvalidId128Error",
+    "Id128Error",
+    "InvalidLoginCallError",
+    "NoSuchSessionError",
+    "NoSuchUserError",
+    "NoSuchSeatError",
     "UnitFilePermissionError",
     "UnitFileNotFoundError",
     "UnitFileError",
@@ -452,6 +462,24 @@ class ShuttingDownError(DBusError):
     """The manager is shutting down and refuses new work."""
 
 
+@_register("org.freedesktop.login1.NoSuchSession")
+class NoSuchSessionError(DBusError, LookupError):
+    """logind knows no session of that ID (or none for that PID)."""
+
+
+@_register("org.freedesktop.login1.NoSuchUser", "org.freedesktop.login1.NoUserForPID")
+class NoSuchUserError(DBusError, LookupError):
+    """logind knows no such user: it has no session, and lingering is off."""
+
+
+@_register("org.freedesktop.login1.NoSuchSeat")
+class NoSuchSeatError(DBusError, LookupError):
+    """logind knows no seat of that name."""
+
+
+_BY_NAME["org.freedesktop.login1.NoSessionForPID"] = NoSuchSessionError
+
+
 def error_from_dbus(
     name: str,
     message: str,
@@ -765,6 +793,59 @@ class InvalidDaemonEnvironmentError(SysdError, ValueError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.variable = variable
+
+
+class InvalidId128Error(SysdError, ValueError):
+    """Text (or bytes) that is not a 128-bit ID: systemd takes 32 hex digits or the UUID
+    form ``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx``, nothing else.  ``value`` is what was given.
+    """
+
+    value: str | None = None
+
+    def __init__(self, message: str = "", *, value: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.value = value
+
+
+class Id128Error(SysdError, OSError):
+    """An ID could not be read: ``/etc/machine-id`` missing, empty (``ENOMEDIUM``),
+    ``uninitialized`` (``ENOPKG``) or malformed (``EINVAL``); the boot ID unreadable; an
+    invocation ID key in the keyring that systemd would not trust (``EPERM``).
+
+    ``errno``/``strerror`` are the reason as systemd's ``sd_id128_get_*()`` return it,
+    ``path`` the file when there is one.
+    """
+
+    path: str | None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        errno: int | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.errno = errno
+        self.strerror = _os.strerror(errno) if errno is not None else None
+        self.path = path
+        self.filename = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"errno": self.errno, "path": self.path, "hint": self.__dict__.get("hint")}
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class InvalidLoginCallError(SysdError, ValueError):
+    """Arguments logind would refuse (an unknown inhibitor ``what=`` or ``mode=``, an
+    empty ``who=``...), refused before anything is sent.  ``field`` names the argument."""
+
+    field: str | None = None
+
+    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 class NotifyError(SysdError, OSError):

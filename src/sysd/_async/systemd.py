@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .._core.introspect import NodeInfo
     from .._core.status import ManagerStatus
     from .job import AsyncJob
+    from .login import AsyncInhibitor, AsyncLogin
     from .proxy import AsyncProxy
     from .run import run as _run_function
     from .timers import TimerInfo
@@ -789,6 +790,38 @@ class AsyncSystemd:
             await self.call(None, path, UNIT_INTERFACE, "Unref")
         except (DBusError, BusError):
             pass
+
+    # ------------------------------------------------------------------ logind
+
+    def _login_bus(self) -> AsyncConnection | None:
+        """This connection when logind is reachable on it (a system bus), else None."""
+        target = self.bus.target
+        return self.bus if target.hello and target.scope != "user" else None
+
+    async def login(self) -> AsyncLogin:
+        """logind (sessions, users, seats, power actions; see :mod:`sysd.login`): on this
+        connection when it is a system bus, else on a new one (closed with the result)."""
+        from .login import AsyncLogin, connect
+
+        bus = self._login_bus()
+        return AsyncLogin(bus, owned=False) if bus is not None else await connect()
+
+    def inhibit(
+        self,
+        what: str = "sleep:shutdown",
+        *,
+        who: str | None = None,
+        why: str = "Unknown reason",
+        mode: str = "block",
+        timeout: float | None = DEFAULT,
+    ) -> AsyncInhibitor:
+        """An inhibitor lock from logind, as a context manager (see :mod:`sysd.login`):
+        ``with sd.inhibit("sleep:shutdown", who="backup", why="copying"): ...``."""
+        from .login import AsyncInhibitor
+
+        return AsyncInhibitor(
+            what, who=who, why=why, mode=mode, bus=self._login_bus(), timeout=timeout
+        )
 
     # ------------------------------------------------------------------ closing
 

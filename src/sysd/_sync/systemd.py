@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .._core.introspect import NodeInfo
     from .._core.status import ManagerStatus
     from .job import Job
+    from .login import Inhibitor, Login
     from .proxy import Proxy
     from .run import run as _run_function
     from .timers import TimerInfo
@@ -784,6 +785,36 @@ class Systemd:
             self.call(None, path, UNIT_INTERFACE, "Unref")
         except (DBusError, BusError):
             pass
+
+    # ------------------------------------------------------------------ logind
+
+    def _login_bus(self) -> Connection | None:
+        """This connection when logind is reachable on it (a system bus), else None."""
+        target = self.bus.target
+        return self.bus if target.hello and target.scope != "user" else None
+
+    def login(self) -> Login:
+        """logind (sessions, users, seats, power actions; see :mod:`sysd.login`): on this
+        connection when it is a system bus, else on a new one (closed with the result)."""
+        from .login import Login, connect
+
+        bus = self._login_bus()
+        return Login(bus, owned=False) if bus is not None else connect()
+
+    def inhibit(
+        self,
+        what: str = "sleep:shutdown",
+        *,
+        who: str | None = None,
+        why: str = "Unknown reason",
+        mode: str = "block",
+        timeout: float | None = DEFAULT,
+    ) -> Inhibitor:
+        """An inhibitor lock from logind, as a context manager (see :mod:`sysd.login`):
+        ``with sd.inhibit("sleep:shutdown", who="backup", why="copying"): ...``."""
+        from .login import Inhibitor
+
+        return Inhibitor(what, who=who, why=why, mode=mode, bus=self._login_bus(), timeout=timeout)
 
     # ------------------------------------------------------------------ closing
 

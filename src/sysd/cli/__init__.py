@@ -113,10 +113,22 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (("escape", "escape strings for use in unit names (like systemd-escape)"),),
     ),
     (
+        "sysd.cli.id128",
+        (("id128", "generate and print 128-bit IDs: machine, boot, invocation (systemd-id128)"),),
+    ),
+    (
         "sysd.cli.calendar",
         (
             ("calendar", "normalise calendar specs and show their next elapses (systemd-analyze)"),
             ("cron", "translate a cron expression into OnCalendar= lines and a timer unit"),
+        ),
+    ),
+    (
+        "sysd.cli.login",
+        (
+            ("sessions", "list login sessions (loginctl list-sessions)"),
+            ("users", "list logged-in and lingering users (loginctl list-users)"),
+            ("seats", "list seats (loginctl list-seats)"),
         ),
     ),
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
