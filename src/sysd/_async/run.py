@@ -71,6 +71,7 @@ from .._core.run import (
     validate,
     with_command,
 )
+from .._interrupt import AsyncCriticalSection
 from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
 from ._backend import AsyncThreadHandle, to_thread
 
@@ -398,13 +399,15 @@ class AsyncRunningUnit:
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
         self._job_slot = False  # a slot of the connection's job budget, for the start job
-        # Dropped unclosed: the watch and the pin are released at the connection's next
-        # use (a finalizer cannot do I/O), with a ResourceWarning as for an unclosed file.
+        # Dropped unclosed: the watch and the pin are released right after (on the event
+        # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
+        # with a ResourceWarning as for an unclosed file.
         # The finalizer holds what to release, never the handle itself.
         self._finalizer = weakref.finalize(
             self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
         )
         self._finalizer.atexit = False  # alive at exit: the connection goes with the process
+        sd._subscription.expect_dropped()
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -849,32 +852,33 @@ async def _start_service(
 ) -> RunResult | AsyncRunningUnit:
     name = spec.name or _generated_name(sd, "service")
     deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
-    # the start job counts against the connection's job budget: wait in line for a slot
-    await sd._subscription.acquire_job(deadline, f"run {name}")
-    try:
-        io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
-        io.prepare()
-    except BaseException:
-        sd._subscription.release_job()
-        raise
+    sub = sd._subscription
+    watch = sd.watch_unit(name)
+    io: _Stdio | None = None
     thread: AsyncThreadHandle[None] | None = None
-    pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
+    handle: AsyncRunningUnit | None = None
+    slot = pinned = sent = False
+    # One try for every step, each counted together with the marker its undo reads in a
+    # critical section (a Ctrl-C there is raised at the end of it, inside this try).
     try:
+        # the start job counts against the connection's job budget: wait in line for a slot
+        with AsyncCriticalSection():
+            slot = sub.jobs.try_acquire()
+        if not slot:  # waiting in line (the budget is used up): interruptible
+            await sub.acquire_job(deadline, f"run {name}")
+            slot = True
+        with AsyncCriticalSection():
+            io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+            io.prepare()
+        with AsyncCriticalSection():
+            pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
         stdio, extra_env = io.service_props(spec)
         props = service_properties(spec, add_ref=pinned, stdio=stdio, extra_env=extra_env)
         args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-        watch = sd.watch_unit(name)
-        await watch.__aenter__()
-    except BaseException:
-        sd._subscription.release_job()
-        io.discard()
-        if pinned:
-            _unpin(sd)
-        raise
-    sent = False
-    try:
-        if io.pump is not None:
-            thread = AsyncThreadHandle(io.pump.run, f"sysd-run-{name}")
+        await watch.__aenter__()  # left below on every path (nothing when not entered)
+        with AsyncCriticalSection():
+            if io.pump is not None:
+                thread = AsyncThreadHandle(io.pump.run, f"sysd-run-{name}")
         try:
             sent = True  # from here on the unit may exist, even if the call is cut short
             job = await sd.queue_job(
@@ -885,15 +889,39 @@ async def _start_service(
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
+        with AsyncCriticalSection():  # the handle owns all of it from here
+            handle = AsyncRunningUnit(
+                sd,
+                name,
+                spec,
+                watch,
+                pinned=pinned,
+                pump=io.pump,
+                pump_thread=thread,
+                stdin=io.stdin_file,
+                job=job,
+            )
+            handle._job_slot = slot  # given back once the start job is over, or at aclose()
+            slot = False
+        return await _after_start(handle, job, wait, check)
     except BaseException as exc:
-        sd._subscription.release_job()
-        if thread is not None and io.pump is not None:
-            io.pump.abort()  # the thread closes its fds
-        else:
-            io.discard()
-        if io.stdin_file is not None:
-            with contextlib.suppress(OSError):
-                io.stdin_file.close()
+        if handle is not None:
+            # _after_start cleaned up (or was interrupted as it began): the interrupted
+            # unit is stopped (again: harmless), the handle closed (again: nothing)
+            if not isinstance(exc, Exception):
+                await _stop_created(sd, name, exc)
+            await handle.aclose()
+            raise
+        if slot:
+            sub.release_job()
+        if io is not None:
+            if thread is not None and io.pump is not None:
+                io.pump.abort()  # the thread closes its fds
+            else:
+                io.discard()
+            if io.stdin_file is not None:
+                with contextlib.suppress(OSError):
+                    io.stdin_file.close()
         created = sent and not isinstance(exc, DBusError)  # a refusal created nothing
         try:
             if created:
@@ -905,19 +933,6 @@ async def _start_service(
         finally:
             await watch.__aexit__(None, None, None)
         raise
-    handle = AsyncRunningUnit(
-        sd,
-        name,
-        spec,
-        watch,
-        pinned=pinned,
-        pump=io.pump,
-        pump_thread=thread,
-        stdin=io.stdin_file,
-        job=job,
-    )
-    handle._job_slot = True  # given back once the start job is over, or at aclose()
-    return await _after_start(handle, job, wait, check)
 
 
 async def _after_start(
