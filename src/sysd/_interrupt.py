@@ -48,11 +48,19 @@ Cost: two ``sigaction`` calls per outermost section in the main thread
 
 from __future__ import annotations
 
-import signal
+import importlib
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
+
+# The C functions under ``signal``'s wrappers, which convert to and from enums through an
+# exception: ~10x the time of the sigaction itself.  (Imported by name: no stubs for _signal.)
+_signal = importlib.import_module("_signal")
+getsignal: Callable[[int], Any] = _signal.getsignal
+signal: Callable[[int, Any], Any] = _signal.signal
+SIGINT: int = _signal.SIGINT
 
 __all__ = ["AsyncCriticalSection", "CriticalSection"]
 
@@ -98,10 +106,10 @@ class CriticalSection:
         if state.depth:
             state.depth += 1
             return
-        handler = signal.getsignal(signal.SIGINT)
+        handler = getsignal(SIGINT)
         if callable(handler) and handler is not _defer:
             try:
-                signal.signal(signal.SIGINT, _defer)
+                signal(SIGINT, _defer)
             except ValueError:  # not the main interpreter: signals are not ours to set
                 handler = None
             else:
@@ -119,10 +127,10 @@ class CriticalSection:
         handler, state.saved = state.saved, None
         if handler is None:
             return
-        signal.signal(signal.SIGINT, handler)
+        signal(SIGINT, handler)
         if state.pending:
             state.pending = False
-            handler(signal.SIGINT, sys._getframe())
+            handler(SIGINT, sys._getframe())
 
 
 class AsyncCriticalSection:
