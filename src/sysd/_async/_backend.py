@@ -103,6 +103,9 @@ class AsyncSoon:
     def start(self, alive: Callable[[], bool], name: str) -> None:
         """Nothing to start: the loop runs the jobs (the blocking twin starts a thread)."""
 
+    def stop(self) -> None:
+        """Nothing to stop: what was spawned finishes on the loop."""
+
     def spawn(self, job: Callable[[], Awaitable[None]]) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():

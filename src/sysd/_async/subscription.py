@@ -206,6 +206,10 @@ class AsyncSubscription:
 
         self._soon.start(alive, "sysd-release-dropped")
 
+    def closed(self) -> None:
+        """The connection was closed: the release thread (blocking flavour) ends now."""
+        self._soon.stop()
+
     def dropped_handle(self, watch: Any, pinned: str | None) -> None:
         """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
         self.dropped.append((watch, pinned))

@@ -764,7 +764,10 @@ class AsyncSystemd:
 
     async def aclose(self) -> None:
         self._closed = True
-        await self.bus.aclose()
+        try:
+            await self.bus.aclose()
+        finally:
+            self._subscription.closed()  # blocking: its release thread ends with it
 
     async def __aenter__(self) -> AsyncSystemd:
         return self

@@ -66,12 +66,12 @@ class Soon:
     the job (bus I/O) runs in the worker, which may wait for the lock like any other
     thread.  The worker is started by ``start()`` in ordinary code (starting a thread
     takes threading's own locks: never from a finalizer); it waits for jobs and ends
-    once ``alive()`` says its connection was closed or collected (checked every
-    SOON_IDLE seconds while idle).
+    at ``stop()`` (the connection closed), or once ``alive()`` says its connection
+    was collected unclosed (checked every SOON_IDLE seconds while idle).
     """
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -87,11 +87,21 @@ class Soon:
     def spawn(self, job: Callable[[], object]) -> None:
         self._jobs.put(job)
 
+    def stop(self) -> None:
+        """End the worker (its connection was closed): what is queued is dropped with
+        the connection, which takes its match rules and pins along."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._jobs.put(None)
+        if thread is not threading.current_thread():
+            thread.join(1.0)  # idle: it ends at once (a one-shot CLI exits fast then)
+
 
 SOON_IDLE = 2.0
 
 
-def _work(jobs: queue.SimpleQueue[Callable[[], object]], alive: Callable[[], bool]) -> None:
+def _work(jobs: queue.SimpleQueue[Callable[[], object] | None], alive: Callable[[], bool]) -> None:
     while True:
         try:
             job = jobs.get(timeout=SOON_IDLE)
@@ -99,6 +109,8 @@ def _work(jobs: queue.SimpleQueue[Callable[[], object]], alive: Callable[[], boo
             if not alive():
                 return
             continue
+        if job is None:  # stop()
+            return
         try:
             job()
         except Exception:  # pragma: no cover - the jobs report nothing (quiet by design)

@@ -755,7 +755,10 @@ class Systemd:
 
     def close(self) -> None:
         self._closed = True
-        self.bus.close()
+        try:
+            self.bus.close()
+        finally:
+            self._subscription.closed()  # blocking: its release thread ends with it
 
     def __enter__(self) -> Systemd:
         return self
