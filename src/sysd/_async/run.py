@@ -1883,15 +1883,21 @@ async def _start_scope(
     if io.pump is not None:
         thread = AsyncThreadHandle(io.pump.run, f"sysd-scope-{name}")
     watch = sd.watch_unit(name)
-    queued = False
-    pinned = _pin(sd)
+    queued = pinned = False
     try:
+        with AsyncCriticalSection():  # counted and marked together (Ctrl-C: sysd/_interrupt)
+            pinned = _pin(sd)
         await watch.__aenter__()
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            await sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            slot = False  # the start job's slot
             try:
+                with AsyncCriticalSection():
+                    slot = sd._subscription.jobs.try_acquire()
+                if not slot:  # waiting in line (the budget is used up): interruptible
+                    await sd._subscription.acquire_job(None, f"run {name}")
+                    slot = True
                 queued = True  # from here on the unit may exist, even if the call is cut short
                 job = await sd.queue_job(
                     lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
@@ -1901,7 +1907,8 @@ async def _start_scope(
                 )
                 await job.wait()
             finally:
-                sd._subscription.release_job()
+                if slot:
+                    sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = await sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")
@@ -1917,8 +1924,11 @@ async def _start_scope(
                 await watch.__aexit__(None, None, None)
             raise
     except BaseException:
-        if pinned:  # the watch could not even start
-            _unpin(sd)
+        try:
+            if pinned:  # the watch could not even start
+                _unpin(sd)
+        finally:
+            await watch.__aexit__(None, None, None)  # nothing when not entered (or left)
         os.close(go_w)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -1993,7 +2003,6 @@ async def _start_trigger(sd: AsyncSystemd, spec: RunSpec) -> AsyncTriggerHandle:
     sprops = service_properties(spec, add_ref=False)
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
-    await watch.__aenter__()
     sent: list[bool] = []
 
     async def start() -> str:
@@ -2002,6 +2011,7 @@ async def _start_trigger(sd: AsyncSystemd, spec: RunSpec) -> AsyncTriggerHandle:
         return path
 
     try:
+        await watch.__aenter__()  # left below on every path (nothing when not entered)
         job = await sd.queue_job(start, trigger, "start", wait=True)
         handle = AsyncTriggerHandle(sd, trigger, service, spec, watch, job=job)
         await handle.refresh_next_elapse()

@@ -1882,15 +1882,21 @@ def _start_scope(
     if io.pump is not None:
         thread = ThreadHandle(io.pump.run, f"sysd-scope-{name}")
     watch = sd.watch_unit(name)
-    queued = False
-    pinned = _pin(sd)
+    queued = pinned = False
     try:
+        with CriticalSection():  # counted and marked together (Ctrl-C: sysd/_interrupt)
+            pinned = _pin(sd)
         watch.__enter__()
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            slot = False  # the start job's slot
             try:
+                with CriticalSection():
+                    slot = sd._subscription.jobs.try_acquire()
+                if not slot:  # waiting in line (the budget is used up): interruptible
+                    sd._subscription.acquire_job(None, f"run {name}")
+                    slot = True
                 queued = True  # from here on the unit may exist, even if the call is cut short
                 job = sd.queue_job(
                     lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
@@ -1900,7 +1906,8 @@ def _start_scope(
                 )
                 job.wait()
             finally:
-                sd._subscription.release_job()
+                if slot:
+                    sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")
@@ -1916,8 +1923,11 @@ def _start_scope(
                 watch.__exit__(None, None, None)
             raise
     except BaseException:
-        if pinned:  # the watch could not even start
-            _unpin(sd)
+        try:
+            if pinned:  # the watch could not even start
+                _unpin(sd)
+        finally:
+            watch.__exit__(None, None, None)  # nothing when not entered (or left)
         os.close(go_w)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -1992,7 +2002,6 @@ def _start_trigger(sd: Systemd, spec: RunSpec) -> TriggerHandle:
     sprops = service_properties(spec, add_ref=False)
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
-    watch.__enter__()
     sent: list[bool] = []
 
     def start() -> str:
@@ -2001,6 +2010,7 @@ def _start_trigger(sd: Systemd, spec: RunSpec) -> TriggerHandle:
         return path
 
     try:
+        watch.__enter__()  # left below on every path (nothing when not entered)
         job = sd.queue_job(start, trigger, "start", wait=True)
         handle = TriggerHandle(sd, trigger, service, spec, watch, job=job)
         handle.refresh_next_elapse()
