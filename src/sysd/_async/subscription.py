@@ -15,6 +15,11 @@ a reexec or a lost bus live here, in one object per connection
   have reached the bus), so no rule is left on any path, Ctrl-C included;
 * the last holder to leave tears it down, whole even when interrupted (the
   interruption is raised once the teardown is done);
+* in blocking code a Ctrl-C lands after whichever call returns: counting a
+  holder (with the marker its undo reads) and counting down with the teardown
+  are critical sections (``sysd/_interrupt.py``: SIGINT deferred to their end),
+  and ``acquire``/``release`` *are* ``__enter__``/``__exit__``, so nothing runs
+  between them and the with-statement;
 * one reconnect per connection: waiters that lose the bus together share one
   new connection, the setup is redone on it, and a connection closed by its
   owner is never reopened.
