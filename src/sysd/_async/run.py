@@ -535,26 +535,28 @@ class AsyncRunningUnit:
 
     async def aclose(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
-        self._finalizer.detach()
-        self._release_job_slot()
-        watch, self._watch = self._watch, None
-        if self._pump is not None:
-            if self._pump_thread and not self._pump_thread.done():
-                self._pump.abort()
-                with contextlib.suppress(TimeoutError):
-                    await self._pump_thread.join(_ABORT_GRACE)
-            self._pump.release_terminal()
-        if self.stdin is not None and self._result is not None:
-            with contextlib.suppress(OSError):
-                self.stdin.close()
-        if watch is None:
-            return
-        try:
-            if self._pinned:
-                self._pinned = False
-                await _unref(self.sd, watch.path)
-        finally:
-            await watch.__aexit__(None, None, None)
+        # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
+        with AsyncCriticalSection():
+            self._finalizer.detach()
+            self._release_job_slot()
+            watch, self._watch = self._watch, None
+            if self._pump is not None:
+                if self._pump_thread and not self._pump_thread.done():
+                    self._pump.abort()
+                    with contextlib.suppress(TimeoutError):
+                        await self._pump_thread.join(_ABORT_GRACE)
+                self._pump.release_terminal()
+            if self.stdin is not None and self._result is not None:
+                with contextlib.suppress(OSError):
+                    self.stdin.close()
+            if watch is None:
+                return
+            try:
+                if self._pinned:
+                    self._pinned = False
+                    await _unref(self.sd, watch.path)
+            finally:
+                await watch.__aexit__(None, None, None)
 
     async def __aenter__(self) -> AsyncRunningUnit:
         return self
@@ -563,9 +565,10 @@ class AsyncRunningUnit:
         await self.aclose()
 
     def _release_job_slot(self) -> None:
-        if self._job_slot:
-            self._job_slot = False
-            self.sd._subscription.release_job()
+        with AsyncCriticalSection():  # the marker and the count go together (Ctrl-C)
+            if self._job_slot:
+                self._job_slot = False
+                self.sd._subscription.release_job()
 
 
 def _dropped(sub: AsyncSubscription, watch: AsyncUnitWatch, pinned: str | None, unit: str) -> None:
@@ -1081,7 +1084,7 @@ def _pin(sd: AsyncSystemd) -> bool:
 
 
 def _unpin(sd: AsyncSystemd) -> None:
-    sd._subscription.pin_slots.release()
+    sd._subscription.release_pin()
 
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:

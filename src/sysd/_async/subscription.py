@@ -194,7 +194,12 @@ class AsyncSubscription:
             )
 
     def release_job(self) -> None:
-        self.jobs.release()
+        with AsyncCriticalSection():  # not cut between the call and the count (Ctrl-C)
+            self.jobs.release()
+
+    def release_pin(self) -> None:
+        with AsyncCriticalSection():
+            self.pin_slots.release()
 
     def expect_dropped(self) -> None:
         """A run handle was made that may be dropped unclosed: have its release ready.

@@ -660,7 +660,7 @@ class AsyncSystemd:
                             await self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.pin_slots.release()
+                            sub.release_pin()
         finally:
             if slot:
                 sub.release_job()

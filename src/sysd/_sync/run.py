@@ -536,26 +536,28 @@ class RunningUnit:
 
     def close(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
-        self._finalizer.detach()
-        self._release_job_slot()
-        watch, self._watch = self._watch, None
-        if self._pump is not None:
-            if self._pump_thread and not self._pump_thread.done():
-                self._pump.abort()
-                with contextlib.suppress(TimeoutError):
-                    self._pump_thread.join(_ABORT_GRACE)
-            self._pump.release_terminal()
-        if self.stdin is not None and self._result is not None:
-            with contextlib.suppress(OSError):
-                self.stdin.close()
-        if watch is None:
-            return
-        try:
-            if self._pinned:
-                self._pinned = False
-                _unref(self.sd, watch.path)
-        finally:
-            watch.__exit__(None, None, None)
+        # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
+        with CriticalSection():
+            self._finalizer.detach()
+            self._release_job_slot()
+            watch, self._watch = self._watch, None
+            if self._pump is not None:
+                if self._pump_thread and not self._pump_thread.done():
+                    self._pump.abort()
+                    with contextlib.suppress(TimeoutError):
+                        self._pump_thread.join(_ABORT_GRACE)
+                self._pump.release_terminal()
+            if self.stdin is not None and self._result is not None:
+                with contextlib.suppress(OSError):
+                    self.stdin.close()
+            if watch is None:
+                return
+            try:
+                if self._pinned:
+                    self._pinned = False
+                    _unref(self.sd, watch.path)
+            finally:
+                watch.__exit__(None, None, None)
 
     def __enter__(self) -> RunningUnit:
         return self
@@ -564,9 +566,10 @@ class RunningUnit:
         self.close()
 
     def _release_job_slot(self) -> None:
-        if self._job_slot:
-            self._job_slot = False
-            self.sd._subscription.release_job()
+        with CriticalSection():  # the marker and the count go together (Ctrl-C)
+            if self._job_slot:
+                self._job_slot = False
+                self.sd._subscription.release_job()
 
 
 def _dropped(sub: Subscription, watch: UnitWatch, pinned: str | None, unit: str) -> None:
@@ -1080,7 +1083,7 @@ def _pin(sd: Systemd) -> bool:
 
 
 def _unpin(sd: Systemd) -> None:
-    sd._subscription.pin_slots.release()
+    sd._subscription.release_pin()
 
 
 def _unref(sd: Systemd, path: str) -> None:

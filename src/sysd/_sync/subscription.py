@@ -195,7 +195,12 @@ class Subscription:
             )
 
     def release_job(self) -> None:
-        self.jobs.release()
+        with CriticalSection():  # not cut between the call and the count (Ctrl-C)
+            self.jobs.release()
+
+    def release_pin(self) -> None:
+        with CriticalSection():
+            self.pin_slots.release()
 
     def expect_dropped(self) -> None:
         """A run handle was made that may be dropped unclosed: have its release ready.

@@ -651,7 +651,7 @@ class Systemd:
                             self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.pin_slots.release()
+                            sub.release_pin()
         finally:
             if slot:
                 sub.release_job()
