@@ -13,9 +13,8 @@ import signal
 import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
-
-import pytest
 
 import sysd
 
@@ -25,6 +24,8 @@ import sysd
 import sysd._async.job
 import sysd._async.run
 import sysd._async.watch
+import sysd._core.calendar
+import sysd._core.properties
 import sysd._core.status
 import sysd._sync.job
 import sysd._sync.run
@@ -108,17 +109,6 @@ def oneshot(cmd: str) -> str:
     return f"[Service]\nType=oneshot\nExecStart={cmd}\n"
 
 
-KI_WINDOWS = pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known (issue 11): in blocking code a Ctrl-C is raised after whichever call returns;"
-        " where that is between the subscription's count and the try that undoes it (a lock's"
-        " __exit__, a with-statement's boundary) one holder and its rules can still be left"
-        " (about 1 run in 6 here); closing that needs trio-style KeyboardInterrupt protection"
-    ),
-)
-
-
 def left_behind(sd: sysd.aio.AsyncSystemd | sysd.Systemd) -> list[str]:
     """What a connection's subscription still holds: nothing, once every user left."""
     sub = sd._subscription
@@ -152,10 +142,18 @@ def pending_tasks() -> set[asyncio.Task[object]]:
 
 @contextlib.contextmanager
 def interrupt_after(seconds: float) -> Iterator[None]:
-    """Raise KeyboardInterrupt in this thread after ``seconds`` (as Ctrl-C would)."""
+    """Deliver a SIGINT to this (the main) thread after ``seconds``, as Ctrl-C does.
 
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    A timer (SIGALRM) calls whatever handles SIGINT at that moment, at the point
+    where Python would run it for a real Ctrl-C: the default handler raises
+    KeyboardInterrupt there, and inside one of sysd's critical sections
+    (sysd/_interrupt.py) the deferring handler holds it back until the section ends.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        sigint = signal.getsignal(signal.SIGINT)
+        if callable(sigint):
+            sigint(signal.SIGINT, frame)
 
     # no collection in the window: an interrupt inside a gc callback (hypothesis installs
     # one) is "ignored" by Python and reported by pytest, not raised where sysd runs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 import time
 import warnings
 
@@ -21,6 +22,7 @@ import sysd.aio
 
 N_RUNS = int(os.environ.get("SYSD_BUDGET_RUNS", "1000"))
 N_DROPPED = 500
+N_DROPPED_BLOCKING = 100
 
 
 def _manager_name() -> str:
@@ -113,20 +115,49 @@ def test_dropped_run_handles_are_released_with_a_resource_warning() -> None:
     asyncio.run(main())
 
 
-def test_dropped_run_handles_blocking() -> None:
+def test_dropped_run_handles_are_released_promptly_in_blocking_code() -> None:
+    # before: only at the connection's next use (no event loop to run the release on)
     prefix = f"sysdds-{os.getpid()}-"
-    with sysd.connect() as sd:
+    with sysd.connect(private=False) as sd:
+        assert sd.bus.unique_name is not None
+        rules = match_rules(sd.bus.unique_name)
+        sub = sd._subscription
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", ResourceWarning)
-            for i in range(50):
+            handles = []
+            for i in range(N_DROPPED_BLOCKING):
                 handle = sd.run(["true"], name=f"{prefix}{i}.service")
-                del handle
-            gc.collect()
-        assert len([w for w in seen if issubclass(w.category, ResourceWarning)]) == 50
-        # each was released at the next run's start; the last one waits for the next use
-        assert sd._subscription.holders <= 1
-        sd._subscription.drain()  # what the next run/wait does first
+                assert isinstance(handle, sysd.RunningUnit)
+                handles.append(handle)
+            del handle
+            assert sub.holders == N_DROPPED_BLOCKING  # each holds its watch
+            # Collected on a thread that holds the connection's lock: a finalizer doing
+            # bus I/O would run its calls inside the one under way (or, on another
+            # thread, wait for a lock whose holder waits for it).  It only queues.
+            with sd.bus._lock:
+                handles.clear()  # dropped unclosed, all at once
+                gc.collect()
+                assert sub.holders == N_DROPPED_BLOCKING  # nothing released in there
+        unclosed = [w for w in seen if issubclass(w.category, ResourceWarning)]
+        assert len(unclosed) == N_DROPPED_BLOCKING, [str(w.message) for w in seen[:3]]
+        # released by the connection's release thread, without a next use (the count
+        # goes down before the teardown's RemoveMatch calls: wait for those too)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and (
+            sub.dropped or sub.holders or match_rules(sd.bus.unique_name) != rules
+        ):
+            time.sleep(0.05)
         assert not left_behind(sd)
+        assert match_rules(sd.bus.unique_name) == rules
+    # the release thread ends with its connection
+    end = time.monotonic() + 10
+    while _release_threads() and time.monotonic() < end:
+        time.sleep(0.05)
+    assert _release_threads() == []
+
+
+def _release_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sysd-release-dropped"]
 
 
 def test_a_closed_handle_gives_no_warning() -> None:

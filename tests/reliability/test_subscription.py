@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import signal
 import threading
 import time
 
 import pytest
 from reliability_support import (
-    KI_WINDOWS,
     Units,
     interrupt_after,
     left_behind,
@@ -99,8 +99,10 @@ def test_cancelling_start_at_random_points_leaves_nothing(units: Units, private:
     run_bounded(main(), 60)
 
 
-@KI_WINDOWS
 def test_ctrl_c_in_blocking_start_leaves_no_match_rule(units: Units) -> None:
+    # Many rounds: before the critical sections (sysd/_interrupt.py) the Ctrl-C landed
+    # between a count and the try that undoes it in about 1 round in 200.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     name = units.add("sigint", oneshot("/bin/sleep 0.02"))
     rng = random.Random(49)
     with sysd.connect(private=False) as sd:
@@ -110,8 +112,8 @@ def test_ctrl_c_in_blocking_start_leaves_no_match_rule(units: Units) -> None:
         rules = match_rules(sd.bus.unique_name)
         unit = sd.unit(name)
         interrupted = 0
-        end = time.monotonic() + 20
-        for _ in range(40):
+        end = time.monotonic() + 40
+        for _ in range(400):
             if time.monotonic() > end:
                 break
             try:

@@ -91,8 +91,7 @@ class AsyncSlots:
 class AsyncSoon:
     """Starts ``job()`` soon as a task on the event loop running when this was made,
     from any thread or a finalizer (``call_soon_threadsafe``); nothing once that loop
-    is closed.  The blocking twin does nothing: no loop runs there, and the
-    connection's next use does the work."""
+    is closed.  The blocking twin runs the jobs in a worker thread of its own."""
 
     def __init__(self) -> None:
         try:
@@ -100,6 +99,12 @@ class AsyncSoon:
         except RuntimeError:
             self._loop = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, alive: Callable[[], bool], name: str) -> None:
+        """Nothing to start: the loop runs the jobs (the blocking twin starts a thread)."""
+
+    def stop(self) -> None:
+        """Nothing to stop: what was spawned finishes on the loop."""
 
     def spawn(self, job: Callable[[], Awaitable[None]]) -> None:
         loop = self._loop

@@ -71,6 +71,7 @@ from .._core.run import (
     validate,
     with_command,
 )
+from .._interrupt import AsyncCriticalSection
 from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
 from ._backend import AsyncThreadHandle, to_thread
 
@@ -398,13 +399,15 @@ class AsyncRunningUnit:
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
         self._job_slot = False  # a slot of the connection's job budget, for the start job
-        # Dropped unclosed: the watch and the pin are released at the connection's next
-        # use (a finalizer cannot do I/O), with a ResourceWarning as for an unclosed file.
+        # Dropped unclosed: the watch and the pin are released right after (on the event
+        # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
+        # with a ResourceWarning as for an unclosed file.
         # The finalizer holds what to release, never the handle itself.
         self._finalizer = weakref.finalize(
             self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
         )
         self._finalizer.atexit = False  # alive at exit: the connection goes with the process
+        sd._subscription.expect_dropped()
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -532,26 +535,28 @@ class AsyncRunningUnit:
 
     async def aclose(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
-        self._finalizer.detach()
-        self._release_job_slot()
-        watch, self._watch = self._watch, None
-        if self._pump is not None:
-            if self._pump_thread and not self._pump_thread.done():
-                self._pump.abort()
-                with contextlib.suppress(TimeoutError):
-                    await self._pump_thread.join(_ABORT_GRACE)
-            self._pump.release_terminal()
-        if self.stdin is not None and self._result is not None:
-            with contextlib.suppress(OSError):
-                self.stdin.close()
-        if watch is None:
-            return
-        try:
-            if self._pinned:
-                self._pinned = False
-                await _unref(self.sd, watch.path)
-        finally:
-            await watch.__aexit__(None, None, None)
+        # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
+        with AsyncCriticalSection():
+            self._finalizer.detach()
+            self._release_job_slot()
+            watch, self._watch = self._watch, None
+            if self._pump is not None:
+                if self._pump_thread and not self._pump_thread.done():
+                    self._pump.abort()
+                    with contextlib.suppress(TimeoutError):
+                        await self._pump_thread.join(_ABORT_GRACE)
+                self._pump.release_terminal()
+            if self.stdin is not None and self._result is not None:
+                with contextlib.suppress(OSError):
+                    self.stdin.close()
+            if watch is None:
+                return
+            try:
+                if self._pinned:
+                    self._pinned = False
+                    await _unref(self.sd, watch.path)
+            finally:
+                await watch.__aexit__(None, None, None)
 
     async def __aenter__(self) -> AsyncRunningUnit:
         return self
@@ -560,9 +565,10 @@ class AsyncRunningUnit:
         await self.aclose()
 
     def _release_job_slot(self) -> None:
-        if self._job_slot:
-            self._job_slot = False
-            self.sd._subscription.release_job()
+        with AsyncCriticalSection():  # the marker and the count go together (Ctrl-C)
+            if self._job_slot:
+                self._job_slot = False
+                self.sd._subscription.release_job()
 
 
 def _dropped(sub: AsyncSubscription, watch: AsyncUnitWatch, pinned: str | None, unit: str) -> None:
@@ -849,32 +855,33 @@ async def _start_service(
 ) -> RunResult | AsyncRunningUnit:
     name = spec.name or _generated_name(sd, "service")
     deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
-    # the start job counts against the connection's job budget: wait in line for a slot
-    await sd._subscription.acquire_job(deadline, f"run {name}")
-    try:
-        io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
-        io.prepare()
-    except BaseException:
-        sd._subscription.release_job()
-        raise
+    sub = sd._subscription
+    watch = sd.watch_unit(name)
+    io: _Stdio | None = None
     thread: AsyncThreadHandle[None] | None = None
-    pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
+    handle: AsyncRunningUnit | None = None
+    slot = pinned = sent = False
+    # One try for every step, each counted together with the marker its undo reads in a
+    # critical section (a Ctrl-C there is raised at the end of it, inside this try).
     try:
+        # the start job counts against the connection's job budget: wait in line for a slot
+        with AsyncCriticalSection():
+            slot = sub.jobs.try_acquire()
+        if not slot:  # waiting in line (the budget is used up): interruptible
+            await sub.acquire_job(deadline, f"run {name}")
+            slot = True
+        with AsyncCriticalSection():
+            io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+            io.prepare()
+        with AsyncCriticalSection():
+            pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
         stdio, extra_env = io.service_props(spec)
         props = service_properties(spec, add_ref=pinned, stdio=stdio, extra_env=extra_env)
         args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-        watch = sd.watch_unit(name)
-        await watch.__aenter__()
-    except BaseException:
-        sd._subscription.release_job()
-        io.discard()
-        if pinned:
-            _unpin(sd)
-        raise
-    sent = False
-    try:
-        if io.pump is not None:
-            thread = AsyncThreadHandle(io.pump.run, f"sysd-run-{name}")
+        await watch.__aenter__()  # left below on every path (nothing when not entered)
+        with AsyncCriticalSection():
+            if io.pump is not None:
+                thread = AsyncThreadHandle(io.pump.run, f"sysd-run-{name}")
         try:
             sent = True  # from here on the unit may exist, even if the call is cut short
             job = await sd.queue_job(
@@ -885,15 +892,39 @@ async def _start_service(
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
+        with AsyncCriticalSection():  # the handle owns all of it from here
+            handle = AsyncRunningUnit(
+                sd,
+                name,
+                spec,
+                watch,
+                pinned=pinned,
+                pump=io.pump,
+                pump_thread=thread,
+                stdin=io.stdin_file,
+                job=job,
+            )
+            handle._job_slot = slot  # given back once the start job is over, or at aclose()
+            slot = False
+        return await _after_start(handle, job, wait, check)
     except BaseException as exc:
-        sd._subscription.release_job()
-        if thread is not None and io.pump is not None:
-            io.pump.abort()  # the thread closes its fds
-        else:
-            io.discard()
-        if io.stdin_file is not None:
-            with contextlib.suppress(OSError):
-                io.stdin_file.close()
+        if handle is not None:
+            # _after_start cleaned up (or was interrupted as it began): the interrupted
+            # unit is stopped (again: harmless), the handle closed (again: nothing)
+            if not isinstance(exc, Exception):
+                await _stop_created(sd, name, exc)
+            await handle.aclose()
+            raise
+        if slot:
+            sub.release_job()
+        if io is not None:
+            if thread is not None and io.pump is not None:
+                io.pump.abort()  # the thread closes its fds
+            else:
+                io.discard()
+            if io.stdin_file is not None:
+                with contextlib.suppress(OSError):
+                    io.stdin_file.close()
         created = sent and not isinstance(exc, DBusError)  # a refusal created nothing
         try:
             if created:
@@ -905,19 +936,6 @@ async def _start_service(
         finally:
             await watch.__aexit__(None, None, None)
         raise
-    handle = AsyncRunningUnit(
-        sd,
-        name,
-        spec,
-        watch,
-        pinned=pinned,
-        pump=io.pump,
-        pump_thread=thread,
-        stdin=io.stdin_file,
-        job=job,
-    )
-    handle._job_slot = True  # given back once the start job is over, or at aclose()
-    return await _after_start(handle, job, wait, check)
 
 
 async def _after_start(
@@ -1066,7 +1084,7 @@ def _pin(sd: AsyncSystemd) -> bool:
 
 
 def _unpin(sd: AsyncSystemd) -> None:
-    sd._subscription.pin_slots.release()
+    sd._subscription.release_pin()
 
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:
@@ -1868,15 +1886,21 @@ async def _start_scope(
     if io.pump is not None:
         thread = AsyncThreadHandle(io.pump.run, f"sysd-scope-{name}")
     watch = sd.watch_unit(name)
-    queued = False
-    pinned = _pin(sd)
+    queued = pinned = False
     try:
+        with AsyncCriticalSection():  # counted and marked together (Ctrl-C: sysd/_interrupt)
+            pinned = _pin(sd)
         await watch.__aenter__()
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            await sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            slot = False  # the start job's slot
             try:
+                with AsyncCriticalSection():
+                    slot = sd._subscription.jobs.try_acquire()
+                if not slot:  # waiting in line (the budget is used up): interruptible
+                    await sd._subscription.acquire_job(None, f"run {name}")
+                    slot = True
                 queued = True  # from here on the unit may exist, even if the call is cut short
                 job = await sd.queue_job(
                     lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
@@ -1886,7 +1910,8 @@ async def _start_scope(
                 )
                 await job.wait()
             finally:
-                sd._subscription.release_job()
+                if slot:
+                    sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = await sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")
@@ -1902,8 +1927,11 @@ async def _start_scope(
                 await watch.__aexit__(None, None, None)
             raise
     except BaseException:
-        if pinned:  # the watch could not even start
-            _unpin(sd)
+        try:
+            if pinned:  # the watch could not even start
+                _unpin(sd)
+        finally:
+            await watch.__aexit__(None, None, None)  # nothing when not entered (or left)
         os.close(go_w)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -1978,7 +2006,6 @@ async def _start_trigger(sd: AsyncSystemd, spec: RunSpec) -> AsyncTriggerHandle:
     sprops = service_properties(spec, add_ref=False)
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
-    await watch.__aenter__()
     sent: list[bool] = []
 
     async def start() -> str:
@@ -1987,6 +2014,7 @@ async def _start_trigger(sd: AsyncSystemd, spec: RunSpec) -> AsyncTriggerHandle:
         return path
 
     try:
+        await watch.__aenter__()  # left below on every path (nothing when not entered)
         job = await sd.queue_job(start, trigger, "start", wait=True)
         handle = AsyncTriggerHandle(sd, trigger, service, spec, watch, job=job)
         await handle.refresh_next_elapse()

@@ -19,6 +19,7 @@ from .._bus.wire import (
     Variant,
 )
 from .._core import unitname
+from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -672,13 +673,22 @@ class AsyncSystemd:
         unit_path = unitname.to_dbus_path(unit_name)
         deadline = None if timeout is None else time.monotonic() + timeout
         # a slot in the connection's budget first: beyond it, wait in line (RELIABILITY 49)
-        await sub.acquire_job(deadline, f"{job_type} {unit_name}")
+        # (each count and the marker its undo reads in one critical section: a Ctrl-C
+        # there is raised at the end of it, inside the try that undoes it)
+        slot = False
         try:
+            with AsyncCriticalSection():
+                slot = sub.jobs.try_acquire()
+            if not slot:  # waiting in line (the budget is used up): interruptible
+                await sub.acquire_job(deadline, f"{job_type} {unit_name}")
+                slot = True
             async with AsyncUnitWatch(self, unit_name):
                 refs = 0
-                # pinned only while a pin slot is free: each costs systemd a bus match
-                pinned = sub.pin_slots.try_acquire()
+                pinned = False
                 try:
+                    # pinned only while a pin slot is free: each costs systemd a bus match
+                    with AsyncCriticalSection():
+                        pinned = sub.pin_slots.try_acquire()
                     for _attempt in range(5 if pinned else 0):
                         refs += 1  # a Ref cut short may have reached systemd: Unref then
                         try:
@@ -696,9 +706,10 @@ class AsyncSystemd:
                             await self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.pin_slots.release()
+                            sub.release_pin()
         finally:
-            sub.release_job()
+            if slot:
+                sub.release_job()
 
     async def _queue_guarded(
         self,
@@ -831,7 +842,10 @@ class AsyncSystemd:
 
     async def aclose(self) -> None:
         self._closed = True
-        await self.bus.aclose()
+        try:
+            await self.bus.aclose()
+        finally:
+            self._subscription.closed()  # blocking: its release thread ends with it
 
     async def __aenter__(self) -> AsyncSystemd:
         return self

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import type_interface
 from .._core.unitname import to_dbus_path
+from .._interrupt import AsyncCriticalSection
 from ..errors import BusDisconnectedError, DBusError, WaitTimeoutError
 from .subscription import GONE, Watched
 
@@ -59,27 +60,33 @@ class AsyncUnitWatch:
         if self._held:
             raise RuntimeError("this watch is already entered")
         sub = self.sd._subscription
-        self._entry = sub.watch(self.path)
-        self._held = True
         try:
-            await sub.acquire()
+            # the entry, the subscription's count and the marker __aexit__ reads go
+            # together: a Ctrl-C in between waits for the end of the block (blocking
+            # flavour), which is inside this try
+            with AsyncCriticalSection():
+                self._entry = sub.watch(self.path)
+                sub.hold()
+                self._held = True
+            await sub.set_up()
+            return self
         except BaseException:
-            self._held = False
-            sub.unwatch(self.path)
+            await self.__aexit__(None, None, None)
             raise
-        return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if not self._held:
-            return
-        self._held = False
-        sub = self.sd._subscription
-        # the entry goes first: once the holders count is down to none (release awaits
-        # the teardown), nothing this watch counted is left to see
-        try:
-            sub.unwatch(self.path)
-        finally:
-            await sub.release()
+        """Leave (nothing when not entered: callers may call it on any path)."""
+        with AsyncCriticalSection():
+            if not self._held:
+                return
+            self._held = False
+            sub = self.sd._subscription
+            # the entry goes first: once the holders count is down to none (release
+            # awaits the teardown), nothing this watch counted is left to see
+            try:
+                sub.unwatch(self.path)
+            finally:
+                await sub.release()
 
     async def refresh(self) -> Mapping[str, Any]:
         """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -11,18 +12,12 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 
-class StateLock:
-    """Guards a few counters (``with``, never held across a call): threads may share a
-    connection (the async twin does nothing: one event loop)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+# threading's own locks, not wrappers: their __enter__/__exit__ are C, so no KeyboardInterrupt
+# can land inside them (a Python __exit__ interrupted at its first instruction would leave
+# the lock held for good) -- see sysd/_interrupt.py.
+StateLock = threading.Lock
+"""Guards a few counters (``with``, never held across a call): threads may share a
+connection (the async twin does nothing: one event loop)."""
 
 
 class Slots:
@@ -32,11 +27,12 @@ class Slots:
     def __init__(self, size: int) -> None:
         self.size = size
         self.used = 0
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # ``with`` on it, not on the Condition: C __exit__
+        self._cond = threading.Condition(self._lock)
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free now (never waits)."""
-        with self._cond:
+        with self._lock:
             if self.used < self.size:
                 self.used += 1
                 return True
@@ -44,7 +40,7 @@ class Slots:
 
     def acquire(self, deadline: float | None = None) -> bool:
         """Take a slot, waiting; False when ``deadline`` (monotonic) passed first."""
-        with self._cond:
+        with self._lock:
             while self.used >= self.size:
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -55,30 +51,74 @@ class Slots:
 
     def release(self) -> None:
         """Give a slot back (wakes one waiter)."""
-        with self._cond:
+        with self._lock:
             self.used -= 1
             self._cond.notify()
 
 
 class Soon:
-    """Does nothing: the async twin starts a job on the event loop from a finalizer;
-    here no loop runs, and the connection's next use does the work."""
+    """Runs ``job()`` soon in a worker thread of the connection's own (the async twin
+    starts it as a task on the event loop).
 
-    def spawn(self, job: Callable[[], object]) -> None:
-        pass
-
-
-class Lock:
-    """A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
+    ``spawn`` is called from finalizers, on whatever thread triggered a garbage
+    collection, maybe while that thread holds the connection's lock: it only puts the
+    job on a SimpleQueue (made for that: no lock a finalizer could deadlock on), and
+    the job (bus I/O) runs in the worker, which may wait for the lock like any other
+    thread.  The worker is started by ``start()`` in ordinary code (starting a thread
+    takes threading's own locks: never from a finalizer); it waits for jobs and ends
+    at ``stop()`` (the connection closed), or once ``alive()`` says its connection
+    was collected unclosed (checked every SOON_IDLE seconds while idle).
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
-    def __enter__(self) -> None:
-        self._lock.acquire()
+    def start(self, alive: Callable[[], bool], name: str) -> None:
+        with self._start_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(
+                target=_work, args=(self._jobs, alive), name=name, daemon=True
+            )
+            self._thread.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+    def spawn(self, job: Callable[[], object]) -> None:
+        self._jobs.put(job)
+
+    def stop(self) -> None:
+        """End the worker (its connection was closed): what is queued is dropped with
+        the connection, which takes its match rules and pins along."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        self._jobs.put(None)
+        if thread is not threading.current_thread():
+            thread.join(1.0)  # idle: it ends at once (a one-shot CLI exits fast then)
+
+
+SOON_IDLE = 2.0
+
+
+def _work(jobs: queue.SimpleQueue[Callable[[], object] | None], alive: Callable[[], bool]) -> None:
+    while True:
+        try:
+            job = jobs.get(timeout=SOON_IDLE)
+        except queue.Empty:
+            if not alive():
+                return
+            continue
+        if job is None:  # stop()
+            return
+        try:
+            job()
+        except Exception:  # pragma: no cover - the jobs report nothing (quiet by design)
+            pass
+
+
+Lock = threading.RLock
+"""A lock for ``with`` (re-entrant: a thread may re-enter while it holds it)."""
 
 
 def sleep(seconds: float) -> None:

@@ -72,6 +72,7 @@ from .._core.run import (
     validate,
     with_command,
 )
+from .._interrupt import CriticalSection
 from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
 from ._backend import ThreadHandle, to_thread
 
@@ -399,13 +400,15 @@ class RunningUnit:
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
         self._job_slot = False  # a slot of the connection's job budget, for the start job
-        # Dropped unclosed: the watch and the pin are released at the connection's next
-        # use (a finalizer cannot do I/O), with a ResourceWarning as for an unclosed file.
+        # Dropped unclosed: the watch and the pin are released right after (on the event
+        # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
+        # with a ResourceWarning as for an unclosed file.
         # The finalizer holds what to release, never the handle itself.
         self._finalizer = weakref.finalize(
             self, _dropped, sd._subscription, watch, watch.path if pinned else None, unit
         )
         self._finalizer.atexit = False  # alive at exit: the connection goes with the process
+        sd._subscription.expect_dropped()
 
     def __repr__(self) -> str:
         state = "done" if self._result is not None else "running"
@@ -533,26 +536,28 @@ class RunningUnit:
 
     def close(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
-        self._finalizer.detach()
-        self._release_job_slot()
-        watch, self._watch = self._watch, None
-        if self._pump is not None:
-            if self._pump_thread and not self._pump_thread.done():
-                self._pump.abort()
-                with contextlib.suppress(TimeoutError):
-                    self._pump_thread.join(_ABORT_GRACE)
-            self._pump.release_terminal()
-        if self.stdin is not None and self._result is not None:
-            with contextlib.suppress(OSError):
-                self.stdin.close()
-        if watch is None:
-            return
-        try:
-            if self._pinned:
-                self._pinned = False
-                _unref(self.sd, watch.path)
-        finally:
-            watch.__exit__(None, None, None)
+        # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
+        with CriticalSection():
+            self._finalizer.detach()
+            self._release_job_slot()
+            watch, self._watch = self._watch, None
+            if self._pump is not None:
+                if self._pump_thread and not self._pump_thread.done():
+                    self._pump.abort()
+                    with contextlib.suppress(TimeoutError):
+                        self._pump_thread.join(_ABORT_GRACE)
+                self._pump.release_terminal()
+            if self.stdin is not None and self._result is not None:
+                with contextlib.suppress(OSError):
+                    self.stdin.close()
+            if watch is None:
+                return
+            try:
+                if self._pinned:
+                    self._pinned = False
+                    _unref(self.sd, watch.path)
+            finally:
+                watch.__exit__(None, None, None)
 
     def __enter__(self) -> RunningUnit:
         return self
@@ -561,9 +566,10 @@ class RunningUnit:
         self.close()
 
     def _release_job_slot(self) -> None:
-        if self._job_slot:
-            self._job_slot = False
-            self.sd._subscription.release_job()
+        with CriticalSection():  # the marker and the count go together (Ctrl-C)
+            if self._job_slot:
+                self._job_slot = False
+                self.sd._subscription.release_job()
 
 
 def _dropped(sub: Subscription, watch: UnitWatch, pinned: str | None, unit: str) -> None:
@@ -850,32 +856,33 @@ def _start_service(
 ) -> RunResult | RunningUnit:
     name = spec.name or _generated_name(sd, "service")
     deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
-    # the start job counts against the connection's job budget: wait in line for a slot
-    sd._subscription.acquire_job(deadline, f"run {name}")
-    try:
-        io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
-        io.prepare()
-    except BaseException:
-        sd._subscription.release_job()
-        raise
+    sub = sd._subscription
+    watch = sd.watch_unit(name)
+    io: _Stdio | None = None
     thread: ThreadHandle[None] | None = None
-    pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
+    handle: RunningUnit | None = None
+    slot = pinned = sent = False
+    # One try for every step, each counted together with the marker its undo reads in a
+    # critical section (a Ctrl-C there is raised at the end of it, inside this try).
     try:
+        # the start job counts against the connection's job budget: wait in line for a slot
+        with CriticalSection():
+            slot = sub.jobs.try_acquire()
+        if not slot:  # waiting in line (the budget is used up): interruptible
+            sub.acquire_job(deadline, f"run {name}")
+            slot = True
+        with CriticalSection():
+            io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+            io.prepare()
+        with CriticalSection():
+            pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
         stdio, extra_env = io.service_props(spec)
         props = service_properties(spec, add_ref=pinned, stdio=stdio, extra_env=extra_env)
         args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-        watch = sd.watch_unit(name)
-        watch.__enter__()
-    except BaseException:
-        sd._subscription.release_job()
-        io.discard()
-        if pinned:
-            _unpin(sd)
-        raise
-    sent = False
-    try:
-        if io.pump is not None:
-            thread = ThreadHandle(io.pump.run, f"sysd-run-{name}")
+        watch.__enter__()  # left below on every path (nothing when not entered)
+        with CriticalSection():
+            if io.pump is not None:
+                thread = ThreadHandle(io.pump.run, f"sysd-run-{name}")
         try:
             sent = True  # from here on the unit may exist, even if the call is cut short
             job = sd.queue_job(
@@ -886,15 +893,39 @@ def _start_service(
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
+        with CriticalSection():  # the handle owns all of it from here
+            handle = RunningUnit(
+                sd,
+                name,
+                spec,
+                watch,
+                pinned=pinned,
+                pump=io.pump,
+                pump_thread=thread,
+                stdin=io.stdin_file,
+                job=job,
+            )
+            handle._job_slot = slot  # given back once the start job is over, or at close()
+            slot = False
+        return _after_start(handle, job, wait, check)
     except BaseException as exc:
-        sd._subscription.release_job()
-        if thread is not None and io.pump is not None:
-            io.pump.abort()  # the thread closes its fds
-        else:
-            io.discard()
-        if io.stdin_file is not None:
-            with contextlib.suppress(OSError):
-                io.stdin_file.close()
+        if handle is not None:
+            # _after_start cleaned up (or was interrupted as it began): the interrupted
+            # unit is stopped (again: harmless), the handle closed (again: nothing)
+            if not isinstance(exc, Exception):
+                _stop_created(sd, name, exc)
+            handle.close()
+            raise
+        if slot:
+            sub.release_job()
+        if io is not None:
+            if thread is not None and io.pump is not None:
+                io.pump.abort()  # the thread closes its fds
+            else:
+                io.discard()
+            if io.stdin_file is not None:
+                with contextlib.suppress(OSError):
+                    io.stdin_file.close()
         created = sent and not isinstance(exc, DBusError)  # a refusal created nothing
         try:
             if created:
@@ -906,19 +937,6 @@ def _start_service(
         finally:
             watch.__exit__(None, None, None)
         raise
-    handle = RunningUnit(
-        sd,
-        name,
-        spec,
-        watch,
-        pinned=pinned,
-        pump=io.pump,
-        pump_thread=thread,
-        stdin=io.stdin_file,
-        job=job,
-    )
-    handle._job_slot = True  # given back once the start job is over, or at close()
-    return _after_start(handle, job, wait, check)
 
 
 def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunResult | RunningUnit:
@@ -1065,7 +1083,7 @@ def _pin(sd: Systemd) -> bool:
 
 
 def _unpin(sd: Systemd) -> None:
-    sd._subscription.pin_slots.release()
+    sd._subscription.release_pin()
 
 
 def _unref(sd: Systemd, path: str) -> None:
@@ -1867,15 +1885,21 @@ def _start_scope(
     if io.pump is not None:
         thread = ThreadHandle(io.pump.run, f"sysd-scope-{name}")
     watch = sd.watch_unit(name)
-    queued = False
-    pinned = _pin(sd)
+    queued = pinned = False
     try:
+        with CriticalSection():  # counted and marked together (Ctrl-C: sysd/_interrupt)
+            pinned = _pin(sd)
         watch.__enter__()
         try:
             props = scope_properties(spec, add_ref=pinned, pid=proc.pid)
             args: tuple[Any, ...] = (name, "fail", _variants(props), [])
-            sd._subscription.acquire_job(None, f"run {name}")  # the start job's slot
+            slot = False  # the start job's slot
             try:
+                with CriticalSection():
+                    slot = sd._subscription.jobs.try_acquire()
+                if not slot:  # waiting in line (the budget is used up): interruptible
+                    sd._subscription.acquire_job(None, f"run {name}")
+                    slot = True
                 queued = True  # from here on the unit may exist, even if the call is cut short
                 job = sd.queue_job(
                     lambda: sd.manager_call("StartTransientUnit", _START_SIGNATURE, args),
@@ -1885,7 +1909,8 @@ def _start_scope(
                 )
                 job.wait()
             finally:
-                sd._subscription.release_job()
+                if slot:
+                    sd._subscription.release_job()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")
@@ -1901,8 +1926,11 @@ def _start_scope(
                 watch.__exit__(None, None, None)
             raise
     except BaseException:
-        if pinned:  # the watch could not even start
-            _unpin(sd)
+        try:
+            if pinned:  # the watch could not even start
+                _unpin(sd)
+        finally:
+            watch.__exit__(None, None, None)  # nothing when not entered (or left)
         os.close(go_w)
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
@@ -1977,7 +2005,6 @@ def _start_trigger(sd: Systemd, spec: RunSpec) -> TriggerHandle:
     sprops = service_properties(spec, add_ref=False)
     args = (trigger, "fail", _variants(tprops), [(service, _variants(sprops))])
     watch = sd.watch_unit(service)
-    watch.__enter__()
     sent: list[bool] = []
 
     def start() -> str:
@@ -1986,6 +2013,7 @@ def _start_trigger(sd: Systemd, spec: RunSpec) -> TriggerHandle:
         return path
 
     try:
+        watch.__enter__()  # left below on every path (nothing when not entered)
         job = sd.queue_job(start, trigger, "start", wait=True)
         handle = TriggerHandle(sd, trigger, service, spec, watch, job=job)
         handle.refresh_next_elapse()

@@ -16,6 +16,11 @@ a reexec or a lost bus live here, in one object per connection
   have reached the bus), so no rule is left on any path, Ctrl-C included;
 * the last holder to leave tears it down, whole even when interrupted (the
   interruption is raised once the teardown is done);
+* in blocking code a Ctrl-C lands after whichever call returns: counting a
+  holder (with the marker its undo reads) and counting down with the teardown
+  are critical sections (``sysd/_interrupt.py``: SIGINT deferred to their end),
+  and ``acquire``/``release`` *are* ``__enter__``/``__exit__``, so nothing runs
+  between them and the with-statement;
 * one reconnect per connection: waiters that lose the bus together share one
   new connection, the setup is redone on it, and a connection closed by its
   owner is never reopened.
@@ -30,8 +35,10 @@ most PENDING_JOBS_MAX, the rest queue for a slot within their deadline;
 match for each), at most PINS_MAX, and beyond that units are watched unpinned.
 Both are counted per connection object, so a reconnect does not reset them.
 Calls in flight are bounded by the connection itself (MAX_IN_FLIGHT, queued).
-Run handles dropped unclosed are released at the connection's next use
-(``drain``): a finalizer cannot do I/O.
+Run handles dropped unclosed are released right after their finalizer ran
+(``drain``), by a task on the event loop (asyncio) or by the connection's release
+thread (blocking): a finalizer itself cannot do I/O; the connection's next use
+drains too.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from .._bus.sync import Connection
 from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, Message, match_rule, unwrap
 from .._core.jobs import JobRemoved
+from .._interrupt import CriticalSection
 from ..errors import (
     BusConnectError,
     BusDisconnectedError,
@@ -138,7 +146,7 @@ class Subscription:
         # (unit watch, pinned unit path) of run handles dropped unclosed: released at
         # the connection's next use (deque: appended from finalizers, any thread)
         self.dropped: deque[tuple[Any, str | None]] = deque()
-        self._soon = Soon()  # asyncio: drains right after a finalizer queued something
+        self._soon = Soon()  # drains right after a finalizer queued something
         self.removed: OrderedDict[str, JobRemoved] = OrderedDict()
         self.generation = 0
         self.reloading = False
@@ -187,7 +195,31 @@ class Subscription:
             )
 
     def release_job(self) -> None:
-        self.jobs.release()
+        with CriticalSection():  # not cut between the call and the count (Ctrl-C)
+            self.jobs.release()
+
+    def release_pin(self) -> None:
+        with CriticalSection():
+            self.pin_slots.release()
+
+    def expect_dropped(self) -> None:
+        """A run handle was made that may be dropped unclosed: have its release ready.
+
+        Blocking flavour: the connection's release thread starts here, in ordinary code
+        (a finalizer must not start a thread, nor do bus I/O: it may run on a thread that
+        holds the connection's lock).  asyncio: the event loop does it.
+        """
+        ref = self._sd
+
+        def alive() -> bool:
+            sd = ref()
+            return sd is not None and not sd._closed
+
+        self._soon.start(alive, "sysd-release-dropped")
+
+    def closed(self) -> None:
+        """The connection was closed: the release thread (blocking flavour) ends now."""
+        self._soon.stop()
 
     def dropped_handle(self, watch: Any, pinned: str | None) -> None:
         """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
@@ -220,64 +252,78 @@ class Subscription:
 
     # ---------------------------------------------------------------- holding
 
-    def __enter__(self) -> Subscription:
-        self.acquire()
-        return self
+    def acquire(self, deadline: float | None = None) -> Subscription:
+        """Hold the subscription; returns once it is in place on the current connection.
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    def acquire(self, deadline: float | None = None) -> None:
-        """Hold the subscription; returns once it is in place on the current connection."""
-        # Counted inside the try, and marked in the same block: an interrupt raised when
-        # the lock is left (a Ctrl-C lands after any call) still releases what it counted.
+        Also the ``with`` entry: called straight by the with-statement, nothing
+        runs between its return and the with-block's protection (an interrupt landing
+        after any call of its own is inside the ``try`` that releases what it counted).
+        """
         counted = False
         try:
-            with self.counts:
-                self.holders += 1
+            with CriticalSection():  # the count and its marker together (Ctrl-C)
+                self.hold()
                 counted = True
-            if self.dropped:
-                self.drain()
-            attempts = 0
-            while True:
-                # a connection found dead, with no reconnect under way, stays dead: calls
-                # on it fail fast (RELIABILITY 4); one that drops while we set up, or while
-                # a waiter reconnects, is waited for
-                dead = self.sd.bus.closed and not self._reconnecting
-                try:
-                    with self._setup_lock:
-                        if self._bus is not self.sd.bus:
-                            self._set_up(self.sd.bus)
-                    return
-                except GONE as exc:
-                    # systemd re-executing, or the connection dropped: wait for it (one
-                    # reconnect for every waiter), then set up again.  No owner of
-                    # systemd's name on a bus where we never saw one: no manager there
-                    # (a user manager not running), not a reexec: say so at once.
-                    attempts += 1
-                    never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
-                    if self.sd._closed or attempts > 5 or never or dead:
-                        raise
-                    self.reconnect(deadline)
+            self.set_up(deadline)
+            return self
         except BaseException:
             if counted:
                 self.release()
             raise
 
-    def release(self) -> None:
+    __enter__ = acquire
+
+    def hold(self) -> None:
+        """Count one holder (no I/O): in a caller's critical section, which then calls
+        ``set_up()`` inside the ``try`` that calls ``release()``."""
+        with self.counts:
+            self.holders += 1
+
+    def set_up(self, deadline: float | None = None) -> None:
+        """Make sure the setup is in place on the current connection (for a holder)."""
+        if self.dropped:
+            self.drain()
+        attempts = 0
+        while True:
+            # a connection found dead, with no reconnect under way, stays dead: calls
+            # on it fail fast (RELIABILITY 4); one that drops while we set up, or while
+            # a waiter reconnects, is waited for
+            dead = self.sd.bus.closed and not self._reconnecting
+            try:
+                with self._setup_lock:
+                    if self._bus is not self.sd.bus:
+                        self._set_up(self.sd.bus)
+                return
+            except GONE as exc:
+                # systemd re-executing, or the connection dropped: wait for it (one
+                # reconnect for every waiter), then set up again.  No owner of
+                # systemd's name on a bus where we never saw one: no manager there
+                # (a user manager not running), not a reexec: say so at once.
+                attempts += 1
+                never = isinstance(exc, ServiceUnknownError) and not self.seen_manager
+                if self.sd._closed or attempts > 5 or never or dead:
+                    raise
+                self.reconnect(deadline)
+
+    def release(self, *exc: object) -> None:
         """Let go; the last holder tears the subscription down.
 
-        An interrupt that lands once the count is down (as the lock is left) still gets
-        the teardown done first: the count and the teardown go together.
+        The count and the teardown are one critical section: a Ctrl-C in between is
+        raised once the teardown is done (blocking flavour; in asyncio a cancellation
+        during the teardown is finished first, then raised).  Also the ``with``
+        exit.
         """
-        last = False
-        try:
-            with self.counts:
-                self.holders -= 1
-                last = self.holders == 0 and self._bus is not None
-        finally:
-            if last:
-                self._tear_down_unheld()
+        with CriticalSection():
+            last = False
+            try:
+                with self.counts:
+                    self.holders -= 1
+                    last = self.holders == 0 and self._bus is not None
+            finally:
+                if last:
+                    self._tear_down_unheld()
+
+    __exit__ = release
 
     def _tear_down_unheld(self) -> None:
         # Free: whoever sets up is a holder, and a teardown clears _bus before it starts.

@@ -20,6 +20,7 @@ from .._bus.wire import (
     Variant,
 )
 from .._core import unitname
+from .._interrupt import CriticalSection
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -667,13 +668,22 @@ class Systemd:
         unit_path = unitname.to_dbus_path(unit_name)
         deadline = None if timeout is None else time.monotonic() + timeout
         # a slot in the connection's budget first: beyond it, wait in line (RELIABILITY 49)
-        sub.acquire_job(deadline, f"{job_type} {unit_name}")
+        # (each count and the marker its undo reads in one critical section: a Ctrl-C
+        # there is raised at the end of it, inside the try that undoes it)
+        slot = False
         try:
+            with CriticalSection():
+                slot = sub.jobs.try_acquire()
+            if not slot:  # waiting in line (the budget is used up): interruptible
+                sub.acquire_job(deadline, f"{job_type} {unit_name}")
+                slot = True
             with UnitWatch(self, unit_name):
                 refs = 0
-                # pinned only while a pin slot is free: each costs systemd a bus match
-                pinned = sub.pin_slots.try_acquire()
+                pinned = False
                 try:
+                    # pinned only while a pin slot is free: each costs systemd a bus match
+                    with CriticalSection():
+                        pinned = sub.pin_slots.try_acquire()
                     for _attempt in range(5 if pinned else 0):
                         refs += 1  # a Ref cut short may have reached systemd: Unref then
                         try:
@@ -691,9 +701,10 @@ class Systemd:
                             self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.pin_slots.release()
+                            sub.release_pin()
         finally:
-            sub.release_job()
+            if slot:
+                sub.release_job()
 
     def _queue_guarded(
         self,
@@ -824,7 +835,10 @@ class Systemd:
 
     def close(self) -> None:
         self._closed = True
-        self.bus.close()
+        try:
+            self.bus.close()
+        finally:
+            self._subscription.closed()  # blocking: its release thread ends with it
 
     def __enter__(self) -> Systemd:
         return self

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import type_interface
 from .._core.unitname import to_dbus_path
+from .._interrupt import CriticalSection
 from ..errors import BusDisconnectedError, DBusError, WaitTimeoutError
 from .subscription import GONE, Watched
 
@@ -60,27 +61,33 @@ class UnitWatch:
         if self._held:
             raise RuntimeError("this watch is already entered")
         sub = self.sd._subscription
-        self._entry = sub.watch(self.path)
-        self._held = True
         try:
-            sub.acquire()
+            # the entry, the subscription's count and the marker __exit__ reads go
+            # together: a Ctrl-C in between waits for the end of the block (blocking
+            # flavour), which is inside this try
+            with CriticalSection():
+                self._entry = sub.watch(self.path)
+                sub.hold()
+                self._held = True
+            sub.set_up()
+            return self
         except BaseException:
-            self._held = False
-            sub.unwatch(self.path)
+            self.__exit__(None, None, None)
             raise
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._held:
-            return
-        self._held = False
-        sub = self.sd._subscription
-        # the entry goes first: once the holders count is down to none (release awaits
-        # the teardown), nothing this watch counted is left to see
-        try:
-            sub.unwatch(self.path)
-        finally:
-            sub.release()
+        """Leave (nothing when not entered: callers may call it on any path)."""
+        with CriticalSection():
+            if not self._held:
+                return
+            self._held = False
+            sub = self.sd._subscription
+            # the entry goes first: once the holders count is down to none (release
+            # awaits the teardown), nothing this watch counted is left to see
+            try:
+                sub.unwatch(self.path)
+            finally:
+                sub.release()
 
     def refresh(self) -> Mapping[str, Any]:
         """Read the unit again (GetAll of Unit and of its type interface) unless it is gone.
