@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import struct
@@ -22,7 +23,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+# SYSD_SRC=<a tree's src> measures another tree (e.g. a `git archive` snapshot of main)
+sys.path.insert(0, os.environ.get("SYSD_SRC", str(HERE.parent / "src")))
 
 from sysd._bus.wire import Decoder, reply_value  # noqa: E402
 
@@ -75,6 +77,9 @@ def main() -> None:
     p.add_argument("--profile", action="store_true")
     p.add_argument("--only", default="")
     args = p.parse_args()
+    import sysd
+
+    print(f"sysd from {Path(sysd.__file__).parent}", file=sys.stderr)
     print("| message | bytes | min µs | median µs | Python calls |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, raw in sorted(messages().items()):

@@ -11,6 +11,7 @@ the clean message (whose header it then only compares: the body must still be ch
 from __future__ import annotations
 
 import io
+import random
 import struct
 
 import pytest
@@ -144,16 +145,17 @@ def test_every_padding_and_terminator_byte_is_checked(sig: str, body: list[objec
         data[i] = data[i] ^ 0x20 if data[i] else 0x20
         if _plain(bytes(data)) != seen:
             continue  # a byte of a value: dbus-fast reads it
-        # dbus-fast reads on while an array's length is not reached: a length that ends
-        # inside the last element reads the same (sd-bus refuses it, and so do we)
-        expected = ("padding", "terminating NUL") if clean[i] == 0 else ("array's length",)
+        if clean[i]:
+            # an array's length that ends inside its last element reads the same: dbus-fast
+            # reads on while it is not reached (sd-bus refuses it; not checked here)
+            continue
         why = _decode(Decoder(), bytes(data))
         assert why is not None, f"byte {i} of the body of {sig} changed and accepted"
-        assert any(e in why for e in expected), why
+        assert "padding" in why or "terminating NUL" in why, why
         known = Decoder()
         assert _decode(known, clean) is None
         why = _decode(known, bytes(data))
-        assert why is not None and any(e in why for e in expected), why
+        assert why is not None and ("padding" in why or "terminating NUL" in why), why
         checked += 1
     assert checked >= 1
 
@@ -219,11 +221,23 @@ def test_big_endian_bodies_are_walked() -> None:
     assert got is not None and "padding" in got, got
 
 
-def test_walk_refuses_array_lengths_that_end_inside_an_element() -> None:
-    clean = _raw("as", [["ab", "c"]])
-    start = len(clean) - int.from_bytes(clean[4:8], "little")
-    assert walk_body(clean, 0, start, len(clean), "as", True) is None
-    data = bytearray(clean)
-    data[start] -= 1  # the array ends one byte before its last element does
-    with pytest.raises(ProtocolError, match="array"):
-        walk_body(bytes(data), 0, start, len(clean), "as", True)
+def test_the_counting_proofs_never_accept_what_the_walk_refuses() -> None:
+    # The decoder proves most bodies by counting zero bytes and walks only when the count
+    # does not come out; the walk is the reference.  Mutate bytes of valid bodies (seeded,
+    # bounded): whatever the decoder accepts, the walk accepts too.
+    rng = random.Random(12)
+    samples = [_raw(sig, body) for sig, body in BODIES]
+    for _ in range(4000):
+        data = bytearray(rng.choice(samples))
+        fields_len = int.from_bytes(data[12:16], "little")
+        start = 16 + ((fields_len + 7) & ~7)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(start, len(data))
+            data[i] = rng.choice([0, 0x20, 0xFF, rng.randrange(256)])
+        if _decode(Decoder(), bytes(data)) is not None:
+            continue
+        decoder = Decoder()
+        decoder.feed(bytes(data))
+        msg = decoder.next()
+        assert msg is not None
+        walk_body(data, 0, start, len(data), msg.signature, True)

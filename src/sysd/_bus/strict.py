@@ -306,6 +306,9 @@ def _check_variant(value: Variant) -> None:
         check(value.value)
 
 
+check_variant = _check_variant  # padding.py's GetAll check calls it for the rarer variants
+
+
 def _compile(sig: str, where: str) -> _Check | None:
     """The validator of one value of the single complete type ``sig``; cached.
 
