@@ -544,7 +544,6 @@ def _proved(buf: _Buf, start: int, end: int, sig: str, body: list[Any]) -> bool:
     return buf.count(0, start, end) - zeros == end - start - size
 
 
-_STRING_CODES = frozenset(b"so")
 _U32_CODES = frozenset(b"bui")
 
 
@@ -552,15 +551,26 @@ def check_body(buf: _Buf, base: int, start: int, end: int, sig: str, body: list[
     """Check the values of the body ``buf[start:end]`` of the message at ``buf[base]`` (as
     :func:`strict.check_values`), then its padding and string terminators."""
     little = buf[base] == 0x6C
-    if sig == "v":  # Get: a variant of a string or a number, without a walk
-        strict.check_values(sig, body)
+    if sig == "v":  # Get: a variant of a string or a 32-bit number, checked in place
         if buf[start] == 1 and not buf[start + 2] and not buf[start + 3]:
             c = buf[start + 1]  # one byte of padding (just checked), then the value
-            if c in _STRING_CODES:
-                if not buf[end - 1] and little and _U32(buf, start + 4)[0] == end - start - 9:
+            if c == 0x73:  # s: no NUL in it, its length up to the body's last byte, a NUL
+                value = body[0].value
+                if "\0" in value:
+                    raise strict.nul_error()
+                if (
+                    little
+                    and not buf[end - 1]
+                    and buf[start + 4]
+                    | buf[start + 5] << 8
+                    | buf[start + 6] << 16
+                    | buf[start + 7] << 24
+                    == end - start - 9
+                ):
                     return
             elif c in _U32_CODES and end - start == 8:
                 return
+        strict.check_values(sig, body)
     else:
         shape = _shapes[sig] if sig in _shapes else _shape(sig)
         if shape is not None:
@@ -570,12 +580,13 @@ def check_body(buf: _Buf, base: int, start: int, end: int, sig: str, body: list[
             try:
                 size, zeros = _dict_of_variants_account(body[0], check=True)
             except (TypeError, ValueError, struct.error):
-                strict.check_values(sig, body)  # values of a shape the count does not
-                size = zeros = -1  # expect (the check was cut short): walk
-            if end - start >= 4 and size >= 0:  # the array's length: its zeros, exactly
-                zeros += buf.count(0, start, start + 4) - (3 if body[0] else 4)
-            if buf.count(0, start, end) - zeros == end - start - size:
-                return
+                # values of a shape the count does not expect (the check was cut short)
+                strict.check_values(sig, body)
+            else:
+                if end - start >= 4:  # the array's length: its zeros, exactly
+                    zeros += buf.count(0, start, start + 4) - (3 if body[0] else 4)
+                    if buf.count(0, start, end) - zeros == end - start - size:
+                        return
         else:
             strict.check_values(sig, body)
             try:
