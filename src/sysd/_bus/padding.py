@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 from ..errors import ProtocolError
@@ -277,9 +276,9 @@ def _shape(sig: str) -> Any:
         and all(f in "so" or f in _ROW_FIXED for f in fields)
     ):
         shape = (
-            [itemgetter(i) for i, f in enumerate(fields) if f == "s"],
-            [itemgetter(i) for i, f in enumerate(fields) if f == "o"],
-            [(_ROW_FIXED[f], itemgetter(i)) for i, f in enumerate(fields) if f in _ROW_FIXED],
+            [i for i, f in enumerate(fields) if f == "s"],
+            [i for i, f in enumerate(fields) if f == "o"],
+            [(_ROW_FIXED[f], i) for i, f in enumerate(fields) if f in _ROW_FIXED],
         )
     if len(_shapes) >= _MAX_READERS:
         _shapes.clear()
@@ -304,26 +303,30 @@ def _rows(buf: _Buf, start: int, end: int, rows: Any, shape: Any) -> bool:
     """
     strings, paths, numbers = shape
     n = len(rows)
+    if not n:
+        return end - start == 8 and buf.count(0, start, end) == 8
+    # one tuple per field (each is joined, counted, looked up); rows are all of one length
+    columns = list(zip(*rows, strict=True))
     value_bytes = 4 * n * len(numbers) + 4
     value_zeros = 0
-    for column in strings:
-        values = list(map(column, rows))
+    for i in strings:
+        values = columns[i]
         chars = "".join(values)
         if "\0" in chars:
             raise strict.nul_error()
         value_bytes += 4 * n + (len(chars) if chars.isascii() else len(chars.encode()))
         value_zeros += 3 * n + values.count("")
-    for column in paths:
-        values = list(map(column, rows))
+    for i in paths:
+        values = columns[i]
         if not strict.paths_seen.issuperset(values):
-            strict.check_values("ao", [values])
+            strict.check_values("ao", [list(values)])
         value_bytes += 4 * n + len("".join(values))  # valid paths are ASCII
         value_zeros += 3 * n  # and never empty
-    if end - start < 8 or _U32(buf, start)[0] != (end - start - 8 if n else 0):
+    if end - start < 8 or _U32(buf, start)[0] != end - start - 8:
         return False  # the walk says what is wrong
     value_zeros += buf.count(0, start, start + 4)
-    for fmt, column in numbers:
-        value_zeros += struct.pack(f"<{n}{fmt}", *map(column, rows)).count(0)
+    for fmt, i in numbers:
+        value_zeros += struct.pack(f"<{n}{fmt}", *columns[i]).count(0)
     return buf.count(0, start, end) - value_zeros == end - start - value_bytes
 
 
