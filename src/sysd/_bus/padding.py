@@ -483,6 +483,18 @@ def _dict_of_variants_account(d: Any, check: bool = False) -> tuple[int, int]:
                 false += 1
         elif sig == "o":
             paths.append(var.value)
+        elif sig == "as":  # checked and counted with one join
+            value = var.value
+            joined = "".join(value)
+            if check and "\0" in joined:
+                raise strict.nul_error()
+            k = len(value)
+            size += 4 + 4 * k + _text(joined)
+            zeros += (3 if k else 4) + 3 * k + value.count("")
+        elif sig == "ay":  # nothing to check
+            value = var.value
+            size += 4 + len(value)
+            zeros += (3 if value else 4) + value.count(0)
         else:
             if check:
                 strict.check_variant(var)
