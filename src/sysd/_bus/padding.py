@@ -562,6 +562,11 @@ def _proved(buf: _Buf, start: int, end: int, sig: str, body: list[Any]) -> bool:
 _U32_CODES = frozenset(b"bui")
 
 
+# A body shorter than this is walked at once (a signal, a small reply: a few values, fewer
+# Python calls than counting them); longer ones are counted first.
+_WALK_BELOW = 512
+
+
 def check_body(buf: _Buf, base: int, start: int, end: int, sig: str, body: list[Any]) -> None:
     """Check the values of the body ``buf[start:end]`` of the message at ``buf[base]`` (as
     :func:`strict.check_values`), then its padding and string terminators."""
@@ -586,6 +591,17 @@ def check_body(buf: _Buf, base: int, start: int, end: int, sig: str, body: list[
             elif c in _U32_CODES and end - start == 8:
                 return
         strict.check_values(sig, body)
+    elif sig in ("s", "o"):  # an error's text, GetUnit's path: its length, its NUL
+        value = body[0]
+        if "\0" in value if sig == "s" else value not in strict.paths_seen:
+            strict.check_values(sig, body)  # raises, or remembers a new valid path
+        if (
+            little
+            and not buf[end - 1]
+            and buf[start] | buf[start + 1] << 8 | buf[start + 2] << 16 | buf[start + 3] << 24
+            == end - start - 5
+        ):
+            return
     else:
         shape = _shapes[sig] if sig in _shapes else _shape(sig)
         if shape is not None:
@@ -604,6 +620,9 @@ def check_body(buf: _Buf, base: int, start: int, end: int, sig: str, body: list[
                         return
         else:
             strict.check_values(sig, body)
+            if end - start < _WALK_BELOW:
+                walk_body(buf, base, start, end, sig, little)
+                return
             try:
                 if _proved(buf, start, end, sig, body):
                     return
