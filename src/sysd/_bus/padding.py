@@ -6,15 +6,19 @@ without looking at them; sd-bus refuses a message whose padding is not zero
 (RELIABILITY.md 10 and 12).  :func:`check_body` walks a body's bytes by its
 signature and raises :class:`~sysd.errors.ProtocolError` on either.
 
-The walk is exact but costs a few Python operations per value; for the large
-replies systemd sends over and over (ListUnits: an array of structs of strings
-and integers) a proof by counting does the same at C speed: it runs after the
-strictness checks, which have made sure no string holds a NUL byte, so in a
-valid body every zero byte is either inside a length or an integer (whose bytes
-the decoded values give) or is padding or a terminator.  If the zero bytes of
-the body number exactly those of the values plus every byte the values do not
-account for, all padding and terminators are zero.  When the count does not
-come out (or the body is not of that shape), the walk decides and says why.
+The walk is exact but costs a few Python operations per value.  Long bodies
+(GetAll, ListUnits, PropertiesChanged) are proved by counting instead, at C speed:
+the strictness checks have made sure no string holds a NUL byte, so every zero
+byte of a valid body is inside a number or a length (whose bytes the decoded
+values give) or is padding or a terminator.  If the zero bytes of the body number
+those of the values plus every byte the values do not account for, all padding
+and terminators are zero.  When the count does not come out (or the values are
+of a shape it does not take), the walk decides and says why.  A Get's variant
+and a body of one string are checked in place; short bodies are walked.
+
+Array lengths are read as dbus-fast reads them (whole elements while the length
+is not reached), so that the walk looks at the bytes dbus-fast skipped; a length
+that ends inside an element is not refused here (sd-bus refuses it).
 """
 
 from __future__ import annotations
