@@ -39,6 +39,10 @@ CASES = [
         bb.Case("pipelined", "pipelined", "system", 1000, "1000 Gets pipelined, system bus"),
         (bb.SYSD_AIO,),
     ),
+    (
+        bb.Case("getall", "getall", "system", 200, "GetAll(systemd1.Service), system bus"),
+        (bb.SYSD, bb.SYSD_AIO),
+    ),
 ]
 
 
@@ -49,7 +53,9 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=11)
     p.add_argument("--json", type=Path)
     p.add_argument(
-        "--cases", nargs="*", help="only these case keys (get_private get listunits pipelined)"
+        "--cases",
+        nargs="*",
+        help="only these case keys (get_private get listunits pipelined getall)",
     )
     args = p.parse_args()
     cases = [(c, who) for c, who in CASES if not args.cases or c.key in args.cases]

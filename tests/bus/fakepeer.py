@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 
 from sysd._bus.wire import CMSG_SPACE, Decoder, Message, MessageType, fds_of
+from sysd._bus.wire import Variant as sysd_variant
 
 
 def _reply_without_serial(reply_to: int, serial: int) -> bytes:
@@ -62,6 +63,17 @@ def _bad_padding(reply_to: int, serial: int) -> bytes:
     return bytes(data)
 
 
+def _bad_body_padding(reply_to: int, serial: int, sig: str, body: list[object], at: int) -> bytes:
+    """A reply whose body's byte ``at`` (counted from the body's start: padding) is not 0."""
+    data = bytearray(_reply(reply_to, serial, sig, body))
+    start = len(data) - int.from_bytes(data[4:8], "little")
+    assert data[start + at] == 0
+    data[start + at] = 0x55
+    return bytes(data)
+
+
+_UNIT_ROW = ("a.service", "", "loaded", "active", "running", "", "/u/a", 0, "", "/")
+
 # member -> (the caller's serial, the peer's serial) -> bytes breaking one rule
 MALFORMED: dict[str, Callable[[int, int], bytes]] = {
     "NoReplySerial": _reply_without_serial,
@@ -72,6 +84,15 @@ MALFORMED: dict[str, Callable[[int, int], bytes]] = {
     "NulInString": lambda r, s: _reply(r, s, "s", ["a\x01b.service"]).replace(b"\x01b.", b"\0b."),
     "DeepSignature": lambda r, s: _reply(r, s, "a" * 33 + "y", [[]]),
     "BadPadding": _bad_padding,
+    # the padding between a byte and a string, before a struct, before a 64-bit value in a
+    # variant, and inside a ListUnits row (after "a.service" + NUL: 2 bytes to the next)
+    "BadBodyPadding": lambda r, s: _bad_body_padding(r, s, "ys", [7, "ab"], 1),
+    "BadStructPadding": lambda r, s: _bad_body_padding(r, s, "y(yy)", [7, [1, 2]], 4),
+    "BadVariantPadding": lambda r, s: _bad_body_padding(
+        r, s, "a{sv}", [{"A": sysd_variant("t", 5)}], 20
+    ),
+    "BadRowPadding": lambda r, s: _bad_body_padding(r, s, "a(ssssssouso)", [[_UNIT_ROW]], 23),
+    "NoTerminator": lambda r, s: _bad_body_padding(r, s, "s", ["ab"], 6),
 }
 
 

@@ -499,6 +499,11 @@ def test_variants_inside_structs_and_dicts_are_unwrapped(peer: FakePeer) -> None
         "NulInString",
         "DeepSignature",
         "BadPadding",
+        "BadBodyPadding",
+        "BadStructPadding",
+        "BadVariantPadding",
+        "BadRowPadding",
+        "NoTerminator",
     ],
 )
 def test_malformed_messages_are_protocol_errors_at_once(peer: FakePeer, member: str) -> None:

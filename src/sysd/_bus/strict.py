@@ -22,8 +22,8 @@ machine: 0.6 us per small message (Get, a signal), 20-40 us for a GetAll of 300
 properties, ~0.2 us per unit of a ListUnits (every string is looked at for a NUL
 byte, as sd-bus does; on the bus, in the benchmark, 210 us per 1150 units: see
 bench/bus_analysis.md).
-Padding inside the body is not checked: only re-walking the body byte by byte
-could do it, which costs more than decoding it (a re-marshal takes 1.5-2x).
+Padding and string terminators inside the body are padding.py's (it calls
+:func:`check_values` first, so that a NUL in a string is named as such).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any
 from ..errors import ProtocolError
 from .codec import MessageType, Variant
 
-__all__ = ["check_header", "check_known", "check_message", "signature_valid"]
+__all__ = ["check_header", "check_known", "check_message", "check_values", "signature_valid"]
 
 _Check = Callable[[Any], None]
 
@@ -115,6 +115,7 @@ _BUS_NAME = re.compile(
 )
 
 _paths: set[str] = {"/"}
+paths_seen = _paths  # object paths seen valid (padding.py's row check looks them up)
 _bus_names: set[str] = set()
 _interfaces: set[str] = set()  # interface and error names share a grammar
 _members: set[str] = set()
@@ -281,10 +282,10 @@ _bodies: dict[str, _Check | None] = {}  # signature -> validator of a body (a li
 
 def _no_nul(value: str) -> None:
     if "\0" in value:
-        raise _nul_error()
+        raise nul_error()
 
 
-def _nul_error() -> ProtocolError:
+def nul_error() -> ProtocolError:
     return ProtocolError("malformed message from the bus (a string contains a NUL byte)")
 
 
@@ -303,6 +304,9 @@ def _check_variant(value: Variant) -> None:
     check = _compiled[sig] if sig in _compiled else _compile(sig, "a variant")
     if check is not None:
         check(value.value)
+
+
+check_variant = _check_variant  # padding.py's GetAll check calls it for the rarer variants
 
 
 def _compile(sig: str, where: str) -> _Check | None:
@@ -387,7 +391,7 @@ def _of_array(child: str) -> _Check:
 
         def strings(value: Any) -> None:
             if "\0" in "".join(value):
-                raise _nul_error()
+                raise nul_error()
 
         return strings
     if child == "o":
@@ -418,7 +422,7 @@ def _of_array(child: str) -> _Check:
                         continue
                     if check is no_nul:  # the commonest check, without a call
                         if "\0" in var.value:
-                            raise _nul_error()
+                            raise nul_error()
                     else:
                         check(var.value)
 
@@ -446,7 +450,7 @@ def _of_array(child: str) -> _Check:
             # column by column: one C-level join per column, no tuple per row
             for column in str_columns:
                 if "\0" in "".join(map(column, value)):
-                    raise _nul_error()
+                    raise nul_error()
             for column in path_columns:
                 if not _paths.issuperset(map(column, value)):
                     for path in map(column, value):
@@ -486,7 +490,8 @@ _SIGNAL = MessageType.SIGNAL
 
 
 def check_message(msg: Any) -> None:
-    """Refuse a parsed message whose header or body values sd-bus would refuse."""
+    """Refuse a parsed message whose header values sd-bus would refuse (the body's
+    values: :func:`check_values`)."""
     mtype = msg.message_type
     if mtype is _METHOD_RETURN:
         if not msg.reply_serial:
@@ -525,18 +530,13 @@ def check_message(msg: Any) -> None:
     value = msg.member
     if value is not None and value not in _members:
         _check_name(_members, _MEMBER, "member", value)
-    sig = msg.signature
-    if sig:
-        check = _bodies[sig] if sig in _bodies else _compile_body(sig)
-        if check is not None:
-            check(msg.body)
 
 
 def check_known(msg: Any) -> None:
     """:func:`check_message` for a message whose header fields are byte for byte those
     of a message that passed it (the decoder compares them, reply serial aside): its
     names, paths, signature and required fields were checked then; what is left is what
-    lies outside those bytes (the serials) and the body."""
+    lies outside those bytes (the serials); the body is :func:`check_values`'s."""
     if not msg.serial:
         raise ProtocolError("malformed message from the bus (serial 0)")
     mtype = msg.message_type
@@ -546,11 +546,14 @@ def check_known(msg: Any) -> None:
             if mtype is _METHOD_RETURN
             else "malformed message from the bus (error without a reply serial)"
         )
-    sig = msg.signature
-    if sig:
-        check = _bodies[sig] if sig in _bodies else _compile_body(sig)
-        if check is not None:
-            check(msg.body)
+
+
+def check_values(sig: str, body: Any) -> None:
+    """Refuse a body (the values dbus-fast made of it) that sd-bus would refuse: a NUL byte
+    in a string, an invalid object path or signature, a signature nested too deep."""
+    check = _bodies[sig] if sig in _bodies else _compile_body(sig)
+    if check is not None:
+        check(body)
 
 
 # The validators are pure functions of values; warm the cache with what systemd sends most.

@@ -28,6 +28,7 @@ from .codec import (
     map_fds,
     pin_empty_signature,
 )
+from .padding import check_body
 from .strict import check_header, check_known, check_message
 
 _empty_tree = get_signature_tree  # called with "" per message: see codec.pin_empty_signature
@@ -83,6 +84,9 @@ _MAX_MESSAGE = 128 * 1024 * 1024  # the D-Bus specification's maximum message si
 # The header of a message streamed in pieces is checked before the first piece goes to the
 # unmarshaller, so it is gathered first; real headers are a few hundred bytes.
 _MAX_HEADER = 1024 * 1024
+# A streamed message's bytes are gathered once more for the padding check into a buffer kept
+# for the next one; one larger than this is let go after use.
+_KEEP_WHOLE = 4 * 1024 * 1024
 
 
 class _Feed:
@@ -119,11 +123,13 @@ class Decoder:
         "_feed",
         "_known",
         "_known_kind",
+        "_msg_body",
         "_msg_size",
         "_msg_start",
         "_pos",
         "_streaming",
         "_unmarshaller",
+        "_whole",
     )
 
     def __init__(self) -> None:
@@ -136,6 +142,10 @@ class Decoder:
         self._streaming = 0  # bytes of a large message not yet handed to the unmarshaller
         self._msg_start = 0  # stream offset and size of that message
         self._msg_size = 0
+        self._msg_body = 0  # and the length of its body
+        # the bytes of that message gathered again, for the padding check (reused: grown
+        # once to the largest streamed message, so that a reply costs no fresh pages)
+        self._whole = bytearray()
         # the header fields (after a leading reply serial) of the last message that passed
         # every check, and its endianness and type: the next one with the same bytes needs
         # only its serials and body looked at (check_known)
@@ -201,6 +211,9 @@ class Decoder:
             self._streaming = size
             self._msg_start = self._consumed
             self._msg_size = size
+            self._msg_body = body_len
+            if len(self._whole) < size:
+                self._whole = bytearray(size)
             return self._stream()
         fields = pos + 16
         if fields_len >= 8 and buf.startswith(b"\x05\x01u\x00", fields):
@@ -266,6 +279,8 @@ class Decoder:
                 check_message(msg)
                 self._known = key
                 self._known_kind = kind
+            if body_len:
+                check_body(chunk, 0, size - body_len, size, msg.signature, msg.body)
         except ProtocolError:
             self.close()
             raise
@@ -289,6 +304,8 @@ class Decoder:
             self._pos = 0
         else:
             self._pos = pos + take
+        done = self._msg_size - self._streaming
+        self._whole[done : done + take] = chunk
         self._consumed += take
         self._streaming -= take
         msg = self._unmarshall(chunk)
@@ -321,6 +338,12 @@ class Decoder:
             raise ProtocolError("message of unknown type")
         try:
             check_message(msg)
+            whole = self._whole
+            if len(whole) > _KEEP_WHOLE:
+                self._whole = bytearray()
+            body_len = self._msg_body
+            if body_len:
+                check_body(whole, 0, size - body_len, size, msg.signature, msg.body)
         except ProtocolError:
             self.close()
             raise
