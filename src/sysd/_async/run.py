@@ -882,6 +882,7 @@ async def _start_service(
                 name,
                 "start",
                 wait=False,
+                counted=True,  # the start job's slot is taken above
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
@@ -1883,6 +1884,7 @@ async def _start_scope(
                     name,
                     "start",
                     wait=False,
+                    counted=True,  # its slot is taken above
                 )
                 await job.wait()
             finally:

@@ -883,6 +883,7 @@ def _start_service(
                 name,
                 "start",
                 wait=False,
+                counted=True,  # the start job's slot is taken above
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
@@ -1882,6 +1883,7 @@ def _start_scope(
                     name,
                     "start",
                     wait=False,
+                    counted=True,  # its slot is taken above
                 )
                 job.wait()
             finally:
