@@ -474,3 +474,57 @@ def test_blocking_shared_run_ending_after_the_reconnect_keeps_its_result(
     finally:
         sd.close()
         _cleanup(sb, tag)
+
+
+def _refs(sb: sysd.sandbox.Sandbox, name: str) -> list[str]:
+    """The bus names that pin ``name`` (Ref, AddRef=yes), as systemd reports them."""
+    return _sh(sb, f"systemctl show -p Refs --value {name}").split()
+
+
+def test_pins_are_taken_again_on_the_new_connection(sb: sysd.sandbox.Sandbox) -> None:
+    """systemd drops a connection's pins (Ref, AddRef=yes) with it when dbus-daemon goes
+    away (``destroy_bus()``): after the reconnect, every unit sysd had pinned is pinned
+    again by the new connection's unique name (after the subscription is in place), so
+    that it is kept until its end is read; the results are read from the unit itself
+    (same invocation), and every pin is let go afterwards."""
+    tag = uuid.uuid4().hex[:8]
+    (name,) = _units(sb, tag, 1)  # a oneshot: sleep 2, exit 3
+    run_name = f"sysdr-pinrun-{tag}.service"
+
+    async def main() -> None:
+        async with asyncio.timeout(50):
+            async with sysd.aio.connect(address=sb.bus_address) as sd:
+                sub = sd._subscription
+                unit = await sd.unit(name)
+                job = asyncio.create_task(unit.start(timeout=30))
+                cmd = ["/bin/sh", "-c", f"sleep {SLEEP + 1}; exit 4"]
+                handle = await sd.run(cmd, name=run_name, wait=False)
+                assert isinstance(handle, sysd.aio.RunningUnit)
+                waiter = asyncio.create_task(handle.wait(30))
+                await asyncio.sleep(0.5)
+                first = sd.bus.unique_name
+                invocation = handle.invocation_id
+                assert invocation is not None
+                assert await asyncio.to_thread(_refs, sb, name) == [first]
+                assert await asyncio.to_thread(_refs, sb, run_name) == [first]
+                await asyncio.to_thread(_disrupt, sb, "restart")
+                while sub.reconnects == 0:
+                    await asyncio.sleep(0.05)
+                second = sd.bus.unique_name
+                assert second != first
+                assert await asyncio.to_thread(_refs, sb, name) == [second]
+                assert await asyncio.to_thread(_refs, sb, run_name) == [second]
+                with pytest.raises(JobFailedError) as failed:
+                    await job
+                assert (failed.value.service_result, failed.value.exit_code) == ("exit-code", 3)
+                result = await waiter
+                assert (result.exit_code, result.result) == (4, "exit-code")
+                assert result.invocation_id == invocation
+                assert sub.pinned == {} and sub.pins == 0
+                assert await asyncio.to_thread(_refs, sb, name) == []
+                assert (sub.holders, sub.active, sub.watched) == (0, False, {})
+
+    try:
+        asyncio.run(main())
+    finally:
+        _cleanup(sb, tag)

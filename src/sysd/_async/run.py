@@ -906,6 +906,8 @@ async def _start_service(
         finally:
             await watch.__aexit__(None, None, None)
         raise
+    if pinned:  # the unit exists now, with AddRef=yes: pinned again after a reconnect
+        sd._subscription.pinned_unit(watch.path)
     handle = AsyncRunningUnit(
         sd,
         name,
@@ -1072,6 +1074,7 @@ def _unpin(sd: AsyncSystemd) -> None:
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:
     _unpin(sd)
+    sd._subscription.unpinned_unit(path)
     with contextlib.suppress(DBusError, BusError):
         await sd.call(None, path, UNIT_INTERFACE, "Unref")
 
@@ -1886,6 +1889,8 @@ async def _start_scope(
                     wait=False,
                     counted=True,  # its slot is taken above
                 )
+                if pinned:  # the scope exists, with AddRef=yes: pinned again after a reconnect
+                    sd._subscription.pinned_unit(watch.path)
                 await job.wait()
             finally:
                 sd._subscription.release_job()

@@ -175,6 +175,9 @@ class AsyncSubscription:
         self.pin_slots = AsyncSlots(PINS_MAX)  # units pinned (unpinned beyond)
         # jobs queued without waiting that still count against ``jobs``, by job path
         self.unwaited: dict[str, list[JobTicket]] = {}
+        # units pinned by us (Ref, AddRef=yes), by path: how many pins.  systemd drops a
+        # connection's pins with it: after a reconnect they are taken again on the new one
+        self.pinned: dict[str, int] = {}
         # (unit watch, pinned unit path) of run handles dropped unclosed: released at
         # the connection's next use (deque: appended from finalizers, any thread)
         self.dropped: deque[tuple[Any, str | None]] = deque()
@@ -270,6 +273,41 @@ class AsyncSubscription:
             if ticket.path not in pending:
                 self.give_back(ticket)
 
+    def pinned_unit(self, path: str) -> None:
+        """We pinned the unit at ``path`` (its Ref or AddRef was taken): pin it again on
+        a new connection until ``unpinned_unit()``."""
+        with self.counts:
+            self.pinned[path] = self.pinned.get(path, 0) + 1
+
+    def unpinned_unit(self, path: str) -> None:
+        with self.counts:
+            count = self.pinned.pop(path, 0) - 1
+            if count > 0:
+                self.pinned[path] = count
+
+    async def _repin(self, bus: AsyncConnection, done: set[str]) -> None:
+        """Pin again on ``bus`` (a new connection) the units pinned on the old one.
+
+        systemd dropped the old connection's pins with it (``destroy_bus()``): a unit
+        that ends after this is kept until we read its end and Unref it.  One that ended
+        in the gap may be gone already; the Ref then pins the stub systemd loads for it,
+        whose missing InvocationID tells the waiter (released at its Unref).  ``done``:
+        paths pinned on ``bus`` already (a retry after a cut Ref does not pin twice).
+        """
+        with self.counts:
+            wanted = list(self.pinned.items())
+        for path, count in wanted:
+            if path in done:
+                continue
+            for _ in range(count):
+                try:
+                    await bus.call(self.sd.destination, path, UNIT_INTERFACE, "Ref")
+                except GONE:
+                    raise
+                except DBusError:
+                    break  # refused (no bus tracking): nothing to pin
+            done.add(path)
+
     def dropped_handle(self, watch: Any, pinned: str | None) -> None:
         """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
         self.dropped.append((watch, pinned))
@@ -287,6 +325,7 @@ class AsyncSubscription:
             try:
                 if pinned is not None:
                     try:
+                        self.unpinned_unit(pinned)
                         with contextlib.suppress(DBusError, BusError):
                             await self.sd.call(None, pinned, UNIT_INTERFACE, "Unref")
                     finally:
@@ -471,6 +510,8 @@ class AsyncSubscription:
         sd = self.sd
         limit = time.monotonic() + RECONNECT_LIMIT if deadline is None else deadline
         delay = 0.05
+        old = sd.bus
+        repinned: set[str] = set()  # on the current new connection
         while True:
             if sd._closed:
                 raise BusDisconnectedError("the connection was closed")
@@ -484,6 +525,7 @@ class AsyncSubscription:
                         await bus.aclose()
                         raise BusDisconnectedError("the connection was closed")
                     sd.bus = bus
+                    repinned = set()
                 await sd.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
                 if self.holders:
                     async with self._setup_lock:
@@ -491,6 +533,9 @@ class AsyncSubscription:
                             await self._set_up(bus)
                         else:  # same bus (systemd reexecuted behind dbus-daemon)
                             await self._subscribe(bus)
+                        if bus is not old and bus.target.hello and self.pinned:
+                            # subscribed first: nothing about them is missed from here
+                            await self._repin(bus, repinned)
                         if not self.holders and self._bus is not None:
                             # the last holder left while we set up (its teardown waited
                             # for the lock, or was cancelled waiting): undo it here

@@ -324,8 +324,11 @@ def _read_unit_result(
 ) -> tuple[str | None, int | None, int | None]:
     try:
         invocation = sd.get_property(path, UNIT_INTERFACE, "InvocationID")
-        if not invocation:  # a fresh copy: the failed one was collected
-            seen = sd._subscription.seen(path)
+        seen = sd._subscription.seen(path)
+        known = seen.get("InvocationID")
+        if not invocation or (known and bytes(known) != bytes(invocation)):
+            # a fresh copy (the failed one was collected), or a later run of the unit
+            # (collected in a gap, started again by someone): not the result of ours
             return _from_props(seen) if "Result" in seen else (None, None, None)
         result: str | None = sd.get_property(path, iface, "Result")
     except GONE:

@@ -907,6 +907,8 @@ def _start_service(
         finally:
             watch.__exit__(None, None, None)
         raise
+    if pinned:  # the unit exists now, with AddRef=yes: pinned again after a reconnect
+        sd._subscription.pinned_unit(watch.path)
     handle = RunningUnit(
         sd,
         name,
@@ -1071,6 +1073,7 @@ def _unpin(sd: Systemd) -> None:
 
 def _unref(sd: Systemd, path: str) -> None:
     _unpin(sd)
+    sd._subscription.unpinned_unit(path)
     with contextlib.suppress(DBusError, BusError):
         sd.call(None, path, UNIT_INTERFACE, "Unref")
 
@@ -1885,6 +1888,8 @@ def _start_scope(
                     wait=False,
                     counted=True,  # its slot is taken above
                 )
+                if pinned:  # the scope exists, with AddRef=yes: pinned again after a reconnect
+                    sd._subscription.pinned_unit(watch.path)
                 job.wait()
             finally:
                 sd._subscription.release_job()

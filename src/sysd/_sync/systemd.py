@@ -639,11 +639,15 @@ class Systemd:
                             break
                         except GONE:  # systemd re-executing: pin it once it is back
                             sub.reconnect(deadline)
+                    if refs:
+                        sub.pinned_unit(unit_path)  # pinned again after a reconnect
                     job = self._queue_guarded(queue, unit_name, job_type, deadline)
                     job.wait(None if deadline is None else deadline - time.monotonic())
                     return job
                 finally:
                     try:
+                        if refs:
+                            sub.unpinned_unit(unit_path)
                         for _ in range(refs):
                             self._unref(unit_path)
                     finally:
