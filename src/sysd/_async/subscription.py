@@ -115,6 +115,7 @@ class Watched:
         "props",
         "reading",
         "removed",
+        "removed_at",
         "result_generation",
         "touched",
     )
@@ -125,6 +126,7 @@ class Watched:
         self.invalidated: set[str] = set()
         self.removed = False
         self.changes = 0
+        self.removed_at = 0  # ``changes`` when the removal was seen
         # the subscription's generation when "Result" last arrived: a value from before a
         # reexec or reconnect is not trusted (the failure may have happened in the gap)
         self.result_generation = -1
@@ -580,21 +582,25 @@ class AsyncSubscription:
         return entry.changes if entry is not None else -1
 
     def forget_stale_removal(self, path: str, changes: int) -> None:
-        """A job was just queued for the unit at ``path``: a removal seen with no change of
-        the unit since ``changes`` (before the call) was not of the unit the job is for.
+        """A job was just queued for the unit at ``path``: a removal seen before any change
+        of the unit since ``changes`` (counted before the call) was not of the unit the job
+        is for.
 
         Reading a unit that is not loaded (the re-check after a reconnect asks whether a
         start cut short created the unit) loads a stub that systemd collects at once, and
         its UnitRemoved may come while the start is on its way, before the unit exists.
-        A unit that exists is announced (PropertiesChanged) before it can be removed: that
-        announcement comes after the reply that queued its job, so a removal not followed
-        by any change is the stub's (or of a unit before this one: its values go too).
+        A unit that exists is announced (PropertiesChanged) before it can be removed, and
+        that comes after the reply that queued its job; the caller may see that reply only
+        after such signals were dispatched (another thread read them, or the reader task),
+        hence the position of the removal, not the count now.  With no change since the
+        call, the values seen are of a unit before this one: they go too.
         """
         entry = self.watched.get(path)
-        if entry is not None and entry.removed and entry.changes == changes:
+        if entry is not None and entry.removed and entry.removed_at <= changes:
             entry.removed = False
-            entry.props.clear()
-            entry.invalidated.clear()
+            if entry.changes == changes:
+                entry.props.clear()
+                entry.invalidated.clear()
 
     def seen(self, path: str) -> dict[str, Any]:
         """Unit properties seen changing while we waited (empty when none)."""
@@ -609,9 +615,6 @@ class AsyncSubscription:
             entry = self.watched.get(msg.path or "")
             ours = self.owner is None or msg.sender == self.owner
             if entry is not None and ours and msg.signature.startswith("sa{sv}"):
-                # A removed unit is never announced again: this is a unit loaded at that
-                # path since (the removal was a stub's, see forget_stale_removal()).
-                entry.removed = False
                 changed = unwrap(msg.body[1])
                 entry.props.update(changed)
                 entry.invalidated.update(msg.body[2])
@@ -645,6 +648,7 @@ class AsyncSubscription:
                 entry = self.watched.get(msg.body[1])
                 if entry is not None:
                     entry.removed = True
+                    entry.removed_at = entry.changes
         elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
             name, _old, new = msg.body
             if name == SYSTEMD_BUS_NAME:

@@ -103,6 +103,7 @@ class AsyncUnitWatch:
             if props.get("LoadState") == "not-found" or (known and invocation != known):
                 # a stub loaded in place of the collected unit: keep what we saw
                 entry.removed = True
+                entry.removed_at = entry.changes
                 return entry.props
             if iface is not None:  # Result, ExecMainStatus...: what changed in a gap
                 props.update(await self.sd.get_all(self.path, iface))
