@@ -30,7 +30,10 @@ def _storm(count: int, seed: int, stop: threading.Event) -> None:
             if stop.is_set():
                 return
             # not closer: systemd-run --wait (the sandbox's test runner) reads its unit
-            # again after each reexec, and gives up if the next one cuts that call
+            # again after each reexec, and gives up if the next one cuts that call.
+            # systemd itself needs no gap beyond daemon_reexec() waiting for it to answer
+            # again: test_reexec_tight.py storms back to back from the host (and measures
+            # why an unwaited one is not fair: a Reexecute sent during a reexec is lost)
             time.sleep(rng.uniform(0.3, 0.6))
             sd.daemon_reexec()
 

@@ -20,19 +20,21 @@ How the wait stays correct (RELIABILITY.md 17-25, 47, 50):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import SUCCESS, deduce_result, exit_status, has_result, job_error, type_interface
 from .._core.unitname import to_dbus_path
 from ..errors import (
     BusDisconnectedError,
+    ConnectionBudgetError,
     DBusError,
     NoSuchJobError,
     UnknownObjectError,
     WaitTimeoutError,
 )
-from .subscription import GONE
+from .subscription import GONE, PENDING_JOBS_MAX, JobTicket
 
 if TYPE_CHECKING:
     from .subscription import AsyncSubscription
@@ -45,7 +47,12 @@ JOB_INTERFACE = "org.freedesktop.systemd1.Job"
 
 
 class AsyncJob:
-    """A job systemd queued for a unit.  ``await job.wait()`` for its end."""
+    """A job systemd queued for a unit.  ``await job.wait()`` for its end.
+
+    Queued without waiting (``wait=False``), the job counts against the
+    connection's budget of pending jobs until its end is seen, ``wait()``
+    returned, or the handle is closed (``aclose()``, or ``async with``) or dropped.
+    """
 
     def __init__(
         self, sd: AsyncSystemd, path: str, unit: str, job_type: str, *, job_id: int | None = None
@@ -56,6 +63,35 @@ class AsyncJob:
         self.job_type = job_type
         self.id = job_id if job_id is not None else _job_id(path)
         self.result: str | None = None
+        self._ticket: JobTicket | None = None
+        self._finalizer: weakref.finalize[[JobTicket], AsyncJob] | None = None
+
+    def _count(self, sub: AsyncSubscription) -> None:
+        """Count this unwaited job (its slot taken) until its end is seen or we let go."""
+        ticket = self._ticket = sub.hold_unwaited(self.path)
+        if ticket.held:
+            # dropped: the slot goes back (the finalizer holds the ticket, not the job)
+            self._finalizer = weakref.finalize(self, sub.give_back, ticket)
+            self._finalizer.atexit = False
+
+    @property
+    def counted(self) -> bool:
+        """Whether this job still counts against the connection's budget."""
+        return self._ticket is not None and self._ticket.held
+
+    async def aclose(self) -> None:
+        """Stop counting the job against the connection's budget (the job goes on)."""
+        self._let_go()
+
+    async def __aenter__(self) -> AsyncJob:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _let_go(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # gives the slot back once (no-op when already given)
 
     def __repr__(self) -> str:
         state = self.result or "pending"
@@ -79,6 +115,7 @@ class AsyncJob:
         if self.result is None:
             async with self.sd._subscription as sub:
                 self.result = await _wait_removed(sub, self, timeout)
+        self._let_go()
         await self._raise_for_result()
         return self.result
 
@@ -102,6 +139,74 @@ class AsyncJob:
         )
         if error is not None:
             raise error
+
+
+async def queue_unwaited(
+    sd: AsyncSystemd,
+    queue: Callable[[], Awaitable[str]],
+    unit_name: str,
+    job_type: str,
+    timeout: float | None,
+) -> AsyncJob:
+    """Queue a job without waiting for it, counted against the connection's budget.
+
+    Beyond the budget the call waits in line (until ``timeout``, then
+    ConnectionBudgetError: nothing was sent), as ``run()`` does.
+    """
+    sub = sd._subscription
+    deadline = None if timeout is None else time.monotonic() + timeout
+    await _unwaited_slot(sub, deadline, f"{job_type} {unit_name}")
+    try:
+        job = await sd._queue_guarded(queue, unit_name, job_type, deadline)
+    except BaseException:
+        sub.release_job()
+        raise
+    if job.id is None:  # over already, its end deduced (systemd re-executed meanwhile)
+        sub.release_job()
+    else:
+        job._count(sub)
+    return job
+
+
+async def _unwaited_slot(sub: AsyncSubscription, deadline: float | None, what: str) -> None:
+    """A slot of the budget for an unwaited job; beyond the budget, wait in line.
+
+    The slots of unwaited jobs come back with their JobRemoved, seen only while
+    subscribed: waiting in line holds the subscription, and first asks systemd
+    which of the counted jobs ended while nobody was subscribed (again after a
+    reexec or reconnect).
+    """
+    jobs = sub.jobs
+    if jobs.try_acquire():
+        return
+    sd = sub.sd
+    async with sub:
+        generation = -1
+        while not jobs.try_acquire():
+            if generation != sub.generation:
+                generation = sub.generation
+                try:
+                    await sub.reclaim_unwaited()
+                except GONE:
+                    generation = -1
+                    await sub.reconnect(deadline)
+                continue
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise ConnectionBudgetError(
+                    f"{what}: no free slot among the {PENDING_JOBS_MAX} jobs this connection"
+                    " may have pending before the deadline (nothing was sent)"
+                )
+            try:
+                await sd.bus.wait_until(_slot_news(sub, generation), left)
+            except BusDisconnectedError:
+                await sub.reconnect(deadline)
+
+
+def _slot_news(sub: AsyncSubscription, generation: int) -> Callable[[], bool]:
+    jobs = sub.jobs
+    sd = sub.sd
+    return lambda: jobs.used < jobs.size or sub.generation != generation or sd.bus.closed
 
 
 def _job_id(path: str) -> int | None:
@@ -218,8 +323,11 @@ async def _read_unit_result(
 ) -> tuple[str | None, int | None, int | None]:
     try:
         invocation = await sd.get_property(path, UNIT_INTERFACE, "InvocationID")
-        if not invocation:  # a fresh copy: the failed one was collected
-            seen = sd._subscription.seen(path)
+        seen = sd._subscription.seen(path)
+        known = seen.get("InvocationID")
+        if not invocation or (known and bytes(known) != bytes(invocation)):
+            # a fresh copy (the failed one was collected), or a later run of the unit
+            # (collected in a gap, started again by someone): not the result of ours
             return _from_props(seen) if "Result" in seen else (None, None, None)
         result: str | None = await sd.get_property(path, iface, "Result")
     except GONE:

@@ -889,10 +889,13 @@ async def _start_service(
                 name,
                 "start",
                 wait=False,
+                counted=True,  # the start job's slot is taken above
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
         with AsyncCriticalSection():  # the handle owns all of it from here
+            if pinned:  # the unit exists now, with AddRef=yes: pinned again after a reconnect
+                sd._subscription.pinned_unit(watch.path)
             handle = AsyncRunningUnit(
                 sd,
                 name,
@@ -1088,7 +1091,9 @@ def _unpin(sd: AsyncSystemd) -> None:
 
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:
-    _unpin(sd)
+    with AsyncCriticalSection():  # the count and the mark go together (Ctrl-C)
+        _unpin(sd)
+        sd._subscription.unpinned_unit(path)
     with contextlib.suppress(DBusError, BusError):
         await sd.call(None, path, UNIT_INTERFACE, "Unref")
 
@@ -1907,7 +1912,10 @@ async def _start_scope(
                     name,
                     "start",
                     wait=False,
+                    counted=True,  # its slot is taken above
                 )
+                if pinned:  # the scope exists, with AddRef=yes: pinned again after a reconnect
+                    sd._subscription.pinned_unit(watch.path)
                 await job.wait()
             finally:
                 if slot:

@@ -657,17 +657,24 @@ class AsyncSystemd:
         *,
         wait: bool = True,
         timeout: float | None = None,
+        counted: bool = False,
     ) -> AsyncJob:
         """Run ``queue()`` (a call returning a job path) with the job's end observable.
 
         The JobRemoved match and Subscribe go in first, the unit is pinned and
         watched, then the job is queued; with ``wait`` this returns once the
-        job ended (typed JobError otherwise).  Used by every job-queueing
-        method, StartTransientUnit included.
+        job ended (typed JobError otherwise).  Without ``wait`` the job counts
+        against the connection's budget until its end is seen or its handle is
+        let go (``counted``: the caller holds a slot for it already).  Used by
+        every job-queueing method, StartTransientUnit included.
         """
         sub = self._subscription
         if not wait:
-            return await self._queue_guarded(queue, unit_name, job_type, None)
+            if counted:
+                return await self._queue_guarded(queue, unit_name, job_type, None)
+            from .job import queue_unwaited
+
+            return await queue_unwaited(self, queue, unit_name, job_type, timeout)
         from .watch import AsyncUnitWatch  # on first use: one-shots queue no job
 
         unit_path = unitname.to_dbus_path(unit_name)
@@ -697,11 +704,15 @@ class AsyncSystemd:
                             break
                         except GONE:  # systemd re-executing: pin it once it is back
                             await sub.reconnect(deadline)
+                    if refs:
+                        sub.pinned_unit(unit_path)  # pinned again after a reconnect
                     job = await self._queue_guarded(queue, unit_name, job_type, deadline)
                     await job.wait(None if deadline is None else deadline - time.monotonic())
                     return job
                 finally:
                     try:
+                        if refs:
+                            sub.unpinned_unit(unit_path)
                         for _ in range(refs):
                             await self._unref(unit_path)
                     finally:
@@ -733,8 +744,10 @@ class AsyncSystemd:
         unit_path = unitname.to_dbus_path(unit_name)
         for _attempt in range(5):
             sent_at = time.monotonic()
+            seen = sub.changes_of(unit_path)
             try:
                 path = await queue()
+                sub.forget_stale_removal(unit_path, seen)
                 return AsyncJob(self, path, unit_name, job_type)
             except ServiceUnknownError:
                 if self._closed or not sub.seen_manager:  # no manager seen here: no reexec

@@ -890,10 +890,13 @@ def _start_service(
                 name,
                 "start",
                 wait=False,
+                counted=True,  # the start job's slot is taken above
             )
         finally:
             io.close_child_ends()  # systemd has them now (or nobody will)
         with CriticalSection():  # the handle owns all of it from here
+            if pinned:  # the unit exists now, with AddRef=yes: pinned again after a reconnect
+                sd._subscription.pinned_unit(watch.path)
             handle = RunningUnit(
                 sd,
                 name,
@@ -1087,7 +1090,9 @@ def _unpin(sd: Systemd) -> None:
 
 
 def _unref(sd: Systemd, path: str) -> None:
-    _unpin(sd)
+    with CriticalSection():  # the count and the mark go together (Ctrl-C)
+        _unpin(sd)
+        sd._subscription.unpinned_unit(path)
     with contextlib.suppress(DBusError, BusError):
         sd.call(None, path, UNIT_INTERFACE, "Unref")
 
@@ -1906,7 +1911,10 @@ def _start_scope(
                     name,
                     "start",
                     wait=False,
+                    counted=True,  # its slot is taken above
                 )
+                if pinned:  # the scope exists, with AddRef=yes: pinned again after a reconnect
+                    sd._subscription.pinned_unit(watch.path)
                 job.wait()
             finally:
                 if slot:

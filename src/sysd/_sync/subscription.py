@@ -29,8 +29,10 @@ One broad PropertiesChanged rule (filtered here by path) serves every watched
 unit, instead of one rule per unit: dbus-daemon allows a client 512 rules.
 
 The connection's budget for what waits lives here too (RELIABILITY.md 42, 44,
-49): ``jobs`` counts the jobs awaited (``run()``'s start jobs included), at
-most PENDING_JOBS_MAX, the rest queue for a slot within their deadline;
+49): ``jobs`` counts the jobs awaited (``run()``'s start jobs included) and the
+jobs queued without waiting (``wait=False``, until their JobRemoved is seen or
+their handle is closed or dropped), at most PENDING_JOBS_MAX, the rest queue
+for a slot within their deadline;
 ``pin_slots`` counts the units pinned (``Ref``/``AddRef``: systemd adds a bus
 match for each), at most PINS_MAX, and beyond that units are watched unpinned.
 Both are counted per connection object, so a reconnect does not reset them.
@@ -67,7 +69,7 @@ from ._backend import Lock, Slots, Soon, StateLock, sleep
 if TYPE_CHECKING:
     from .systemd import Systemd
 
-__all__ = ["GONE", "Subscription", "Watched"]
+__all__ = ["GONE", "Subscription", "JobTicket", "Watched"]
 
 SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
 MANAGER_PATH = "/org/freedesktop/systemd1"
@@ -115,7 +117,17 @@ RULES = (
 class Watched:
     """What we saw of one unit while watching it (reference counted)."""
 
-    __slots__ = ("changes", "count", "invalidated", "props", "removed", "result_generation")
+    __slots__ = (
+        "changes",
+        "count",
+        "invalidated",
+        "props",
+        "reading",
+        "removed",
+        "removed_at",
+        "result_generation",
+        "touched",
+    )
 
     def __init__(self) -> None:
         self.count = 0
@@ -123,9 +135,38 @@ class Watched:
         self.invalidated: set[str] = set()
         self.removed = False
         self.changes = 0
+        self.removed_at = 0  # ``changes`` when the removal was seen
         # the subscription's generation when "Result" last arrived: a value from before a
         # reexec or reconnect is not trusted (the failure may have happened in the gap)
         self.result_generation = -1
+        # while the unit is read again (watch.refresh()): the properties signals changed
+        # meanwhile, newer than what the read returns (None when nobody reads)
+        self.reading = 0
+        self.touched: set[str] | None = None
+
+    def begin_read(self) -> set[str]:
+        """A read of the unit starts: the set of properties signals change meanwhile."""
+        if self.touched is None:
+            self.touched = set()
+        self.reading += 1
+        return self.touched
+
+    def end_read(self) -> None:
+        self.reading -= 1
+        if self.reading <= 0:
+            self.reading = 0
+            self.touched = None
+
+
+class JobTicket:
+    """A slot of the connection's job budget held by a job queued without waiting
+    (``unit.start(wait=False)``) until its end is seen or its handle is let go."""
+
+    __slots__ = ("held", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.held = True
 
 
 class Subscription:
@@ -143,6 +184,11 @@ class Subscription:
         self.holders = 0
         self.jobs = Slots(PENDING_JOBS_MAX)  # jobs awaited (queued beyond)
         self.pin_slots = Slots(PINS_MAX)  # units pinned (unpinned beyond)
+        # jobs queued without waiting that still count against ``jobs``, by job path
+        self.unwaited: dict[str, list[JobTicket]] = {}
+        # units pinned by us (Ref, AddRef=yes), by path: how many pins.  systemd drops a
+        # connection's pins with it: after a reconnect they are taken again on the new one
+        self.pinned: dict[str, int] = {}
         # (unit watch, pinned unit path) of run handles dropped unclosed: released at
         # the connection's next use (deque: appended from finalizers, any thread)
         self.dropped: deque[tuple[Any, str | None]] = deque()
@@ -221,6 +267,82 @@ class Subscription:
         """The connection was closed: the release thread (blocking flavour) ends now."""
         self._soon.stop()
 
+    def hold_unwaited(self, path: str) -> JobTicket:
+        """Count the job at ``path`` (its slot already taken) until its end is seen.
+
+        Its JobRemoved, seen while anyone holds the subscription, gives the slot back;
+        so does ``give_back()`` (the handle closed, dropped, or its wait over).
+        """
+        ticket = JobTicket(path)
+        with self.counts:
+            self.unwaited.setdefault(path, []).append(ticket)
+        if path in self.removed:  # over already (seen while subscribed)
+            self.give_back(ticket)
+        return ticket
+
+    def give_back(self, ticket: JobTicket) -> None:
+        """The slot of an unwaited job, back to the budget (once; any thread)."""
+        with self.counts:
+            if not ticket.held:
+                return
+            ticket.held = False
+            tickets = self.unwaited.get(ticket.path)
+            if tickets is not None:
+                with contextlib.suppress(ValueError):
+                    tickets.remove(ticket)
+                if not tickets:
+                    del self.unwaited[ticket.path]
+        self.jobs.release()
+
+    def reclaim_unwaited(self) -> None:
+        """Give back the slots of unwaited jobs that ended unseen (nobody was subscribed
+        then): one ListJobs tells which are still pending.  Only tickets taken before
+        the call are judged: a job queued meanwhile may be missing from the answer."""
+        with self.counts:
+            tickets = [t for ts in self.unwaited.values() for t in ts]
+        if not tickets:
+            return
+        rows = self.sd.manager_call("ListJobs")
+        pending = {row[4] for row in rows}
+        for ticket in tickets:
+            if ticket.path not in pending:
+                self.give_back(ticket)
+
+    def pinned_unit(self, path: str) -> None:
+        """We pinned the unit at ``path`` (its Ref or AddRef was taken): pin it again on
+        a new connection until ``unpinned_unit()``."""
+        with self.counts:
+            self.pinned[path] = self.pinned.get(path, 0) + 1
+
+    def unpinned_unit(self, path: str) -> None:
+        with self.counts:
+            count = self.pinned.pop(path, 0) - 1
+            if count > 0:
+                self.pinned[path] = count
+
+    def _repin(self, bus: Connection, done: set[str]) -> None:
+        """Pin again on ``bus`` (a new connection) the units pinned on the old one.
+
+        systemd dropped the old connection's pins with it (``destroy_bus()``): a unit
+        that ends after this is kept until we read its end and Unref it.  One that ended
+        in the gap may be gone already; the Ref then pins the stub systemd loads for it,
+        whose missing InvocationID tells the waiter (released at its Unref).  ``done``:
+        paths pinned on ``bus`` already (a retry after a cut Ref does not pin twice).
+        """
+        with self.counts:
+            wanted = list(self.pinned.items())
+        for path, count in wanted:
+            if path in done:
+                continue
+            for _ in range(count):
+                try:
+                    bus.call(self.sd.destination, path, UNIT_INTERFACE, "Ref")
+                except GONE:
+                    raise
+                except DBusError:
+                    break  # refused (no bus tracking): nothing to pin
+            done.add(path)
+
     def dropped_handle(self, watch: Any, pinned: str | None) -> None:
         """Queue the release of a dropped handle's watch and pin (from its finalizer)."""
         self.dropped.append((watch, pinned))
@@ -238,6 +360,7 @@ class Subscription:
             try:
                 if pinned is not None:
                     try:
+                        self.unpinned_unit(pinned)
                         with contextlib.suppress(DBusError, BusError):
                             self.sd.call(None, pinned, UNIT_INTERFACE, "Unref")
                     finally:
@@ -436,6 +559,8 @@ class Subscription:
         sd = self.sd
         limit = time.monotonic() + RECONNECT_LIMIT if deadline is None else deadline
         delay = 0.05
+        old = sd.bus
+        repinned: set[str] = set()  # on the current new connection
         while True:
             if sd._closed:
                 raise BusDisconnectedError("the connection was closed")
@@ -449,6 +574,7 @@ class Subscription:
                         bus.close()
                         raise BusDisconnectedError("the connection was closed")
                     sd.bus = bus
+                    repinned = set()
                 sd.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
                 if self.holders:
                     with self._setup_lock:
@@ -456,6 +582,9 @@ class Subscription:
                             self._set_up(bus)
                         else:  # same bus (systemd reexecuted behind dbus-daemon)
                             self._subscribe(bus)
+                        if bus is not old and bus.target.hello and self.pinned:
+                            # subscribed first: nothing about them is missed from here
+                            self._repin(bus, repinned)
                         if not self.holders and self._bus is not None:
                             # the last holder left while we set up (its teardown waited
                             # for the lock, or was cancelled waiting): undo it here
@@ -494,6 +623,32 @@ class Subscription:
                 if entry.count <= 0:
                     del self.watched[path]
 
+    def changes_of(self, path: str) -> int:
+        """How many changes of the unit at ``path`` were seen (-1: not watched)."""
+        entry = self.watched.get(path)
+        return entry.changes if entry is not None else -1
+
+    def forget_stale_removal(self, path: str, changes: int) -> None:
+        """A job was just queued for the unit at ``path``: a removal seen before any change
+        of the unit since ``changes`` (counted before the call) was not of the unit the job
+        is for.
+
+        Reading a unit that is not loaded (the re-check after a reconnect asks whether a
+        start cut short created the unit) loads a stub that systemd collects at once, and
+        its UnitRemoved may come while the start is on its way, before the unit exists.
+        A unit that exists is announced (PropertiesChanged) before it can be removed, and
+        that comes after the reply that queued its job; the caller may see that reply only
+        after such signals were dispatched (another thread read them, or the reader task),
+        hence the position of the removal, not the count now.  With no change since the
+        call, the values seen are of a unit before this one: they go too.
+        """
+        entry = self.watched.get(path)
+        if entry is not None and entry.removed and entry.removed_at <= changes:
+            entry.removed = False
+            if entry.changes == changes:
+                entry.props.clear()
+                entry.invalidated.clear()
+
     def seen(self, path: str) -> dict[str, Any]:
         """Unit properties seen changing while we waited (empty when none)."""
         entry = self.watched.get(path)
@@ -510,6 +665,9 @@ class Subscription:
                 changed = unwrap(msg.body[1])
                 entry.props.update(changed)
                 entry.invalidated.update(msg.body[2])
+                touched = entry.touched
+                if touched is not None:  # newer than what a read under way will return
+                    touched.update(changed)
                 if "Result" in changed:
                     entry.result_generation = self.generation
                 entry.changes += 1
@@ -523,6 +681,10 @@ class Subscription:
                 removed[path] = JobRemoved(job_id, path, unit, result)
                 while len(removed) > REMOVED_KEEP:
                     removed.popitem(last=False)
+                tickets = self.unwaited.get(path)
+                if tickets:  # an unwaited job is over: its slot goes back to the budget
+                    for ticket in tuple(tickets):
+                        self.give_back(ticket)
             elif member == "Reloading":
                 self.reloading = bool(msg.body[0])
                 if not self.reloading:
@@ -533,6 +695,7 @@ class Subscription:
                 entry = self.watched.get(msg.body[1])
                 if entry is not None:
                     entry.removed = True
+                    entry.removed_at = entry.changes
         elif iface == DBUS_IFACE and msg.member == "NameOwnerChanged":
             name, _old, new = msg.body
             if name == SYSTEMD_BUS_NAME:

@@ -652,17 +652,24 @@ class Systemd:
         *,
         wait: bool = True,
         timeout: float | None = None,
+        counted: bool = False,
     ) -> Job:
         """Run ``queue()`` (a call returning a job path) with the job's end observable.
 
         The JobRemoved match and Subscribe go in first, the unit is pinned and
         watched, then the job is queued; with ``wait`` this returns once the
-        job ended (typed JobError otherwise).  Used by every job-queueing
-        method, StartTransientUnit included.
+        job ended (typed JobError otherwise).  Without ``wait`` the job counts
+        against the connection's budget until its end is seen or its handle is
+        let go (``counted``: the caller holds a slot for it already).  Used by
+        every job-queueing method, StartTransientUnit included.
         """
         sub = self._subscription
         if not wait:
-            return self._queue_guarded(queue, unit_name, job_type, None)
+            if counted:
+                return self._queue_guarded(queue, unit_name, job_type, None)
+            from .job import queue_unwaited
+
+            return queue_unwaited(self, queue, unit_name, job_type, timeout)
         from .watch import UnitWatch  # on first use: one-shots queue no job
 
         unit_path = unitname.to_dbus_path(unit_name)
@@ -692,11 +699,15 @@ class Systemd:
                             break
                         except GONE:  # systemd re-executing: pin it once it is back
                             sub.reconnect(deadline)
+                    if refs:
+                        sub.pinned_unit(unit_path)  # pinned again after a reconnect
                     job = self._queue_guarded(queue, unit_name, job_type, deadline)
                     job.wait(None if deadline is None else deadline - time.monotonic())
                     return job
                 finally:
                     try:
+                        if refs:
+                            sub.unpinned_unit(unit_path)
                         for _ in range(refs):
                             self._unref(unit_path)
                     finally:
@@ -728,8 +739,10 @@ class Systemd:
         unit_path = unitname.to_dbus_path(unit_name)
         for _attempt in range(5):
             sent_at = time.monotonic()
+            seen = sub.changes_of(unit_path)
             try:
                 path = queue()
+                sub.forget_stale_removal(unit_path, seen)
                 return Job(self, path, unit_name, job_type)
             except ServiceUnknownError:
                 if self._closed or not sub.seen_manager:  # no manager seen here: no reexec

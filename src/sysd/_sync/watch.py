@@ -100,6 +100,10 @@ class UnitWatch:
         sub = self.sd._subscription
         generation = sub.generation
         iface = type_interface(self.name)
+        # Signals that arrive while we read are newer than the read (the unit may end
+        # between the two GetAll, or while a thread sharing the connection holds it):
+        # what they changed is not overwritten with the older values read.
+        touched = entry.begin_read()
         try:
             props = self.sd.get_all(self.path, UNIT_INTERFACE)
             invocation = props.get("InvocationID")
@@ -107,6 +111,7 @@ class UnitWatch:
             if props.get("LoadState") == "not-found" or (known and invocation != known):
                 # a stub loaded in place of the collected unit: keep what we saw
                 entry.removed = True
+                entry.removed_at = entry.changes
                 return entry.props
             if iface is not None:  # Result, ExecMainStatus...: what changed in a gap
                 props.update(self.sd.get_all(self.path, iface))
@@ -114,6 +119,10 @@ class UnitWatch:
             raise
         except DBusError:
             return entry.props
+        finally:
+            entry.end_read()
+        if touched:
+            props = {key: value for key, value in props.items() if key not in touched}
         entry.props.update(props)
         if "Result" in props:
             entry.result_generation = generation
