@@ -28,6 +28,7 @@ from ..errors import InvalidEventFilterError, InvalidUnitNameError
 from . import convert, unitname
 
 __all__ = [
+    "ACTIVE_STATES",
     "EVENT_KINDS",
     "STATE_FIELDS",
     "Event",
@@ -185,6 +186,17 @@ EVENT_KINDS: Final[tuple[type[Event], ...]] = (
 _KINDS_BY_NAME: Final = {k.__name__: k for k in EVENT_KINDS}
 # Events about the stream itself: delivered whatever ``kinds`` says.
 ALWAYS: Final[frozenset[type[Event]]] = frozenset({Resynced, Overflow})
+
+# ActiveState values of systemd 252 (unit_active_state_table).
+ACTIVE_STATES: Final = (
+    "active",
+    "reloading",
+    "inactive",
+    "failed",
+    "activating",
+    "deactivating",
+    "maintenance",
+)
 
 # The fields of UnitChanged that a change is counted in, and their D-Bus names.
 STATE_FIELDS: Final = {
@@ -429,7 +441,9 @@ class UnitStates:
             changed = frozenset(new)
             previous = None
         else:
-            changed = frozenset(k for k, v in new.items() if old.get(k) != v)
+            # a field never read before (a seed from ListUnits has no Result) is learnt,
+            # not counted as a change
+            changed = frozenset(k for k, v in new.items() if k in old and old[k] != v)
             if not changed:
                 return None
             merged = old | new
@@ -446,6 +460,30 @@ class UnitStates:
             merged.get("invocation_id"),
             convert.timestamp(stamp) if isinstance(stamp, int) else None,
             changed,
+        )
+
+    def seed(self, unit: str, active_state: str, sub_state: str, load_state: str) -> None:
+        """What a listing says of a unit not seen yet (nothing reported for it)."""
+        if unit not in self.last:
+            self.last[unit] = {
+                "active_state": active_state,
+                "sub_state": sub_state,
+                "load_state": load_state,
+            }
+
+    def snapshot(self, unit: str) -> UnitChanged | None:
+        """The unit's state as last known, as an event with no ``changed`` (None if unknown)."""
+        old = self.last.get(unit)
+        if old is None:
+            return None
+        return UnitChanged(
+            unit,
+            old["active_state"],
+            old["sub_state"],
+            old["load_state"],
+            None,
+            old.get("result"),
+            old.get("invocation_id"),
         )
 
     def forget(self, unit: str) -> None:
