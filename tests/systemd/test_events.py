@@ -170,14 +170,16 @@ def test_stream_across_five_daemon_reloads(units, systemd_host: None) -> None:  
     assert changes[0].previous == ("active", "exited", "loaded")
 
 
-def test_unit_removed_by_a_reload_is_reported_after_it(units, systemd_host: None) -> None:  # type: ignore[no-untyped-def]
-    name = units.add("gone", "[Service]\nType=oneshot\nExecStart=/bin/true\n")
+def test_unit_removed_only_once_gone_after_the_reload(units, systemd_host: None) -> None:  # type: ignore[no-untyped-def]
+    text = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
+    name = units.add("gone", text)
     units.reload()
     with sysd.connect() as sd:
-        sd.manager_call("StartUnit", "ss", (name, "replace"))  # loaded while we watch
+        sd.unit(name).start()  # active: loaded through the reload though its file is gone
         with sd.events(units=[name], kinds=[UnitRemoved, Reloading]) as stream:
             (RUNTIME_UNITS / name).unlink()
-            sd.daemon_reload()
+            sd.daemon_reload()  # removes and re-adds it: not reported
+            sd.manager_call("StopUnit", "ss", (name, "replace"))  # now it is collected
             got = [stream.get(timeout=30) for _ in range(3)]
     assert got == [Reloading(True), Reloading(False), UnitRemoved(name)]
 
