@@ -30,11 +30,13 @@ from .._bus.wire import DBUS_IFACE, Message, unwrap
 from .._core import unitname
 from .._core.events import (
     ACTIVE_STATES,
+    INACTIVE,
     Event,
     EventFilter,
     EventQueue,
     JobNew,
     JobRemoved,
+    Overflow,
     Reexecuted,
     Reloading,
     Resynced,
@@ -97,6 +99,10 @@ class AsyncEvents:
         self._held = False
         self._reconnects = 0
         self._lost = False  # systemd's bus name changed hands, or the connection dropped
+        self._reexec = False  # ... because systemd re-executed
+        # where the listener puts events: the queue, or while the stream resyncs a second
+        # queue handed over after Resynced (what the gap changed is reported first)
+        self._sink = self.queue
         self._reloading = False
         self._reload_new: list[str] = []  # UnitNew during the reload, in order
         self._reload_removed: set[str] = set()
@@ -211,20 +217,28 @@ class AsyncEvents:
     # ------------------------------------------------------- reading the states
 
     async def _rows(self, extra: Iterable[str] = ()) -> dict[str, tuple[str, str, str]]:
-        """(active, sub, load) of the units the filter covers, plus ``extra`` by name."""
+        """(active, sub, load) of the loaded units the filter covers and of ``extra``.
+
+        Listed by pattern, which loads nothing (by name would load every unit named
+        and systemd would collect it again: UnitNew/UnitRemoved for nothing).  Units
+        named but not loaded are absent, unless last seen in another state than
+        inactive: those are asked for by name (their true load state).
+        """
         f = self.filter
         call = self.sd.manager_call
-        if f.patterns is None and f.units is not None:
-            rows = await call("ListUnitsByNames", "as", (sorted(f.units | set(extra)),))
-            extra = ()
-        elif f.patterns is not None:
-            wanted = [*f.patterns, *sorted(f.units or ())]
-            rows = await call("ListUnitsByPatterns", "asas", ([], wanted))
-        else:
+        extra = set(extra)
+        if f.patterns is None and f.units is None:
             rows = await call("ListUnits")
+        else:
+            wanted = sorted({*(f.patterns or ()), *(f.units or ()), *extra})
+            rows = await call("ListUnitsByPatterns", "asas", ([], wanted))
         states = {r[0]: (r[3], r[4], r[2]) for r in rows if f.wants_unit(r[0])}
-        missing = sorted(set(extra) - set(states))
-        if missing:  # tracked units no listing shows any more: ask for them by name
+        missing = []
+        for name in sorted((f.units or set()) | extra):
+            old = self.states.known(name)
+            if name not in states and old and (old["active_state"], old["sub_state"]) != INACTIVE:
+                missing.append(name)
+        if missing:
             rows = await call("ListUnitsByNames", "as", (missing,))
             states.update({r[0]: (r[3], r[4], r[2]) for r in rows})
         return states
@@ -240,15 +254,12 @@ class AsyncEvents:
             return []
         changed: list[str] = []
         for name, (active, sub, load) in rows.items():
-            old = states.last.get(name)
-            if old is not None and (old["active_state"], old["sub_state"], old["load_state"]) == (
-                active,
-                sub,
-                load,
-            ):
+            old = states.known(name)
+            if old is None and (active, sub) == INACTIVE:
+                states.seed(name, active, sub, load)  # never seen, nothing happening
                 continue
-            if old is None and load == "not-found":
-                continue  # never seen, not there: nothing to report
+            if old is not None and (old["active_state"], old["sub_state"]) == (active, sub):
+                continue
             props: Mapping[str, Any] = {"ActiveState": active, "SubState": sub, "LoadState": load}
             if load == "loaded":  # the details (Result, InvocationID, timestamp) too
                 try:
@@ -275,23 +286,37 @@ class AsyncEvents:
                 hint="events(reconnect=True) resumes by itself and reports Resynced",
             )
         sub = self._sub
-        reexec = self._reloading
-        self._lost = False
+        # a reexec: systemd's name changed hands on a live bus connection, or the
+        # connection dropped between Reloading(true) and (false), or a direct connection
+        # (the private socket: systemd closes it on reexec, its Reloading(true) may
+        # never be flushed) dropped.  A bus connection lost is dbus-daemon or the link.
+        reexec = self._reexec or self._reloading or not self.sd.bus.target.hello
+        self._lost = self._reexec = False
+        later = self._sink = EventQueue(self.queue.maxsize)
         try:
-            await sub.reconnect(deadline)
+            try:
+                await sub.reconnect(deadline)
+            finally:
+                self._reconnects = sub.reconnects
+            if self._reloading:
+                self._reloading = False
+                self._reload_end(reexec=True)
+            if reexec and self.filter.wants(Reexecuted):
+                self.queue.put(Reexecuted())
+            try:
+                changed = await self._read_states(seed=False) if self._changes else []
+            except GONE:
+                self._lost = True  # away again: reconnect and read once more
+                return
+            self.queue.put(Resynced(frozenset(changed)))
         finally:
-            self._reconnects = sub.reconnects
-        if reexec or self._reloading:
-            self._reloading = False
-            self._reload_end(reexec=True)
-        if reexec and self.filter.wants(Reexecuted):
-            self.queue.put(Reexecuted())
-        try:
-            changed = await self._read_states(seed=False) if self._changes else []
-        except GONE:
-            self._lost = True  # away again: reconnect and read once more
-            return
-        self.queue.put(Resynced(frozenset(changed)))
+            self._sink = self.queue
+            while later:  # what was heard meanwhile, after what the gap changed
+                event = later.get()
+                if isinstance(event, Overflow):
+                    self.queue.dropped += event.dropped
+                else:
+                    self.queue.put(event)
 
     async def _settle_removed(self) -> None:
         names, self._settle = sorted(self._settle), set()
@@ -304,7 +329,7 @@ class AsyncEvents:
         wanted = self.filter.wants(UnitRemoved)
         for r in rows:
             if r[2] in ("not-found", "stub") or r[2] == "":
-                self.states.forget(r[0])
+                self.states.remove(r[0])
                 if wanted:
                     self.queue.put(UnitRemoved(r[0]))
 
@@ -338,7 +363,7 @@ class AsyncEvents:
             if body[0] == UNIT_INTERFACE:
                 event = self.states.update(name, unwrap(body[1]))
                 if event is not None:
-                    self.queue.put(event)
+                    self._sink.put(event)
             else:  # the type's interface comes first: its Result goes with the next one
                 self.states.note_result(name, unwrap(body[1]))
             return
@@ -351,11 +376,12 @@ class AsyncEvents:
         elif iface == DBUS_IFACE and member == "NameOwnerChanged":
             name, old, new = msg.body
             if name == SYSTEMD_BUS_NAME and old and new != old:
-                self._lost = True  # systemd left the bus (reexec, restart): resync
+                # systemd left the bus while our connection stayed: it re-executed
+                self._lost = self._reexec = True
 
     def _on_manager(self, member: str, body: Any) -> None:
         f = self.filter
-        put = self.queue.put
+        put = self._sink.put
         if member == "JobRemoved":
             if f.wants(JobRemoved) and f.wants_unit(body[2]):
                 put(JobRemoved(body[0], body[2], body[3]))
@@ -372,7 +398,7 @@ class AsyncEvents:
             if self._reloading:  # removed and re-added by the reload: decided after it
                 self._reload_removed.add(unit)
             elif f.wants_unit(unit):
-                self.states.forget(unit)
+                self.states.remove(unit)
                 if f.wants(UnitRemoved):
                     put(UnitRemoved(unit))
         elif member == "Reloading":
@@ -399,7 +425,7 @@ class AsyncEvents:
         if f.wants(UnitNew) and not reexec:
             for unit in new:
                 if unit not in removed and f.wants_unit(unit):
-                    self.queue.put(UnitNew(unit))
+                    self._sink.put(UnitNew(unit))
         self._settle.update(u for u in removed - set(new) if f.wants_unit(u))
 
 
@@ -488,8 +514,8 @@ async def wait_for_units(
     done: dict[str, UnitChanged] = {}
     queue = max(1024, 8 * len(units))
     async with AsyncEvents(sd, units, None, None, (UnitChanged,), queue, True) as stream:
-        for unit in units:  # the listing read after the match: race-free
-            snap = stream.snapshot(unit)
+        for unit in units:  # read after the match is in place: race-free
+            snap = stream.snapshot(unit) or await stream.refresh(unit)
             if snap is not None and settled(snap):
                 done[unit] = snap
         while len(done) < len(set(units)):

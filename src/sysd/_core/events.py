@@ -34,6 +34,8 @@ __all__ = [
     "Event",
     "EventFilter",
     "EventQueue",
+    "GONE_KEEP",
+    "INACTIVE",
     "JobNew",
     "JobRemoved",
     "Overflow",
@@ -410,14 +412,25 @@ def _state_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class UnitStates:
-    """The state last reported for each unit, and the UnitChanged a new reading makes."""
+GONE_KEEP: Final = 4096  # units removed whose last state is remembered (oldest forgotten)
+INACTIVE: Final = ("inactive", "dead")
 
-    __slots__ = ("last", "results")
+
+class UnitStates:
+    """The state last reported for each unit, and the UnitChanged a new reading makes.
+
+    A unit systemd unloaded keeps its last state for a while (``gone``, bounded):
+    loading it again in the same state (a listing, ``systemctl status``) is no
+    change, and a change is reported from where it was.
+    """
+
+    __slots__ = ("gone", "last", "results")
 
     def __init__(self) -> None:
         # unit -> the UnitChanged fields last reported (active_state... invocation_id)
         self.last: dict[str, dict[str, Any]] = {}
+        # units unloaded since: their last fields (at most GONE_KEEP, oldest dropped)
+        self.gone: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # unit -> Result seen on the type interface since (it comes just before the Unit one)
         self.results: dict[str, str | None] = {}
 
@@ -426,6 +439,10 @@ class UnitStates:
         if "Result" in props:
             self.results[unit] = props["Result"] or None
 
+    def known(self, unit: str) -> dict[str, Any] | None:
+        """The fields last reported for ``unit`` (loaded or gone), None if never seen."""
+        return self.last.get(unit) or self.gone.get(unit)
+
     def update(self, unit: str, props: Mapping[str, Any]) -> UnitChanged | None:
         """The event for a new reading of ``unit`` (Unit interface properties), or None
         when none of the watched fields changed since the last one reported."""
@@ -433,6 +450,9 @@ class UnitStates:
         if unit in self.results:
             new["result"] = self.results.pop(unit)
         old = self.last.get(unit)
+        back = old is None and unit in self.gone
+        if back:
+            old = self.gone.pop(unit)
         if old is None:
             if "active_state" not in new:
                 return None  # nothing to report a state from (a signal without it)
@@ -442,11 +462,17 @@ class UnitStates:
             previous = None
         else:
             # a field never read before (a seed from ListUnits has no Result) is learnt,
-            # not counted as a change
+            # not counted as a change; nor is a unit loaded again as it was left
             changed = frozenset(k for k, v in new.items() if k in old and old[k] != v)
-            if not changed:
-                return None
+            if back and (new.get("active_state"), new.get("sub_state")) == (
+                old["active_state"],
+                old["sub_state"],
+            ):
+                changed = frozenset()
             merged = old | new
+            if not changed:
+                self.last[unit] = merged
+                return None
             previous = (old["active_state"], old["sub_state"], old["load_state"])
         self.last[unit] = merged
         stamp = props.get("StateChangeTimestamp")
@@ -464,7 +490,7 @@ class UnitStates:
 
     def seed(self, unit: str, active_state: str, sub_state: str, load_state: str) -> None:
         """What a listing says of a unit not seen yet (nothing reported for it)."""
-        if unit not in self.last:
+        if unit not in self.last and unit not in self.gone:
             self.last[unit] = {
                 "active_state": active_state,
                 "sub_state": sub_state,
@@ -473,7 +499,7 @@ class UnitStates:
 
     def snapshot(self, unit: str) -> UnitChanged | None:
         """The unit's state as last known, as an event with no ``changed`` (None if unknown)."""
-        old = self.last.get(unit)
+        old = self.known(unit)
         if old is None:
             return None
         return UnitChanged(
@@ -486,9 +512,15 @@ class UnitStates:
             old.get("invocation_id"),
         )
 
-    def forget(self, unit: str) -> None:
-        self.last.pop(unit, None)
+    def remove(self, unit: str) -> None:
+        """systemd unloaded the unit: its last state moves to ``gone``."""
         self.results.pop(unit, None)
+        old = self.last.pop(unit, None)
+        if old is not None:
+            self.gone[unit] = old
+            self.gone.move_to_end(unit)
+            while len(self.gone) > GONE_KEEP:
+                self.gone.popitem(last=False)
 
 
 # ------------------------------------------------------------------- the queue
