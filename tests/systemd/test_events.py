@@ -8,8 +8,11 @@ sysd's own), so what the stream reports is compared with what systemd itself say
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
 import subprocess
+import sys
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -29,6 +32,7 @@ from sysd import (
 
 START_TRANSIENT = "ssa(sv)a(sa(sv))"
 RUNTIME_UNITS = Path("/run/systemd/system")
+RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 
 
 def transient(  # type: ignore[type-arg]
@@ -270,8 +274,10 @@ def test_async_wait_for_units_race_free(systemd_host: None) -> None:
                 )
             done = await waiter
             assert [d.active_state for d in done.values()] == ["active"] * 5
+            assert list(done) == names
             for n in names:
-                await sd.manager_call("StopUnit", "ss", (n, "replace"))
+                with contextlib.suppress(sysd.NoSuchUnitError):  # seen once: see the report
+                    await sd.manager_call("StopUnit", "ss", (n, "replace"))
 
     asyncio.run(main())
 
@@ -310,3 +316,90 @@ def test_bad_input_is_a_typed_value_error_before_the_bus(
         with pytest.raises(ValueError):
             sd.wait_for_units(["nope"], state="active")
         assert calls == []
+
+
+# ------------------------------------------------------------ unprivileged
+
+USER_SYSTEM_STREAM = """
+import sys, sysd
+name = sys.argv[1]
+with sysd.connect() as sd, sd.events(units=[name]) as stream:
+    print("ready", sd.target.hello, flush=True)
+    while True:
+        event = stream.get(timeout=30)
+        if isinstance(event, sysd.UnitChanged) and event.active_state == "active":
+            print("active", event.previous, flush=True)
+            break
+    print("holders", sd._subscription.holders, flush=True)
+print("holders", sd._subscription.holders, flush=True)
+"""
+
+USER_OWN_STREAM = """
+import asyncio, sysd, sysd.aio
+async def main():
+    async with sysd.aio.connect(user=True) as sd:
+        name = "sysdt-userev.service"
+        async with sd.events(units=[name]) as stream:
+            props = [("ExecStart", sysd.Variant("a(sasb)", [("/bin/true", ["/bin/true"], False)])),
+                     ("Type", sysd.Variant("s", "oneshot")),
+                     ("RemainAfterExit", sysd.Variant("b", True))]
+            await sd.manager_call("StartTransientUnit", "ssa(sv)a(sa(sv))",
+                                  (name, "fail", props, []))
+            async for event in stream:
+                if isinstance(event, sysd.UnitChanged) and event.active_state == "active":
+                    print("active", event.sub_state)
+                    break
+        done = await sd.wait_for_units([name], "active", timeout=10)
+        print("waited", done[name].sub_state)
+        await sd.manager_call("StopUnit", "ss", (name, "replace"))
+asyncio.run(main())
+"""
+
+
+def test_unprivileged_user_streams_the_system_manager_read_only(
+    test_user: tuple[str, int], units
+) -> None:  # type: ignore[no-untyped-def]
+    name = units.add(
+        "userro", "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
+    )
+    units.reload()
+    user, _uid = test_user
+    env = [f"PATH={os.environ.get('PATH', '/usr/bin:/bin')}", f"HOME=/home/{user}"]
+    proc = subprocess.Popen(
+        [
+            "runuser",
+            "-u",
+            user,
+            "--",
+            "env",
+            "-i",
+            *env,
+            sys.executable,
+            "-c",
+            USER_SYSTEM_STREAM,
+            name,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        assert ready.startswith("ready True"), ready + proc.stderr.read()  # type: ignore[union-attr]
+        with sysd.connect() as sd:
+            sd.unit(name).start()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "active ('activating', 'start', 'loaded')", out
+    assert lines[1:] == ["holders 1", "holders 0"], out
+
+
+def test_unprivileged_user_streams_its_own_manager(as_user) -> None:  # type: ignore[no-untyped-def]
+    proc = as_user(USER_OWN_STREAM)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["active exited", "waited exited"], proc.stdout

@@ -122,31 +122,34 @@ class AsyncEvents:
         if self._held:
             raise RuntimeError("this event stream is already open")
         sub = self._sub
-        # the listener first: nothing the subscription hears from now on is missed
-        sub.add_listener(self._on_signal)
+        acquired = False
         try:
+            # the listener first: nothing the subscription hears from now on is missed
+            sub.add_listener(self._on_signal)
             await sub.acquire()
-        except BaseException:
-            sub.remove_listener(self._on_signal)
-            raise
-        self._held = True
-        try:
+            acquired = True
+            self._held = True
             self._reconnects = sub.reconnects
             if self._changes:
                 await self._read_states(seed=True)
-        except BaseException:
-            await self.__aexit__(None, None, None)
+        except BaseException:  # cancelled or Ctrl-C too: undo what was done, then raise
+            self._held = False
+            try:
+                sub.remove_listener(self._on_signal)
+            finally:
+                if acquired:
+                    await sub.release()
             raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if not self._held:
             return
-        self._held = False
         sub = self._sub
         try:
             sub.remove_listener(self._on_signal)
         finally:
+            self._held = False
             await sub.release()
 
     async def aclose(self) -> None:
