@@ -403,3 +403,19 @@ def test_unprivileged_user_streams_its_own_manager(as_user) -> None:  # type: ig
     proc = as_user(USER_OWN_STREAM)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["active exited", "waited exited"], proc.stdout
+
+
+@pytest.mark.parametrize(
+    "pattern", ["*.service", "sys-*", "*[.]mount", "[!s]*", "systemd-?ournald*", "*@*", "-.*"]
+)
+def test_patterns_select_what_systemctl_list_units_selects(pattern: str, sd: sysd.Systemd) -> None:
+    out = subprocess.run(
+        ["systemctl", "list-units", "--all", "--plain", "--no-legend", "--full", "--", pattern],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    theirs = {line.split()[0] for line in out.splitlines() if line.strip()}
+    f = sysd.Events(sd, patterns=[pattern]).filter
+    ours = {u.name for u in sd.list_units() if f.wants_unit(u.name)}
+    assert ours == theirs
