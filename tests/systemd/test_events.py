@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,12 @@ from sysd import (
     UnitNew,
     UnitRemoved,
 )
+from sysd._core import unitname
 
 START_TRANSIENT = "ssa(sv)a(sa(sv))"
 RUNTIME_UNITS = Path("/run/systemd/system")
+UNIT_IFACE = "org.freedesktop.systemd1.Unit"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 
 
@@ -132,6 +136,13 @@ def test_200_units_every_transition_once_and_in_order(systemd_host: None) -> Non
                         removed.add(event.unit)
                     if not stopping and len(active) == len(names):
                         stopping = True
+                        # each unit's own timestamp: when it entered "active"
+                        for n in names:
+                            entered = await sd.get_property(
+                                unitname.to_dbus_path(n), UNIT_IFACE, "ActiveEnterTimestamp"
+                            )
+                            seen = next(e for e in per_unit[n] if e.active_state == "active")
+                            assert seen.timestamp == EPOCH + timedelta(microseconds=entered)
                         await asyncio.gather(*(stop(n) for n in names))
                     if len(removed) == len(names):
                         break
