@@ -30,6 +30,7 @@ from sysd import (
     UnitNew,
     UnitRemoved,
 )
+from sysd._bus.wire import Message
 from sysd._core import unitname
 
 START_TRANSIENT = "ssa(sv)a(sa(sv))"
@@ -430,3 +431,27 @@ def test_patterns_select_what_systemctl_list_units_selects(pattern: str, sd: sys
     f = sysd.Events(sd, patterns=[pattern]).filter
     ours = {u.name for u in sd.list_units() if f.wants_unit(u.name)}
     assert ours == theirs
+
+
+def test_units_a_reload_removed_and_did_not_add_back_are_read_again(units) -> None:  # type: ignore[no-untyped-def]
+    # systemd re-adds every unit it keeps before its Reloading(false); one it does not
+    # re-add cannot be made to happen on demand: its signals are fed to the stream here,
+    # and what counts (is it still loaded?) is asked of the real systemd
+    kept = units.add("kept", RAE)
+    units.reload()
+    gone = f"sysdt-never-{tag()}.service"
+    with sysd.connect(private=True) as sd:
+        sd.unit(kept).start()
+        with sd.events(units=[kept, gone], kinds=[UnitRemoved, UnitNew]) as stream:
+            manager = ("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
+            for member, signature, body in [
+                ("Reloading", "b", [True]),
+                ("UnitRemoved", "so", [kept, unitname.to_dbus_path(kept)]),
+                ("UnitRemoved", "so", [gone, unitname.to_dbus_path(gone)]),
+                ("Reloading", "b", [False]),
+            ]:
+                stream._on_signal(Message.new_signal(*manager, member, signature, body))
+            assert stream.get(timeout=10) == UnitRemoved(gone)
+            with pytest.raises(sysd.WaitTimeoutError):
+                stream.get(timeout=0.5)  # nothing about the unit still loaded
+        sd.manager_call("StopUnit", "ss", (kept, "replace"))

@@ -324,19 +324,22 @@ class Events:
                     self.queue.put(event)
 
     def _settle_removed(self) -> None:
+        """Units a reload removed and did not add back: gone for good if no longer loaded
+        (listed by pattern: asking by name would load them again)."""
         names, self._settle = sorted(self._settle), set()
         try:
-            rows = self.sd.manager_call("ListUnitsByNames", "as", (names,))
+            rows = self.sd.manager_call("ListUnitsByPatterns", "asas", ([], names))
         except GONE:
             self._settle.update(names)
             self._lost = True
             return
+        loaded = {r[0] for r in rows if r[2] not in ("not-found", "stub", "")}
         wanted = self.filter.wants(UnitRemoved)
-        for r in rows:
-            if r[2] in ("not-found", "stub") or r[2] == "":
-                self.states.remove(r[0])
+        for name in names:
+            if name not in loaded:
+                self.states.remove(name)
                 if wanted:
-                    self.queue.put(UnitRemoved(r[0]))
+                    self.queue.put(UnitRemoved(name))
 
     # ----------------------------------------------------------------- signals
 
