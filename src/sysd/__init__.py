@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         InvalidCallError,
         InvalidCronExpressionError,
         InvalidDaemonEnvironmentError,
+        InvalidEventFilterError,
         InvalidId128Error,
         InvalidIntrospectionError,
         InvalidJournalFieldError,
@@ -106,7 +107,22 @@ if TYPE_CHECKING:
     from . import aio
     from ._bus.address import booted
     from ._bus.wire import DEFAULT, Variant
+    from ._core.events import (
+        Event,
+        JobNew,
+        JobRemoved,
+        Overflow,
+        Reexecuted,
+        Reloading,
+        Resynced,
+        StartupFinished,
+        UnitChanged,
+        UnitFilesChanged,
+        UnitNew,
+        UnitRemoved,
+    )
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
+    from ._sync.events import Events
     from ._sync.proxy import InterfaceProxy, Proxy, Signal, Signals
     from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
@@ -140,7 +156,13 @@ _LAZY = {
     "WorkerDiedError": (".executor", "WorkerDiedError"),
     "BrokenUnitExecutorError": (".executor", "BrokenUnitExecutorError"),
     "RemoteError": (".executor", "RemoteError"),
+    "Events": ("._sync.events", "Events"),
 }
+# The events sd.events() yields (pure dataclasses).
+_LAZY.update({name: ("._core.events", name) for name in (
+    "Event", "UnitChanged", "UnitNew", "UnitRemoved", "JobNew", "JobRemoved",
+    "UnitFilesChanged", "Reloading", "Reexecuted", "StartupFinished", "Resynced", "Overflow",
+)})  # fmt: skip
 
 # The error tree too: the classes are many, and `sysd.cli` must start fast.
 _LAZY.update({name: (".errors", name) for name in (
@@ -161,6 +183,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
     "InvalidNotifyError",
@@ -232,6 +255,19 @@ del TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Event",
+    "Events",
+    "UnitChanged",
+    "UnitNew",
+    "UnitRemoved",
+    "JobNew",
+    "JobRemoved",
+    "UnitFilesChanged",
+    "Reloading",
+    "Reexecuted",
+    "StartupFinished",
+    "Resynced",
+    "Overflow",
     "DEFAULT",
     "DEVNULL",
     "PIPE",
@@ -255,6 +291,7 @@ __all__ = [
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
     "InvalidNotifyError",

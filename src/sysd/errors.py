@@ -47,6 +47,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidIntrospectionError     (ValueError)   a peer's introspection XML is not valid
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
+    ├── InvalidEventFilterError       (ValueError)   unknown event kind or unit type
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
     ├── InvalidCronExpressionError    (ValueError)
@@ -129,6 +130,7 @@ __all__ = [
     "InvalidPropertyError",
     "InvalidTimespanError",
     "InvalidUnitNameError",
+    "InvalidEventFilterError",
     "JobAssertError",
     "JobCanceledError",
     "JobCollectedError",
@@ -658,6 +660,11 @@ class InvalidIntrospectionError(SysdError, ValueError):
 
 class InvalidUnitNameError(SysdError, ValueError):
     """A unit name (or a string to make one from) is not valid."""
+
+
+class InvalidEventFilterError(SysdError, ValueError):
+    """``sd.events()`` / ``wait_for()``: an unknown event kind or unit type, a bad queue
+    size or state; raised before anything is sent."""
 
 
 class InvalidTimespanError(SysdError, ValueError):
