@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         InvalidCallError,
         InvalidCronExpressionError,
         InvalidDaemonEnvironmentError,
+        InvalidEventFilterError,
         InvalidJournalFieldError,
         InvalidNotifyError,
         InvalidPropertyError,
@@ -99,7 +100,22 @@ if TYPE_CHECKING:
     from . import aio
     from ._bus.address import booted
     from ._bus.wire import DEFAULT, Variant
+    from ._core.events import (
+        Event,
+        JobNew,
+        JobRemoved,
+        Overflow,
+        Reexecuted,
+        Reloading,
+        Resynced,
+        StartupFinished,
+        UnitChanged,
+        UnitFilesChanged,
+        UnitNew,
+        UnitRemoved,
+    )
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
+    from ._sync.events import Events
     from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
     from .executor import (
@@ -128,7 +144,13 @@ _LAZY = {
     "WorkerDiedError": (".executor", "WorkerDiedError"),
     "BrokenUnitExecutorError": (".executor", "BrokenUnitExecutorError"),
     "RemoteError": (".executor", "RemoteError"),
+    "Events": ("._sync.events", "Events"),
 }
+# The events sd.events() yields (pure dataclasses).
+_LAZY.update({name: ("._core.events", name) for name in (
+    "Event", "UnitChanged", "UnitNew", "UnitRemoved", "JobNew", "JobRemoved",
+    "UnitFilesChanged", "Reloading", "Reexecuted", "StartupFinished", "Resynced", "Overflow",
+)})  # fmt: skip
 
 # The error tree too: the classes are many, and `sysd.cli` must start fast.
 _LAZY.update({name: (".errors", name) for name in (
@@ -146,6 +168,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidCallError",
     "InvalidCronExpressionError",
     "InvalidDaemonEnvironmentError",
+    "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidNotifyError",
     "InvalidPropertyError",
@@ -213,6 +236,19 @@ del TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Event",
+    "Events",
+    "UnitChanged",
+    "UnitNew",
+    "UnitRemoved",
+    "JobNew",
+    "JobRemoved",
+    "UnitFilesChanged",
+    "Reloading",
+    "Reexecuted",
+    "StartupFinished",
+    "Resynced",
+    "Overflow",
     "DEFAULT",
     "DEVNULL",
     "PIPE",
@@ -232,6 +268,7 @@ __all__ = [
     "InvalidCallError",
     "InvalidCronExpressionError",
     "InvalidDaemonEnvironmentError",
+    "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidNotifyError",
     "InvalidPropertyError",

@@ -13,16 +13,44 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from ._async.events import AsyncEvents as Events
 from ._async.run import AsyncRunningUnit as RunningUnit
 from ._async.run import AsyncTriggerHandle as TriggerHandle
 from ._async.systemd import AsyncSystemd
 from ._async.systemd import connect as _connect
 from ._bus.wire import DEFAULT, Variant
+from ._core.events import (
+    Event,
+    JobNew,
+    JobRemoved,
+    Overflow,
+    Reexecuted,
+    Reloading,
+    Resynced,
+    StartupFinished,
+    UnitChanged,
+    UnitFilesChanged,
+    UnitNew,
+    UnitRemoved,
+)
 from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
 from .executor import AsyncUnitExecutor as UnitExecutor
 from .executor import async_run_function as run_function
 
 __all__ = [
+    "Event",
+    "Events",
+    "UnitChanged",
+    "UnitNew",
+    "UnitRemoved",
+    "JobNew",
+    "JobRemoved",
+    "UnitFilesChanged",
+    "Reloading",
+    "Reexecuted",
+    "StartupFinished",
+    "Resynced",
+    "Overflow",
     "DEFAULT",
     "DEVNULL",
     "PIPE",

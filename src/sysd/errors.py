@@ -45,6 +45,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── WaitTimeoutError              (TimeoutError)  our own wait gave up; the job goes on
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
+    ├── InvalidEventFilterError       (ValueError)   unknown event kind or unit type
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
     ├── InvalidCronExpressionError    (ValueError)
@@ -117,6 +118,7 @@ __all__ = [
     "InvalidPropertyError",
     "InvalidTimespanError",
     "InvalidUnitNameError",
+    "InvalidEventFilterError",
     "JobAssertError",
     "JobCanceledError",
     "JobCollectedError",
@@ -622,6 +624,11 @@ class InvalidCallError(SysdError, ValueError):
 
 class InvalidUnitNameError(SysdError, ValueError):
     """A unit name (or a string to make one from) is not valid."""
+
+
+class InvalidEventFilterError(SysdError, ValueError):
+    """``sd.events()`` / ``wait_for()``: an unknown event kind or unit type, a bad queue
+    size or state; raised before anything is sent."""
 
 
 class InvalidTimespanError(SysdError, ValueError):

@@ -40,7 +40,9 @@ from .unit import Unit
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .._core.events import Event, UnitChanged
     from .._core.status import ManagerStatus
+    from .events import Events
     from .job import Job
     from .run import run as _run_function
     from .timers import TimerInfo
@@ -721,6 +723,37 @@ class Systemd:
         from .watch import UnitWatch
 
         return UnitWatch(self, unitname.normalize(name))
+
+    def events(
+        self,
+        units: Iterable[str] | str | None = None,
+        patterns: Iterable[str] | str | None = None,
+        types: Iterable[str] | str | None = None,
+        kinds: Iterable[type[Event] | str] | type[Event] | str | None = None,
+        queue: int = 1024,
+        reconnect: bool = True,
+    ) -> Events:
+        """A stream of typed events from this manager (a context manager and iterator).
+
+        See :class:`sysd.aio.Events` and docs/events.md.  Every argument is checked
+        here, before anything is sent (InvalidUnitNameError, InvalidEventFilterError).
+        """
+        from .events import Events
+
+        return Events(self, units, patterns, types, kinds, queue, reconnect)
+
+    def wait_for_units(
+        self,
+        names: Iterable[str] | str,
+        state: str = "active",
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, UnitChanged]:
+        """Wait until every unit's ActiveState is ``state`` (or ``failed``), as
+        ``systemctl --wait``; returns the event (or current state) that settled each."""
+        from .events import wait_for_units
+
+        return wait_for_units(self, names, state, timeout)
 
     def _ref(self, path: str) -> bool:
         """Pin a unit so it is not collected while we wait (False when refused)."""

@@ -12,6 +12,9 @@ from .._core.jobs import type_interface
 from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .._core.events import UnitChanged
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
     from ..journal import Entries
@@ -140,6 +143,24 @@ class Unit:
         """The unit's processes: cgroup, pid, command line."""
         rows = self.sd.manager_call("GetUnitProcesses", "s", (self.name,))
         return [Process(c, p, cmd) for c, p, cmd in rows]
+
+    def wait_for(
+        self,
+        active_state: str | None = None,
+        sub_state: str | None = None,
+        predicate: Callable[[UnitChanged], bool] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> UnitChanged:
+        """Wait until the unit is in ``active_state``/``sub_state`` (and ``predicate``
+        holds); returns the UnitChanged (or the current state) that satisfied it.
+
+        Race-free: systemd's signals are followed before the state is first read.
+        ``timeout`` (seconds) raises WaitTimeoutError.
+        """
+        from .events import wait_for
+
+        return wait_for(self.sd, self.name, active_state, sub_state, predicate, timeout)
 
     # ------------------------------------------------------------------ control
 
