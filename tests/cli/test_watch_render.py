@@ -239,3 +239,13 @@ def test_kind_names_are_case_insensitive_and_comma_separated(
     _, err = capsys.readouterr()
     assert rc == 1
     assert "cannot connect" in err
+
+
+def test_the_docs_json_example_has_the_schemas_keys() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+    text = doc.read_text(encoding="utf-8")
+    block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    example = json.loads(block)
+    assert list(example) == list(event_json(CHANGED, WHEN))
