@@ -28,11 +28,14 @@ from ..errors import InvalidEventFilterError, InvalidUnitNameError
 from . import convert, unitname
 
 __all__ = [
+    "ACTIVE_STATES",
     "EVENT_KINDS",
     "STATE_FIELDS",
     "Event",
     "EventFilter",
     "EventQueue",
+    "GONE_KEEP",
+    "INACTIVE",
     "JobNew",
     "JobRemoved",
     "Overflow",
@@ -185,6 +188,17 @@ EVENT_KINDS: Final[tuple[type[Event], ...]] = (
 _KINDS_BY_NAME: Final = {k.__name__: k for k in EVENT_KINDS}
 # Events about the stream itself: delivered whatever ``kinds`` says.
 ALWAYS: Final[frozenset[type[Event]]] = frozenset({Resynced, Overflow})
+
+# ActiveState values of systemd 252 (unit_active_state_table).
+ACTIVE_STATES: Final = (
+    "active",
+    "reloading",
+    "inactive",
+    "failed",
+    "activating",
+    "deactivating",
+    "maintenance",
+)
 
 # The fields of UnitChanged that a change is counted in, and their D-Bus names.
 STATE_FIELDS: Final = {
@@ -398,14 +412,25 @@ def _state_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-class UnitStates:
-    """The state last reported for each unit, and the UnitChanged a new reading makes."""
+GONE_KEEP: Final = 4096  # units removed whose last state is remembered (oldest forgotten)
+INACTIVE: Final = ("inactive", "dead")
 
-    __slots__ = ("last", "results")
+
+class UnitStates:
+    """The state last reported for each unit, and the UnitChanged a new reading makes.
+
+    A unit systemd unloaded keeps its last state for a while (``gone``, bounded):
+    loading it again in the same state (a listing, ``systemctl status``) is no
+    change, and a change is reported from where it was.
+    """
+
+    __slots__ = ("gone", "last", "results")
 
     def __init__(self) -> None:
         # unit -> the UnitChanged fields last reported (active_state... invocation_id)
         self.last: dict[str, dict[str, Any]] = {}
+        # units unloaded since: their last fields (at most GONE_KEEP, oldest dropped)
+        self.gone: OrderedDict[str, dict[str, Any]] = OrderedDict()
         # unit -> Result seen on the type interface since (it comes just before the Unit one)
         self.results: dict[str, str | None] = {}
 
@@ -414,6 +439,10 @@ class UnitStates:
         if "Result" in props:
             self.results[unit] = props["Result"] or None
 
+    def known(self, unit: str) -> dict[str, Any] | None:
+        """The fields last reported for ``unit`` (loaded or gone), None if never seen."""
+        return self.last.get(unit) or self.gone.get(unit)
+
     def update(self, unit: str, props: Mapping[str, Any]) -> UnitChanged | None:
         """The event for a new reading of ``unit`` (Unit interface properties), or None
         when none of the watched fields changed since the last one reported."""
@@ -421,6 +450,9 @@ class UnitStates:
         if unit in self.results:
             new["result"] = self.results.pop(unit)
         old = self.last.get(unit)
+        back = old is None and unit in self.gone
+        if back:
+            old = self.gone.pop(unit)
         if old is None:
             if "active_state" not in new:
                 return None  # nothing to report a state from (a signal without it)
@@ -429,10 +461,18 @@ class UnitStates:
             changed = frozenset(new)
             previous = None
         else:
-            changed = frozenset(k for k, v in new.items() if old.get(k) != v)
-            if not changed:
-                return None
+            # a field never read before (a seed from ListUnits has no Result) is learnt,
+            # not counted as a change; nor is a unit loaded again as it was left
+            changed = frozenset(k for k, v in new.items() if k in old and old[k] != v)
+            if back and (new.get("active_state"), new.get("sub_state")) == (
+                old["active_state"],
+                old["sub_state"],
+            ):
+                changed = frozenset()
             merged = old | new
+            if not changed:
+                self.last[unit] = merged
+                return None
             previous = (old["active_state"], old["sub_state"], old["load_state"])
         self.last[unit] = merged
         stamp = props.get("StateChangeTimestamp")
@@ -448,9 +488,39 @@ class UnitStates:
             changed,
         )
 
-    def forget(self, unit: str) -> None:
-        self.last.pop(unit, None)
+    def seed(self, unit: str, active_state: str, sub_state: str, load_state: str) -> None:
+        """What a listing says of a unit not seen yet (nothing reported for it)."""
+        if unit not in self.last and unit not in self.gone:
+            self.last[unit] = {
+                "active_state": active_state,
+                "sub_state": sub_state,
+                "load_state": load_state,
+            }
+
+    def snapshot(self, unit: str) -> UnitChanged | None:
+        """The unit's state as last known, as an event with no ``changed`` (None if unknown)."""
+        old = self.known(unit)
+        if old is None:
+            return None
+        return UnitChanged(
+            unit,
+            old["active_state"],
+            old["sub_state"],
+            old["load_state"],
+            None,
+            old.get("result"),
+            old.get("invocation_id"),
+        )
+
+    def remove(self, unit: str) -> None:
+        """systemd unloaded the unit: its last state moves to ``gone``."""
         self.results.pop(unit, None)
+        old = self.last.pop(unit, None)
+        if old is not None:
+            self.gone[unit] = old
+            self.gone.move_to_end(unit)
+            while len(self.gone) > GONE_KEEP:
+                self.gone.popitem(last=False)
 
 
 # ------------------------------------------------------------------- the queue

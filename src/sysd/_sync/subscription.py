@@ -40,6 +40,7 @@ import contextlib
 import time
 import weakref
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._bus.sync import Connection
@@ -88,6 +89,9 @@ RULES = (
         interface=MANAGER_INTERFACE,
         member="UnitRemoved",
     ),
+    # every other Manager signal (UnitNew, JobNew, UnitFilesChanged, StartupFinished):
+    # sd.events() reports them
+    match_rule(sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE),
     match_rule(
         sender=DBUS_DEST,
         path=DBUS_PATH,
@@ -151,6 +155,8 @@ class Subscription:
         self._setup_lock = Lock()
         self.counts = StateLock()  # holders, watch counts (threads, blocking flavour)
         self._reconnect_lock = Lock()
+        # what else hears every signal the handler gets (event streams): see add_listener
+        self.listeners: list[Callable[[Message], None]] = []
 
     def __repr__(self) -> str:
         state = "active" if self._bus is not None else "inactive"
@@ -453,9 +459,24 @@ class Subscription:
         entry = self.watched.get(path)
         return entry.props if entry is not None else {}
 
+    # ----------------------------------------------------------------- listeners
+
+    def add_listener(self, listener: Callable[[Message], None]) -> None:
+        """Hand every signal the subscription hears to ``listener`` too (before its own
+        bookkeeping), on whatever connection it is set up.  The listener runs on the
+        connection's reader: it must not block, call the bus or raise."""
+        with self.counts:
+            self.listeners = [*self.listeners, listener]
+
+    def remove_listener(self, listener: Callable[[Message], None]) -> None:
+        with self.counts:
+            self.listeners = [x for x in self.listeners if x != listener]  # bound methods: ==
+
     # ------------------------------------------------------------------- signals
 
     def _on_signal(self, msg: Message) -> None:
+        for listener in self.listeners:  # a copy-on-write list: no lock needed here
+            listener(msg)
         iface = msg.interface
         if iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
             entry = self.watched.get(msg.path or "")
