@@ -78,7 +78,21 @@ LINES = [
             None,
             frozenset({"load_state"}),
         ),
-        "gone.service: inactive/dead -> inactive/dead (load: loaded -> not-found)",
+        "gone.service: inactive/dead (load: loaded -> not-found)",
+    ),
+    (
+        UnitChanged(
+            "foo.service",
+            "inactive",
+            "dead",
+            "loaded",
+            ("inactive", "dead", "loaded"),
+            "success",
+            "cd" * 16,
+            None,
+            frozenset({"invocation_id"}),
+        ),
+        "foo.service: inactive/dead invocation=" + "cd" * 16 + " result=success",
     ),
     (UnitNew("foo.service"), "foo.service: new"),
     (UnitRemoved("foo.service"), "foo.service: removed"),
@@ -115,8 +129,7 @@ LINES = [
 @pytest.mark.parametrize(("event", "text"), LINES, ids=[type(e).__name__ for e, _ in LINES])
 def test_line_per_event_kind(event: object, text: str) -> None:
     line = event_line(event, WHEN, PLAIN, R.ASCII)
-    when = getattr(event, "timestamp", None) or WHEN
-    stamp = when.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = WHEN.astimezone().strftime("%Y-%m-%d %H:%M:%S.%f")  # received, not the event's
     assert line == f"{stamp} {text}"
     assert "\x1b" not in line
 

@@ -526,6 +526,8 @@ def _main(words: list[str]) -> int:
     except UsageError as exc:
         print_error(str(exc), prefix="")
         return USAGE_ERROR
+    except KeyboardInterrupt:  # Ctrl-C while the verb's module loads: no traceback either
+        return 130
     from ..errors import SysdError
 
     try:

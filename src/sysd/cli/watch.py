@@ -182,25 +182,29 @@ def _span(value: timedelta | None) -> str:
 
 
 def event_line(event: Any, received: datetime, style: R.Style, glyphs: R.Glyphs = R.ASCII) -> str:
-    """One event as a line of ``sysd watch``: time, unit, what happened."""
+    """One event as a line of ``sysd watch``: the time it was received (local; the
+    change's own time is in ``--json``'s ``timestamp``), the unit, what happened."""
     name = type(event).__name__
-    when = getattr(event, "timestamp", None) or received
-    head = style(_time_text(when), R.GREY)
+    head = style(_time_text(received), R.GREY)
     unit = getattr(event, "unit", None)
     if unit is not None:
         head += " " + style(unit, R.HIGHLIGHT) + ":"
     if name == "UnitChanged":
         new = style(f"{event.active_state}/{event.sub_state}", R.active_color(event.active_state))
-        if event.previous is None:
-            text = new
+        if event.previous is None or tuple(event.previous[:2]) == (
+            event.active_state,
+            event.sub_state,
+        ):
+            text = new  # the first sight of a unit, or a change of load state, run or result
         else:
-            old_active, old_sub, old_load = event.previous
-            old = f"{old_active}/{old_sub}"
-            text = f"{old} {glyphs.arrow_right} {new}"
-            if old_load != event.load_state:
-                text += f" (load: {old_load} {glyphs.arrow_right} {event.load_state})"
-        if event.previous is None and event.load_state != "loaded":
+            old_active, old_sub, _ = event.previous
+            text = f"{old_active}/{old_sub} {glyphs.arrow_right} {new}"
+        if event.previous is not None and event.previous[2] != event.load_state:
+            text += f" (load: {event.previous[2]} {glyphs.arrow_right} {event.load_state})"
+        elif event.previous is None and event.load_state != "loaded":
             text += f" (load: {event.load_state})"
+        if "invocation_id" in event.changed and event.invocation_id:
+            text += f" invocation={event.invocation_id}"
         if event.result is not None:
             ok = event.result == "success"
             text += " result=" + style(event.result, "" if ok else R.RED)
