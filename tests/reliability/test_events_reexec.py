@@ -9,13 +9,17 @@ state: the stream must resume by itself, say ``Resynced``, and report the change
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
-from reliability_support import Units, left_behind, match_rules
+from reliability_support import Units, left_behind, match_rules, pending_tasks
 
 import sysd
+import sysd.aio
 from sysd import Reexecuted, Resynced, UnitChanged, UnitRemoved
 
 RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
@@ -113,3 +117,49 @@ def test_reconnect_false_raises_a_typed_disconnect(units: Units) -> None:
                 while True:
                     stream.get(timeout=30)
         assert left_behind(sd) == []
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["private", "bus"])
+def test_asyncio_stream_resumes_after_five_reexecs(units: Units, private: bool) -> None:
+    name = units.add("evareexec", RAE)
+    with sysd.connect() as ctl:
+        ctl.daemon_reload()
+
+    async def main() -> list[sysd.Event]:
+        got: list[sysd.Event] = []
+        async with (
+            sysd.aio.connect(private=private) as sd,
+            sysd.aio.connect() as ctl,
+            sd.events(units=[name]) as stream,
+        ):
+            for i in range(5):
+                want = "active" if i % 2 == 0 else "inactive"
+                await ctl.daemon_reexec()
+                unit = await ctl.unit(name)
+                await (unit.start() if want == "active" else unit.stop())
+                round_: list[sysd.Event] = []
+                async with asyncio.timeout(60):
+                    while not (
+                        any(isinstance(e, Resynced) for e in round_)
+                        and _state_of(round_, name) == want
+                    ):
+                        round_.append(await stream.get())
+                got += round_
+            assert pending_tasks() == set()
+        assert left_behind(sd) == [] and sd._subscription.listeners == []
+        return got
+
+    got = run_bounded_result(main(), 150)
+    _check(got, name)
+    assert sum(isinstance(e, Resynced) for e in got) >= 5
+    assert sum(isinstance(e, Reexecuted) for e in got) >= 5
+
+
+def run_bounded_result(
+    main: Coroutine[Any, Any, list[sysd.Event]], limit: float
+) -> list[sysd.Event]:
+    async def bounded() -> list[sysd.Event]:
+        async with asyncio.timeout(limit):
+            return await main
+
+    return asyncio.run(bounded())

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,13 @@ from sysd import (
     UnitNew,
     UnitRemoved,
 )
+from sysd._bus.wire import Message
+from sysd._core import unitname
 
 START_TRANSIENT = "ssa(sv)a(sa(sv))"
 RUNTIME_UNITS = Path("/run/systemd/system")
+UNIT_IFACE = "org.freedesktop.systemd1.Unit"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 
 
@@ -132,6 +137,13 @@ def test_200_units_every_transition_once_and_in_order(systemd_host: None) -> Non
                         removed.add(event.unit)
                     if not stopping and len(active) == len(names):
                         stopping = True
+                        # each unit's own timestamp: when it entered "active"
+                        for n in names:
+                            entered = await sd.get_property(
+                                unitname.to_dbus_path(n), UNIT_IFACE, "ActiveEnterTimestamp"
+                            )
+                            seen = next(e for e in per_unit[n] if e.active_state == "active")
+                            assert seen.timestamp == EPOCH + timedelta(microseconds=entered)
                         await asyncio.gather(*(stop(n) for n in names))
                     if len(removed) == len(names):
                         break
@@ -403,3 +415,43 @@ def test_unprivileged_user_streams_its_own_manager(as_user) -> None:  # type: ig
     proc = as_user(USER_OWN_STREAM)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["active exited", "waited exited"], proc.stdout
+
+
+@pytest.mark.parametrize(
+    "pattern", ["*.service", "sys-*", "*[.]mount", "[!s]*", "systemd-?ournald*", "*@*", "-.*"]
+)
+def test_patterns_select_what_systemctl_list_units_selects(pattern: str, sd: sysd.Systemd) -> None:
+    out = subprocess.run(
+        ["systemctl", "list-units", "--all", "--plain", "--no-legend", "--full", "--", pattern],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    theirs = {line.split()[0] for line in out.splitlines() if line.strip()}
+    f = sysd.Events(sd, patterns=[pattern]).filter
+    ours = {u.name for u in sd.list_units() if f.wants_unit(u.name)}
+    assert ours == theirs
+
+
+def test_units_a_reload_removed_and_did_not_add_back_are_read_again(units) -> None:  # type: ignore[no-untyped-def]
+    # systemd re-adds every unit it keeps before its Reloading(false); one it does not
+    # re-add cannot be made to happen on demand: its signals are fed to the stream here,
+    # and what counts (is it still loaded?) is asked of the real systemd
+    kept = units.add("kept", RAE)
+    units.reload()
+    gone = f"sysdt-never-{tag()}.service"
+    with sysd.connect(private=True) as sd:
+        sd.unit(kept).start()
+        with sd.events(units=[kept, gone], kinds=[UnitRemoved, UnitNew]) as stream:
+            manager = ("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
+            for member, signature, body in [
+                ("Reloading", "b", [True]),
+                ("UnitRemoved", "so", [kept, unitname.to_dbus_path(kept)]),
+                ("UnitRemoved", "so", [gone, unitname.to_dbus_path(gone)]),
+                ("Reloading", "b", [False]),
+            ]:
+                stream._on_signal(Message.new_signal(*manager, member, signature, body))
+            assert stream.get(timeout=10) == UnitRemoved(gone)
+            with pytest.raises(sysd.WaitTimeoutError):
+                stream.get(timeout=0.5)  # nothing about the unit still loaded
+        sd.manager_call("StopUnit", "ss", (kept, "replace"))

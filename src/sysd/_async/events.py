@@ -100,6 +100,7 @@ class AsyncEvents:
         self._reconnects = 0
         self._lost = False  # systemd's bus name changed hands, or the connection dropped
         self._reexec = False  # ... because systemd re-executed
+        self._left_on: object = None  # the connection systemd was seen leaving the bus on
         # where the listener puts events: the queue, or while the stream resyncs a second
         # queue handed over after Resynced (what the gap changed is reported first)
         self._sink = self.queue
@@ -322,19 +323,22 @@ class AsyncEvents:
                     self.queue.put(event)
 
     async def _settle_removed(self) -> None:
+        """Units a reload removed and did not add back: gone for good if no longer loaded
+        (listed by pattern: asking by name would load them again)."""
         names, self._settle = sorted(self._settle), set()
         try:
-            rows = await self.sd.manager_call("ListUnitsByNames", "as", (names,))
+            rows = await self.sd.manager_call("ListUnitsByPatterns", "asas", ([], names))
         except GONE:
             self._settle.update(names)
             self._lost = True
             return
+        loaded = {r[0] for r in rows if r[2] not in ("not-found", "stub", "")}
         wanted = self.filter.wants(UnitRemoved)
-        for r in rows:
-            if r[2] in ("not-found", "stub") or r[2] == "":
-                self.states.remove(r[0])
+        for name in names:
+            if name not in loaded:
+                self.states.remove(name)
                 if wanted:
-                    self.queue.put(UnitRemoved(r[0]))
+                    self.queue.put(UnitRemoved(name))
 
     # ----------------------------------------------------------------- signals
 
@@ -378,8 +382,15 @@ class AsyncEvents:
             self._on_manager(member or "", msg.body)
         elif iface == DBUS_IFACE and member == "NameOwnerChanged":
             name, old, new = msg.body
-            if name == SYSTEMD_BUS_NAME and old and new != old:
-                # systemd left the bus while our connection stayed: it re-executed
+            if name != SYSTEMD_BUS_NAME:
+                return
+            bus = self.sd.bus
+            if old and new:  # handed over at once: a new systemd process took it
+                self._lost = self._reexec = True
+            elif old:  # systemd left the bus: a reexec, or dbus-daemon going away
+                self._lost = True
+                self._left_on = bus
+            elif new and self._left_on is bus:  # back on the same connection: re-executed
                 self._lost = self._reexec = True
 
     def _on_manager(self, member: str, body: Any) -> None:
@@ -518,7 +529,10 @@ async def wait_for_units(
     queue = max(1024, 8 * len(units))
     async with AsyncEvents(sd, units, None, None, (UnitChanged,), queue, True) as stream:
         for unit in units:  # read after the match is in place: race-free
-            snap = stream.snapshot(unit) or await stream.refresh(unit)
+            snap = stream.snapshot(unit)
+            if snap is None and state == "inactive":
+                # not loaded: inactive, as systemctl says (read, to return its state)
+                snap = await stream.refresh(unit)
             if snap is not None and settled(snap):
                 done[unit] = snap
         while len(done) < len(set(units)):

@@ -475,7 +475,10 @@ class AsyncSubscription:
 
     def _on_signal(self, msg: Message) -> None:
         for listener in self.listeners:  # a copy-on-write list: no lock needed here
-            listener(msg)
+            try:
+                listener(msg)
+            except Exception:  # a listener's bug must not stop the connection's reader
+                continue
         iface = msg.interface
         if iface == PROPERTIES_INTERFACE and msg.member == "PropertiesChanged":
             entry = self.watched.get(msg.path or "")

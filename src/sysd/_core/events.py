@@ -223,6 +223,25 @@ _PATTERN_CHARS: Final = frozenset(
 )
 
 
+def _bracket(body: str, negate: bool) -> str:
+    """A regex for the set ``body`` of a ``[...]`` (ranges kept; a reversed one is empty)."""
+    parts: list[str] = []
+    k = 0
+    while k < len(body):
+        c = body[k]
+        if k + 2 < len(body) and body[k + 1] == "-":
+            lo, hi = c, body[k + 2]
+            if lo <= hi:
+                parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
+            k += 3
+        else:
+            parts.append(re.escape(c))
+            k += 1
+    if not parts:
+        return "." if negate else "(?!)"
+    return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """fnmatch(3) with FNM_NOESCAPE, as systemctl matches unit patterns.
 
@@ -253,15 +272,34 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             body = pattern[i:j]
             i = j + 1
             negate = body[:1] in ("!", "^")
-            if negate:
-                body = body[1:]
-            chars = "".join("\\" + ch if ch in "\\^]-[" else ch for ch in body)
-            # keep ranges: a "-" between two characters (not first, not last)
-            chars = re.sub(r"(?<=.)\\-(?=.)", "-", chars) if len(body) > 2 else chars
-            out.append(f"[{'^' if negate else ''}{chars}]")
+            out.append(_bracket(body[1:] if negate else body, negate))
         else:
             out.append(re.escape(c))
     return re.compile("".join(out), re.DOTALL)
+
+
+def _bracket_problem(pattern: str) -> str | None:
+    """What fnmatch(3) would not take as a plain set: an unclosed ``[``, or ``[:``
+    ``[.`` ``[=`` inside a set (character classes, collating symbols)."""
+    i, n = 0, len(pattern)
+    while i < n:
+        if pattern[i] == "[":
+            j = i + 1
+            if j < n and pattern[j] in "!^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                if pattern[j] == "[" and j + 1 < n and pattern[j + 1] in ".:=":
+                    return (
+                        "character classes and collating symbols ([:alpha:]...) are not supported"
+                    )
+                j += 1
+            if j >= n:
+                return "a '[' without its ']' (no unit name has a '[')"
+            i = j
+        i += 1
+    return None
 
 
 def _check_pattern(pattern: object) -> str:
@@ -277,6 +315,9 @@ def _check_pattern(pattern: object) -> str:
             f"invalid unit pattern {pattern!r}: {''.join(bad)!r} cannot occur in a unit name",
             hint="patterns use * ? [...] over unit names, as `systemctl list-units` takes them",
         )
+    problem = _bracket_problem(pattern)
+    if problem is not None:
+        raise InvalidUnitNameError(f"invalid unit pattern {pattern!r}: {problem}")
     return pattern
 
 
@@ -534,10 +575,10 @@ class EventQueue:
     into the new one (the merged event keeps the oldest ``previous`` and the union
     of ``changed``); otherwise the oldest unit with two states queued is
     coalesced; otherwise the oldest event that is not a unit's newest state is
-    dropped.  Only when every queued event is the newest state of a distinct unit
-    does the queue hold more (one per unit: the newest state of every unit is
-    never lost).  ``get`` returns an :class:`Overflow` first when anything was
-    lost since the last one.
+    dropped (or the new one, if it is not a unit's state).  Only when every queued
+    event is the newest state of a distinct unit does the queue hold more (one per
+    unit: the newest state of every unit is never lost).  ``get`` returns an
+    :class:`Overflow` first when anything was lost since the last one.
     """
 
     __slots__ = ("_by_unit", "_dups", "_items", "_others", "_seq", "dropped", "maxsize", "peak")
@@ -562,7 +603,11 @@ class EventQueue:
 
     def put(self, event: Event) -> None:
         if len(self._items) >= self.maxsize:
-            event = self._make_room(event)
+            room = self._make_room(event)
+            if room is None:  # no room, and nothing in it is worth less: this one goes
+                self.dropped += 1
+                return
+            event = room
         self._seq += 1
         seq = self._seq
         self._items[seq] = event
@@ -575,8 +620,9 @@ class EventQueue:
             self._others[seq] = None
         self.peak = max(self.peak, len(self._items))
 
-    def _make_room(self, event: Event) -> Event:
-        """Free a place for ``event``; returns it (merged with what it replaces)."""
+    def _make_room(self, event: Event) -> Event | None:
+        """Free a place for ``event``; returns it (merged with what it replaces), or None
+        when it is to be dropped itself (not a unit's state, and nothing else to drop)."""
         if isinstance(event, UnitChanged) and event.unit in self._by_unit:
             # the unit's queued states fold into the new one: it keeps the oldest previous
             seqs = self._by_unit.pop(event.unit)
@@ -605,7 +651,9 @@ class EventQueue:
             seq, _ = self._others.popitem(last=False)
             del self._items[seq]
             self.dropped += 1
-        # else: every queued event is a distinct unit's newest state; keep them all
+        elif not isinstance(event, UnitChanged):
+            return None
+        # else: every queued event is a distinct unit's newest state, and so is this one
         return event
 
     def get(self) -> Event:
