@@ -337,8 +337,13 @@ def test_wait_reaches_the_state(units: Throwaway) -> None:
 
 def test_wait_active(units: Throwaway) -> None:
     systemctl("start", "--no-block", units.sleep)
-    p = sysd("wait", units.sleep, "--state=active", "--timeout=60")
+    p = sysd("wait", units.sleep, "--state=active", "--timeout=60", "--json")
     assert (p.returncode, p.stderr) == (0, "")
+    settled = json.loads(p.stdout)
+    assert list(settled) == [units.sleep]
+    assert settled[units.sleep]["event"] == "UnitChanged"
+    assert settled[units.sleep]["active_state"] == "active"
+    assert settled[units.sleep]["sub_state"] == "running"
 
 
 def test_wait_timeout_exits_1(units: Throwaway) -> None:

@@ -295,6 +295,9 @@ def _wait(args: argparse.Namespace) -> int:
 
                 print_error(exc.text)
             return WAIT_TIMEOUT
+    if args.json:  # the UnitChanged (or current state) that settled each unit
+        now = datetime.now(UTC)
+        print(json.dumps({u: event_json(e, now) for u, e in states.items()}, indent=2))
     failed = [u for u, e in states.items() if e.active_state == "failed" != target]
     if failed:
         if not args.quiet:
