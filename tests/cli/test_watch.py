@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -401,3 +402,30 @@ def test_docs_shell_examples_run(code: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert p.returncode == 0, f"{code}\n{p.stdout}\n{p.stderr}"
     assert "Traceback" not in p.stderr
+
+
+def test_unprivileged_user_system_and_own_manager(as_user: Callable[..., Any]) -> None:
+    """As an unprivileged user: `sysd wait` and `sysd watch` read the system manager, and
+    `--user` talks to the user's own manager."""
+    code = """
+        import subprocess, sys
+        sysd = [sys.executable, "-m", "sysd"]
+        def run(*argv):
+            p = subprocess.run([*sysd, *argv], capture_output=True, text=True, timeout=60)
+            print(p.returncode, p.stderr.strip().replace(chr(10), " | "))
+        run("wait", "systemd-journald.service", "--state=active", "--timeout=30")
+        run("--user", "wait", "default.target", "--state=active", "--timeout=30")
+        run("--user", "wait", "default.target", "--state=inactive", "--timeout=0.2", "-q")
+        # a stream on the user's manager: Ctrl-C after it has started
+        w = subprocess.Popen([*sysd, "--user", "watch"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            w.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            w.send_signal(2)
+        out, err = w.communicate(timeout=30)
+        print(w.returncode, err.strip().replace(chr(10), " | "))
+    """
+    p = as_user(code, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["0 ", "0 ", "1 ", "130 "], p.stdout
