@@ -219,6 +219,7 @@ def test_timeout_values(text: str, seconds: float) -> None:
 BAD = [
     (["watch", "foo/bar"], "sysd watch: invalid unit name or pattern 'foo/bar'"),
     (["watch", "ok.service", "a b*"], "invalid unit pattern 'a b*'"),
+    (["watch", "foo["], "sysd: invalid unit pattern 'foo['"),
     (["watch", "--type=bogus"], "sysd watch: unknown unit type 'bogus'"),
     (["watch", "-t", "service,nope"], "sysd watch: unknown unit type 'nope'"),
     (["watch", "--kind=Nope"], "sysd watch: unknown event kind 'Nope'"),
