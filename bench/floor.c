@@ -11,6 +11,12 @@
  *   floor pipelined BUS N WINDOW UNIT   N Gets in flight at once via sd_bus_call_method_async,
  *                                       at most WINDOW unanswered (0: all sent up front)
  *   floor oneshot   BUS UNIT            print ActiveState of UNIT, like `systemctl is-active`
+ *   floor events    BUS                 stream unit state changes (the events benchmark): Subscribe,
+ *                                       one match for the units' PropertiesChanged, then a line
+ *                                       "MONOTONIC_NS UNIT ACTIVE SUB" for every unit whose
+ *                                       ActiveState/SubState changed; "ready" once subscribed
+ *   floor spawn     BUS N WINDOW PREFIX N transient oneshot units PREFIX-I.service (/bin/true)
+ *                                       started, at most WINDOW StartTransientUnit in flight
  *
  * BUS is "system" (sd_bus_open_system: /run/dbus/system_bus_socket, Hello) or
  * "private" (sd_bus_new + unix:path=/run/systemd/private + sd_bus_start, no Hello:
@@ -25,6 +31,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <search.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +368,192 @@ static int cmd_oneshot(const char *kind, const char *unit) {
     return 0;
 }
 
+/* --------------------------------------------------------------- events */
+
+/* The events benchmark's C loop: what a consumer of unit state changes does with sd-bus,
+ * as `systemctl --wait`/`busctl monitor` would, with the work a typed stream does per
+ * signal: decode the unit's name from its path, read the changed ActiveState/SubState,
+ * compare with the last state seen of that unit (a hash table), report only changes. */
+
+struct unit_state {
+    char active[32];
+    char sub[32];
+};
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+    const char *iface, *name, *value;
+    const char *active = NULL, *sub = NULL;
+    char *unit = NULL;
+    int r;
+    (void)userdata;
+    (void)ret_error;
+    r = sd_bus_message_read(m, "s", &iface);
+    if (r < 0 || strcmp(iface, UNIT_IFACE) != 0)
+        return 0;
+    r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+    if (r < 0)
+        die("reading PropertiesChanged", r, NULL);
+    while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
+        r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+            die("reading a property name", r, NULL);
+        if (strcmp(name, "ActiveState") == 0 || strcmp(name, "SubState") == 0) {
+            r = sd_bus_message_read(m, "v", "s", &value);
+            if (r < 0)
+                die("reading a state", r, NULL);
+            if (name[0] == 'A')
+                active = value;
+            else
+                sub = value;
+        } else {
+            r = sd_bus_message_skip(m, "v");
+            if (r < 0)
+                die("skipping a property", r, NULL);
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+            die("exit dict entry", r, NULL);
+    }
+    if (r < 0)
+        die("reading PropertiesChanged entries", r, NULL);
+    if (!active && !sub)
+        return 0;
+    r = sd_bus_path_decode(sd_bus_message_get_path(m), "/org/freedesktop/systemd1/unit", &unit);
+    if (r <= 0)
+        return 0;
+    ENTRY key = {.key = unit, .data = NULL}, *found = NULL;
+    found = hsearch(key, FIND);
+    struct unit_state *st;
+    if (found) {
+        st = found->data;
+        free(unit);
+        unit = found->key;
+    } else {
+        st = calloc(1, sizeof *st);
+        key.data = st;
+        if (!st || !(found = hsearch(key, ENTER)))
+            die("hsearch", -ENOMEM, NULL);
+    }
+    int changed = 0;
+    if (active && strcmp(active, st->active) != 0) {
+        snprintf(st->active, sizeof st->active, "%s", active);
+        changed = 1;
+    }
+    if (sub && strcmp(sub, st->sub) != 0) {
+        snprintf(st->sub, sizeof st->sub, "%s", sub);
+        changed = 1;
+    }
+    if (changed) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        printf("%lld %s %s %s\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec, unit,
+               st->active, st->sub);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int cmd_events(const char *kind) {
+    sd_bus *bus = open_bus(kind);
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    int r;
+    if (!hcreate(1 << 16))
+        die("hcreate", -ENOMEM, NULL);
+    /* the match first, then Subscribe: no change is lost between the two */
+    r = sd_bus_match_signal(bus, NULL, dest, NULL, PROPS_IFACE, "PropertiesChanged",
+                            on_properties_changed, NULL);
+    if (r < 0)
+        die("sd_bus_match_signal", r, NULL);
+    r = sd_bus_call_method(bus, dest, MANAGER_PATH, MANAGER_IFACE, "Subscribe", &err, NULL,
+                           NULL);
+    if (r < 0)
+        die("Subscribe", r, &err);
+    puts("ready");
+    fflush(stdout);
+    for (;;) {
+        r = sd_bus_process(bus, NULL);
+        if (r < 0)
+            die("sd_bus_process", r, NULL);
+        if (r > 0)
+            continue;
+        r = sd_bus_wait(bus, UINT64_MAX);
+        if (r < 0 && r != -EINTR)
+            die("sd_bus_wait", r, NULL);
+    }
+    return 0; /* not reached: the benchmark kills the loop */
+}
+
+/* ---------------------------------------------------------------- spawn */
+
+struct spawn {
+    sd_bus *bus;
+    const char *prefix;
+    long total, sent, done, errors;
+};
+
+static void send_spawn(struct spawn *s);
+
+static int on_spawned(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+    struct spawn *s = userdata;
+    (void)ret_error;
+    if (sd_bus_message_is_method_error(m, NULL)) {
+        if (s->errors++ == 0)
+            fprintf(stderr, "floor: StartTransientUnit: %s\n", sd_bus_message_get_error(m)->message);
+    }
+    s->done++;
+    if (s->sent < s->total)
+        send_spawn(s);
+    return 0;
+}
+
+static void send_spawn(struct spawn *s) {
+    sd_bus_message *m = NULL;
+    char name[256];
+    int r;
+    snprintf(name, sizeof name, "%s-%ld.service", s->prefix, s->sent);
+    r = sd_bus_message_new_method_call(s->bus, &m, dest, MANAGER_PATH, MANAGER_IFACE,
+                                       "StartTransientUnit");
+    if (r < 0)
+        die("new StartTransientUnit", r, NULL);
+    r = sd_bus_message_append(m, "ss", name, "fail");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "a(sv)", 2, "Type", "s", "oneshot", "ExecStart", "a(sasb)",
+                                  1, "/bin/true", 1, "/bin/true", 0);
+    if (r >= 0)
+        r = sd_bus_message_append(m, "a(sa(sv))", 0);
+    if (r < 0)
+        die("building StartTransientUnit", r, NULL);
+    r = sd_bus_call_async(s->bus, NULL, m, on_spawned, s, 0);
+    if (r < 0)
+        die("sd_bus_call_async", r, NULL);
+    sd_bus_message_unref(m);
+    s->sent++;
+}
+
+static int cmd_spawn(const char *kind, long n, long window, const char *prefix) {
+    sd_bus *bus = open_bus(kind);
+    struct spawn s = {bus, prefix, n, 0, 0, 0};
+    long first = window > 0 && window < n ? window : n;
+    char extra[64];
+    double t0 = start_clock();
+    for (long i = 0; i < first; i++)
+        send_spawn(&s);
+    while (s.done < n) {
+        int r = sd_bus_process(bus, NULL);
+        if (r < 0)
+            die("sd_bus_process", r, NULL);
+        if (r > 0)
+            continue;
+        r = sd_bus_wait(bus, UINT64_MAX);
+        if (r < 0 && r != -EINTR)
+            die("sd_bus_wait", r, NULL);
+    }
+    snprintf(extra, sizeof extra, ", \"window\": %ld, \"errors\": %ld", window, s.errors);
+    report("spawn", kind, n, now() - t0, extra);
+    sd_bus_flush_close_unref(bus);
+    return s.errors ? 1 : 0;
+}
+
 static long num(const char *s) {
     char *end;
     long v = strtol(s, &end, 10);
@@ -385,9 +578,14 @@ int main(int argc, char **argv) {
         return cmd_pipelined(argv[2], num(argv[3]), num(argv[4]), argv[5]);
     if (strcmp(cmd, "oneshot") == 0 && argc == 4)
         return cmd_oneshot(argv[2], argv[3]);
+    if (strcmp(cmd, "events") == 0 && argc == 3)
+        return cmd_events(argv[2]);
+    if (strcmp(cmd, "spawn") == 0 && argc == 6)
+        return cmd_spawn(argv[2], num(argv[3]), num(argv[4]), argv[5]);
     fprintf(stderr,
             "usage: floor get BUS N UNIT | listunits BUS N | getall BUS N UNIT |\n"
-            "             status BUS N UNIT | pipelined BUS N WINDOW UNIT | oneshot BUS UNIT\n"
+            "             status BUS N UNIT | pipelined BUS N WINDOW UNIT | oneshot BUS UNIT |\n"
+            "             events BUS | spawn BUS N WINDOW PREFIX\n"
             "       BUS: system | private\n");
     return 2;
 }

@@ -134,6 +134,13 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
     ("sysd.cli.logs", (("logs", "show the journal (journalctl)"),)),
     (
+        "sysd.cli.watch",
+        (
+            ("watch", "print unit state changes and manager events as they happen"),
+            ("wait", "wait until units reach a state (exit 0; 1 on timeout, 3 if failed)"),
+        ),
+    ),
+    (
         "sysd.cli.run",
         (
             (
@@ -544,6 +551,8 @@ def _main(words: list[str]) -> int:
     except UsageError as exc:
         print_error(str(exc), prefix="")
         return USAGE_ERROR
+    except KeyboardInterrupt:  # Ctrl-C while the verb's module loads: no traceback either
+        return 130
     from ..errors import SysdError
 
     try:
