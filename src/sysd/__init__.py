@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .errors import (
         AccessDeniedError,
+        BootNotFinishedError,
         BusAuthenticationError,
         BusConnectError,
         BusDisconnectedError,
@@ -133,6 +134,7 @@ _LAZY = {
 # The error tree too: the classes are many, and `sysd.cli` must start fast.
 _LAZY.update({name: (".errors", name) for name in (
     "AccessDeniedError",
+    "BootNotFinishedError",
     "BusAuthenticationError",
     "BusConnectError",
     "BusDisconnectedError",
@@ -218,6 +220,7 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "AccessDeniedError",
+    "BootNotFinishedError",
     "BrokenUnitExecutorError",
     "BusAuthenticationError",
     "BusConnectError",

@@ -92,4 +92,9 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("sysd.journal.aio")
+    # sysd.aio.analyze: the asyncio twins of sysd.analyze (the same names)
+    if name == "analyze":
+        import importlib
+
+        return importlib.import_module("sysd._async.analyze")
     raise AttributeError(f"module 'sysd.aio' has no attribute {name!r}")

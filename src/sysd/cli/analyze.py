@@ -1,0 +1,249 @@
+"""``sysd analyze [time|blame|critical-chain [UNIT...]|plot] [--fuzz=SEC] [--json]``:
+``systemd-analyze``'s boot analysis verbs, over :mod:`sysd.analyze`.
+
+The text is what systemd-analyze 252 prints (its table, its tree glyphs, its colours on
+a terminal, its pager); ``--json`` prints the typed values instead.  Without a verb it
+is ``time``, as for systemd-analyze.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from . import USAGE_ERROR, colors_enabled, print_error
+from ._pager import open_pager
+from .basic import add_connection_options
+
+if TYPE_CHECKING:
+    import sysd
+    from sysd._core.analyze import ChainNode, StartupTime, UnitTime
+
+__all__ = ["VERBS", "add_parsers"]
+
+VERBS = ("time", "blame", "critical-chain", "plot")
+_US = timedelta(microseconds=1)
+_RED = "\x1b[0;1;31m"  # ansi_highlight_red()
+_NORMAL = "\x1b[0m"
+
+
+def _usec(value: timedelta | None) -> int | None:
+    return None if value is None else value // _US
+
+
+def _connect(args: argparse.Namespace, *, full_bus: bool = False) -> sysd.Systemd:
+    from .._sync.systemd import connect
+
+    private = args.private
+    if full_bus and private is None and not args.user:
+        # plot asks systemd-hostnamed for the title line: the bus, not the private socket,
+        # as systemd-analyze does
+        private = False
+    return connect(
+        user=args.user,
+        address=args.address,
+        private=private,
+        host=args.host,
+        machine=args.machine,
+        timeout=args.timeout,
+        interactive=args.interactive,
+    )
+
+
+def _startup_json(st: StartupTime) -> dict[str, Any]:
+    return {
+        "firmware_usec": _usec(st.firmware),
+        "loader_usec": _usec(st.loader),
+        "kernel_usec": _usec(st.kernel),
+        "initrd_usec": _usec(st.initrd),
+        "userspace_usec": _usec(st.userspace),
+        "total_usec": _usec(st.total),
+        "target": st.target,
+        "target_reached_usec": _usec(st.target_reached),
+        "text": st.text,
+    }
+
+
+def _unit_json(t: UnitTime) -> dict[str, Any]:
+    return {
+        "unit": t.unit,
+        "time_usec": _usec(t.time),
+        "activating_usec": _usec(t.activating),
+        "activated_usec": _usec(t.activated),
+        "deactivating_usec": _usec(t.deactivating),
+        "deactivated_usec": _usec(t.deactivated),
+    }
+
+
+def _node_json(node: ChainNode) -> dict[str, Any]:
+    return {
+        "unit": node.unit,
+        "at_usec": _usec(node.at),
+        "took_usec": _usec(node.took),
+        "timed": node.timed,
+        "repeated": node.repeated,
+        "children": [_node_json(c) for c in node.children],
+    }
+
+
+def _time(args: argparse.Namespace) -> int:
+    from .. import analyze
+
+    with _connect(args) as sd:
+        st = analyze.startup_time(sd)
+    if args.json:
+        print(json.dumps(_startup_json(st), indent=2))
+    else:
+        print(st.text)
+    return 0
+
+
+def _blame(args: argparse.Namespace) -> int:
+    from .. import analyze
+    from .._core.analyze import UnitTimes, blame_lines
+    from ._render import glyphs_for
+
+    with _connect(args) as sd:
+        times = analyze.blame(sd)
+    if args.json:
+        print(json.dumps([_unit_json(t) for t in times], indent=2))
+        return 0
+    ellipsis = glyphs_for(sys.stdout).ellipsis
+    tty = _isatty(sys.stdout)
+    paged = open_pager(args)
+    width = _terminal_columns() if tty and not paged else None
+    rows = [UnitTimes(t.unit, 1, 0, 0, 0, t.time // _US) for t in times]
+    for line in blame_lines(rows, width=width, ellipsis=ellipsis):
+        print(line)
+    return 0
+
+
+def _critical_chain(args: argparse.Namespace) -> int:
+    from .. import analyze
+    from .._core.analyze import CHAIN_HEADER, chain_lines
+    from .._core.timespan import parse_usec
+    from ..errors import InvalidTimespanError
+    from ._render import glyphs_for
+
+    try:
+        fuzz = parse_usec(args.fuzz) if args.fuzz is not None else 0
+    except InvalidTimespanError as exc:
+        print_error(f"Failed to parse --fuzz= value: {exc}", prefix="")
+        return USAGE_ERROR
+    with _connect(args) as sd:
+        roots = analyze.critical_chain(sd, args.units or None, fuzz=timedelta(microseconds=fuzz))
+    if args.json:
+        print(json.dumps([_node_json(r) for r in roots], indent=2))
+        return 0
+    color = colors_enabled()
+    g = glyphs_for(sys.stdout)
+    open_pager(args)
+    lines = chain_lines(
+        roots,
+        tree=(g.tree_branch, g.tree_right, g.tree_vertical, g.tree_space),
+        red=_RED if color else "",
+        normal=_NORMAL if color else "",
+    )
+    sys.stdout.write(CHAIN_HEADER + "\n")
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .. import analyze
+
+    with _connect(args, full_bus=True) as sd:
+        if args.json:
+            from .._core.analyze import unit_time
+            from .._core.analyze_plot import plot_units
+            from .._sync.analyze import boot_timestamps, unit_timestamps
+
+            boot = boot_timestamps(sd)
+            st = analyze.startup_time(sd)
+            units = plot_units(unit_timestamps(sd, boot), boot)
+            svg = analyze.plot(sd)
+            print(
+                json.dumps(
+                    {
+                        "startup": _startup_json(st),
+                        "units": [_unit_json(unit_time(t)) for t in units],
+                        "svg": svg,
+                    },
+                    indent=2,
+                )
+            )
+            return 0
+        svg = analyze.plot(sd)
+    sys.stdout.write(svg)
+    return 0
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _terminal_columns() -> int:
+    from . import _columns
+
+    return _columns()
+
+
+def _not_finished(exc: Exception) -> int:
+    """systemd-analyze's three lines for a manager still starting up; exit status 1."""
+    user = bool(getattr(exc, "user", False))
+    finish = getattr(exc, "finish_timestamp", 0)
+    print_error(
+        "Bootup is not yet finished "
+        f"(org.freedesktop.systemd1.Manager.FinishTimestampMonotonic={finish}).\n"
+        "Please try again later.\n"
+        f"Hint: Use 'systemctl{' --user' if user else ''} list-jobs' to see active jobs",
+        prefix="",
+    )
+    return 1
+
+
+_RUN = {"time": _time, "blame": _blame, "critical-chain": _critical_chain, "plot": _plot}
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from ..errors import BootNotFinishedError
+
+    verb = args.what or "time"
+    if verb not in _RUN:
+        print_error(f"Unknown command verb {verb}.", prefix="")
+        return USAGE_ERROR
+    if args.units and verb != "critical-chain":
+        print_error("Too many arguments.", prefix="")
+        return USAGE_ERROR
+    if args.fuzz is not None and verb != "critical-chain":
+        print_error("Option --fuzz= is only used by critical-chain.", prefix="")
+        return USAGE_ERROR
+    try:
+        return _RUN[verb](args)
+    except BootNotFinishedError as exc:
+        return _not_finished(exc)
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="boot analysis: time, blame, critical-chain, plot (systemd-analyze)",
+        description="Where the boot's time went, as systemd-analyze shows it. "
+        "VERB: time (default), blame, critical-chain [UNIT...], plot (SVG on stdout).",
+    )
+    p.add_argument("what", nargs="?", metavar="VERB", help=", ".join(VERBS))
+    p.add_argument("units", nargs="*", metavar="UNIT", help="critical-chain: units to follow")
+    p.add_argument(
+        "--fuzz",
+        metavar="SEC",
+        help="critical-chain: also follow units that finished up to SEC earlier",
+    )
+    add_connection_options(p)
+    p.set_defaults(func=_analyze)
