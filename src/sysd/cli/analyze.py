@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -104,14 +105,13 @@ def _time(args: argparse.Namespace) -> int:
 def _blame(args: argparse.Namespace) -> int:
     from .. import analyze
     from .._core.analyze import UnitTimes, blame_lines
-    from ._render import glyphs_for
 
     with _connect(args) as sd:
         times = analyze.blame(sd)
     if args.json:
         print(json.dumps([_unit_json(t) for t in times], indent=2))
         return 0
-    ellipsis = glyphs_for(sys.stdout).ellipsis
+    ellipsis = _glyphs().ellipsis
     tty = _isatty(sys.stdout)
     paged = open_pager(args)
     width = _terminal_columns() if tty and not paged else None
@@ -126,7 +126,6 @@ def _critical_chain(args: argparse.Namespace) -> int:
     from .._core.analyze import CHAIN_HEADER, chain_lines
     from .._core.timespan import parse_usec
     from ..errors import InvalidTimespanError
-    from ._render import glyphs_for
 
     try:
         fuzz = parse_usec(args.fuzz) if args.fuzz is not None else 0
@@ -139,7 +138,7 @@ def _critical_chain(args: argparse.Namespace) -> int:
         print(json.dumps([_node_json(r) for r in roots], indent=2))
         return 0
     color = colors_enabled()
-    g = glyphs_for(sys.stdout)
+    g = _glyphs()
     open_pager(args)
     lines = chain_lines(
         roots,
@@ -180,6 +179,26 @@ def _plot(args: argparse.Namespace) -> int:
         svg = analyze.plot(sd)
     sys.stdout.write(svg)
     return 0
+
+
+def _glyphs() -> Any:
+    """systemd's glyphs for this locale (``is_locale_utf8()``): ASCII when the locale
+    variable that decides is set to a locale that is not UTF-8 (``LANG=C`` too, where
+    Python itself would coerce to UTF-8), UTF-8 when none is set."""
+    from ._render import ASCII, UNICODE
+
+    env = os.environ
+    # Python's own locale coercion (PEP 538) puts LC_CTYPE=C.UTF-8 into the environment
+    # for LANG=C: systemd sees the C locale
+    coerced = env.get("LC_CTYPE") in (None, "", "C.UTF-8")
+    if not env.get("LC_ALL") and env.get("LANG") in ("C", "POSIX") and coerced:
+        return ASCII
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            flat = value.lower().replace("-", "")
+            return UNICODE if flat.endswith("utf8") or ".utf8@" in flat else ASCII
+    return UNICODE
 
 
 def _isatty(stream: Any) -> bool:
@@ -247,3 +266,7 @@ def add_parsers(sub: Any) -> None:
     )
     add_connection_options(p)
     p.set_defaults(func=_analyze)
+    if isinstance(p, argparse.ArgumentParser):
+        # options anywhere, as systemd-analyze's getopt takes them: `critical-chain
+        # --fuzz 1s UNIT` (argparse alone stops taking positionals after an option)
+        p.parse_args = p.parse_intermixed_args  # type: ignore[method-assign]

@@ -1,0 +1,323 @@
+"""sysd.analyze and ``sysd analyze`` against ``systemd-analyze`` 252, on the same boot
+(inside the sandbox: a container, so firmware/loader/kernel/initrd are absent; the
+full-boot case is tabled from the C code in tests/core/test_analyze.py).
+
+Outputs are compared as a sandwich: systemd-analyze, sysd, systemd-analyze again; when
+the two systemd-analyze runs agree, the manager's state did not change in between and
+sysd must print exactly the same (stdout and exit status).  When they differ (a unit
+started meanwhile), the sandwich is taken again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+import sysd
+import sysd.aio
+import sysd.analyze
+from sysd._core.analyze_plot import SCALE_X
+from sysd.errors import BootNotFinishedError, InvalidUnitNameError
+
+ROOT = Path(__file__).resolve().parents[2]
+SVG = "{http://www.w3.org/2000/svg}"
+ENV = {
+    "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+    "LANG": "C.UTF-8",
+    "SYSTEMD_COLORS": "0",
+    "SYSTEMD_PAGER": "",
+    "PYTHONPATH": str(ROOT / "src"),
+    "COLUMNS": "80",
+}
+
+Result = tuple[str, str, int]  # stdout, stderr, exit status
+
+
+def _run(argv: Sequence[str], env: dict[str, str] | None = None, user: str | None = None) -> Result:
+    prefix = ["runuser", "-u", user, "--", "env"] if user else []
+    proc = subprocess.run(
+        [*prefix, *argv], capture_output=True, text=True, timeout=60, check=False, env=env or ENV
+    )
+    return proc.stdout, proc.stderr, proc.returncode
+
+
+def tool(*argv: str, env: dict[str, str] | None = None, user: str | None = None) -> Result:
+    exe = shutil.which("systemd-analyze", path=ENV["PATH"])
+    if exe is None:
+        pytest.fail("systemd-analyze (systemd 252) is needed as the oracle for this test")
+    return _run([exe, *argv], env, user)
+
+
+def ours(*argv: str, env: dict[str, str] | None = None, user: str | None = None) -> Result:
+    return _run([sys.executable, "-m", "sysd", "analyze", *argv], env, user)
+
+
+def same(*argv: str, env: dict[str, str] | None = None, user: str | None = None) -> Result:
+    """sysd's output for ``argv``, asserted equal (stdout, status) to systemd-analyze's."""
+    for _ in range(5):
+        before = tool(*argv, env=env, user=user)
+        mine = ours(*argv, env=env, user=user)
+        after = tool(*argv, env=env, user=user)
+        if (before[0], before[2]) == (after[0], after[2]):
+            assert (mine[0], mine[2]) == (before[0], before[2]), (argv, mine[1])
+            return mine
+    pytest.fail(f"the manager's state kept changing under systemd-analyze {argv}")
+
+
+# --------------------------------------------------------------------------- the verbs
+
+
+def test_time_is_systemd_analyze_time() -> None:
+    out, _, rc = same("time")
+    assert out.startswith("Startup finished in ") and rc == 0
+    assert same()[0] == out  # no verb: time, as for systemd-analyze
+
+
+def test_blame_is_systemd_analyze_blame() -> None:
+    out, _, _ = same("blame")
+    assert len(out.splitlines()) >= 5
+
+
+@pytest.mark.parametrize(
+    "units",
+    [
+        (),
+        ("default.target",),
+        ("multi-user.target", "dbus.service", "systemd-journald.service"),
+        ("basic.target", "sysinit.target"),
+        ("no-such-unit-here.service",),  # valid, not loaded: only the header
+    ],
+    ids=lambda u: "+".join(u) or "default",
+)
+def test_critical_chain_is_systemd_analyzes(units: tuple[str, ...]) -> None:
+    out, _, _ = same("critical-chain", *units)
+    assert out.startswith('The time when unit became active or started is printed after the "@"')
+
+
+@pytest.mark.parametrize("fuzz", ["0", "50ms", "1s", "1min"])
+def test_critical_chain_fuzz(fuzz: str) -> None:
+    same("critical-chain", f"--fuzz={fuzz}")
+    same("critical-chain", "--fuzz", fuzz, "multi-user.target")
+
+
+def test_critical_chain_colours_on_a_terminal_and_ascii_glyphs() -> None:
+    # colour as on a terminal (SYSTEMD_COLORS forces what a TTY turns on): units that took
+    # time to start are red
+    out, _, _ = same("critical-chain", env={**ENV, "SYSTEMD_COLORS": "1"})
+    assert "\x1b[0;1;31m" in out
+    # glyphs: ASCII in a locale that is not UTF-8 (LANG=C set explicitly, as systemd's
+    # is_locale_utf8() decides), though Python itself would coerce it to UTF-8
+    for env in ({**ENV, "LANG": "C"}, {**ENV, "LC_ALL": "POSIX"}):
+        out, _, _ = same("critical-chain", env=env)
+        assert "`-" in out and "\u2514" not in out
+
+
+def _units_in(svg: str) -> list[str]:
+    root = ET.fromstring(svg.split("\n", 2)[2])
+    names = []
+    for text in root.iter(f"{SVG}text"):
+        if text.get("class") in ("left", "right"):
+            names.append((text.text or "").split(" (")[0])
+    return names
+
+
+def test_plot_is_systemd_analyze_plot() -> None:
+    out, _, _ = same("plot")
+    assert out.startswith('<?xml version="1.0" standalone="no"?>')
+
+
+def test_plot_has_one_labelled_bar_per_unit_that_systemd_analyze_draws(
+    sd: sysd.Systemd,
+) -> None:
+    theirs, _, _ = tool("plot")
+    mine = sysd.analyze.plot(sd)
+    ET.fromstring(mine.split("\n", 2)[2])  # parses as XML
+    phases = {"systemd", "Activating", "Active", "Deactivating", "Generators"}
+    phases |= {"Loading unit files", "firmware", "loader", "kernel", "initrd"}
+    mine_units = [n for n in _units_in(mine) if n not in phases]
+    assert set(mine_units) == {n for n in _units_in(theirs) if n not in phases}
+    assert len(mine_units) == len(set(mine_units)) > 5
+
+
+def test_plot_bars_agree_with_the_unit_timestamps(sd: sysd.Systemd) -> None:
+    svg = sysd.analyze.plot(sd)
+    root = ET.fromstring(svg.split("\n", 2)[2])
+    manager = sd.get_all("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
+    offset = manager["UserspaceTimestampMonotonic"]  # a container: counted from here
+    graph = next(g for g in root.iter(f"{SVG}g"))
+    rects = [r for r in graph.iter(f"{SVG}rect") if r.get("class") == "activating"]
+    labels = [t for t in graph.iter(f"{SVG}text") if t.get("class") in ("left", "right")]
+    labels = [t for t in labels if (t.text or "") != "systemd"]
+    assert len(rects) == len(labels) > 5
+    for rect, label in zip(rects, labels, strict=True):
+        unit = (label.text or "").split(" (")[0]
+        started = sd.get_property(
+            sd.unit(unit).path, "org.freedesktop.systemd1.Unit", "InactiveExitTimestampMonotonic"
+        )
+        assert float(rect.get("x", "")) == round(SCALE_X * (started - offset), 3), unit
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def test_library_values_match_the_text(sd: sysd.Systemd) -> None:
+    st = sysd.analyze.startup_time(sd)
+    assert (st.firmware, st.loader, st.kernel, st.initrd, st.total) == (None,) * 5
+    assert st.userspace > timedelta(0)
+    assert st.text == tool("time")[0].rstrip("\n")
+    assert st.target == sd.unit("default.target").name
+    blamed = sysd.analyze.blame(sd)
+    times = [t.time for t in blamed]
+    assert times == sorted(times, reverse=True) and all(t > timedelta(0) for t in times)
+    for t in blamed:
+        assert t.activating > timedelta(0)
+        assert t.activated is None or t.activated >= t.activating
+    (chain,) = sysd.analyze.critical_chain(sd)
+    assert chain.unit == st.target
+    node = chain
+    while node.children:
+        node = node.children[0]
+        assert node.at is not None
+
+
+def test_async_twins_give_the_same(sd: sysd.Systemd) -> None:
+    async def main() -> tuple[object, ...]:
+        async with sysd.aio.connect() as asd:
+            a = sysd.aio.analyze
+            return (
+                await a.startup_time(asd),
+                await a.blame(asd),
+                await a.critical_chain(asd, ["multi-user.target"]),
+            )
+
+    for _ in range(3):
+        sync = (
+            sysd.analyze.startup_time(sd),
+            sysd.analyze.blame(sd),
+            sysd.analyze.critical_chain(sd, ["multi-user.target"]),
+        )
+        if asyncio.run(main()) == sync:
+            return
+    pytest.fail("sysd.aio.analyze differs from sysd.analyze")
+
+
+# --------------------------------------------------------------------------- --json
+
+
+def _json(*argv: str) -> object:
+    out, err, rc = ours(*argv, "--json")
+    assert rc == 0, err
+    return json.loads(out)
+
+
+def test_json_of_time_and_blame() -> None:
+    st = _json("time")
+    assert isinstance(st, dict)
+    assert st["firmware_usec"] is None and st["total_usec"] is None
+    assert st["userspace_usec"] > 0 and st["text"].startswith("Startup finished in ")
+    rows = _json("blame")
+    assert isinstance(rows, list) and rows
+    assert {r["unit"] for r in rows} <= {line.split()[-1] for line in tool("blame")[0].splitlines()}
+    assert [r["time_usec"] for r in rows] == sorted((r["time_usec"] for r in rows), reverse=True)
+
+
+def test_json_of_critical_chain_is_the_tree() -> None:
+    (root,) = _json("critical-chain", "multi-user.target")  # type: ignore[misc]
+    text = tool("critical-chain", "multi-user.target")[0]
+    units = []
+
+    def walk(node: dict[str, object]) -> None:
+        units.append(node["unit"])
+        for child in node["children"]:  # type: ignore[attr-defined]
+            walk(child)
+
+    walk(root)
+    assert root["unit"] == "multi-user.target" and root["timed"] is True
+    lines = text.splitlines()[3:]
+    shown = [line.lstrip("\u2502\u251c\u2514\u2500 ").split(" ")[0] for line in lines]
+    assert [u for u in shown if u != "..."] == units
+
+
+def test_json_of_plot_has_the_svg_and_the_units_drawn() -> None:
+    doc = _json("plot")
+    assert isinstance(doc, dict)
+    assert doc["svg"].startswith("<?xml")
+    assert [u["unit"] for u in doc["units"]] == [
+        n for n in _units_in(doc["svg"]) if n not in ("systemd",)
+    ][: len(doc["units"])]
+    assert doc["startup"]["text"].startswith("Startup finished in ")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_verb_and_too_many_arguments_as_systemd_analyze() -> None:
+    for argv in (("blah",), ("blame", "extra.service"), ("time", "x"), ("plot", "y")):
+        mine, theirs = ours(*argv), tool(*argv)
+        assert (mine[0], mine[1], mine[2]) == (theirs[0], theirs[1], theirs[2]), argv
+
+
+def test_bad_unit_names_are_typed_errors_before_the_bus(sd: sysd.Systemd) -> None:
+    for bad in ("foo", "", "a/b.service", "x" * 300 + ".service"):
+        with pytest.raises(InvalidUnitNameError):
+            sysd.analyze.critical_chain(sd, [bad])
+    out, err, rc = ours("critical-chain", "foo")
+    assert rc == 1 and out == "" and "foo" in err and "Traceback" not in err
+    # systemd-analyze prints the header, "Failed to get ID: ..." and exits 0
+    # (docs/analyze.md: differences)
+    assert "Failed to get ID" in tool("critical-chain", "foo")[1]
+
+
+def test_bad_fuzz_is_refused() -> None:
+    out, err, rc = ours("critical-chain", "--fuzz=soon")
+    assert rc == 1 and out == "" and "soon" in err
+    assert tool("critical-chain", "--fuzz=soon")[2] == 1
+
+
+@pytest.fixture
+def unfinished_user() -> Iterator[tuple[str, int]]:
+    """A user whose manager never finishes starting up: its default.target wants a
+    oneshot service that never ends."""
+    name = f"slow{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-m", name], check=True, timeout=60)
+    uid = int(subprocess.run(["id", "-u", name], capture_output=True, text=True, check=True).stdout)
+    units = Path(f"/home/{name}/.config/systemd/user")
+    (units / "default.target.wants").mkdir(parents=True)
+    (units / "never.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/sleep infinity\n")
+    (units / "default.target.wants" / "never.service").symlink_to("../never.service")
+    subprocess.run(["chown", "-R", name, f"/home/{name}"], check=True)
+    subprocess.run(["systemctl", "start", f"user@{uid}.service"], check=True, timeout=60)
+    try:
+        yield name, uid
+    finally:
+        subprocess.run(["systemctl", "stop", f"user@{uid}.service"], check=False, timeout=60)
+        subprocess.run(["userdel", "-r", name], check=False, timeout=60, capture_output=True)
+
+
+def test_a_manager_still_starting_up(unfinished_user: tuple[str, int]) -> None:
+    name, uid = unfinished_user
+    env = {**ENV, "XDG_RUNTIME_DIR": f"/run/user/{uid}", "HOME": f"/home/{name}"}
+    for verb in ("time", "blame", "critical-chain", "plot"):
+        theirs = tool("--user", verb, env=env, user=name)
+        assert theirs[2] == 1 and "Bootup is not yet finished" in theirs[1]
+        mine = ours("--user", verb, env=env, user=name)
+        assert mine == theirs, verb
+    private = f"unix:path=/run/user/{uid}/systemd/private"
+    with (
+        sysd.connect(address=private, private=True) as sd,
+        pytest.raises(BootNotFinishedError) as info,
+    ):
+        sysd.analyze.blame(sd)
+    assert info.value.finish_timestamp == 0
+    assert os.path.exists(f"/run/user/{uid}/systemd/private")
