@@ -18,23 +18,29 @@ what systemd-analyze 252 asks, then computes what it prints::
   longest first;
 * :func:`critical_chain` -- ``systemd-analyze critical-chain``: the tree of units each
   unit waited for, as :class:`ChainNode` records;
-* :func:`plot` -- ``systemd-analyze plot``: an SVG picture of the startup.
+* :func:`plot` -- ``systemd-analyze plot``: an SVG picture of the startup;
+* :func:`security` -- ``systemd-analyze security``: each service's exposure score and
+  the findings of every check.
 
-All raise :class:`sysd.errors.BootNotFinishedError` while the manager is still starting
+The first four raise :class:`sysd.errors.BootNotFinishedError` while the manager is still starting
 up.  The asyncio twins are in ``sysd.aio.analyze``, with the same names.
 """
 
 from __future__ import annotations
 
 from ._core.analyze import ChainNode, StartupTime, UnitTime
-from ._sync.analyze import blame, critical_chain, plot, startup_time
+from ._core.analyze_security import Finding, SecurityReport
+from ._sync.analyze import blame, critical_chain, plot, security, startup_time
 
 __all__ = [
     "ChainNode",
+    "Finding",
+    "SecurityReport",
     "StartupTime",
     "UnitTime",
     "blame",
     "critical_chain",
     "plot",
+    "security",
     "startup_time",
 ]

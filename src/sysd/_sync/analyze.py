@@ -30,21 +30,24 @@ from .._core.analyze import (
     unit_times,
 )
 from .._core.analyze_plot import HostInfo, plot_svg
+from .._core.analyze_security import SecurityReport, assess, security_info
 from .._core.timespan import USEC_INFINITY
 from .._core.timespan import to_usec as _to_usec
-from ..errors import DBusError, InvalidUnitNameError
+from ..errors import DBusError, InvalidUnitNameError, NoSuchUnitError, UnitMaskedError
 
 if TYPE_CHECKING:
     from .systemd import Systemd
 
 __all__ = [
     "ChainNode",
+    "SecurityReport",
     "StartupTime",
     "UnitTime",
     "blame",
     "boot_timestamps",
     "critical_chain",
     "plot",
+    "security",
     "startup_time",
     "unit_timestamps",
 ]
@@ -52,6 +55,7 @@ __all__ = [
 MANAGER_PATH = "/org/freedesktop/systemd1"
 MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+SERVICE_INTERFACE = "org.freedesktop.systemd1.Service"
 DEFAULT_TARGET = "default.target"
 HOSTNAME_BUS_NAME = "org.freedesktop.hostname1"
 HOSTNAME_PATH = "/org/freedesktop/hostname1"
@@ -220,3 +224,92 @@ def plot(sd: Systemd) -> str:
     times = unit_timestamps(sd, boot)
     version: str = sd.manager_property("Version")
     return plot_svg(boot, times, startup.text, version, host)
+
+
+def _syscall_resolver() -> Any:
+    """Whether this machine has a system call, as systemd-analyze asks libseccomp
+    (``seccomp_syscall_resolve_name() >= 0``); every name counts as known where
+    libseccomp cannot be loaded."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        return lambda _name: True
+    resolve = lib.seccomp_syscall_resolve_name
+    resolve.argtypes = [ctypes.c_char_p]
+    resolve.restype = ctypes.c_int
+    cache: dict[str, bool] = {}
+
+    def known(name: str) -> bool:
+        if name not in cache:
+            cache[name] = resolve(name.encode()) >= 0
+        return cache[name]
+
+    return known
+
+
+def _service_name(name: str) -> str:
+    """What systemd-analyze security analyzes for ``name``: ``.service`` added, a
+    template's instance ``test-instance``; anything but a service is refused."""
+    mangled = unitname.mangle(name, ".service")
+    if not mangled.endswith(".service"):
+        raise InvalidUnitNameError(
+            f"Unit {name} is not a service unit, refusing.",
+            hint="security() analyzes services only",
+        )
+    if unitname.is_valid(mangled, unitname.NameKind.TEMPLATE):
+        prefix, _, suffix = mangled.partition("@")
+        mangled = f"{prefix}@test-instance{suffix}"
+    return mangled
+
+
+def _security_one(
+    sd: Systemd, name: str, known: Any, *, only_long_running: bool = False
+) -> SecurityReport | None:
+    path = unitname.to_dbus_path(name)
+    props = dict(sd.get_all(path, UNIT_INTERFACE))
+    load = props.get("LoadState")
+    if load != "loaded":
+        if only_long_running:
+            return None
+        if load == "not-found":
+            raise NoSuchUnitError(f"Unit {name} not found, cannot analyze.")
+        if load == "masked":
+            raise UnitMaskedError(f"Unit {name} is masked, cannot analyze.")
+        raise DBusError(
+            f"Unit {name} not loaded properly, cannot analyze.",
+            name="org.freedesktop.systemd1.LoadFailed",
+        )
+    props.update(sd.get_all(path, SERVICE_INTERFACE))
+    if only_long_running and props.get("Type") == "oneshot":
+        return None
+    return assess(security_info(props), known)
+
+
+def security(sd: Systemd, units: str | Iterable[str] | None = None) -> list[SecurityReport]:
+    """The exposure of services to attack, check by check (``systemd-analyze
+    security``).
+
+    ``units``: a service name (``.service`` is added) or several, one report each; None:
+    every loaded service that is not ``Type=oneshot``, in name order.  A unit that is not
+    a service raises InvalidUnitNameError, one that is not loaded NoSuchUnitError (or
+    UnitMaskedError)."""
+    known = _syscall_resolver()
+    if units is None:
+        rows = sd.manager_call("ListUnits")
+        names = sorted(row[0] for row in rows if row[0].endswith(".service"))
+        out = []
+        for name in names:
+            report = _security_one(sd, name, known, only_long_running=True)
+            if report is not None:
+                out.append(report)
+        return out
+    wanted = [units] if isinstance(units, str) else list(units)
+    names = [_service_name(n) for n in wanted]
+    reports = []
+    for name in names:
+        report = _security_one(sd, name, known)
+        assert report is not None
+        reports.append(report)
+    return reports

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VERBS", "add_parsers"]
 
-VERBS = ("time", "blame", "critical-chain", "plot")
+VERBS = ("time", "blame", "critical-chain", "plot", "security")
 _US = timedelta(microseconds=1)
 _RED = "\x1b[0;1;31m"  # ansi_highlight_red()
 _NORMAL = "\x1b[0m"
@@ -228,7 +228,87 @@ def _not_finished(exc: Exception) -> int:
     return 1
 
 
-_RUN = {"time": _time, "blame": _blame, "critical-chain": _critical_chain, "plot": _plot}
+def _security(args: argparse.Namespace) -> int:
+    from .. import analyze
+    from .._core.analyze_security import (
+        details_json,
+        details_lines,
+        overview_json,
+        overview_lines,
+        summary_line,
+    )
+    from ..errors import SysdError
+
+    threshold = 100 if args.threshold is None else args.threshold
+    color = colors_enabled()
+    utf8 = _glyphs().ellipsis != "..."
+    open_pager(args)
+
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    rc = 0
+    with _connect(args) as sd:
+        if not args.units:
+            reports = analyze.security(sd)
+            if args.json:
+                print(compact(overview_json(reports, utf8=utf8)))
+            else:
+                for line in overview_lines(reports, utf8=utf8, color=color):
+                    print(line)
+            return 1 if any(r.exposure_tenths > threshold for r in reports) else 0
+        from .._async.analyze import _service_name
+
+        names = []
+        for unit in args.units:  # all names are checked before anything is analyzed
+            try:
+                names.append(_service_name(unit))
+            except SysdError as exc:
+                print_error(exc.text, prefix="")
+                return 1
+        shown = []
+        for i, name in enumerate(names):
+            if i:
+                print()
+            try:
+                (report,) = analyze.security(sd, name)
+            except SysdError as exc:
+                print_error(getattr(exc, "message", None) or exc.text, prefix="")
+                rc = 1
+                continue
+            if args.json:
+                print(compact(details_json(report)))
+            else:
+                for line in details_lines(report, utf8=utf8, color=color):
+                    print(line)
+                print()
+                print(summary_line(report, utf8=utf8, color=color))
+            shown.append(report)
+            if report.exposure_tenths > threshold:
+                rc = 1
+        if len(names) > 1:
+            print()
+            if args.json:
+                print(compact(overview_json(shown, utf8=utf8)))
+            else:
+                for line in overview_lines(shown, utf8=utf8, color=color):
+                    print(line)
+    return rc
+
+
+def _threshold(text: str) -> int:
+    if not text.isdigit() or int(text) > 100:
+        raise argparse.ArgumentTypeError(f"Failed to parse threshold: {text}")
+    return int(text)
+
+
+_RUN = {
+    "time": _time,
+    "blame": _blame,
+    "critical-chain": _critical_chain,
+    "plot": _plot,
+    "security": _security,
+}
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -238,11 +318,14 @@ def _analyze(args: argparse.Namespace) -> int:
     if verb not in _RUN:
         print_error(f"Unknown command verb {verb}.", prefix="")
         return USAGE_ERROR
-    if args.units and verb != "critical-chain":
+    if args.units and verb not in ("critical-chain", "security"):
         print_error("Too many arguments.", prefix="")
         return USAGE_ERROR
     if args.fuzz is not None and verb != "critical-chain":
         print_error("Option --fuzz= is only used by critical-chain.", prefix="")
+        return USAGE_ERROR
+    if args.threshold is not None and verb != "security":
+        print_error("Option --threshold= is only supported for security right now.", prefix="")
         return USAGE_ERROR
     try:
         return _RUN[verb](args)
@@ -255,14 +338,21 @@ def add_parsers(sub: Any) -> None:
         "analyze",
         help="boot analysis: time, blame, critical-chain, plot (systemd-analyze)",
         description="Where the boot's time went, as systemd-analyze shows it. "
-        "VERB: time (default), blame, critical-chain [UNIT...], plot (SVG on stdout).",
+        "VERB: time (default), blame, critical-chain [UNIT...], plot (SVG on stdout), "
+        "security [UNIT...].",
     )
     p.add_argument("what", nargs="?", metavar="VERB", help=", ".join(VERBS))
-    p.add_argument("units", nargs="*", metavar="UNIT", help="critical-chain: units to follow")
+    p.add_argument("units", nargs="*", metavar="UNIT", help="critical-chain, security: units")
     p.add_argument(
         "--fuzz",
         metavar="SEC",
         help="critical-chain: also follow units that finished up to SEC earlier",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_threshold,
+        metavar="N",
+        help="security: exit 1 when a service's exposure is above N (0..100, tenths)",
     )
     add_connection_options(p)
     p.set_defaults(func=_analyze)
