@@ -433,7 +433,7 @@ def assess(
             if a.description != b.description:
                 return -1 if a.description > b.description else 1
         elif a.description is not None or b.description is not None:
-            return 1 if i > j else -1  # reversed: CMP(index) negated
+            return -1 if i > j else 1  # reversed: CMP(index) negated
         if a.name != b.name:
             return -1 if a.name < b.name else 1
         return -1 if i < j else (1 if i > j else 0)
@@ -474,8 +474,9 @@ def details_json(report: SecurityReport) -> list[dict[str, Any]]:
     ]
 
 
-def overview_json(reports: Sequence[SecurityReport], *, utf8: bool = True) -> list[dict[str, Any]]:
-    """``systemd-analyze security --json=short`` (all services, or several)."""
+def overview_json(reports: Sequence[SecurityReport], *, emoji: bool = True) -> list[dict[str, Any]]:
+    """``systemd-analyze security --json=short`` (all services, or several); ``emoji``:
+    the smileys as emoji (systemd's ``emoji_enabled()``), else ASCII."""
     out = []
     for r in reports:
         level = _level(r.exposure_tenths)
@@ -484,7 +485,7 @@ def overview_json(reports: Sequence[SecurityReport], *, utf8: bool = True) -> li
                 "unit": r.unit,
                 "exposure": _tenths(r.exposure),
                 "predicate": level[1],
-                "happy": level[3] if utf8 else level[4],
+                "happy": level[3] if emoji else level[4],
             }
         )
     return out
@@ -543,7 +544,9 @@ def details_lines(report: SecurityReport, *, utf8: bool = True, color: bool = Fa
     )
 
 
-def summary_line(report: SecurityReport, *, utf8: bool = True, color: bool = False) -> str:
+def summary_line(
+    report: SecurityReport, *, utf8: bool = True, color: bool = False, emoji: bool | None = None
+) -> str:
     """The line under the details: ``→ Overall exposure level for UNIT: 2.8 OK 🙂``."""
     level = _level(report.exposure_tenths)
     arrow = "\u2192" if utf8 else "->"
@@ -552,7 +555,7 @@ def summary_line(report: SecurityReport, *, utf8: bool = True, color: bool = Fal
     return (
         f"{arrow} {hi}Overall exposure level for {report.unit}{normal}: "
         f"{level[2] if color else ''}{t // 10}.{t % 10} {level[1]}{normal} "
-        f"{level[3] if utf8 else level[4]}"
+        f"{level[3] if (utf8 if emoji is None else emoji) else level[4]}"
     )
 
 
@@ -561,7 +564,7 @@ def _console_width(text: str) -> int:
 
 
 def overview_lines(
-    reports: Sequence[SecurityReport], *, utf8: bool = True, color: bool = False
+    reports: Sequence[SecurityReport], *, color: bool = False, emoji: bool = True
 ) -> list[str]:
     """``systemd-analyze security``'s table of services (UNIT EXPOSURE PREDICATE HAPPY)."""
     rows = []
@@ -572,7 +575,7 @@ def overview_lines(
                 (r.unit, ""),
                 (_tenths(r.exposure) or "", ""),
                 (level[1], level[2]),
-                (level[3] if utf8 else level[4], ""),
+                (level[3] if emoji else level[4], ""),
             ]
         )
     return _table(

@@ -201,6 +201,19 @@ def _glyphs() -> Any:
     return UNICODE
 
 
+def _emoji(utf8: bool) -> bool:
+    """systemd's ``emoji_enabled()``: ``$SYSTEMD_EMOJI`` when set, else not on a dumb or
+    Linux console terminal (or without ``$TERM``), else in a UTF-8 locale."""
+    forced = os.environ.get("SYSTEMD_EMOJI", "").strip().lower()
+    if forced in ("1", "yes", "y", "true", "t", "on"):
+        return True
+    if forced in ("0", "no", "n", "false", "f", "off"):
+        return False
+    if os.environ.get("TERM") in (None, "dumb", "linux"):
+        return False
+    return utf8
+
+
 def _isatty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
@@ -242,6 +255,7 @@ def _security(args: argparse.Namespace) -> int:
     threshold = 100 if args.threshold is None else args.threshold
     color = colors_enabled()
     utf8 = _glyphs().ellipsis != "..."
+    emoji = _emoji(utf8)
     open_pager(args)
 
     def compact(value: object) -> str:
@@ -252,9 +266,9 @@ def _security(args: argparse.Namespace) -> int:
         if not args.units:
             reports = analyze.security(sd)
             if args.json:
-                print(compact(overview_json(reports, utf8=utf8)))
+                print(compact(overview_json(reports, emoji=emoji)))
             else:
-                for line in overview_lines(reports, utf8=utf8, color=color):
+                for line in overview_lines(reports, color=color, emoji=emoji):
                     print(line)
             return 1 if any(r.exposure_tenths > threshold for r in reports) else 0
         from .._async.analyze import _service_name
@@ -282,16 +296,16 @@ def _security(args: argparse.Namespace) -> int:
                 for line in details_lines(report, utf8=utf8, color=color):
                     print(line)
                 print()
-                print(summary_line(report, utf8=utf8, color=color))
+                print(summary_line(report, utf8=utf8, color=color, emoji=emoji))
             shown.append(report)
             if report.exposure_tenths > threshold:
                 rc = 1
         if len(names) > 1:
             print()
             if args.json:
-                print(compact(overview_json(shown, utf8=utf8)))
+                print(compact(overview_json(shown, emoji=emoji)))
             else:
-                for line in overview_lines(shown, utf8=utf8, color=color):
+                for line in overview_lines(shown, color=color, emoji=emoji):
                     print(line)
     return rc
 
