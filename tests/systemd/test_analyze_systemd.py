@@ -139,6 +139,12 @@ def _units_in(svg: str) -> list[str]:
     return names
 
 
+# the labels of the plot that are not units: the phases' rows and the legend
+PHASES = {"systemd", "Activating", "Active", "Deactivating", "Generators"}
+PHASES |= {"Loading unit files", "firmware", "loader", "kernel", "initrd"}
+PHASES |= {"Setting up security module"}
+
+
 def test_plot_is_systemd_analyze_plot() -> None:
     out, _, _ = same("plot")
     assert out.startswith('<?xml version="1.0" standalone="no"?>')
@@ -150,10 +156,8 @@ def test_plot_has_one_labelled_bar_per_unit_that_systemd_analyze_draws(
     theirs, _, _ = tool("plot")
     mine = sysd.analyze.plot(sd)
     ET.fromstring(mine.split("\n", 2)[2])  # parses as XML
-    phases = {"systemd", "Activating", "Active", "Deactivating", "Generators"}
-    phases |= {"Loading unit files", "firmware", "loader", "kernel", "initrd"}
-    mine_units = [n for n in _units_in(mine) if n not in phases]
-    assert set(mine_units) == {n for n in _units_in(theirs) if n not in phases}
+    mine_units = [n for n in _units_in(mine) if n not in PHASES]
+    assert set(mine_units) == {n for n in _units_in(theirs) if n not in PHASES}
     assert len(mine_units) == len(set(mine_units)) > 5
 
 
@@ -452,3 +456,70 @@ def test_security_threshold_and_errors(sd: sysd.Systemd, hardened: list[str]) ->
         sysd.analyze.security(sd, "no-such-service-here")
     with pytest.raises(InvalidUnitNameError):
         sysd.analyze.security(sd, "dbus.socket")
+
+
+# --------------------------------------------------------------------------- in a browser
+
+_MEASURE = """
+<pre id="measured"></pre>
+<script>
+const svg = document.querySelector("svg");
+const g = svg.querySelector("g");
+const box = g.querySelector("rect.box").getBoundingClientRect();
+const rows = [];
+let bar = null;
+for (const el of g.children) {
+  if (el.tagName === "rect" && el.getAttribute("class") === "activating") bar = el;
+  if (el.tagName === "text" && /left|right/.test(el.getAttribute("class") || "")) {
+    const b = bar ? bar.getBoundingClientRect() : null;
+    rows.push({label: el.textContent, x: b ? b.x - box.x : null, width: b ? b.width : null,
+               text_width: el.getBBox().width});
+    bar = null;
+  }
+}
+const size = svg.getBoundingClientRect();
+document.getElementById("measured").textContent =
+  JSON.stringify({width: size.width, height: size.height, rows: rows});
+</script>
+"""
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium (Debian's package) is needed to render the plot: scripts/setup")
+    return exe
+
+
+@pytest.mark.timeout(300)
+def test_plot_renders_in_a_headless_browser(sd: sysd.Systemd, tmp_path: Path) -> None:
+    """The SVG in Chromium: it lays out, every unit systemd-analyze draws has a labelled
+    bar, and each bar starts where the unit's timestamp puts it."""
+    svg = sysd.analyze.plot(sd)
+    page = tmp_path / "plot.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body>" + svg.split("\n", 2)[2] + _MEASURE + "</body></html>"
+    )
+    proc = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    marker = '<pre id="measured">'
+    assert marker in proc.stdout, proc.stdout[-2000:]
+    measured = json.loads(
+        proc.stdout.split(marker, 1)[1].split("</pre>", 1)[0].replace("&amp;", "&")
+    )
+    assert measured["width"] >= 800 and measured["height"] > 200
+    rows = {r["label"].split(" (")[0]: r for r in measured["rows"] if r["label"] != "systemd"}
+    theirs = {n for n in _units_in(tool("plot")[0]) if n not in PHASES}
+    assert set(rows) == theirs  # one labelled bar per unit, the same units
+    manager = sd.get_all("/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
+    offset = manager["UserspaceTimestampMonotonic"]
+    for name, row in rows.items():
+        assert row["text_width"] > 0, name  # the label was laid out
+        started = sd.get_property(
+            sd.unit(name).path, "org.freedesktop.systemd1.Unit", "InactiveExitTimestampMonotonic"
+        )
+        assert row["x"] == pytest.approx(SCALE_X * (started - offset), abs=0.01), name
