@@ -9,7 +9,8 @@ bound in read-write, so the section is written from inside).  Two kinds of cases
 * whole processes: ``sysd analyze VERB`` (the console script next to this interpreter)
   and ``systemd-analyze VERB``, each run ``--runs`` times, the cases interleaved (their
   order rotated per round); the time is the median wall time per process;
-* in-process: ``sysd.analyze.blame(sd)`` / ``critical_chain(sd)`` / ``startup_time(sd)``
+* in-process: ``sysd.analyze.blame(sd)`` / ``critical_chain(sd)`` / ``startup_time(sd)`` /
+  ``security(sd)``
   on an open connection, against what a Python program does without sysd: spawn
   ``systemd-analyze VERB`` and read its output (median per call).
 
@@ -35,12 +36,12 @@ sys.path.insert(0, str(HERE))
 
 from results_md import replace_section  # noqa: E402
 
-SECTION = "## Analyze (blame, critical-chain, time)"
+SECTION = "## Analyze (blame, critical-chain, time, security)"
 COMMAND = (
     "python -m sysd sandbox run -- .venv/bin/python bench/bench_analyze.py "
     "--results bench/RESULTS.md"
 )
-VERBS = ("blame", "critical-chain", "time")
+VERBS = ("blame", "critical-chain", "time", "security")
 
 
 def _sysd() -> list[str]:
@@ -110,6 +111,7 @@ def in_process(runs: int) -> dict[str, dict[str, float]]:
             "blame": lambda: sysd.analyze.blame(sd),
             "critical-chain": lambda: sysd.analyze.critical_chain(sd),
             "time": lambda: sysd.analyze.startup_time(sd),
+            "security": lambda: sysd.analyze.security(sd),
         }
         for verb in VERBS:
             lib, tool = calls[verb], ["systemd-analyze", "--no-pager", verb]
@@ -165,8 +167,9 @@ def section(procs: dict[str, dict[str, float]], lib: dict[str, dict[str, float]]
         lines.append(f"| `{floor}` (for scale) | {procs[floor]['-'] * 1e3:.1f} ms | | |")
     lines += [
         "",
-        "In-process: `sysd.analyze.blame(sd)` / `critical_chain(sd)` / `startup_time(sd)` on an "
-        "open connection vs spawning `systemd-analyze VERB` and reading its text:",
+        "In-process: `sysd.analyze.blame(sd)` / `critical_chain(sd)` / `startup_time(sd)` / "
+        "`security(sd)` on an open connection vs spawning `systemd-analyze VERB` and reading "
+        "its text:",
         "",
         "| call | sysd.analyze | spawn systemd-analyze | ratio |",
         "|---|---:|---:|---:|",
@@ -179,7 +182,9 @@ def section(procs: dict[str, dict[str, float]], lib: dict[str, dict[str, float]]
         "Both read the same state: the manager's properties, ListUnits, then each unit's "
         "timestamps (systemd-analyze: a GetAll of every interface per unit; sysd: Get of "
         "the four timestamps, one for a unit that never started), and for critical-chain "
-        "the `After=` of each unit along the chain. A one-shot `sysd analyze` costs what "
+        "the `After=` of each unit along the chain; for security, each service's Unit and "
+        "Service properties (systemd-analyze: a GetAll of every interface). A one-shot "
+        "`sysd analyze` costs what "
         "any sysd one-shot costs (the interpreter, the imports: see CLI one-shot) plus the "
         "calls; in a program with an open connection the calls alone are left.",
         "",

@@ -266,11 +266,20 @@ def _service_name(name: str) -> str:
 
 
 async def _security_one(
-    sd: AsyncSystemd, name: str, known: Any, *, only_long_running: bool = False
+    sd: AsyncSystemd,
+    name: str,
+    known: Any,
+    *,
+    only_long_running: bool = False,
+    load_state: str | None = None,
 ) -> SecurityReport | None:
+    """One service's report; None for what the overview leaves out (not loaded, or
+    oneshot).  The four properties of the Unit interface the checks read are fetched
+    one by one: cheaper than a GetAll of about a hundred."""
     path = unitname.to_dbus_path(name)
-    props = dict(await sd.get_all(path, UNIT_INTERFACE))
-    load = props.get("LoadState")
+    load = load_state
+    if load is None:
+        load = await sd.get_property(path, UNIT_INTERFACE, "LoadState")
     if load != "loaded":
         if only_long_running:
             return None
@@ -282,9 +291,12 @@ async def _security_one(
             f"Unit {name} not loaded properly, cannot analyze.",
             name="org.freedesktop.systemd1.LoadFailed",
         )
-    props.update(await sd.get_all(path, SERVICE_INTERFACE))
+    props = dict(await sd.get_all(path, SERVICE_INTERFACE))
     if only_long_running and props.get("Type") == "oneshot":
         return None
+    props["LoadState"] = load
+    for prop in ("Id", "FragmentPath", "DefaultDependencies"):
+        props[prop] = await sd.get_property(path, UNIT_INTERFACE, prop)
     return assess(security_info(props), known)
 
 
@@ -301,10 +313,12 @@ async def security(
     known = _syscall_resolver()
     if units is None:
         rows = await sd.manager_call("ListUnits")
-        names = sorted(row[0] for row in rows if row[0].endswith(".service"))
+        loads = {row[0]: row[2] for row in rows if row[0].endswith(".service")}
         out = []
-        for name in names:
-            report = await _security_one(sd, name, known, only_long_running=True)
+        for name in sorted(loads):
+            report = await _security_one(
+                sd, name, known, only_long_running=True, load_state=loads[name]
+            )
             if report is not None:
                 out.append(report)
         return out
