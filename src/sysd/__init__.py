@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from .errors import (
         AccessDeniedError,
+        BootNotFinishedError,
         BusAuthenticationError,
         BusConnectError,
         BusDisconnectedError,
@@ -167,6 +168,7 @@ _LAZY.update({name: ("._core.events", name) for name in (
 # The error tree too: the classes are many, and `sysd.cli` must start fast.
 _LAZY.update({name: (".errors", name) for name in (
     "AccessDeniedError",
+    "BootNotFinishedError",
     "BusAuthenticationError",
     "BusConnectError",
     "BusDisconnectedError",
@@ -273,6 +275,7 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "AccessDeniedError",
+    "BootNotFinishedError",
     "BrokenUnitExecutorError",
     "BusAuthenticationError",
     "BusConnectError",

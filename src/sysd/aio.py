@@ -132,4 +132,9 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("sysd._aio_login")
+    # sysd.aio.analyze: the asyncio twins of sysd.analyze (the same names)
+    if name == "analyze":
+        import importlib
+
+        return importlib.import_module("sysd._async.analyze")
     raise AttributeError(f"module 'sysd.aio' has no attribute {name!r}")

@@ -74,7 +74,8 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidLoginCallError         (ValueError)   bad inhibit()/power arguments, before sending
     ├── NotifyError                   (OSError)      the notification could not be sent
     │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
-    └── SandboxError                  (RuntimeError)  the throwaway systemd could not run
+    ├── SandboxError                  (RuntimeError)  the throwaway systemd could not run
+    └── BootNotFinishedError          (RuntimeError)  analyze: the manager is still starting up
 
 Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
 """
@@ -159,6 +160,7 @@ __all__ = [
     "OnlyByDependencyError",
     "ProtocolError",
     "SandboxError",
+    "BootNotFinishedError",
     "ServiceUnknownError",
     "ShuttingDownError",
     "SysdError",
@@ -1083,3 +1085,27 @@ class InvalidTimestampError(SysdError, ValueError):
 
 class SandboxError(SysdError, RuntimeError):
     """A throwaway systemd could not be booted, used or torn down."""
+
+
+class BootNotFinishedError(SysdError, RuntimeError):
+    """The manager has not finished starting up, so there are no boot times to analyze
+    (``systemd-analyze``'s "Bootup is not yet finished").
+
+    ``finish_timestamp`` is the manager's FinishTimestampMonotonic (0), ``user`` whether
+    it is a user manager."""
+
+    hint = "try again later; `systemctl list-jobs` shows the jobs still running"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        finish_timestamp: int = 0,
+        user: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.finish_timestamp = finish_timestamp
+        self.user = user
+        if user and hint is None:
+            self.hint = "try again later; `systemctl --user list-jobs` shows the jobs still running"

@@ -132,6 +132,10 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
+    (
+        "sysd.cli.analyze",
+        (("analyze", "boot analysis: time, blame, critical-chain, plot (systemd-analyze)"),),
+    ),
     ("sysd.cli.logs", (("logs", "show the journal (journalctl)"),)),
     (
         "sysd.cli.watch",

@@ -1,0 +1,332 @@
+"""Boot and unit start-up analysis over D-Bus: ``systemd-analyze time``, ``blame``,
+``critical-chain`` and ``plot`` as typed Python (the source of both flavours).
+
+Each function reads what systemd-analyze 252 reads (the manager's boot timestamps,
+every loaded unit's activation timestamps, ``After=`` along the chain, the host's
+description) and computes the same thing with :mod:`sysd._core.analyze`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from .._core import unitname
+from .._core.analyze import (
+    UNIT_PROPERTIES,
+    BootTimes,
+    ChainNode,
+    StartupTime,
+    UnitTime,
+    UnitTimes,
+    blame_order,
+    boot_times,
+    chain_children,
+    chain_node_times,
+    startup_from,
+    unit_time,
+    unit_times,
+)
+from .._core.analyze_plot import HostInfo, plot_svg
+from .._core.analyze_security import SecurityReport, assess, security_info
+from .._core.timespan import USEC_INFINITY
+from .._core.timespan import to_usec as _to_usec
+from ..errors import DBusError, InvalidUnitNameError, NoSuchUnitError, UnitMaskedError
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
+
+__all__ = [
+    "ChainNode",
+    "SecurityReport",
+    "StartupTime",
+    "UnitTime",
+    "blame",
+    "boot_timestamps",
+    "critical_chain",
+    "plot",
+    "security",
+    "startup_time",
+    "unit_timestamps",
+]
+
+MANAGER_PATH = "/org/freedesktop/systemd1"
+MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
+SERVICE_INTERFACE = "org.freedesktop.systemd1.Service"
+DEFAULT_TARGET = "default.target"
+HOSTNAME_BUS_NAME = "org.freedesktop.hostname1"
+HOSTNAME_PATH = "/org/freedesktop/hostname1"
+
+
+def _is_system(sd: AsyncSystemd) -> bool:
+    return sd.target.scope != "user"
+
+
+async def boot_timestamps(sd: AsyncSystemd) -> BootTimes:
+    """The manager's boot timestamps as systemd-analyze uses them (µs; see
+    :class:`sysd._core.analyze.BootTimes`).  Raises BootNotFinishedError while the
+    manager is still starting up."""
+    props = await sd.get_all(MANAGER_PATH, MANAGER_INTERFACE)
+    return boot_times(props, system=_is_system(sd))
+
+
+async def unit_timestamps(sd: AsyncSystemd, boot: BootTimes) -> list[UnitTimes]:
+    """Every loaded unit that started activating, in the manager's ListUnits order."""
+    rows = await sd.manager_call("ListUnits")
+    out = []
+    first, *rest = UNIT_PROPERTIES
+    for row in rows:
+        name, path = row[0], row[6]
+        # four Gets cost less than one GetAll of the Unit interface (about a hundred
+        # properties to decode), and a unit that never started activating needs one
+        props = {first[1]: await sd.get_property(path, UNIT_INTERFACE, first[1])}
+        if not props[first[1]]:
+            continue
+        for _field, prop in rest:
+            props[prop] = await sd.get_property(path, UNIT_INTERFACE, prop)
+        t = unit_times(name, props, boot.reverse_offset)
+        if t is not None:
+            out.append(t)
+    return out
+
+
+async def _startup(sd: AsyncSystemd, boot: BootTimes) -> StartupTime:
+    path = unitname.to_dbus_path(DEFAULT_TARGET)
+    target: str | None
+    try:
+        target = await sd.get_property(path, UNIT_INTERFACE, "Id")
+    except DBusError:
+        target = None
+    try:
+        activated: int = await sd.get_property(
+            path, UNIT_INTERFACE, "ActiveEnterTimestampMonotonic"
+        )
+    except DBusError:
+        activated = USEC_INFINITY
+    return startup_from(boot, target, activated)
+
+
+async def startup_time(sd: AsyncSystemd) -> StartupTime:
+    """How long startup took, phase by phase (``systemd-analyze time``)."""
+    return await _startup(sd, await boot_timestamps(sd))
+
+
+async def blame(sd: AsyncSystemd) -> list[UnitTime]:
+    """The units that took time to start, longest first (``systemd-analyze blame``).
+
+    Raises BootNotFinishedError while the manager is still starting up."""
+    boot = await boot_timestamps(sd)
+    return [unit_time(t) for t in blame_order(await unit_timestamps(sd, boot))]
+
+
+def _check_names(units: Iterable[str]) -> list[str]:
+    names = [units] if isinstance(units, str) else list(units)
+    for name in names:
+        if not isinstance(name, str) or not unitname.is_valid(name, unitname.NameKind.ANY):
+            raise InvalidUnitNameError(
+                f"Unit name {name!r} is neither a valid invocation ID nor unit name",
+                hint="critical_chain() takes full unit names such as 'foo.service'",
+            )
+    return names
+
+
+async def critical_chain(
+    sd: AsyncSystemd,
+    units: str | Iterable[str] | None = None,
+    *,
+    fuzz: timedelta = timedelta(0),
+) -> list[ChainNode]:
+    """The chain of units each unit waited for (``systemd-analyze critical-chain``).
+
+    One tree per unit in ``units`` (default: ``default.target``): its root is the unit,
+    its children the units among its ``After=`` that became active last, and so on down.
+    ``fuzz``: also follow units that became active up to that much earlier than the last
+    one (``--fuzz=``).  Unit names are taken as they are (no ``.service`` added, as
+    systemd-analyze does); an invalid one raises InvalidUnitNameError before anything is
+    sent.  Raises BootNotFinishedError while the manager is still starting up."""
+    names = _check_names([DEFAULT_TARGET] if units is None else units)
+    fuzz_usec = _to_usec(fuzz)
+    boot = await boot_timestamps(sd)
+    times = {t.name: t for t in await unit_timestamps(sd, boot)}
+    out = []
+    for name in names:
+        path = unitname.to_dbus_path(name)
+        unit_id: str = await sd.get_property(path, UNIT_INTERFACE, "Id")
+        root = times.get(unit_id)
+        at, took = chain_node_times(root, boot)
+        children = await _chain(sd, name, times, boot, fuzz_usec, [])
+        out.append(
+            ChainNode(
+                unit_id,
+                None if at is None else timedelta(microseconds=at),
+                None if took is None else timedelta(microseconds=took),
+                children,
+                False,
+                root is not None,
+            )
+        )
+    return out
+
+
+async def _chain(
+    sd: AsyncSystemd,
+    name: str,
+    times: dict[str, UnitTimes],
+    boot: BootTimes,
+    fuzz: int,
+    visited: list[str],
+) -> tuple[ChainNode, ...]:
+    """list_dependencies_one(): ``name``'s children, asking for ``After=`` as it goes."""
+    visited.append(name)
+    after: list[str] = await sd.get_property(unitname.to_dbus_path(name), UNIT_INTERFACE, "After")
+    out = []
+    for child in chain_children(after, times, boot, fuzz):
+        at, took = chain_node_times(times.get(child), boot)
+        node_at = None if at is None else timedelta(microseconds=at)
+        node_took = None if took is None else timedelta(microseconds=took)
+        if child in visited:
+            out.append(ChainNode(child, node_at, node_took, (), True))
+            continue
+        kids = await _chain(sd, child, times, boot, fuzz, visited)
+        out.append(ChainNode(child, node_at, node_took, kids))
+    return tuple(out)
+
+
+async def _host_info(sd: AsyncSystemd) -> HostInfo | None:
+    """acquire_host_info(): hostnamed's description when the connection is a bus that
+    can reach it (not systemd's private socket), and the manager's."""
+    manager: dict[str, Any] = await sd.get_all(MANAGER_PATH, MANAGER_INTERFACE)
+    host: dict[str, Any] = {}
+    if sd.target.hello and _is_system(sd):
+        try:
+            host = await sd.get_all(HOSTNAME_PATH, HOSTNAME_BUS_NAME, destination=HOSTNAME_BUS_NAME)
+        except DBusError:
+            host = {}
+    return HostInfo(
+        hostname=host.get("Hostname"),
+        kernel_name=host.get("KernelName"),
+        kernel_release=host.get("KernelRelease"),
+        kernel_version=host.get("KernelVersion"),
+        os_pretty_name=host.get("OperatingSystemPrettyName"),
+        virtualization=str(manager.get("Virtualization", "")),
+        architecture=str(manager.get("Architecture", "")),
+    )
+
+
+async def plot(sd: AsyncSystemd) -> str:
+    """An SVG picture of the startup: one bar per unit, coloured by state
+    (``systemd-analyze plot``).  Raises BootNotFinishedError while the manager is still
+    starting up."""
+    boot = await boot_timestamps(sd)
+    startup = await _startup(sd, boot)
+    host = await _host_info(sd) if sd.target.hello or not _is_system(sd) else None
+    times = await unit_timestamps(sd, boot)
+    version: str = await sd.manager_property("Version")
+    return plot_svg(boot, times, startup.text, version, host)
+
+
+def _syscall_resolver() -> Any:
+    """Whether this machine has a system call, as systemd-analyze asks libseccomp
+    (``seccomp_syscall_resolve_name() >= 0``); every name counts as known where
+    libseccomp cannot be loaded."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        return lambda _name: True
+    resolve = lib.seccomp_syscall_resolve_name
+    resolve.argtypes = [ctypes.c_char_p]
+    resolve.restype = ctypes.c_int
+    cache: dict[str, bool] = {}
+
+    def known(name: str) -> bool:
+        if name not in cache:
+            cache[name] = resolve(name.encode()) >= 0
+        return cache[name]
+
+    return known
+
+
+def _service_name(name: str) -> str:
+    """What systemd-analyze security analyzes for ``name``: ``.service`` added, a
+    template's instance ``test-instance``; anything but a service is refused."""
+    mangled = unitname.mangle(name, ".service")
+    if not mangled.endswith(".service"):
+        raise InvalidUnitNameError(
+            f"Unit {name} is not a service unit, refusing.",
+            hint="security() analyzes services only",
+        )
+    if unitname.is_valid(mangled, unitname.NameKind.TEMPLATE):
+        prefix, _, suffix = mangled.partition("@")
+        mangled = f"{prefix}@test-instance{suffix}"
+    return mangled
+
+
+async def _security_one(
+    sd: AsyncSystemd,
+    name: str,
+    known: Any,
+    *,
+    only_long_running: bool = False,
+    load_state: str | None = None,
+) -> SecurityReport | None:
+    """One service's report; None for what the overview leaves out (not loaded, or
+    oneshot).  The four properties of the Unit interface the checks read are fetched
+    one by one: cheaper than a GetAll of about a hundred."""
+    path = unitname.to_dbus_path(name)
+    load = load_state
+    if load is None:
+        load = await sd.get_property(path, UNIT_INTERFACE, "LoadState")
+    if load != "loaded":
+        if only_long_running:
+            return None
+        if load == "not-found":
+            raise NoSuchUnitError(f"Unit {name} not found, cannot analyze.")
+        if load == "masked":
+            raise UnitMaskedError(f"Unit {name} is masked, cannot analyze.")
+        raise DBusError(
+            f"Unit {name} not loaded properly, cannot analyze.",
+            name="org.freedesktop.systemd1.LoadFailed",
+        )
+    props = dict(await sd.get_all(path, SERVICE_INTERFACE))
+    if only_long_running and props.get("Type") == "oneshot":
+        return None
+    props["LoadState"] = load
+    for prop in ("Id", "FragmentPath", "DefaultDependencies"):
+        props[prop] = await sd.get_property(path, UNIT_INTERFACE, prop)
+    return assess(security_info(props), known)
+
+
+async def security(
+    sd: AsyncSystemd, units: str | Iterable[str] | None = None
+) -> list[SecurityReport]:
+    """The exposure of services to attack, check by check (``systemd-analyze
+    security``).
+
+    ``units``: a service name (``.service`` is added) or several, one report each; None:
+    every loaded service that is not ``Type=oneshot``, in name order.  A unit that is not
+    a service raises InvalidUnitNameError, one that is not loaded NoSuchUnitError (or
+    UnitMaskedError)."""
+    known = _syscall_resolver()
+    if units is None:
+        rows = await sd.manager_call("ListUnits")
+        loads = {row[0]: row[2] for row in rows if row[0].endswith(".service")}
+        out = []
+        for name in sorted(loads):
+            report = await _security_one(
+                sd, name, known, only_long_running=True, load_state=loads[name]
+            )
+            if report is not None:
+                out.append(report)
+        return out
+    wanted = [units] if isinstance(units, str) else list(units)
+    names = [_service_name(n) for n in wanted]
+    reports = []
+    for name in names:
+        report = await _security_one(sd, name, known)
+        assert report is not None
+        reports.append(report)
+    return reports
