@@ -105,10 +105,16 @@ def test_dropped_run_handles_are_released_with_a_resource_warning() -> None:
             assert len(unclosed) == N_DROPPED, [str(w.message) for w in seen[:3]]
             assert "unclosed" in str(unclosed[0].message)
             # released on the event loop right after the finalizers ran, without a next use
+            # (the count goes down before the teardown's RemoveMatch calls: wait for those
+            # too, asking dbus-daemon from a thread while the loop runs the teardown)
             sub = sd._subscription
             async with asyncio.timeout(30):
-                while sub.dropped or sub.holders:
-                    await asyncio.sleep(0.01)
+                while (
+                    sub.dropped
+                    or sub.holders
+                    or await asyncio.to_thread(match_rules, sd.bus.unique_name) != rules
+                ):
+                    await asyncio.sleep(0.05)
             assert not left_behind(sd)
             assert match_rules(sd.bus.unique_name) == rules
 

@@ -49,6 +49,7 @@ from .._core.events import (
     startup_finished,
 )
 from .._core.jobs import type_interface
+from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusDisconnectedError,
     DBusError,
@@ -123,35 +124,34 @@ class AsyncEvents:
         if self._held:
             raise RuntimeError("this event stream is already open")
         sub = self._sub
-        acquired = False
         try:
-            # the listener first: nothing the subscription hears from now on is missed
-            sub.add_listener(self._on_signal)
-            await sub.acquire()
-            acquired = True
-            self._held = True
+            # the listener first (nothing the subscription hears from now on is missed);
+            # the listener, the holder count and the marker __aexit__ reads go together:
+            # a Ctrl-C in between waits for the end of the block (blocking flavour)
+            with AsyncCriticalSection():
+                sub.add_listener(self._on_signal)
+                sub.hold()
+                self._held = True
+            await sub.set_up()
             self._reconnects = sub.reconnects
             if self._changes:
                 await self._read_states(seed=True)
         except BaseException:  # cancelled or Ctrl-C too: undo what was done, then raise
-            self._held = False
-            try:
-                sub.remove_listener(self._on_signal)
-            finally:
-                if acquired:
-                    await sub.release()
+            await self.__aexit__(None, None, None)
             raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if not self._held:
-            return
-        sub = self._sub
-        try:
-            sub.remove_listener(self._on_signal)
-        finally:
+        """Leave (nothing when not entered: the undo path calls it on any path)."""
+        with AsyncCriticalSection():  # the whole undo: a Ctrl-C meanwhile comes after it
+            if not self._held:
+                return
             self._held = False
-            await sub.release()
+            sub = self._sub
+            try:
+                sub.remove_listener(self._on_signal)
+            finally:
+                await sub.release()
 
     async def aclose(self) -> None:
         await self.__aexit__(None, None, None)

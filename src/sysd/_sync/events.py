@@ -50,6 +50,7 @@ from .._core.events import (
     startup_finished,
 )
 from .._core.jobs import type_interface
+from .._interrupt import CriticalSection
 from ..errors import (
     BusDisconnectedError,
     DBusError,
@@ -124,35 +125,34 @@ class Events:
         if self._held:
             raise RuntimeError("this event stream is already open")
         sub = self._sub
-        acquired = False
         try:
-            # the listener first: nothing the subscription hears from now on is missed
-            sub.add_listener(self._on_signal)
-            sub.acquire()
-            acquired = True
-            self._held = True
+            # the listener first (nothing the subscription hears from now on is missed);
+            # the listener, the holder count and the marker __exit__ reads go together:
+            # a Ctrl-C in between waits for the end of the block (blocking flavour)
+            with CriticalSection():
+                sub.add_listener(self._on_signal)
+                sub.hold()
+                self._held = True
+            sub.set_up()
             self._reconnects = sub.reconnects
             if self._changes:
                 self._read_states(seed=True)
         except BaseException:  # cancelled or Ctrl-C too: undo what was done, then raise
-            self._held = False
-            try:
-                sub.remove_listener(self._on_signal)
-            finally:
-                if acquired:
-                    sub.release()
+            self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._held:
-            return
-        sub = self._sub
-        try:
-            sub.remove_listener(self._on_signal)
-        finally:
+        """Leave (nothing when not entered: the undo path calls it on any path)."""
+        with CriticalSection():  # the whole undo: a Ctrl-C meanwhile comes after it
+            if not self._held:
+                return
             self._held = False
-            sub.release()
+            sub = self._sub
+            try:
+                sub.remove_listener(self._on_signal)
+            finally:
+                sub.release()
 
     def close(self) -> None:
         self.__exit__(None, None, None)
