@@ -28,6 +28,7 @@ from sysd import (
     Reloading,
     Resynced,
     UnitChanged,
+    UnitFilesChanged,
     UnitNew,
     UnitRemoved,
 )
@@ -468,3 +469,21 @@ def test_units_a_reload_removed_and_did_not_add_back_are_read_again(units) -> No
             with pytest.raises(sysd.WaitTimeoutError):
                 stream.get(timeout=0.5)  # nothing about the unit still loaded
         sd.manager_call("StopUnit", "ss", (kept, "replace"))
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["private", "bus"])
+def test_enabling_and_disabling_a_unit_file_is_reported(
+    units,
+    private: bool,
+    systemd_host: None,  # type: ignore[no-untyped-def]
+) -> None:
+    name = units.add("files", RAE + "\n[Install]\nWantedBy=multi-user.target\n")
+    units.reload()
+    with sysd.connect(private=private) as sd, sd.events(kinds=[UnitFilesChanged]) as stream:
+        changes = sd.enable(name, runtime=True, reload=False)
+        assert changes  # a symlink made: systemd says UnitFilesChanged
+        assert stream.get(timeout=30) == UnitFilesChanged()
+        sd.disable(name, runtime=True, reload=False)
+        assert stream.get(timeout=30) == UnitFilesChanged()
+        with pytest.raises(sysd.WaitTimeoutError):  # once per change, nothing else
+            stream.get(timeout=0.3)
