@@ -574,6 +574,10 @@ async def wait_for_units(
             if snap is None and state == "inactive":
                 # not loaded: inactive, as systemctl says (read, to return its state)
                 snap = await stream.refresh(unit)
+            elif snap is not None and settled(snap):
+                # settled already: the listing gave the states only; read the unit for
+                # the rest (Result, InvocationID, timestamp) as an event would carry it
+                snap = await stream.refresh(unit) or snap
             if snap is not None and settled(snap):
                 done[unit] = snap
         while len(done) < len(set(units)):
