@@ -759,8 +759,24 @@ class AsyncSystemd:
             except (NoReplyError, BusDisconnectedError) as exc:
                 if self._closed:
                     raise
-                await sub.reconnect(deadline)
-                job_id, job_path = await self.get_property(unit_path, UNIT_INTERFACE, "Job")
+                # Was it queued?  Asked once systemd is back; a question cut by the next
+                # reexec is asked again (never the call itself: it may have run)
+                for _ask in range(5):
+                    try:
+                        await sub.reconnect(deadline)
+                        job_id, job_path = await self.get_property(unit_path, UNIT_INTERFACE, "Job")
+                        left_inactive = await self.get_property(
+                            unit_path, UNIT_INTERFACE, "InactiveExitTimestampMonotonic"
+                        )
+                        break
+                    except (NoReplyError, BusDisconnectedError, ServiceUnknownError):
+                        if self._closed:
+                            raise
+                else:
+                    raise BusDisconnectedError(
+                        f"systemd kept going away after queueing the {job_type} job of "
+                        f"{unit_name}: whether it was queued is unknown"
+                    ) from exc
                 if job_id:
                     return AsyncJob(self, job_path, unit_name, job_type, job_id=job_id)
                 if self.target.scope == "remote":
@@ -772,9 +788,6 @@ class AsyncSystemd:
                     continue  # stopping again is harmless
                 # The unit left "inactive" since the call: the job ran and is over.  (Not
                 # StateChangeTimestamp: the reexec itself moves it.)
-                left_inactive = await self.get_property(
-                    unit_path, UNIT_INTERFACE, "InactiveExitTimestampMonotonic"
-                )
                 if left_inactive and left_inactive / 1e6 >= sent_at:
                     return AsyncJob(self, _JOB_GONE, unit_name, job_type)
         raise BusDisconnectedError(

@@ -124,7 +124,11 @@ class UnitWatch:
         if touched:
             props = {key: value for key, value in props.items() if key not in touched}
         entry.props.update(props)
-        if "Result" in props:
+        if "Result" in props and entry.props.get("ActiveState") in ("failed", "inactive"):
+            # trusted as the run's result only once the unit has ended: one read while it
+            # still runs (Result=success) is no answer, and its end may go unsignalled
+            # (a unit that fails while systemd re-executes: systemd sends no change for
+            # it while reloading), so the result is read from the unit then
             entry.result_generation = generation
         entry.changes += 1
         self._invocation = invocation
