@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sysd._core.status import ManagerStatus, ServiceStatus
+from sysd._core.table import column_widths
 from sysd.cli import _render as R
 
 USEC = 1_000_000
@@ -184,9 +185,9 @@ def test_table_shrinks_columns_to_the_width() -> None:
     lines = R.table(["unit", "description"], rows, style=R.Style(False), width=30)
     assert lines[1] == "a.service a long description \u2026"  # cut, not stripped
     assert max(len(line) for line in lines) <= 30
-    assert R._column_widths([9, 36], 30) == [9, 20]
-    assert R._column_widths([40, 40, 5], 31) == [12, 12, 5]
-    assert R._column_widths([40, 40], 1) == [1, 1]  # never below the minimum
+    assert column_widths([9, 36], 30) == [9, 20]
+    assert column_widths([40, 40, 5], 31) == [12, 12, 5]
+    assert column_widths([40, 40], 1) == [1, 1]  # never below the minimum
     full = R.table(["unit", "description"], rows, style=R.Style(False))
     assert full[1].endswith("does not fit")
 

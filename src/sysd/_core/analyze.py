@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any, Final, NamedTuple
 
 from ..errors import BootNotFinishedError
+from .table import column_widths
 from .timespan import USEC_PER_MSEC, format_usec
 
 __all__ = [
@@ -306,40 +307,8 @@ def blame_order(times: Iterable[UnitTimes]) -> list[UnitTimes]:
 
 def fit_widths(requested: Sequence[int], available: int) -> list[int]:
     """format-table's column widths when the table is wider than ``available`` columns
-    (a terminal without a pager): each column gets its minimum (1), then the rest is
-    shared by weight (all equal), a column never getting more than it asked for."""
-    n = len(requested)
-    table_requested = n - 1 + sum(requested)
-    minimum = [1] * n
-    table_minimum = n - 1 + sum(minimum)
-    effective = max(min(table_requested, available), table_minimum)
-    if effective >= table_requested:
-        return list(requested)
-    extra = effective - table_minimum
-    weight_sum = 100 * n
-    widths: list[int | None] = [None] * n
-    finalize = False
-    while True:
-        restart = False
-        for j in range(n):
-            if widths[j] is not None:
-                continue
-            w = minimum[j] + (extra * 100) // weight_sum
-            if w >= requested[j]:
-                w = requested[j]
-                restart = True
-            elif not finalize:
-                continue
-            widths[j] = w
-            extra -= w - minimum[j]
-            weight_sum -= 100
-            if restart and not finalize:
-                break
-        if finalize:
-            break
-        if not restart:
-            finalize = True
-    return [w if w is not None else 1 for w in widths]
+    (a terminal without a pager): see :func:`sysd._core.table.column_widths`."""
+    return column_widths(list(requested), available)
 
 
 def _ellipsize_end(text: str, width: int, ellipsis: str) -> str:

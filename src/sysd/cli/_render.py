@@ -25,6 +25,7 @@ from typing import IO, Any, Final, NamedTuple
 from .. import timespan
 from .._core.props._tables import EXIT_STATUS_BY_NAME
 from .._core.status import TimerStatus
+from .._core.table import column_widths
 from ..calendar import format_timestamp, format_timestamp_relative
 
 __all__ = [
@@ -277,7 +278,7 @@ def table(
         return []
     requested = [max(max((_console_width(r[i].text) for r in every), default=1), 1)
                  for i in range(ncol)]  # fmt: skip
-    widths = _column_widths(requested, width)
+    widths = column_widths(requested, width)
     colors = style.enabled
     header_underline = underlined(style)
     lines = []
@@ -314,47 +315,6 @@ def table(
             gap = cell.rgap
         lines.append("".join(out))
     return lines
-
-
-def _column_widths(requested: list[int], width: int | None) -> list[int]:
-    """table_print()'s column widths: what each column asks for when the table fits (or
-    ``width`` is None); else each gets its minimum (1) plus a share of what is left by
-    weight (all 100), a column whose share covers its request getting that request first."""
-    n = len(requested)
-    minimum = [1] * n
-    weight = [100] * n
-    total_requested = sum(requested) + n - 1
-    if width is None or width >= total_requested:
-        return list(requested)
-    effective = max(width, sum(minimum) + n - 1)
-    extra = effective - (sum(minimum) + n - 1)
-    weight_sum = sum(weight)
-    out: list[int | None] = [None] * n
-    finalize = False
-    while True:
-        restart = False
-        for j in range(n):
-            if out[j] is not None:
-                continue
-            if weight_sum == 0:
-                w = minimum[j] + extra // (n - j)
-            else:
-                w = minimum[j] + (extra * weight[j]) // weight_sum
-            if w >= requested[j]:
-                w = requested[j]
-                restart = True
-            elif not finalize:
-                continue
-            out[j] = w
-            extra -= w - minimum[j]
-            weight_sum -= weight[j]
-            if restart and not finalize:
-                break
-        if finalize:
-            break
-        if not restart:
-            finalize = True
-    return [w if w is not None else minimum[j] for j, w in enumerate(out)]
 
 
 def _console_width(text: str) -> int:
