@@ -303,14 +303,15 @@ def _unit_result(sd: Systemd, unit: str) -> tuple[str | None, int | None, int | 
     if "Result" in seen and entry is not None and entry.result_generation == sub.generation:
         return _from_props(seen)
     # Nothing seen, or seen before a reexec/reconnect (the failure may have happened in
-    # the gap): the unit itself tells, once the new manager is up.
-    for _attempt in range(3):
+    # the gap): the unit itself tells, once the new manager is up.  A read cut by the
+    # next reexec is tried again (each reconnect has its own deadline); what was seen
+    # before is never given as the result instead: it may be the state of a run still
+    # going (Result=success), so "unknown" (None) is the honest answer then.
+    for _attempt in range(10):
         try:
             return _read_unit_result(sd, path, iface)
         except GONE:
             sub.reconnect()
-    if "Result" in seen:
-        return _from_props(seen)
     return None, None, None
 
 
@@ -328,8 +329,12 @@ def _read_unit_result(
         known = seen.get("InvocationID")
         if not invocation or (known and bytes(known) != bytes(invocation)):
             # a fresh copy (the failed one was collected), or a later run of the unit
-            # (collected in a gap, started again by someone): not the result of ours
-            return _from_props(seen) if "Result" in seen else (None, None, None)
+            # (collected in a gap, started again by someone): not the result of ours.
+            # What was seen is ours only if it was the end of the run (see above).
+            sub = sd._subscription
+            entry = sub.watched.get(path)
+            final = entry is not None and entry.result_generation == sub.generation
+            return _from_props(seen) if "Result" in seen and final else (None, None, None)
         result: str | None = sd.get_property(path, iface, "Result")
     except GONE:
         raise
