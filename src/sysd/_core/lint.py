@@ -1,0 +1,639 @@
+"""An offline unit-file linter: systemd 252's unit-file parser, reporting what it would log.
+
+A port of ``config_parse()`` (``src/shared/conf-parser.c``) as ``unit_load_fragment()`` and
+``unit_load_dropin()`` run it, with the key table systemd compiles in
+(:mod:`sysd._core.lint_keys`, generated from ``load-fragment-gperf.gperf.in``) and the value
+checks of the ``config_parse_*`` functions in ``src/core/load-fragment.c`` listed in
+:data:`CHECKED_PARSERS`.  Each problem becomes a :class:`LintFinding` with the file, the line
+systemd names (the *last* physical line of a continued line), ``"warning"`` or ``"error"``
+(systemd's ``LOG_WARNING`` / ``LOG_ERR``) and systemd's own message.
+
+What systemd does, sysd does: comment lines (``#``, ``;``) are skipped even inside a continued
+line; a byte-order mark is dropped; a line ending in an odd backslash continues on the next one;
+an unknown section is warned about once and its assignments ignored silently; an ``X-`` section or
+key is never warned about; a fatal error (``LOG_ERR`` from a parser that returns ``-ENOEXEC``, or
+a broken section header) stops the parse of that file, as the unit then fails to load -- later
+lines are not looked at.  :func:`lint` is a function of the path and the bytes (no I/O);
+:mod:`sysd._async.analyze` reads the files.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from typing import Final, Literal, NamedTuple
+
+from ..errors import InvalidCalendarSpecError, InvalidUnitFileError
+from . import timespan, unitname
+from .lint_keys import KEYS, SECTIONS
+from .props._c import parse_boolean, parse_mode, parse_size, safe_atoi, safe_atou
+from .props._kit import signal_from_string
+
+__all__ = [
+    "CHECKED_PARSERS",
+    "MAX_FILE_SIZE",
+    "LintFinding",
+    "Severity",
+    "lint",
+    "unit_type_of",
+]
+
+Severity = Literal["warning", "error"]
+
+#: Larger files are refused (no unit file comes near; systemd reads lines up to 1 MiB each).
+MAX_FILE_SIZE: Final = 4 * 1024 * 1024
+_LONG_LINE_MAX: Final = 1024 * 1024
+_WHITESPACE: Final = " \t\n\r"
+_COMMENTS: Final = "#;"
+_BOM: Final = "\ufeff"
+
+
+class LintFinding(NamedTuple):
+    """One problem systemd 252 logs (or sysd adds) for a unit file, at ``path:line``.
+
+    ``line`` is 1-based (0: the file as a whole); ``section`` and ``key`` are None where the
+    problem is not in an assignment.  ``str()`` gives ``path:line: message``, as systemd prints.
+    """
+
+    path: str
+    line: int
+    severity: Severity
+    section: str | None
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class _Problem(NamedTuple):
+    severity: Severity
+    message: str
+    fatal: bool = False
+
+
+_Check = Callable[[str, str, str, str], "list[_Problem]"]  # (key, value, ltype, unit_type)
+
+
+def _warn(message: str) -> list[_Problem]:
+    return [_Problem("warning", message)]
+
+
+def _fatal(message: str) -> list[_Problem]:
+    return [_Problem("error", message, True)]
+
+
+# ----------------------------------------------------------------------------- specifiers
+
+_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_SYSTEM_SPECIFIERS: Final = "aAbBHlqmMovw"  # COMMON_SYSTEM_SPECIFIERS
+_CREDS_SPECIFIERS: Final = "gGuU"  # COMMON_CREDS_SPECIFIERS
+#: unit_name_printf()'s table (src/core/unit-printf.c).
+NAME_SPECIFIERS: Final = frozenset("ijnNp" + _SYSTEM_SPECIFIERS + _CREDS_SPECIFIERS)
+#: unit_full_printf()'s table (also unit_path_printf()).
+FULL_SPECIFIERS: Final = frozenset(
+    "iIjJnNpPfyYcrRCdELSths" + _SYSTEM_SPECIFIERS + _CREDS_SPECIFIERS + "TV"
+)
+
+
+def bad_specifier(text: str, table: frozenset[str]) -> str | None:
+    """The first ``%X`` ``specifier_printf()`` refuses (-EBADSLT), or None.
+
+    ``%%`` is a percent sign; ``%`` before a character that is no letter or digit, or at the
+    end, stays as it is.
+    """
+    i = text.find("%")
+    while i >= 0 and i + 1 < len(text):
+        c = text[i + 1]
+        if c != "%" and c not in table and c in _ALNUM:
+            return "%" + c
+        i = text.find("%", i + 2)
+    return None
+
+
+def _specifiers(table: frozenset[str], fmt: str, fatal_ltype: bool = False) -> _Check:
+    """A parser that resolves specifiers in its value; ``fmt`` is systemd's message."""
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if bad_specifier(value, table) is None:
+            return []
+        fatal = fatal_ltype and ltype not in ("0", "false")
+        ignoring = "" if fatal else ", ignoring"
+        message = fmt.format(value=value, ignoring=ignoring) + ": Invalid slot"
+        return _fatal(message) if fatal else _warn(message)
+
+    return check
+
+
+def _specifiers_fatal(fmt: str) -> _Check:
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if bad_specifier(value, FULL_SPECIFIERS) is None:
+            return []
+        return _fatal(fmt.format(value=value) + ": Invalid slot")
+
+    return check
+
+
+_SPEC_QUOTED: Final = "Failed to resolve unit specifiers in '{value}'{ignoring}"
+_SPEC_BARE: Final = "Failed to resolve unit specifiers in {value}{ignoring}"
+
+
+# ----------------------------------------------------------------------------- value kinds
+
+
+def _simple(ok: Callable[[str], bool], what: str) -> _Check:
+    """DEFINE_CONFIG_PARSE*: ``"<what>, ignoring: <value>"`` when ``ok(value)`` is false."""
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        return [] if ok(value) else _warn(f"{what}, ignoring: {value}")
+
+    return check
+
+
+def _is_bool(v: str) -> bool:
+    return parse_boolean(v) is not None
+
+
+def _is_usec(v: str) -> bool:
+    try:
+        timespan.parse_usec(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_sec_def_infinity(v: str) -> bool:
+    return not v.strip(_WHITESPACE) or _is_usec(v)
+
+
+def _is_nsec(v: str) -> bool:
+    try:
+        timespan.parse_nsec(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_size(v: str) -> bool:
+    try:
+        parse_size(v, 1024)
+    except ValueError:
+        return False
+    return True
+
+
+def _bool(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_bool: ``ltype`` true makes a bad value fatal."""
+    if parse_boolean(value) is not None:
+        return []
+    if ltype not in ("0", "false"):
+        return _fatal(f"Failed to parse boolean value: {value}")
+    return _warn(f"Failed to parse boolean value, ignoring: {value}")
+
+
+def _signal(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    n = signal_from_string(value)
+    if n is not None and n > 0:
+        return []
+    return _warn(f"Failed to parse signal name, ignoring: {value}")
+
+
+def _enum(values: str, what: str, *, boolean: bool = False, empty_ok: bool = False) -> _Check:
+    """DEFINE_CONFIG_PARSE_ENUM: one of ``values`` (and a boolean for the _WITH_BOOLEAN ones)."""
+    names = frozenset(values.split())
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if value in names or (empty_ok and not value):
+            return []
+        if boolean and parse_boolean(value) is not None:
+            return []
+        return _warn(f"{what}, ignoring: {value}")
+
+    return check
+
+
+def _kill_mode(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value:
+        return []
+    if value not in ("control-group", "process", "mixed", "none"):
+        return _warn(f"Failed to parse kill mode specification, ignoring: {value}")
+    if value == "none":
+        return _warn(
+            "Unit uses KillMode=none. This is unsafe, as it disables systemd's process lifecycle "
+            "management for the service. Please update the service to use a safer KillMode=, "
+            "such as 'mixed' or 'control-group'. Support for KillMode=none is deprecated and will "
+            "eventually be removed."
+        )
+    return []
+
+
+_EMERGENCY_ACTIONS: Final = (
+    "none", "reboot", "reboot-force", "reboot-immediate", "poweroff", "poweroff-force",
+    "poweroff-immediate", "exit", "exit-force",
+)  # fmt: skip
+
+
+def _emergency_action(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_emergency_action for the system manager (every action is allowed)."""
+    if value in _EMERGENCY_ACTIONS:
+        return []
+    return _warn(f"Failed to parse {key}=, ignoring: {value}")
+
+
+def _timeout(what: str | None) -> _Check:
+    """config_parse_service_timeout & co: parse_sec_fix_0()."""
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if _is_usec(value) or (what is None and key == "TimeoutAbortSec" and not value):
+            return []
+        return _warn(f"Failed to parse {what or key}= parameter, ignoring: {value}")
+
+    return check
+
+
+_PLAIN_OR_INSTANCE: Final = unitname.NameKind.PLAIN | unitname.NameKind.INSTANCE
+
+
+def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_unit_deps: each word a unit name, specifiers from unit_name_printf()."""
+    out: list[_Problem] = []
+    for word in value.split():
+        if bad_specifier(word, NAME_SPECIFIERS) is not None:
+            out += _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: Invalid slot")
+            continue
+        if "%" in word:
+            continue  # resolved at load time; the result is checked there
+        if not unitname.is_valid(word, _PLAIN_OR_INSTANCE):
+            out += _warn(f"Failed to add dependency on {word}, ignoring: Invalid argument")
+    return out
+
+
+def _timer(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value:
+        return []
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
+    if "%" in value:
+        return []
+    if key == "OnCalendar":
+        from .calendar import CalendarSpec
+
+        try:
+            CalendarSpec.parse(value)
+        except InvalidCalendarSpecError:
+            return _warn(f"Failed to parse calendar specification, ignoring: {value}")
+        return []
+    if not _is_usec(value):
+        return _warn(f"Failed to parse timer value, ignoring: {value}")
+    return []
+
+
+def _job_mode_isolate(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if parse_boolean(value) is None:
+        return _warn(f"Failed to parse boolean, ignoring: {value}")
+    return []
+
+
+def _warn_compat(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if ltype == "DISABLED_LEGACY":  # LOG_INFO in systemd: printed by verify all the same
+        return _warn(f"Support for option {key}= has been removed and it is ignored")
+    return []
+
+
+_DOC_PREFIXES: Final = ("http://", "https://", "file:/", "info:", "man:")
+
+
+def _documentation(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
+    out: list[_Problem] = []
+    for word in value.split():
+        if not any(word.startswith(p) and len(word) > len(p) for p in _DOC_PREFIXES):
+            out += _warn(f"Invalid URL, ignoring: {word}")
+    return out
+
+
+def _condition_path(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value:
+        return []
+    p = value[1:] if value.startswith("|") else value
+    p = p[1:] if p.startswith("!") else p
+    if bad_specifier(p, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in {p}, ignoring: Invalid slot")
+    if not p.startswith("/") and not p.startswith("%"):
+        return _warn(f"{key}= path is not absolute, ignoring: {p}")
+    return []
+
+
+def _condition_string(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value:
+        return []
+    p = value[1:] if value.startswith("|") else value
+    p = p[1:] if p.startswith("!") else p
+    if bad_specifier(p, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{p}', ignoring: Invalid slot")
+    return []
+
+
+def _unsigned(v: str) -> bool:
+    return safe_atou(v) is not None
+
+
+def _int(v: str) -> bool:
+    return safe_atoi(v) is not None
+
+
+def _mode(v: str) -> bool:
+    return parse_mode(v) is not None
+
+
+_ENUMS: Final[dict[str, _Check]] = {
+    "config_parse_service_type": _enum(
+        "simple forking oneshot dbus notify idle exec", "Failed to parse service type"
+    ),
+    "config_parse_service_exit_type": _enum("main cgroup", "Failed to parse service exit type"),
+    "config_parse_service_restart": _enum(
+        "no on-success on-failure on-abnormal on-watchdog on-abort always",
+        "Failed to parse service restart specifier",
+    ),
+    "config_parse_service_timeout_failure_mode": _enum(
+        "terminate abort kill", "Failed to parse timeout failure mode"
+    ),
+    "config_parse_collect_mode": _enum(
+        "inactive inactive-or-failed", "Failed to parse garbage collection mode"
+    ),
+    "config_parse_job_mode": _enum(
+        "fail replace replace-irreversibly isolate flush ignore-dependencies "
+        "ignore-requirements triggering",
+        "Failed to parse job mode",
+    ),
+    "config_parse_notify_access": _enum(
+        "none main exec all", "Failed to parse notify access specifier"
+    ),
+    "config_parse_oom_policy": _enum("continue stop kill", "Failed to parse OOM policy"),
+    "config_parse_protect_home": _enum(
+        "no yes read-only tmpfs", "Failed to parse protect home value", boolean=True
+    ),
+    "config_parse_protect_system": _enum(
+        "no yes full strict", "Failed to parse protect system value", boolean=True
+    ),
+    "config_parse_runtime_preserve_mode": _enum(
+        "no yes restart", "Failed to parse runtime directory preserve mode", boolean=True
+    ),
+    "config_parse_exec_keyring_mode": _enum(
+        "inherit private shared", "Failed to parse keyring mode"
+    ),
+    "config_parse_exec_utmp_mode": _enum("init login user", "Failed to parse utmp mode"),
+    "config_parse_protect_proc": _enum(
+        "default noaccess invisible ptraceable", "Failed to parse /proc/ protection mode"
+    ),
+    "config_parse_proc_subset": _enum("all pid", "Failed to parse /proc/ subset mode"),
+    "config_parse_device_policy": _enum("auto closed strict", "Failed to parse device policy"),
+    "config_parse_managed_oom_preference": _enum(
+        "none avoid omit", "Failed to parse ManagedOOMPreference="
+    ),
+}
+
+#: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
+_CHECKS: Final[dict[str, _Check]] = {
+    **_ENUMS,
+    "config_parse_bool": _bool,
+    "config_parse_sec": _simple(_is_usec, "Failed to parse sec value"),
+    "config_parse_sec_def_infinity": _simple(
+        _is_sec_def_infinity, "Failed to parse sec_def_infinity value"
+    ),
+    "config_parse_sec_fix_0": _simple(_is_usec, "Failed to parse time value"),
+    "config_parse_nsec": _simple(_is_nsec, "Failed to parse nsec value"),
+    "config_parse_unsigned": _simple(_unsigned, "Failed to parse unsigned value"),
+    "config_parse_int": _simple(_int, "Failed to parse int value"),
+    "config_parse_mode": _simple(_mode, "Failed to parse mode value"),
+    "config_parse_signal": _signal,
+    "config_parse_kill_mode": _kill_mode,
+    "config_parse_emergency_action": _emergency_action,
+    "config_parse_service_timeout": _timeout(None),
+    "config_parse_service_timeout_abort": _timeout(None),
+    "config_parse_job_timeout_sec": _timeout("JobTimeoutSec"),
+    "config_parse_job_running_timeout_sec": _timeout("JobRunningTimeoutSec"),
+    "config_parse_job_mode_isolate": _job_mode_isolate,
+    "config_parse_unit_deps": _unit_deps,
+    "config_parse_timer": _timer,
+    "config_parse_warn_compat": _warn_compat,
+    "config_parse_documentation": _documentation,
+    "config_parse_unit_condition_path": _condition_path,
+    "config_parse_unit_condition_string": _condition_string,
+    "config_parse_unit_string_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_reboot_parameter": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_unit_path_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED, True),
+    "config_parse_unit_path_strv_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_unit_requires_mounts_for": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_trigger_unit": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
+    "config_parse_socket_service": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
+    "config_parse_service_sockets": _specifiers(NAME_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_unit_slice": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
+    "config_parse_path_spec": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
+    "config_parse_bus_name": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
+    "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_user_group_compat": _specifiers_fatal(
+        "Failed to resolve unit specifiers in {value}"
+    ),
+}
+
+#: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
+CHECKED_PARSERS: Final = frozenset(_CHECKS)
+
+
+# ----------------------------------------------------------------------------- the parser
+
+
+def unit_type_of(path: str) -> tuple[str, bool]:
+    """``(unit type, is a drop-in)`` for a unit file or a ``NAME.TYPE.d/*.conf`` drop-in.
+
+    >>> unit_type_of("/etc/systemd/system/foo.service.d/override.conf")
+    ('service', True)
+
+    Raises :class:`~sysd.errors.InvalidUnitFileError` naming the file for any other name.
+    """
+    base = posixpath.basename(path)
+    if base.endswith(".conf"):
+        parent = posixpath.basename(posixpath.dirname(path))
+        if parent.endswith(".d"):
+            kind = parent[:-2].rpartition(".")[2]
+            if kind in SECTIONS:
+                return kind, True
+        raise InvalidUnitFileError(
+            f"{path}: not a unit file: a drop-in must be in a NAME.TYPE.d/ directory",
+            hint="e.g. foo.service.d/override.conf",
+        )
+    kind = base.rpartition(".")[2]
+    if kind not in SECTIONS or not unitname.is_valid(base):
+        raise InvalidUnitFileError(
+            f"{path}: not a unit file name: expected a suffix such as .service or .timer",
+            hint="unit types: " + ", ".join(SECTIONS),
+        )
+    return kind, False
+
+
+def _decode(path: str, data: bytes) -> str:
+    if len(data) > MAX_FILE_SIZE:
+        raise InvalidUnitFileError(
+            f"{path}: too large for a unit file ({len(data)} bytes, at most {MAX_FILE_SIZE})"
+        )
+    if b"\0" in data:
+        raise InvalidUnitFileError(
+            f"{path}: not a unit file: binary data (a NUL byte at offset {data.index(0)})"
+        )
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _lines(text: str) -> list[str]:
+    """read_line(): lines end at LF, CR or CRLF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[: None if text else 0]
+
+
+def _string_is_safe(s: str) -> bool:
+    return all(c >= " " and c not in "\x7f\\\"'" for c in s)
+
+
+class _Parser:
+    def __init__(self, path: str, unit_type: str, is_dropin: bool) -> None:
+        self.path = path
+        self.unit_type = unit_type
+        self.sections = SECTIONS[unit_type]
+        self.section: str | None = None
+        self.section_ignored = False
+        self.out: list[LintFinding] = []
+
+    def add(self, line: int, severity: Severity, message: str, key: str | None = None) -> None:
+        self.out.append(LintFinding(self.path, line, severity, self.section, key, message))
+
+    def parse(self, text: str) -> list[LintFinding]:
+        continuation: str | None = None
+        bom_seen = False
+        line = 0
+        for physical in _lines(text):
+            buf = physical
+            line += 1
+            if len(buf) > _LONG_LINE_MAX:
+                self.add(line - 1, "error", "Line too long")
+                return self.out
+            stripped = buf.lstrip(_WHITESPACE)
+            if stripped and stripped[0] in _COMMENTS:
+                continue
+            if not bom_seen and buf.startswith(_BOM):
+                buf = buf[1:]
+                bom_seen = True
+            p = buf if continuation is None else continuation + buf
+            if continuation is not None and len(p) > _LONG_LINE_MAX:
+                self.add(line, "error", "Continuation line too long")
+                return self.out
+            trailing = len(p) - len(p.rstrip("\\"))
+            if trailing % 2:
+                continuation = p[:-1] + " "
+                continue
+            if not self.parse_line(line, p):
+                return self.out
+            continuation = None
+        if continuation is not None:
+            self.parse_line(line + 1, continuation)
+        return self.out
+
+    def parse_line(self, line: int, text: str) -> bool:
+        """One logical line; False when the parse of the file stops here."""
+        lt = text.strip(_WHITESPACE)
+        if not lt:
+            return True
+        try:
+            lt.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = lt.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            self.add(line, "warning", f"String is not UTF-8 clean, ignoring assignment: {shown}")
+            return True
+        if lt[0] == "[":
+            if lt[-1] != "]":
+                self.add(line, "error", f"Invalid section header '{lt}'")
+                return False
+            name = lt[1:-1]
+            if not _string_is_safe(name):
+                self.add(line, "error", f"Bad characters in section header '{lt}'")
+                return False
+            if name not in self.sections:
+                self.section = None
+                if not name.startswith("X-"):
+                    self.add(line, "warning", f"Unknown section '{name}'. Ignoring.")
+                    self.add_misplaced(line, name)
+                self.section_ignored = True
+            else:
+                self.section = name
+                self.section_ignored = False
+            return True
+        if self.section is None:
+            if not self.section_ignored:
+                self.add(line, "warning", "Assignment outside of section. Ignoring.")
+            return True
+        key, sep, value = lt.partition("=")
+        if not sep:
+            self.add(line, "warning", "Missing '=', ignoring line.")
+            return True
+        if not key:
+            self.add(line, "warning", "Missing key name before '=', ignoring line.")
+            return True
+        key = key.strip(_WHITESPACE)
+        value = value.strip(_WHITESPACE)
+        entry = KEYS.get(f"{self.section}.{key}")
+        if entry is None:
+            if not key.startswith("X-"):
+                self.add(
+                    line,
+                    "warning",
+                    f"Unknown key '{key}' in section [{self.section}], ignoring.",
+                    key,
+                )
+            return True
+        func, ltype = entry
+        check = _CHECKS.get("config_parse_" + func)
+        if check is None:
+            return True
+        for problem in check(key, value, ltype, self.unit_type):
+            self.add(line, problem.severity, problem.message, key)
+            if problem.fatal:
+                return False
+        return True
+
+    def add_misplaced(self, line: int, name: str) -> None:
+        """Say where a section belongs, when it is another unit type's (same line, a hint)."""
+        owners = [t for t, s in SECTIONS.items() if name in s and name not in ("Unit", "Install")]
+        if owners:
+            last = self.out[-1]
+            self.out[-1] = last._replace(
+                message=f"{last.message} ([{name}] belongs in .{owners[0]} units)"
+            )
+
+
+def lint(path: str, data: bytes | str, unit_type: str | None = None) -> list[LintFinding]:
+    """The problems systemd 252 logs when it loads the unit file ``path`` with contents ``data``.
+
+    ``unit_type`` defaults to the type the name says (``foo.service``, or ``NAME.TYPE.d/*.conf``
+    for a drop-in).  Raises :class:`~sysd.errors.InvalidUnitFileError` naming the file for a
+    name that is no unit file's, binary data (a NUL byte) or more than :data:`MAX_FILE_SIZE`
+    bytes.
+
+    >>> [str(f) for f in lint("a.service", "[Service]\\nExecStart=/bin/true\\nFoo=1\\n")]
+    ["a.service:3: Unknown key 'Foo' in section [Service], ignoring."]
+    """
+    if unit_type is None:
+        unit_type, is_dropin = unit_type_of(path)
+    elif unit_type not in SECTIONS:
+        raise InvalidUnitFileError(
+            f"{path}: unknown unit type {unit_type!r}", hint="unit types: " + ", ".join(SECTIONS)
+        )
+    else:
+        is_dropin = False
+    if isinstance(data, str):
+        if len(data) > MAX_FILE_SIZE:
+            raise InvalidUnitFileError(f"{path}: too large for a unit file ({len(data)} chars)")
+        if "\0" in data:
+            raise InvalidUnitFileError(f"{path}: not a unit file: binary data (a NUL character)")
+        text = data
+    else:
+        text = _decode(path, data)
+    return _Parser(path, unit_type, is_dropin).parse(text)
