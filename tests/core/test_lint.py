@@ -30,7 +30,8 @@ def _found(text: str, path: str = "t.service") -> list[tuple[int, str, str]]:
 
 # (text, expected (line, severity, message) list)
 SYNTAX = [
-    ("", []),
+    ("", [(0, "error", "Unit t.service is masked.")]),
+    ("\n", []),
     (SVC, []),
     ("# c\n; c\n\n  \n" + SVC, []),
     ("\ufeff" + SVC, []),

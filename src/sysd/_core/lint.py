@@ -33,6 +33,7 @@ __all__ = [
     "CHECKED_PARSERS",
     "MAX_FILE_SIZE",
     "LintFinding",
+    "LintReport",
     "Severity",
     "lint",
     "unit_type_of",
@@ -64,6 +65,30 @@ class LintFinding(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+class LintReport(NamedTuple):
+    """What :func:`sysd.analyze.verify` found in the files it was given, in file and line order.
+
+    ``ok``: no error -- and with ``strict``, no warning either (the exit status of ``sysd
+    lint``: 0 when ok, else 1).
+    """
+
+    findings: tuple[LintFinding, ...]
+    paths: tuple[str, ...]
+    strict: bool = False
+
+    @property
+    def errors(self) -> tuple[LintFinding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[LintFinding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not (self.findings if self.strict else self.errors)
 
 
 class _Problem(NamedTuple):
@@ -612,6 +637,9 @@ class _Parser:
 def lint(path: str, data: bytes | str, unit_type: str | None = None) -> list[LintFinding]:
     """The problems systemd 252 logs when it loads the unit file ``path`` with contents ``data``.
 
+    An empty unit file (not a drop-in) masks its unit: one error at line 0, as
+    ``systemd-analyze verify`` refuses a masked unit.
+
     ``unit_type`` defaults to the type the name says (``foo.service``, or ``NAME.TYPE.d/*.conf``
     for a drop-in).  Raises :class:`~sysd.errors.InvalidUnitFileError` naming the file for a
     name that is no unit file's, binary data (a NUL byte) or more than :data:`MAX_FILE_SIZE`
@@ -636,4 +664,11 @@ def lint(path: str, data: bytes | str, unit_type: str | None = None) -> list[Lin
         text = data
     else:
         text = _decode(path, data)
+    if not text and not is_dropin:  # null_or_empty(): an empty unit file masks the unit
+        return [LintFinding(path, 0, "error", None, None, masked_message(path))]
     return _Parser(path, unit_type, is_dropin).parse(text)
+
+
+def masked_message(path: str) -> str:
+    """What systemd-analyze verify says of a unit whose file is empty or /dev/null."""
+    return f"Unit {posixpath.basename(path)} is masked."
