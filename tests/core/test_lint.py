@@ -92,8 +92,7 @@ VALUES = [
     ("Unit", "After=%Q.service", "warning",
      "Failed to resolve unit specifiers in '%Q.service', ignoring: Invalid slot"),
     ("Unit", "After=%H.service", None, None),
-    ("Unit", "Wants=foo@.service", "warning",
-     "Failed to add dependency on foo@.service, ignoring: Invalid argument"),
+    ("Unit", "Wants=foo@.service", None, None),  # resolve_template(): this unit's instance
     ("Unit", "Wants=no_suffix", "warning",
      "Failed to add dependency on no_suffix, ignoring: Invalid argument"),
     ("Unit", "Wants=a.service b@c.socket", None, None),

@@ -276,9 +276,6 @@ def _timeout(what: str | None) -> _Check:
     return check
 
 
-_PLAIN_OR_INSTANCE: Final = unitname.NameKind.PLAIN | unitname.NameKind.INSTANCE
-
-
 def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
     """config_parse_unit_deps: each word a unit name, specifiers from unit_name_printf()."""
     out: list[_Problem] = []
@@ -288,7 +285,7 @@ def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[_Proble
             continue
         if "%" in word:
             continue  # resolved at load time; the result is checked there
-        if not unitname.is_valid(word, _PLAIN_OR_INSTANCE):
+        if not unitname.is_valid(word):  # a template gets this unit's instance (or prefix)
             out += _warn(f"Failed to add dependency on {word}, ignoring: Invalid argument")
     return out
 
@@ -358,6 +355,18 @@ def _condition_string(key: str, value: str, ltype: str, unit_type: str) -> list[
     if bad_specifier(p, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{p}', ignoring: Invalid slot")
     return []
+
+
+def _working_directory(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_working_directory: ``[-]PATH`` or ``~``; a bad specifier is fatal without -."""
+    missing_ok = value.startswith("-")
+    path = value[1:] if missing_ok else value
+    if not path or path == "~" or bad_specifier(path, FULL_SPECIFIERS) is None:
+        return []
+    message = f"Failed to resolve unit specifiers in working directory path '{path}'"
+    if missing_ok:
+        return _warn(message + ", ignoring: Invalid slot")
+    return _fatal(message + ": Invalid slot")
 
 
 def _unsigned(v: str) -> bool:
@@ -458,6 +467,8 @@ _CHECKS: Final[dict[str, _Check]] = {
     "config_parse_path_spec": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
     "config_parse_bus_name": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
     "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_pid_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
+    "config_parse_working_directory": _working_directory,
     "config_parse_user_group_compat": _specifiers_fatal(
         "Failed to resolve unit specifiers in {value}"
     ),
