@@ -112,6 +112,35 @@ VALUES = [
 ]  # fmt: skip
 
 
+VALUES += [
+    ("Service", "LimitNOFILE=4096:1024", "warning",
+     "Soft resource limit chosen higher than hard limit, ignoring: 4096:1024"),
+    ("Service", "LimitNOFILE=lots", "warning", "Failed to parse resource value, ignoring: lots"),
+    ("Service", "LimitNOFILE=1024:infinity", None, None),
+    ("Service", "MemoryMax=lots", "warning",
+     "Invalid memory limit 'lots', ignoring: Invalid argument"),
+    ("Service", "MemoryMax=0", "warning", "Memory limit '0' out of range, ignoring."),
+    ("Service", "MemoryLow=0", None, None),
+    ("Service", "MemoryHigh=80%", None, None),
+    ("Service", "TasksMax=-5", "warning",
+     "Invalid maximum tasks value '-5', ignoring: Numerical result out of range"),
+    ("Service", "CPUQuota=0%", "warning", "Invalid CPU quota '0%', ignoring."),
+    ("Service", "Nice=20", "warning", "Nice priority out of range, ignoring: 20"),
+    ("Service", "Nice=high", "warning",
+     "Failed to parse nice priority 'high', ignoring: Invalid argument"),
+    ("Service", "IOSchedulingClass=8", None, None),
+    ("Service", "IOSchedulingClass=9", "warning",
+     "Failed to parse IO scheduling class, ignoring: 9"),
+    ("Service", "CPUWeight=idle", None, None),
+    ("Service", "IOWeight=0", "warning", "Invalid weight, ignoring: 0"),
+    ("Service", "StandardOutput=jounral", "warning",
+     "Failed to parse output specifier, ignoring: jounral"),
+    ("Service", "StandardOutput=append:/var/log/%Z", "warning",
+     "Failed to resolve unit specifiers in /var/log/%Z, ignoring: Invalid slot"),
+    ("Service", "StandardInput=data", None, None),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(("section", "line", "severity", "message"), VALUES)
 def test_values(section: str, line: str, severity: str | None, message: str | None) -> None:
     found = lint("t.service", f"[{section}]\n{line}\n")

@@ -43,6 +43,21 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "RemainAfterExit=perhaps", "ProtectSystem=everything", "ProtectHome=maybe",
         "OOMPolicy=panic", "ExitType=process", "TimeoutStartFailureMode=explode",
         "KeyringMode=public", "RuntimeDirectoryPreserve=forever", "KillMode=none",
+        "LimitNOFILE=lots", "LimitNOFILE=4096:1024", "LimitCORE=1Q", "LimitCPU=forever",
+        "LimitNICE=+25", "LimitNICE=41", "LimitRTTIME=soon", "LimitAS=-1",
+        "MemoryMax=lots", "MemoryMax=0", "MemoryLow=0", "MemoryHigh=101%", "MemorySwapMax=1X",
+        "MemoryMax=99999999999999999999", "TasksMax=many", "TasksMax=0", "TasksMax=-5",
+        "CPUQuota=0%", "CPUQuota=fast", "CPUQuota=20", "Nice=20", "Nice=-21", "Nice=high",
+        "OOMScoreAdjust=1001", "OOMScoreAdjust=x", "CPUSchedulingPriority=100",
+        "CPUSchedulingPriority=top", "IOSchedulingPriority=8", "IOSchedulingClass=fast",
+        "IOSchedulingClass=4", "IOSchedulingClass=9", "CPUSchedulingPolicy=deadline",
+        "CPUSchedulingPolicy=7", "LogLevelMax=loud", "LogLevelMax=8", "LogLevelMax=",
+        "SyslogLevel=info", "CPUWeight=0", "CPUWeight=idle", "CPUWeight=10001", "IOWeight=x",
+        "StartupCPUWeight=", "CPUShares=1", "CPUShares=512", "BlockIOWeight=5",
+        "StandardOutput=jounral", "StandardOutput=syslog", "StandardError=syslog+console",
+        "StandardOutput=file:/var/log/%Z.log", "StandardOutput=append:/var/log/x.log",
+        "StandardOutput=", "StandardInput=keyboard", "StandardInput=file:/etc/%Z",
+        "StandardInput=", "StandardError=kmsg",
     ),
     "Socket": ("Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3"),
     "Timer": (
@@ -133,31 +148,59 @@ def _mutate(rng: random.Random, text: str, unit_type: str) -> tuple[str, str] | 
     return kind, "\n".join(lines)
 
 
+def _insert(text: str, section: str, new: str) -> str | None:
+    """``text`` with the line ``new`` right after its first ``[section]`` header."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() == f"[{section}]":
+            lines.insert(i + 1, new)
+            return "\n".join(lines)
+    return None
+
+
 def _mutants(root: Path, shipped: list[str]) -> tuple[list[str], list[str]]:
-    """(mutated unit files, mutated drop-ins for some of them)."""
+    """(mutated unit files, mutated drop-ins for some of them).
+
+    First one mutant per line of BAD_VALUES and BAD_SPECIFIERS (in a random shipped file with
+    that section), so every case is seen; then random ones up to MUTANTS.
+    """
     rng = random.Random(SEED)
     sources = [p for p in shipped if os.path.realpath(p) != os.devnull]
+    texts = {p: Path(p).read_text() for p in sources}
     out: list[str] = []
     dropins: list[str] = []
     n = 0
-    while len(out) < MUTANTS:
-        src = rng.choice(sources)
-        name = os.path.basename(src)
-        unit_type = name.rpartition(".")[2]
-        text = Path(src).read_text()
-        mutated = _mutate(rng, text, unit_type)
+
+    def add(src: str, text: str) -> None:
+        nonlocal n
         n += 1
-        if mutated is None:
-            continue
+        name = os.path.basename(src)
         path = root / f"m{n}-{name}"
-        path.write_text(mutated[1])
+        path.write_text(text)
         out.append(str(path))
         if n % 10 == 0:  # a drop-in for it, with a defect of its own
             dropin = root / f"m{n}-{name}.d" / "50-lint.conf"
             dropin.parent.mkdir()
-            text = "[Unit]\nDescription=ok\n" + rng.choice(BAD_VALUES["Unit"]) + "\n"
-            dropin.write_text(text)
+            dropin.write_text("[Unit]\nDescription=ok\n" + rng.choice(BAD_VALUES["Unit"]) + "\n")
             dropins.append(str(dropin))
+
+    for table in (BAD_VALUES, BAD_SPECIFIERS):
+        for section, lines in table.items():
+            having = [p for p in sources if f"[{section}]" in texts[p]]
+            if not having:  # no shipped unit of this type (swap): a small one of our own
+                fake = f"/synthetic/lint.{section.lower()}"
+                texts[fake] = f"[Unit]\nDescription=synthetic\n[{section}]\n"
+                having = [fake]
+            for line in lines:
+                src = rng.choice(having)
+                mutated = _insert(texts[src], section, line)
+                assert mutated is not None
+                add(src, mutated)
+    while len(out) < MUTANTS:
+        src = rng.choice(sources)
+        mutated = _mutate(rng, texts[src], os.path.basename(src).rpartition(".")[2])
+        if mutated is not None:
+            add(src, mutated[1])
     return out, dropins
 
 

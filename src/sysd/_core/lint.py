@@ -26,7 +26,19 @@ from typing import Final, Literal, NamedTuple
 from ..errors import InvalidCalendarSpecError, InvalidUnitFileError
 from . import timespan, unitname
 from .lint_keys import KEYS, SECTIONS
-from .props._c import parse_boolean, parse_mode, parse_size, safe_atoi, safe_atou
+from .props import execute
+from .props._c import (
+    UINT64_MAX,
+    Bad,
+    parse_boolean,
+    parse_mode,
+    parse_permyriad,
+    parse_permyriad_unbounded,
+    parse_size,
+    safe_atoi,
+    safe_atou,
+    safe_atou64,
+)
 from .props._kit import signal_from_string
 
 __all__ = [
@@ -199,14 +211,6 @@ def _is_nsec(v: str) -> bool:
     return True
 
 
-def _is_size(v: str) -> bool:
-    try:
-        parse_size(v, 1024)
-    except ValueError:
-        return False
-    return True
-
-
 def _bool(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
     """config_parse_bool: ``ltype`` true makes a bad value fatal."""
     if parse_boolean(value) is not None:
@@ -369,6 +373,201 @@ def _working_directory(key: str, value: str, ltype: str, unit_type: str) -> list
     return _fatal(message + ": Invalid slot")
 
 
+# ----------------------------------------------------------------------------- execution, cgroups
+
+_EINVAL: Final = "Invalid argument"
+_ERANGE: Final = "Numerical result out of range"
+
+
+def _number_error(text: str, signed: bool = False) -> str | None:
+    """The %m of safe_atoi()/safe_atou64() for ``text``: None when it parses."""
+    n = safe_atoi(text) if signed else safe_atou64(text)
+    if n is not None:
+        return None
+    digits = text.strip(_WHITESPACE).lstrip("+-")  # "-5" is out of range for an unsigned
+    return _ERANGE if digits.isdigit() else _EINVAL
+
+
+def _rlimit(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_rlimit: ``SOFT[:HARD]``, each a number, size, time span or nice level."""
+    try:
+        execute.rlimit([], key, value)
+    except Bad as exc:
+        if "not above" in exc.args[0]:
+            return _warn(f"Soft resource limit chosen higher than hard limit, ignoring: {value}")
+        return _warn(f"Failed to parse resource value, ignoring: {value}")
+    return []
+
+
+def _memory_limit(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    """config_parse_memory_limit: bytes (K, M, G ... base 1024), a percentage, infinity."""
+    if not value or value == "infinity" or parse_permyriad(value) is not None:
+        return []
+    try:
+        n = parse_size(value, 1024)
+    except Bad:
+        digits = value.strip(_WHITESPACE).rstrip("KMGTPEB")
+        errno_text = _ERANGE if digits.isdigit() and len(digits) > 18 else _EINVAL
+        return _warn(f"Invalid memory limit '{value}', ignoring: {errno_text}")
+    if n >= UINT64_MAX or (n <= 0 and key not in _MEMORY_ZERO_OK):
+        return _warn(f"Memory limit '{value}' out of range, ignoring.")
+    return []
+
+
+_MEMORY_ZERO_OK: Final = frozenset(
+    {"MemorySwapMax", "MemoryLow", "MemoryMin", "DefaultMemoryLow", "DefaultMemoryMin"}
+)
+
+
+def _tasks_max(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value or value == "infinity" or parse_permyriad(value) is not None:
+        return []
+    error = _number_error(value)
+    if error is not None:
+        return _warn(f"Invalid maximum tasks value '{value}', ignoring: {error}")
+    if safe_atou64(value) in (0, UINT64_MAX):
+        return _warn(f"Maximum tasks value '{value}' out of range, ignoring.")
+    return []
+
+
+def _cpu_quota(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if not value or parse_permyriad_unbounded(value):
+        return []
+    return _warn(f"Invalid CPU quota '{value}', ignoring.")
+
+
+def _ranged(lo: int, hi: int, bad: str, out_of_range: str, signed: bool = True) -> _Check:
+    """parse_nice() & co: a number (``bad`` with %m when not), in lo..hi (else ``out_of_range``)."""
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if not value:
+            return []
+        error = _number_error(value, signed)
+        if error is not None:
+            return _warn(bad.format(value=value, error=error))
+        n = safe_atoi(value) if signed else safe_atou64(value)
+        if n is None or not lo <= n <= hi:
+            return _warn(out_of_range.format(value=value))
+        return []
+
+    return check
+
+
+def _weight(lo: int, hi: int, what: str, idle: bool = False, deprecated: bool = False) -> _Check:
+    """cg_weight_parse() & co (DEFINE_CONFIG_PARSE_PTR): empty resets, else lo..hi."""
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        out: list[_Problem] = []
+        if deprecated:
+            out += _warn(
+                f"Unit uses {key}=; please use CPUWeight= instead. Support for {key}= will be "
+                "removed soon."
+            )
+        if not value or (idle and value == "idle"):
+            return out
+        n = safe_atou64(value)
+        if n is None or not lo <= n <= hi:
+            out += _warn(f"{what}, ignoring: {value}")
+        return out
+
+    return check
+
+
+def _table_or_number(names: str, maximum: int, what: str, empty_ok: bool = True) -> _Check:
+    """``DEFINE_STRING_TABLE_LOOKUP_WITH_FALLBACK``: a name, or a number up to ``maximum``."""
+    table = frozenset(names.split())
+
+    def check(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+        if (empty_ok and not value) or value in table:
+            return []
+        n = safe_atou(value)
+        if n is not None and n <= maximum:
+            return []
+        return _warn(f"{what}, ignoring: {value}")
+
+    return check
+
+
+_OUTPUTS: Final = frozenset(
+    {"inherit", "null", "tty", "journal", "kmsg", "journal+console", "kmsg+console", "socket",
+     "fd", "file", "append", "truncate"}
+)  # fmt: skip
+_INPUTS: Final = frozenset({"null", "tty", "tty-force", "tty-fail", "socket", "fd", "data", "file"})
+
+
+def _exec_output(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if value.startswith("fd:"):
+        return []
+    for prefix in ("file:", "append:", "truncate:"):
+        if value.startswith(prefix):
+            path = value[len(prefix) :]
+            if bad_specifier(path, FULL_SPECIFIERS) is not None:
+                return _warn(f"Failed to resolve unit specifiers in {path}, ignoring: Invalid slot")
+            return []
+    if value in ("syslog", "syslog+console"):
+        new = value.replace("syslog", "journal")
+        return _warn(
+            f"Standard output type {value} is obsolete, automatically updating to {new}. "
+            "Please update your unit file, and consider removing the setting altogether."
+        )
+    if value not in _OUTPUTS:
+        return _warn(f"Failed to parse output specifier, ignoring: {value}")
+    return []
+
+
+def _exec_input(key: str, value: str, ltype: str, unit_type: str) -> list[_Problem]:
+    if value.startswith("fd:"):
+        return []
+    if value.startswith("file:"):
+        path = value[5:]
+        if bad_specifier(path, FULL_SPECIFIERS) is not None:
+            return _warn(f"Failed to resolve unit specifiers in '{path}', ignoring: Invalid slot")
+        return []
+    if value not in _INPUTS:
+        return _warn(f"Failed to parse input specifier, ignoring: {value}")
+    return []
+
+
+_EXEC_CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_rlimit": _rlimit,
+    "config_parse_memory_limit": _memory_limit,
+    "config_parse_tasks_max": _tasks_max,
+    "config_parse_cpu_quota": _cpu_quota,
+    "config_parse_exec_nice": _ranged(
+        -20, 19, "Failed to parse nice priority '{value}', ignoring: {error}",
+        "Nice priority out of range, ignoring: {value}",
+    ),
+    "config_parse_exec_oom_score_adjust": _ranged(
+        -1000, 1000, "Failed to parse the OOM score adjust value '{value}', ignoring: {error}",
+        "OOM score adjust value out of range, ignoring: {value}",
+    ),
+    "config_parse_exec_cpu_sched_prio": _ranged(
+        0, 99, "Failed to parse CPU scheduling priority, ignoring: {value}",
+        "CPU scheduling priority is out of range, ignoring: {value}",
+    ),
+    "config_parse_exec_io_priority": _ranged(
+        0, 7, "Failed to parse IO priority, ignoring: {value}",
+        "Failed to parse IO priority, ignoring: {value}",
+    ),
+    "config_parse_exec_io_class": _table_or_number(
+        "none realtime best-effort idle", 8, "Failed to parse IO scheduling class"
+    ),
+    "config_parse_exec_cpu_sched_policy": _table_or_number(
+        "other batch idle fifo rr", 2**31 - 1, "Failed to parse CPU scheduling policy"
+    ),
+    "config_parse_log_level": _table_or_number(
+        "emerg alert crit err warning notice info debug", 7, "Failed to parse log level",
+        empty_ok=False,
+    ),
+    "config_parse_cg_weight": _weight(1, 10000, "Invalid weight"),
+    "config_parse_cg_cpu_weight": _weight(1, 10000, "Invalid CPU weight", idle=True),
+    "config_parse_cpu_shares": _weight(2, 262144, "Invalid CPU shares", deprecated=True),
+    "config_parse_blockio_weight": _weight(10, 1000, "Invalid block IO weight"),
+    "config_parse_exec_output": _exec_output,
+    "config_parse_exec_input": _exec_input,
+}  # fmt: skip
+
+
 def _unsigned(v: str) -> bool:
     return safe_atou(v) is not None
 
@@ -431,6 +630,7 @@ _ENUMS: Final[dict[str, _Check]] = {
 #: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
 _CHECKS: Final[dict[str, _Check]] = {
     **_ENUMS,
+    **_EXEC_CHECKS,
     "config_parse_bool": _bool,
     "config_parse_sec": _simple(_is_usec, "Failed to parse sec value"),
     "config_parse_sec_def_infinity": _simple(
