@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from sysd._core.lint import (
-    CHECKED_PARSERS,
-    FULL_SPECIFIERS,
-    MAX_FILE_SIZE,
-    NAME_SPECIFIERS,
-    LintFinding,
-    bad_specifier,
-    lint,
-    unit_type_of,
-)
+from sysd._core.lint import CHECKED_PARSERS, MAX_FILE_SIZE, LintFinding, lint, unit_type_of
 from sysd._core.lint_keys import KEYS, SECTIONS
+from sysd._core.lint_values import FULL_SPECIFIERS, NAME_SPECIFIERS, bad_specifier
 from sysd.errors import InvalidUnitFileError, SysdError
 
 SVC = "[Unit]\nDescription=x\n[Service]\nExecStart=/bin/true\n"
