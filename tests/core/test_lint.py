@@ -130,6 +130,23 @@ VALUES += [
     ("Service", "StandardOutput=append:/var/log/%Z", "warning",
      "Failed to resolve unit specifiers in /var/log/%Z, ignoring: Invalid slot"),
     ("Service", "StandardInput=data", None, None),
+    ("Service", "ExecStart=/bin/%Z", "error",
+     "Failed to resolve unit specifiers in '/bin/%Z': Invalid slot"),
+    ("Service", "ExecStart=-/bin/true %Z", "warning",
+     "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot"),
+    ("Service", "ExecStart=relative/path", "error",
+     "Neither a valid executable name nor an absolute path: relative/path"),
+    ("Service", "ExecStart=/usr/bin/", "error",
+     "Executable path specifies a directory: /usr/bin/"),
+    ("Service", "ExecStart=@/bin/sh", "error",
+     "Empty executable name or zeroeth argument: @/bin/sh"),
+    ("Service", 'ExecStart=/bin/echo "x', "error", 'Unbalanced quoting, ignoring: "/bin/echo "x"'),
+    ("Service", "ExecStart=/bin/echo \\q", "warning",
+     'Ignoring unknown escape sequences: "\\q"'),
+    ("Service", "ExecStart=/bin/a ; /bin/b %Q", "error",
+     "Failed to resolve unit specifiers in %Q: Invalid slot"),
+    ("Service", "ExecStart=!!/bin/true ; -@/bin/sh sh -c 'a \\\\; b'", None, None),
+    ("Service", "ExecStart=python3 -V", None, None),
 ]  # fmt: skip
 
 

@@ -58,6 +58,12 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "StandardOutput=file:/var/log/%Z.log", "StandardOutput=append:/var/log/x.log",
         "StandardOutput=", "StandardInput=keyboard", "StandardInput=file:/etc/%Z",
         "StandardInput=", "StandardError=kmsg",
+        "ExecStart=/bin/%Z", "ExecStartPre=-/bin/true %Z", "ExecStartPre=relative/path",
+        "ExecStartPost=/usr/bin/", "ExecStop=@/bin/sh", 'ExecReload=/bin/echo "unbalanced',
+        "ExecStartPre=/bin/echo \\q", "ExecStartPre=/bin/true ; /bin/false %Q",
+        "ExecStopPost=-", "ExecCondition=+!/bin/x", "ExecStartPost=!!/bin/true",
+        "ExecStop=/bin/true \\; %%", 'ExecStartPre=/bin/sh -c "echo \\"hi\\""',
+        "ExecStartPre=-@/bin/sh", "ExecStartPre=@", "ExecStartPre=:/bin/echo $X",
     ),
     "Socket": ("Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3"),
     "Timer": (

@@ -14,7 +14,7 @@ an unknown section is warned about once and its assignments ignored silently; an
 key is never warned about; a fatal error (``LOG_ERR`` from a parser that returns ``-ENOEXEC``, or
 a broken section header) stops the parse of that file, as the unit then fails to load -- later
 lines are not looked at.  :func:`lint` is a function of the path and the bytes (no I/O);
-:mod:`sysd._async.analyze` reads the files.
+:mod:`sysd._async.lint` reads the files.
 """
 
 from __future__ import annotations

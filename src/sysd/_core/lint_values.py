@@ -17,8 +17,12 @@ from ..errors import InvalidCalendarSpecError
 from . import timespan, unitname
 from .props import execute
 from .props._c import (
+    CUNESCAPE,
     UINT64_MAX,
+    UNESCAPE_RELAX,
+    UNQUOTE,
     Bad,
+    extract_first_word,
     parse_boolean,
     parse_mode,
     parse_permyriad,
@@ -469,7 +473,98 @@ def _exec_input(key: str, value: str, ltype: str, unit_type: str) -> list[Proble
     return []
 
 
-_EXECCHECKS: Final[dict[str, _Check]] = {
+def _string_is_safe(s: str) -> bool:
+    return all(c >= " " and c not in "\x7f\\\"'" for c in s)
+
+
+def _filename_is_valid(s: str) -> bool:
+    return bool(s) and s not in (".", "..") and "/" not in s and len(s.encode()) <= 255
+
+
+def _next_word(p: str, rvalue: str) -> tuple[str | None, str | None, list[Problem], bool]:
+    """extract_first_word_and_warn(UNQUOTE|CUNESCAPE): (word, rest, problems, failed)."""
+    try:
+        word, rest = extract_first_word(p, None, UNQUOTE | CUNESCAPE)
+        return word, rest, [], False
+    except Bad:
+        pass
+    try:
+        word, rest = extract_first_word(p, None, UNQUOTE | CUNESCAPE | UNESCAPE_RELAX)
+    except Bad:
+        return None, None, [Problem("error", f'Unbalanced quoting, ignoring: "{rvalue}"')], True
+    return word, rest, _warn(f'Ignoring unknown escape sequences: "{word}"'), False
+
+
+def _prefix_ok(flags: str, c: str) -> bool:
+    """Whether the prefix character ``c`` may follow ``flags`` (the loop in config_parse_exec)."""
+    if c in "-@:":
+        return c not in flags
+    if c == "+":
+        return "+" not in flags and "!" not in flags
+    return "+" not in flags and flags.count("!") < 2  # "!", then "!!"
+
+
+def _exec(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec: ``[-@:+!]PATH ARGS... [; ...]``, fatal unless ``-`` says ignore."""
+    out: list[Problem] = []
+    rvalue = value
+    p: str | None = value
+    while True:
+        word, p, problems, failed = _next_word(p or "", rvalue)
+        out += problems
+        if failed or word is None:
+            return out
+        if word == ";":
+            continue
+        f, ignore, flags = word, False, ""
+        while f and _prefix_ok(flags, f[0]) and f[0] in "-@:+!":
+            flags += f[0]
+            ignore = ignore or f[0] == "-"
+            f = f[1:]
+        ignoring = ", ignoring" if ignore else ""
+
+        def bad(message: str, out: list[Problem] = out, ignore: bool = ignore) -> list[Problem]:
+            return out + (_warn(message) if ignore else _fatal(message))
+
+        if bad_specifier(f, FULL_SPECIFIERS) is not None:
+            return bad(f"Failed to resolve unit specifiers in '{f}'{ignoring}: Invalid slot")
+        if not f:
+            return bad(f"Empty path in command line{ignoring}: '{rvalue}'")
+        if not _string_is_safe(f):
+            return bad(f"Executable name contains special characters{ignoring}: {f}")
+        if f.endswith("/"):
+            return bad(f"Executable path specifies a directory{ignoring}: {f}")
+        if not (unitname.path_is_valid(f) if f.startswith("/") else _filename_is_valid(f)):
+            return bad(f"Neither a valid executable name nor an absolute path{ignoring}: {f}")
+        argv = 0 if "@" in flags else 1
+        semicolon = False
+        while p and p.strip(_WHITESPACE):
+            if p[0] == ";" and (len(p) == 1 or p[1] in _WHITESPACE):
+                p = p[1:].lstrip(_WHITESPACE)
+                semicolon = True
+                break
+            if p.startswith("\\;") and (len(p) == 2 or p[2] in _WHITESPACE):
+                p = p[2:].lstrip(_WHITESPACE)
+                argv += 1
+                continue
+            word, p, problems, failed = _next_word(p, rvalue)
+            if failed:  # LOG_ERR; the parse stops unless "-" said ignore
+                return [*out, problems[0]._replace(fatal=not ignore)]
+            out += problems
+            if word is None:
+                break
+            if bad_specifier(word, FULL_SPECIFIERS) is not None:
+                return bad(f"Failed to resolve unit specifiers in {word}{ignoring}: Invalid slot")
+            argv += 1
+        if not argv:
+            return bad(f"Empty executable name or zeroeth argument{ignoring}: {rvalue}")
+        if not semicolon:
+            return out
+        rvalue = p or ""
+
+
+_EXEC_CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_exec": _exec,
     "config_parse_rlimit": _rlimit,
     "config_parse_memory_limit": _memory_limit,
     "config_parse_tasks_max": _tasks_max,
@@ -571,7 +666,7 @@ _ENUMS: Final[dict[str, _Check]] = {
 #: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
 CHECKS: Final[dict[str, _Check]] = {
     **_ENUMS,
-    **_EXECCHECKS,
+    **_EXEC_CHECKS,
     "config_parse_bool": _bool,
     "config_parse_sec": _simple(_is_usec, "Failed to parse sec value"),
     "config_parse_sec_def_infinity": _simple(
