@@ -77,7 +77,10 @@ VALUES = [
     ("Service", "NotifyAccess=some", "warning",
      "Failed to parse notify access specifier, ignoring: some"),
     ("Service", "User=%Z", "error", "Failed to resolve unit specifiers in %Z: Invalid slot"),
-    ("Service", "Environment=A=%Q", None, None),  # config_parse_environ: not checked
+    ("Service", "Environment=A=%Q", "warning",
+     "Failed to resolve specifiers in A=%Q, ignoring: Invalid slot"),
+    ("Service", "Environment=A-B=1", "warning", "Invalid environment assignment, ignoring: A-B=1"),
+    ("Service", 'Environment="A=1 2" B=%n', None, None),
     ("Unit", "Description=%Z", "warning",
      "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot"),
     ("Unit", "Description=100%% %n %i %H %! % %", None, None),

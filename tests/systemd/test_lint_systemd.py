@@ -64,6 +64,9 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "ExecStopPost=-", "ExecCondition=+!/bin/x", "ExecStartPost=!!/bin/true",
         "ExecStop=/bin/true \\; %%", 'ExecStartPre=/bin/sh -c "echo \\"hi\\""',
         "ExecStartPre=-@/bin/sh", "ExecStartPre=@", "ExecStartPre=:/bin/echo $X",
+        "Environment=NOEQUALS", "Environment=1X=2", "Environment=A-B=1", 'Environment="A=1 2" B',
+        'Environment="A=1', "Environment=A=%Z", "Environment=A=%n B=%%", "Environment==x",
+        "Environment=A=\\q", "Environment=",
     ),
     "Socket": ("Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3"),
     "Timer": (

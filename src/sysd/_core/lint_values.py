@@ -563,8 +563,35 @@ def _exec(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         rvalue = p or ""
 
 
+_ENV_NAME_CHARS: Final = frozenset(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+)
+
+
+def _environ(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_environ: quoted ``NAME=VALUE`` words, specifiers resolved in each."""
+    out: list[Problem] = []
+    p: str | None = value
+    while True:
+        try:
+            word, p = extract_first_word(p, None, CUNESCAPE | UNQUOTE)
+        except Bad:
+            return out + _warn(f"Invalid syntax, ignoring: {value}")
+        if word is None:
+            return out
+        if bad_specifier(word, FULL_SPECIFIERS) is not None:
+            out += _warn(f"Failed to resolve specifiers in {word}, ignoring: Invalid slot")
+            continue
+        if "%" in word:
+            continue  # what it resolves to is known at load time only
+        name, eq, _ = word.partition("=")
+        if not eq or not name or name[0].isdigit() or not _ENV_NAME_CHARS.issuperset(name):
+            out += _warn(f"Invalid environment assignment, ignoring: {word}")
+
+
 _EXEC_CHECKS: Final[dict[str, _Check]] = {
     "config_parse_exec": _exec,
+    "config_parse_environ": _environ,
     "config_parse_rlimit": _rlimit,
     "config_parse_memory_limit": _memory_limit,
     "config_parse_tasks_max": _tasks_max,
