@@ -20,7 +20,10 @@ what systemd-analyze 252 asks, then computes what it prints::
   unit waited for, as :class:`ChainNode` records;
 * :func:`plot` -- ``systemd-analyze plot``: an SVG picture of the startup;
 * :func:`security` -- ``systemd-analyze security``: each service's exposure score and
-  the findings of every check.
+  the findings of every check;
+* :func:`verify` -- ``systemd-analyze verify``, offline: unit files checked as systemd 252
+  parses them, with no manager, bus or root (no connection argument), as a
+  :class:`LintReport` of :class:`LintFinding` records.
 
 The first four raise :class:`sysd.errors.BootNotFinishedError` while the manager is still starting
 up.  The asyncio twins are in ``sysd.aio.analyze``, with the same names.
@@ -30,11 +33,14 @@ from __future__ import annotations
 
 from ._core.analyze import ChainNode, StartupTime, UnitTime
 from ._core.analyze_security import Finding, SecurityReport
-from ._sync.analyze import blame, critical_chain, plot, security, startup_time
+from ._core.lint import LintFinding, LintReport
+from ._sync.analyze import blame, critical_chain, plot, security, startup_time, verify
 
 __all__ = [
     "ChainNode",
     "Finding",
+    "LintFinding",
+    "LintReport",
     "SecurityReport",
     "StartupTime",
     "UnitTime",
@@ -43,4 +49,5 @@ __all__ = [
     "plot",
     "security",
     "startup_time",
+    "verify",
 ]

@@ -33,6 +33,7 @@ from .._core.analyze_security import SecurityReport, assess, security_info
 from .._core.timespan import USEC_INFINITY
 from .._core.timespan import to_usec as _to_usec
 from ..errors import DBusError, InvalidUnitNameError, NoSuchUnitError, UnitMaskedError
+from .lint import verify
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -49,6 +50,7 @@ __all__ = [
     "security",
     "startup_time",
     "unit_timestamps",
+    "verify",
 ]
 
 MANAGER_PATH = "/org/freedesktop/systemd1"

@@ -136,6 +136,10 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "sysd.cli.analyze",
         (("analyze", "boot analysis: time, blame, critical-chain, plot (systemd-analyze)"),),
     ),
+    (
+        "sysd.cli.lint",
+        (("lint", "check unit files offline: unknown keys, bad values (systemd-analyze verify)"),),
+    ),
     ("sysd.cli.logs", (("logs", "show the journal (journalctl)"),)),
     (
         "sysd.cli.watch",
