@@ -78,11 +78,17 @@ def container(systemd_host: None) -> Iterator[str]:
     os.makedirs(INNER_ROOT, exist_ok=True)
     sh("mount", "--bind", "/", INNER_ROOT)
     try:
+        # KillMode=mixed, as systemd-nspawn@.service: stopping the unit sends SIGTERM to
+        # nspawn only, which halts the container; SIGTERM to every process would reach
+        # the container's systemd too, which re-executes on it instead of shutting down
+        # (seen: the halt then hung until the stop timeout)
         sh(
             "systemd-run",
             f"--unit={UNIT}",
             "-p",
             "Delegate=yes",
+            "-p",
+            "KillMode=mixed",
             "systemd-nspawn",
             "--register=yes",
             "--keep-unit",
@@ -235,6 +241,45 @@ def test_kill_and_paths_checked(container: str, sd: sysd.Systemd) -> None:
         m.kill(signal.SIGCONT)  # harmless: every process of it gets a SIGCONT
         m.kill(signal.SIGCONT, whom="leader")
         assert m.status().state == "running"
+
+
+def _read_pty(fd: int, until: bytes, timeout: float = 60) -> bytes:
+    """What a pty master gives until ``until`` shows.  A read fails with EIO while
+    nothing has the slave open: before a getty opens it, and after the command ends."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while until not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if not ready:
+            continue
+        try:
+            seen += os.read(fd, 4096)
+        except OSError:  # EIO: no slave open (yet, or any more)
+            time.sleep(0.1)
+    return seen
+
+
+def test_open_shell_and_login(container: str, sd: sysd.Systemd) -> None:
+    with sd.machine(container) as m:
+        fd, path = m.open_shell(
+            path="/bin/sh",
+            args=["sh", "-c", "echo shell-$((6*7)) $FOO; tty; echo end"],
+            env={"FOO": "x"},
+        )
+        try:
+            out = _read_pty(fd, b"end\r\n").replace(b"\r\n", b"\n").decode()
+        finally:
+            os.close(fd)
+        assert out.splitlines() == ["shell-42 x", path, "end"]
+        fd, path = m.open_login()
+        try:
+            assert b"login: " in _read_pty(fd, b"login: "), path
+        finally:
+            os.close(fd)
+        with pytest.raises(InvalidMachineCallError, match="path="):
+            m.open_shell(args=["sh"])
+        with pytest.raises(InvalidMachineCallError, match="absolute"):
+            m.open_shell(path="bin/sh")
 
 
 # --------------------------------------------------------------------------- images

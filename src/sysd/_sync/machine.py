@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal as _signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._bus.address import Target, resolve
@@ -352,6 +352,52 @@ class Machine:
         slave's path in the machine).  The fd is the caller's to close."""
         fd, path = self._call("OpenPTY", timeout=timeout)
         return fd, str(path)
+
+    def open_shell(
+        self,
+        user: str = "",
+        path: str = "",
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = DEFAULT,
+    ) -> tuple[int, str]:
+        """A command (by default ``user``'s login shell; ``""``: root) on a new pseudo
+        terminal inside the machine, in a transient unit machined starts there
+        (``OpenMachineShell``; ``machinectl shell``): (master fd here, the slave's path
+        there).  ``path`` is the program (absolute), ``args`` its argv (argv[0] too).
+        The fd is the caller's to close; the command ends when it closes."""
+        if not isinstance(user, str) or "\0" in user:
+            raise InvalidMachineCallError(f"user= must be a string, not {user!r}", field="user")
+        if path:
+            check_path(path, "path")
+        argv = [args] if isinstance(args, str) else list(args)
+        if not all(isinstance(a, str) for a in argv):
+            raise InvalidMachineCallError("args= must be strings", field="args")
+        if argv and not path:
+            raise InvalidMachineCallError("args= needs path=, the program", field="args")
+        if path and not argv:
+            argv = [path]
+        environment = []
+        for key, value in (env or {}).items():
+            if not key or "=" in key or not isinstance(value, str):
+                raise InvalidMachineCallError(f"invalid environment entry {key!r}", field="env")
+            environment.append(f"{key}={value}")
+        fd, pty_path = self.machined._manager(
+            "OpenMachineShell",
+            "sssasas",
+            (self.name, user, path, argv, environment),
+            timeout=timeout,
+        )
+        return fd, str(pty_path)
+
+    def open_login(self, *, timeout: float | None = DEFAULT) -> tuple[int, str]:
+        """A login prompt on a new pseudo terminal inside the machine (``OpenMachineLogin``;
+        ``machinectl login``): (master fd here, the slave's path there)."""
+        fd, pty_path = self.machined._manager(
+            "OpenMachineLogin", "s", (self.name,), timeout=timeout
+        )
+        return fd, str(pty_path)
 
     def close(self) -> None:
         self.machined.close()
