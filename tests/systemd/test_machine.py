@@ -9,6 +9,7 @@ is left: no machine registered, no unit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -388,6 +389,58 @@ def test_run_pty_inside_refuses_stderr_apart(container: str) -> None:
                 sd.run(["true"], name="h11-refused.service", pty=True, wait=True, **kwargs)  # type: ignore[call-overload]
             assert info.value.option == "stderr" and "stderr=sysd.STDOUT" in str(info.value)
         assert "h11-refused.service" not in [u.name for u in sd.list_units()]  # none sent
+
+
+def test_cancelling_a_pty_run_inside_leaves_nothing(container: str) -> None:
+    """Cancelled at random points (while machined opens the pty, while the unit starts,
+    while it runs): no fd of ours left open, nothing held by the connection, no unit
+    left running in the container."""
+    import asyncio
+    import random
+
+    rng = random.Random(1511)
+    names: list[str] = []
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    async def main() -> None:
+        async with await sysd.aio.connect(machine=container) as sd:
+            fds = open_fds()
+            end = time.monotonic() + 20
+            for i in range(25):
+                if time.monotonic() > end:
+                    break
+                name = f"h11-cancel-{i}.service"
+                names.append(name)
+                task = asyncio.create_task(
+                    sd.run(
+                        ["sleep", "30"],
+                        name=name,
+                        pty=True,
+                        stdin=sysd.DEVNULL,
+                        stdout=sysd.PIPE,
+                        stderr=sysd.STDOUT,
+                        wait=True,
+                    )
+                )
+                await asyncio.sleep(rng.uniform(0, 0.15))
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                sub = sd._subscription
+                assert not (sub.holders or sub.watched or sub.pending_jobs or sub.pins), i
+                assert open_fds() == fds, i
+
+    asyncio.run(asyncio.wait_for(main(), 90))
+    deadline = time.monotonic() + 30
+    with sysd.connect(machine=container) as sd:
+        while True:
+            active = [u.name for u in sd.list_units() if u.name in names]
+            if not active or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert active == []
 
 
 def test_run_over_bridge_refused_with_a_hint(container: str) -> None:

@@ -463,6 +463,16 @@ async def open_machine_pty(name: str, deadline: float | None = None) -> tuple[in
     import time
 
     timeout = 25.0 if deadline is None else max(0.001, deadline - time.monotonic())
-    async with await connect(timeout=timeout) as machined:
+    machined = await connect(timeout=timeout)
+    fd: int | None = None
+    try:
         fd, path = await machined._manager("OpenMachinePTY", "s", (name,))
+    finally:
+        try:
+            await machined.aclose()
+        except BaseException:
+            if fd is not None:  # interrupted while closing: the pty is nobody's
+                os.close(fd)
+            raise
+    assert fd is not None
     return fd, str(path)

@@ -452,6 +452,16 @@ def open_machine_pty(name: str, deadline: float | None = None) -> tuple[int, str
     import time
 
     timeout = 25.0 if deadline is None else max(0.001, deadline - time.monotonic())
-    with connect(timeout=timeout) as machined:
+    machined = connect(timeout=timeout)
+    fd: int | None = None
+    try:
         fd, path = machined._manager("OpenMachinePTY", "s", (name,))
+    finally:
+        try:
+            machined.close()
+        except BaseException:
+            if fd is not None:  # interrupted while closing: the pty is nobody's
+                os.close(fd)
+            raise
+    assert fd is not None
     return fd, str(path)
