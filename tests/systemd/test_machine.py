@@ -461,6 +461,26 @@ def test_run_over_bridge_refused_with_a_hint(container: str) -> None:
         assert result.stdout is not None and b"via-bridge" in result.stdout
 
 
+def test_run_over_ssh_refuses_pipes_and_pty_with_a_hint(systemd_host: None) -> None:
+    """host= (ssh) keeps refusing pipes and a pty, before sending, saying what to use.
+    A stand-in for an ssh connection: this sandbox's bridge, with host='s target."""
+    from sysd._bus.address import Target, Transport
+
+    bridge = Transport("unixexec", path="systemd-stdio-bridge", argv=("systemd-stdio-bridge",))
+    target = Target((bridge,), True, "remote", "system manager on web1 (ssh)", False)
+    with sysd.Systemd(_open_bridge(target)) as sd:
+        for kwargs, option in (
+            ({"capture_output": True}, "stdout"),
+            ({"pty": True}, "pty"),
+            ({"stdin": sysd.PIPE}, "stdout"),
+        ):
+            with pytest.raises(InvalidRunOptionError) as info:
+                sd.run(["true"], name="h11-ssh.service", wait=True, **kwargs)  # type: ignore[call-overload]
+            assert info.value.option == option
+            assert "ssh -t HOST sysd run --pty" in str(info.value)
+        assert "h11-ssh.service" not in [u.name for u in sd.list_units()]
+
+
 def _open_bridge(target: Any) -> Any:
     from sysd._bus.sync import Connection
 

@@ -359,13 +359,14 @@ def run(
         raise InvalidRunOptionError(
             f"stdin/stdout/stderr and pty need file descriptor passing, which "
             f"{sd.target.description} does not support",
-            option="stdout",
+            option="stdout" if redirected else "pty",
             hint=_no_fds_hint(sd),
         )
     if ((pty and not machine_pty) or scope) and not local:
         raise InvalidRunOptionError(
             f"{'scope=True' if scope else 'pty=True'} needs a manager on this machine",
             option="scope" if scope else "pty",
+            hint=None if scope else _no_fds_hint(sd),
         )
     if _preflight_blocks(spec, local):
         spec = to_thread(_preflight, spec, local)
@@ -386,7 +387,10 @@ def _no_fds_hint(sd: Systemd) -> str | None:
             "or use pty=True (its terminal comes from machined)"
         )
     if sd.target.scope == "remote":
-        return "run sysd on that host (e.g. `ssh -t HOST sysd run --pty ...`)"
+        return (
+            "over ssh sysd cannot pass pipes or a terminal: run sysd on that host "
+            "(e.g. `ssh -t HOST sysd run --pty ...`)"
+        )
     return None
 
 
