@@ -41,6 +41,9 @@ PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 NO_PRIVATE_NETWORKING = "org.freedesktop.machine1.NoPrivateNetworking"
 #: MACHINE_COPY_REPLACE (machine-dbus.h of 252)
 COPY_REPLACE = 1
+#: the default deadline of copies, clones and removals, which take as long as the data
+#: (machinectl waits forever: pass timeout=None for that)
+COPY_TIMEOUT = 600.0
 
 
 class AsyncMachined:
@@ -180,7 +183,12 @@ class AsyncMachined:
         return image_rows([row])[0]
 
     async def clone_image(
-        self, name: str, new_name: str, *, read_only: bool = False, timeout: float | None = None
+        self,
+        name: str,
+        new_name: str,
+        *,
+        read_only: bool = False,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy an image under a new name (``CloneImage``; ``machinectl clone``)."""
         check_image_name(name)
@@ -195,7 +203,7 @@ class AsyncMachined:
         check_image_name(new_name, field="new_name")
         await self._manager("RenameImage", "ss", (name, new_name), timeout=timeout)
 
-    async def remove_image(self, name: str, *, timeout: float | None = None) -> None:
+    async def remove_image(self, name: str, *, timeout: float | None = COPY_TIMEOUT) -> None:
         """Remove an image (``RemoveImage``; ``machinectl remove``)."""
         check_image_name(name)
         await self._manager("RemoveImage", "s", (name,), timeout=timeout)
@@ -301,11 +309,12 @@ class AsyncMachine:
         destination: str | os.PathLike[str] | None = None,
         *,
         replace: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy a file or directory of this host into the machine (``CopyToMachine``;
         ``machinectl copy-to``).  ``destination`` (absolute, in the machine) defaults to
-        the same path; ``replace=True`` overwrites what is there."""
+        the same path; ``replace=True`` overwrites what is there.  ``timeout``: 10 min
+        by default (None: as long as it takes)."""
         src = _host_path(source, "source")
         dest = src if destination is None else check_path(destination, "destination")
         await self._copy("CopyToMachine", src, dest, replace, timeout)
@@ -316,7 +325,7 @@ class AsyncMachine:
         destination: str | os.PathLike[str] | None = None,
         *,
         replace: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy a file or directory out of the machine (``CopyFromMachine``;
         ``machinectl copy-from``).  ``source`` is absolute, in the machine;

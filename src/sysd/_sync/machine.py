@@ -42,6 +42,9 @@ PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 NO_PRIVATE_NETWORKING = "org.freedesktop.machine1.NoPrivateNetworking"
 #: MACHINE_COPY_REPLACE (machine-dbus.h of 252)
 COPY_REPLACE = 1
+#: the default deadline of copies, clones and removals, which take as long as the data
+#: (machinectl waits forever: pass timeout=None for that)
+COPY_TIMEOUT = 600.0
 
 
 class Machined:
@@ -177,7 +180,12 @@ class Machined:
         return image_rows([row])[0]
 
     def clone_image(
-        self, name: str, new_name: str, *, read_only: bool = False, timeout: float | None = None
+        self,
+        name: str,
+        new_name: str,
+        *,
+        read_only: bool = False,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy an image under a new name (``CloneImage``; ``machinectl clone``)."""
         check_image_name(name)
@@ -190,7 +198,7 @@ class Machined:
         check_image_name(new_name, field="new_name")
         self._manager("RenameImage", "ss", (name, new_name), timeout=timeout)
 
-    def remove_image(self, name: str, *, timeout: float | None = None) -> None:
+    def remove_image(self, name: str, *, timeout: float | None = COPY_TIMEOUT) -> None:
         """Remove an image (``RemoveImage``; ``machinectl remove``)."""
         check_image_name(name)
         self._manager("RemoveImage", "s", (name,), timeout=timeout)
@@ -296,11 +304,12 @@ class Machine:
         destination: str | os.PathLike[str] | None = None,
         *,
         replace: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy a file or directory of this host into the machine (``CopyToMachine``;
         ``machinectl copy-to``).  ``destination`` (absolute, in the machine) defaults to
-        the same path; ``replace=True`` overwrites what is there."""
+        the same path; ``replace=True`` overwrites what is there.  ``timeout``: 10 min
+        by default (None: as long as it takes)."""
         src = _host_path(source, "source")
         dest = src if destination is None else check_path(destination, "destination")
         self._copy("CopyToMachine", src, dest, replace, timeout)
@@ -311,7 +320,7 @@ class Machine:
         destination: str | os.PathLike[str] | None = None,
         *,
         replace: bool = False,
-        timeout: float | None = None,
+        timeout: float | None = COPY_TIMEOUT,
     ) -> None:
         """Copy a file or directory out of the machine (``CopyFromMachine``;
         ``machinectl copy-from``).  ``source`` is absolute, in the machine;
