@@ -67,6 +67,14 @@ def probe_rules(unique_name: str) -> list[str]:
     return list(every.get(unique_name, []))
 
 
+def rss_kib() -> int:
+    """This process's resident set size (VmRSS, KiB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 

@@ -126,3 +126,31 @@ def test_blocking_stream_resumes_after_dbus_restart(sb: sysd.sandbox.Sandbox) ->
         assert sd._subscription.holders == 0 and sd._subscription.listeners == []
     finally:
         _cleanup(sb, name)
+
+
+def test_reconnect_seconds_bound_the_wait_while_dbus_stays_down(sb: sysd.sandbox.Sandbox) -> None:
+    """``reconnect=2``: dbus-daemon killed and kept down, the stream tries for about
+    that long, then get() raises the typed disconnect; the stream leaves cleanly."""
+    name = _unit(sb, uuid.uuid4().hex[:8])
+    try:
+        with (
+            sysd.connect(address=sb.bus_address) as sd,
+            sd.events(units=[name], reconnect=2) as stream,
+        ):
+            assert stream.reconnect_limit == 2
+            _sh(sb, "kill -9 $(systemctl show -p MainPID --value dbus); systemctl stop dbus.socket")
+            t0 = time.monotonic()
+            with pytest.raises(sysd.BusDisconnectedError, match="did not come back"):
+                while True:
+                    stream.get(timeout=60)
+            took = time.monotonic() - t0
+        print(f"gave up after {took:.1f} s")
+        assert took < 30  # the 2 s bound, not get()'s 60 s nor the default 60 s
+        assert sd._subscription.holders == 0 and sd._subscription.listeners == []
+    finally:
+        _sh(
+            sb,
+            "systemctl reset-failed dbus; systemctl start dbus.socket dbus; for i in $(seq 100); "
+            "do busctl status org.freedesktop.systemd1 >/dev/null 2>&1 && break; sleep 0.1; done",
+        )
+        _cleanup(sb, name)

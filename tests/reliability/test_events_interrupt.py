@@ -15,7 +15,6 @@ import time
 
 import pytest
 from reliability_support import (
-    KI_WINDOWS,
     Units,
     interrupt_after,
     left_behind,
@@ -102,7 +101,6 @@ def test_cancelling_streams_and_waits_at_random_points_leaves_nothing(
     run_bounded(main(), 90)
 
 
-@KI_WINDOWS
 def test_ctrl_c_in_a_blocking_stream_leaves_no_match_rule(units: Units) -> None:
     name = units.add("evsigint", RAE)
     rng = random.Random(1213)

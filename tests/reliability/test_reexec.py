@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_support import Units, open_fds
+from reliability_support import Units, left_behind, match_rules, open_fds, rss_kib
 
 import sysd
 import sysd.aio
@@ -290,3 +290,58 @@ def test_reload_storm_during_50_concurrent_waits(units: Units, private: bool) ->
     with sysd.connect() as sd:
         wrong = [_disagreement(sd, n, got) for n, got in zip(names, results, strict=True)]
     assert [w for w in wrong if w is not None] == []
+
+
+@pytest.mark.parametrize("private", [False, True], ids=["bus", "private"])
+def test_reload_storm_during_waits_in_10_blocking_threads_on_one_connection(
+    units: Units, private: bool
+) -> None:
+    """The blocking twin of the reload storm: 10 threads share one connection (its one
+    subscription), two rounds.  Every result is systemd's; afterwards nothing is left:
+    no holder or watch, no match rule on the bus, no fd, and the second round does not
+    grow the process (RSS) beyond noise."""
+    rng = random.Random(58)
+    names = _mixed_units(units, rng, 20, "rstorm", 1.2)
+    before = open_fds()
+    rss: list[int] = []
+    with sysd.connect(private=private) as sd:
+        rules = match_rules(sd.bus.unique_name) if sd.bus.unique_name else 0
+        for round_ in range(2):
+            batch = names[round_ * 10 : round_ * 10 + 10]
+            results: dict[str, object] = {}
+
+            def wait(name: str, results: dict[str, object] = results) -> None:
+                try:
+                    results[name] = sd.unit(name).start(timeout=45)
+                except Exception as exc:
+                    results[name] = exc
+
+            threads = [threading.Thread(target=wait, args=(n,)) for n in batch]
+            stop = threading.Event()
+
+            def storm(stop: threading.Event = stop, seed: int = 59 + round_) -> None:
+                srng = random.Random(seed)
+                with sysd.connect() as other:
+                    for _ in range(6):
+                        if stop.is_set():
+                            return
+                        time.sleep(srng.uniform(0.02, 0.2))
+                        other.daemon_reload()
+
+            stormer = threading.Thread(target=storm)
+            for t in threads:
+                t.start()
+            stormer.start()
+            for t in threads:
+                t.join(60)
+            stop.set()
+            stormer.join(60)
+            assert not any(t.is_alive() for t in [*threads, stormer])
+            wrong = [_disagreement(sd, n, results.get(n)) for n in batch]
+            assert [w for w in wrong if w is not None] == []
+            assert left_behind(sd) == []
+            if sd.bus.unique_name:
+                assert match_rules(sd.bus.unique_name) == rules
+            rss.append(rss_kib())
+    assert open_fds() == before
+    assert rss[1] - rss[0] < 8 * 1024, rss  # KiB: no growth per round beyond noise

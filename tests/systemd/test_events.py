@@ -26,7 +26,9 @@ from sysd import (
     JobNew,
     JobRemoved,
     Reloading,
+    Resynced,
     UnitChanged,
+    UnitFilesChanged,
     UnitNew,
     UnitRemoved,
 )
@@ -196,8 +198,15 @@ def test_unit_removed_only_once_gone_after_the_reload(units, systemd_host: None)
             (RUNTIME_UNITS / name).unlink()
             sd.daemon_reload()  # removes and re-adds it: not reported
             sd.manager_call("StopUnit", "ss", (name, "replace"))  # now it is collected
-            got = [stream.get(timeout=30) for _ in range(3)]
-    assert got == [Reloading(True), Reloading(False), UnitRemoved(name)]
+            got = [stream.get(timeout=30) for _ in range(4)]
+    # the reload is followed by a resync (always delivered: about the stream itself),
+    # before or after the later UnitRemoved, whichever systemd's GC made first
+    assert [e for e in got if not isinstance(e, Resynced)] == [
+        Reloading(True),
+        Reloading(False),
+        UnitRemoved(name),
+    ]
+    assert got.count(Resynced(frozenset())) == 1
 
 
 # ------------------------------------------------------------- back-pressure
@@ -307,6 +316,10 @@ BAD = [
     ({"queue": 0}, sysd.InvalidEventFilterError),
     ({"queue": "10"}, sysd.InvalidEventFilterError),
     ({"reconnect": "yes"}, sysd.InvalidEventFilterError),
+    ({"reconnect": 0}, sysd.InvalidEventFilterError),
+    ({"reconnect": -5}, sysd.InvalidEventFilterError),
+    ({"reconnect": float("nan")}, sysd.InvalidEventFilterError),
+    ({"reconnect": float("inf")}, sysd.InvalidEventFilterError),
 ]
 
 
@@ -452,6 +465,25 @@ def test_units_a_reload_removed_and_did_not_add_back_are_read_again(units) -> No
             ]:
                 stream._on_signal(Message.new_signal(*manager, member, signature, body))
             assert stream.get(timeout=10) == UnitRemoved(gone)
+            assert stream.get(timeout=10) == Resynced(frozenset())  # after the reload
             with pytest.raises(sysd.WaitTimeoutError):
                 stream.get(timeout=0.5)  # nothing about the unit still loaded
         sd.manager_call("StopUnit", "ss", (kept, "replace"))
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["private", "bus"])
+def test_enabling_and_disabling_a_unit_file_is_reported(
+    units,
+    private: bool,
+    systemd_host: None,  # type: ignore[no-untyped-def]
+) -> None:
+    name = units.add("files", RAE + "\n[Install]\nWantedBy=multi-user.target\n")
+    units.reload()
+    with sysd.connect(private=private) as sd, sd.events(kinds=[UnitFilesChanged]) as stream:
+        changes = sd.enable(name, runtime=True, reload=False)
+        assert changes  # a symlink made: systemd says UnitFilesChanged
+        assert stream.get(timeout=30) == UnitFilesChanged()
+        sd.disable(name, runtime=True, reload=False)
+        assert stream.get(timeout=30) == UnitFilesChanged()
+        with pytest.raises(sysd.WaitTimeoutError):  # once per change, nothing else
+            stream.get(timeout=0.3)

@@ -812,7 +812,7 @@ class AsyncSystemd:
         types: Iterable[str] | str | None = None,
         kinds: Iterable[type[Event] | str] | type[Event] | str | None = None,
         queue: int = 1024,
-        reconnect: bool = True,
+        reconnect: bool | float = True,
     ) -> AsyncEvents:
         """A stream of typed events from this manager (a context manager and iterator).
 

@@ -10,12 +10,15 @@ a call is done by the consumer, in ``get()``:
 
 * after a daemon-reload, the units removed during the reload are read again:
   only those still gone (``not-found``) are reported removed (RELIABILITY 21);
+  then every unit the stream tracks is read again, as after a reconnect (a
+  reload re-creates every unit from its serialization: what differs from the
+  state last reported comes as a UnitChanged), then ``Resynced``;
 * after the connection or systemd's bus name was lost (daemon-reexec on the
   private socket, dbus-daemon restarted, a dropped link), the subscription
-  reconnects (one reconnect per connection, with backoff), then every unit the
-  stream tracks is read again: a UnitChanged for each whose state differs from
-  the one last reported, then ``Resynced``.  ``reconnect=False``: a typed
-  BusDisconnectedError instead.
+  reconnects (one reconnect per connection, with backoff, for at most
+  ``reconnect`` seconds: 60 when True), then every unit the stream tracks is read
+  again: a UnitChanged for each whose state differs from the one last reported,
+  then ``Resynced``.  ``reconnect=False``: a typed BusDisconnectedError instead.
 
 ``unit.wait_for()`` and ``sd.wait_for_units()`` are streams too: the match is
 in place before the state is first read, so no transition falls between.
@@ -23,6 +26,7 @@ in place before the state is first read, so no transition falls between.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -50,6 +54,7 @@ from .._core.events import (
     startup_finished,
 )
 from .._core.jobs import type_interface
+from .._interrupt import CriticalSection
 from ..errors import (
     BusDisconnectedError,
     DBusError,
@@ -57,7 +62,13 @@ from ..errors import (
     InvalidUnitNameError,
     WaitTimeoutError,
 )
-from .subscription import GONE, MANAGER_INTERFACE, SYSTEMD_BUS_NAME, UNIT_INTERFACE
+from .subscription import (
+    GONE,
+    MANAGER_INTERFACE,
+    RECONNECT_LIMIT,
+    SYSTEMD_BUS_NAME,
+    UNIT_INTERFACE,
+)
 
 if TYPE_CHECKING:
     from .subscription import Subscription
@@ -75,7 +86,8 @@ class Events:
     Arguments are checked when the stream is made, before anything is sent.
     ``queue``: at most this many undelivered events (see :class:`Overflow`).
     ``reconnect``: resume by itself after a lost connection or a reexec (with
-    ``Resynced``); False raises BusDisconnectedError instead.
+    ``Resynced``), trying for up to 60 s (True) or this many seconds (a number);
+    False raises BusDisconnectedError instead.
     """
 
     def __init__(
@@ -86,14 +98,12 @@ class Events:
         types: Iterable[str] | str | None = None,
         kinds: Iterable[type[Event] | str] | type[Event] | str | None = None,
         queue: int = 1024,
-        reconnect: bool = True,
+        reconnect: bool | float = True,
     ) -> None:
         self.sd = sd
         self.filter = EventFilter(units, patterns, types, kinds)
         self.queue = EventQueue(queue)
-        if not isinstance(reconnect, bool):
-            raise InvalidEventFilterError(f"reconnect must be True or False, not {reconnect!r}")
-        self.reconnect = reconnect
+        self.reconnect, self.reconnect_limit = _reconnect_option(reconnect)
         self.states = UnitStates()
         self._changes = self.filter.wants(UnitChanged)
         self._names: dict[str, str] = {}
@@ -109,6 +119,8 @@ class Events:
         self._reload_new: list[str] = []  # UnitNew during the reload, in order
         self._reload_removed: set[str] = set()
         self._settle: set[str] = set()  # removed during a reload: still gone afterwards?
+        self._reloaded = False  # a reload ended: read the tracked units again (Resynced)
+        self._reload_sender: str | None = None  # who said Reloading(true)
 
     def __repr__(self) -> str:
         state = "open" if self._held else "closed"
@@ -124,35 +136,34 @@ class Events:
         if self._held:
             raise RuntimeError("this event stream is already open")
         sub = self._sub
-        acquired = False
         try:
-            # the listener first: nothing the subscription hears from now on is missed
-            sub.add_listener(self._on_signal)
-            sub.acquire()
-            acquired = True
-            self._held = True
+            # the listener first (nothing the subscription hears from now on is missed);
+            # the listener, the holder count and the marker __exit__ reads go together:
+            # a Ctrl-C in between waits for the end of the block (blocking flavour)
+            with CriticalSection():
+                sub.add_listener(self._on_signal)
+                sub.hold()
+                self._held = True
+            sub.set_up()
             self._reconnects = sub.reconnects
             if self._changes:
                 self._read_states(seed=True)
         except BaseException:  # cancelled or Ctrl-C too: undo what was done, then raise
-            self._held = False
-            try:
-                sub.remove_listener(self._on_signal)
-            finally:
-                if acquired:
-                    sub.release()
+            self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._held:
-            return
-        sub = self._sub
-        try:
-            sub.remove_listener(self._on_signal)
-        finally:
+        """Leave (nothing when not entered: the undo path calls it on any path)."""
+        with CriticalSection():  # the whole undo: a Ctrl-C meanwhile comes after it
+            if not self._held:
+                return
             self._held = False
-            sub.release()
+            sub = self._sub
+            try:
+                sub.remove_listener(self._on_signal)
+            finally:
+                sub.release()
 
     def close(self) -> None:
         self.__exit__(None, None, None)
@@ -181,6 +192,10 @@ class Events:
             if self._settle and not self._reloading:
                 self._settle_removed()
                 continue
+            if self._reloaded and not self._reloading:
+                self._reloaded = False
+                self._resync(reexec=False)
+                continue
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise WaitTimeoutError(f"no event within {timeout} s")
@@ -193,7 +208,7 @@ class Events:
         return (
             bool(self.queue)
             or self._lost
-            or (bool(self._settle) and not self._reloading)
+            or ((bool(self._settle) or self._reloaded) and not self._reloading)
             or self._sub.reconnects != self._reconnects
             or self.sd.bus.closed
         )
@@ -297,15 +312,23 @@ class Events:
         # never be flushed) dropped.  A bus connection lost is dbus-daemon or the link.
         reexec = self._reexec or self._reloading or not self.sd.bus.target.hello
         self._lost = self._reexec = False
+        limit = time.monotonic() + self.reconnect_limit
+        deadline = limit if deadline is None else min(deadline, limit)
+        try:
+            sub.reconnect(deadline)
+        finally:
+            self._reconnects = sub.reconnects
+        if self._reloading:
+            self._reloading = False
+            self._reload_end(reexec=True)
+        self._resync(reexec=reexec)
+
+    def _resync(self, *, reexec: bool) -> None:
+        """Read every tracked unit again: a UnitChanged for each that differs from what
+        was last reported, then Resynced (after Reexecuted, for a reexec).  What the
+        listener hears meanwhile is held back and comes after them."""
         later = self._sink = EventQueue(self.queue.maxsize)
         try:
-            try:
-                sub.reconnect(deadline)
-            finally:
-                self._reconnects = sub.reconnects
-            if self._reloading:
-                self._reloading = False
-                self._reload_end(reexec=True)
             if reexec and self.filter.wants(Reexecuted):
                 self.queue.put(Reexecuted())
             try:
@@ -380,7 +403,7 @@ class Events:
             owner = self._sub.owner
             if owner is not None and msg.sender != owner:
                 return
-            self._on_manager(member or "", msg.body)
+            self._on_manager(member or "", msg.body, msg.sender)
         elif iface == DBUS_IFACE and member == "NameOwnerChanged":
             name, old, new = msg.body
             if name != SYSTEMD_BUS_NAME:
@@ -394,7 +417,7 @@ class Events:
             elif new and self._left_on is bus:  # back on the same connection: re-executed
                 self._lost = self._reexec = True
 
-    def _on_manager(self, member: str, body: Any) -> None:
+    def _on_manager(self, member: str, body: Any, sender: str | None = None) -> None:
         f = self.filter
         put = self._sink.put
         if member == "JobRemoved":
@@ -420,9 +443,16 @@ class Events:
             active = bool(body[0])
             if active:
                 self._reloading = True
+                self._reload_sender = sender
             elif self._reloading:
                 self._reloading = False
-                self._reload_end(reexec=False)
+                if sender != self._reload_sender:
+                    # the end of a reexec (the new process says it): recovered as one
+                    self._reload_end(reexec=True)
+                    self._lost = self._reexec = True
+                else:
+                    self._reload_end(reexec=False)
+                    self._reloaded = True  # read the units again in get()
             if f.wants(Reloading):
                 put(Reloading(active))
         elif member == "UnitFilesChanged":
@@ -442,6 +472,17 @@ class Events:
                 if unit not in removed and f.wants_unit(unit):
                     self._sink.put(UnitNew(unit))
         self._settle.update(u for u in removed - set(new) if f.wants_unit(u))
+
+
+def _reconnect_option(value: object) -> tuple[bool, float]:
+    """``reconnect=``: True (for up to RECONNECT_LIMIT s), False, or seconds (> 0)."""
+    if isinstance(value, bool):
+        return value, float(RECONNECT_LIMIT)
+    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+        return True, float(value)
+    raise InvalidEventFilterError(
+        f"reconnect must be True, False or a number of seconds > 0, not {value!r}"
+    )
 
 
 # ------------------------------------------------------------------- waiting
@@ -534,6 +575,10 @@ def wait_for_units(
             if snap is None and state == "inactive":
                 # not loaded: inactive, as systemctl says (read, to return its state)
                 snap = stream.refresh(unit)
+            elif snap is not None and settled(snap):
+                # settled already: the listing gave the states only; read the unit for
+                # the rest (Result, InvocationID, timestamp) as an event would carry it
+                snap = stream.refresh(unit) or snap
             if snap is not None and settled(snap):
                 done[unit] = snap
         while len(done) < len(set(units)):

@@ -40,6 +40,7 @@ from .._core.login import (
     session_rows,
     user_rows,
 )
+from .._interrupt import CriticalSection
 from ..errors import InvalidLoginCallError
 
 __all__ = ["Inhibitor", "Login", "connect", "default_who"]
@@ -335,10 +336,11 @@ class _LockFd:
         self.fd: int | None = fd
 
     def close(self) -> None:
-        fd, self.fd = self.fd, None  # before the call: an interrupt after it finds None
-        if fd is not None:
-            os.close(fd)
-            _inhibit_fds.CLAIMED.discard(fd)
+        with CriticalSection():  # closed and unclaimed together (Ctrl-C)
+            fd, self.fd = self.fd, None
+            if fd is not None:
+                os.close(fd)
+                _inhibit_fds.CLAIMED.discard(fd)
 
     def dropped(self, text: str) -> None:
         if self.fd is not None:
@@ -425,18 +427,24 @@ class Inhibitor:
                     hint="take the lock on the machine itself (ssh and machine= bridges "
                     "cannot pass the lock's fd)",
                 )
-            fd = bus.call(
-                LOGIN_BUS_NAME,
-                MANAGER_PATH,
-                MANAGER_INTERFACE,
-                "Inhibit",
-                "ssss",
-                (self.what, self.who, self.why, self.mode),
-                timeout=self._timeout,
-                interactive=self._interactive,
-            )
-            self._lock = lock = _LockFd(fd)
-            _inhibit_fds.CLAIMED.add(fd)
+            # the call, its fd and the claim together: in blocking code a Ctrl-C meanwhile
+            # is raised once the lock is held (and released by the with-statement).  An
+            # interrupted call would leave the fd to two owners: the connection, which
+            # closes the fds of a reply nobody waits for, and the lost-fd sweep; the
+            # second close would hit whatever took the number in between.
+            with CriticalSection():
+                fd = bus.call(
+                    LOGIN_BUS_NAME,
+                    MANAGER_PATH,
+                    MANAGER_INTERFACE,
+                    "Inhibit",
+                    "ssss",
+                    (self.what, self.who, self.why, self.mode),
+                    timeout=self._timeout,
+                    interactive=self._interactive,
+                )
+                self._lock = lock = _LockFd(fd)
+                _inhibit_fds.CLAIMED.add(fd)
             self._finalizer = finalizer = weakref.finalize(self, lock.dropped, repr(self))
             finalizer.atexit = False  # held until the process ends: the kernel closes it
         except BaseException:

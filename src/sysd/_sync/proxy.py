@@ -37,6 +37,7 @@ from .._core.introspect import (
     parse,
     snake_case,
 )
+from .._interrupt import CriticalSection
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -473,8 +474,9 @@ class Signals:
         bus = self.sd.bus
         self._queue.clear()  # entered again: what an earlier use left unread is stale
         self.dropped = 0
-        self._bus = bus
-        bus.add_signal_handler(self._on_signal)
+        with CriticalSection():  # the marker and the handler together (Ctrl-C)
+            self._bus = bus
+            bus.add_signal_handler(self._on_signal)
         try:
             if bus.target.hello:
                 rules = [self.rule]
@@ -517,30 +519,34 @@ class Signals:
         self._tear_down()
 
     def _tear_down(self) -> None:
-        """Undo the setup, every step even when interrupted (raised once done)."""
-        bus, self._bus = self._bus, None
-        if bus is None:
-            return
-        bus.remove_signal_handler(self._on_signal)
-        rules, self._rules = self._rules, []
-        interrupted: BaseException | None = None
-        for rule in rules:
-            # an interrupted RemoveMatch may not have been sent: send it again (a second
-            # one only gets "no such rule" back)
-            for _attempt in range(3):
-                if bus.closed:
+        """Undo the setup, every step even when interrupted (raised once done).
+
+        One critical section: in blocking code a Ctrl-C meanwhile is raised once every
+        rule is removed; in asyncio a cancellation is finished first, then raised."""
+        with CriticalSection():
+            bus, self._bus = self._bus, None
+            if bus is None:
+                return
+            bus.remove_signal_handler(self._on_signal)
+            rules, self._rules = self._rules, []
+            interrupted: BaseException | None = None
+            for rule in rules:
+                # an interrupted RemoveMatch may not have been sent: send it again (a
+                # second one only gets "no such rule" back)
+                for _attempt in range(3):
+                    if bus.closed:
+                        break
+                    try:
+                        bus.call(DBUS_DEST, DBUS_PATH, DBUS_IFACE, "RemoveMatch", "s", (rule,))
+                    except (DBusError, BusError):
+                        break
+                    except BaseException as exc:  # cancelled: finish the undo first
+                        if interrupted is None:
+                            interrupted = exc
+                        continue
                     break
-                try:
-                    bus.call(DBUS_DEST, DBUS_PATH, DBUS_IFACE, "RemoveMatch", "s", (rule,))
-                except (DBusError, BusError):
-                    break
-                except BaseException as exc:  # cancelled or Ctrl-C: finish the undo first
-                    if interrupted is None:
-                        interrupted = exc
-                    continue
-                break
-        if interrupted is not None:
-            raise interrupted
+            if interrupted is not None:
+                raise interrupted
 
     def _on_signal(self, msg: Message) -> None:
         if (

@@ -807,7 +807,7 @@ class Systemd:
         types: Iterable[str] | str | None = None,
         kinds: Iterable[type[Event] | str] | type[Event] | str | None = None,
         queue: int = 1024,
-        reconnect: bool = True,
+        reconnect: bool | float = True,
     ) -> Events:
         """A stream of typed events from this manager (a context manager and iterator).
 
