@@ -363,6 +363,30 @@ def test_run_pipes_match_systemd_run(container: str) -> None:
     assert mine.stdout is not None and mine.stdout.decode() == theirs
 
 
+def test_cli_run_pipe_matches_systemd_run(container: str) -> None:
+    """``sysd run -M NAME --pipe --wait`` next to ``systemd-run -M NAME --pipe --wait``:
+    the same output, stdin passed through, the same exit status."""
+    cmd = ["--pipe", "--wait", "--quiet", "--", "sh", "-c", "tr a-z A-Z; exit 4"]
+    env = {**ENV, "SYSTEMD_COLORS": "0"}
+    theirs = subprocess.run(
+        ["systemd-run", "-M", container, *cmd],
+        input=b"abc\n",
+        capture_output=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    mine = subprocess.run(
+        [sys.executable, "-m", "sysd", "run", "-M", container, *cmd],
+        input=b"abc\n",
+        capture_output=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert (mine.returncode, mine.stdout) == (theirs.returncode, theirs.stdout) == (4, b"ABC\n")
+
+
 def test_run_pty_inside(container: str) -> None:
     with sysd.connect(machine=container) as sd:
         result = sd.run(
