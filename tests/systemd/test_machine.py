@@ -313,6 +313,15 @@ def test_images_clone_rename_remove(systemd_host: None) -> None:
                 md.image("h11-img3")
             with pytest.raises(InvalidMachineCallError):
                 md.clone_image("h11-img", "a/b")
+            md.mark_image_read_only("h11-img")
+            assert md.image("h11-img").read_only
+            for args in ([], ["--all"], ["--no-legend"], ["-o", "json"], ["-o", "json-pretty"]):
+                theirs = tool("machinectl", "list-images", "--no-pager", *args)
+                mine = sysd_cli("images", *args)
+                assert mine.returncode == theirs.returncode == 0
+                assert mine.stdout.decode() == theirs.stdout.decode(), args
+            md.mark_image_read_only("h11-img", False)
+            assert not md.image("h11-img").read_only
     finally:
         for name in ("h11-img", "h11-img2", "h11-img3"):
             subprocess.run(["rm", "-rf", f"{IMAGES}/{name}"], check=False)

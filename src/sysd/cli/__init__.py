@@ -133,7 +133,10 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (
         "sysd.cli.machines",
-        (("machines", "list registered containers and VMs (machinectl list)"),),
+        (
+            ("machines", "list registered containers and VMs (machinectl list)"),
+            ("images", "list container and VM images (machinectl list-images)"),
+        ),
     ),
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
     (
