@@ -244,6 +244,21 @@ def test_kill_and_paths_checked(container: str, sd: sysd.Systemd) -> None:
         assert m.status().state == "running"
 
 
+def test_bind_mount_into_the_running_container(container: str, sd: sysd.Systemd) -> None:
+    src = Path("/run/h11-bind")
+    src.mkdir(exist_ok=True)
+    (src / "file").write_text("bound\n")
+    with sd.machine(container) as m:
+        m.bind_mount(src, "/mnt/h11-bind", read_only=True, mkdir=True)
+        with sysd.connect(machine=container) as inside:
+            seen = inside.run(
+                ["sh", "-c", "cat /mnt/h11-bind/file; touch /mnt/h11-bind/x || echo read-only"],
+                capture_output=True,
+                wait=True,
+            )
+    assert seen.stdout == b"bound\nread-only\n"
+
+
 def _read_pty(fd: int, until: bytes, timeout: float = 60) -> bytes:
     """What a pty master gives until ``until`` shows.  A read fails with EIO while
     nothing has the slave open: before a getty opens it, and after the command ends."""
