@@ -491,6 +491,53 @@ def test_cancelling_a_pty_run_inside_leaves_nothing(container: str) -> None:
     assert active == []
 
 
+def test_ctrl_c_on_a_blocking_pty_run_inside_leaves_nothing(container: str) -> None:
+    """Ctrl-C (SIGINT, as tests/reliability delivers it) at random points of a blocking
+    pty run inside: no fd left open, nothing held, no unit left running."""
+    import importlib.util
+    import random
+
+    spec = importlib.util.spec_from_file_location(
+        "h11_reliability_support", ROOT / "tests" / "reliability" / "reliability_support.py"
+    )
+    assert spec is not None and spec.loader is not None
+    support = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(support)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    rng = random.Random(1512)
+    names: list[str] = []
+    with sysd.connect(machine=container) as sd:
+        fds = support.open_fds()
+        end = time.monotonic() + 25
+        for i in range(40):
+            if time.monotonic() > end:
+                break
+            name = f"h11-sigint-{i}.service"
+            names.append(name)
+            with (
+                contextlib.suppress(KeyboardInterrupt),
+                support.interrupt_after(rng.uniform(0, 0.15)),
+            ):
+                sd.run(
+                    ["sleep", "30"],
+                    name=name,
+                    pty=True,
+                    stdin=sysd.DEVNULL,
+                    stdout=sysd.PIPE,
+                    stderr=sysd.STDOUT,
+                    wait=True,
+                )
+            assert support.left_behind(sd) == [], i
+            assert support.open_fds() == fds, i
+        deadline = time.monotonic() + 30
+        while True:
+            active = [u.name for u in sd.list_units() if u.name in names]
+            if not active or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert active == []
+
+
 def test_run_over_bridge_refused_with_a_hint(container: str) -> None:
     target = resolve(machine=container, euid=1000)  # what a non-root caller gets
     with sysd.Systemd(_open_bridge(target)) as sd:
