@@ -379,6 +379,13 @@ def test_run_pipes_inside(container: str) -> None:
     assert result.stderr == b"oops\n"
 
 
+def test_machine_handle_connects_inside(container: str, sd: sysd.Systemd) -> None:
+    with sd.machine(container) as m, m.connect() as inside:
+        assert "fd passing" in repr(inside)
+        result = inside.run(["cat"], input=b"x", capture_output=True, wait=True)
+    assert result.stdout == b"x"
+
+
 def test_run_pipes_match_systemd_run(container: str) -> None:
     cmd = ["sh", "-c", "cat /etc/hostname; printf '%s' \"$0\"", "x y"]
     theirs = sh("systemd-run", "-M", container, "--wait", "--pipe", "--quiet", *cmd).stdout

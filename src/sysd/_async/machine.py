@@ -10,7 +10,7 @@ import contextlib
 import os
 import signal as _signal
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._bus.address import Target, resolve
 from .._bus.aio import AsyncConnection
@@ -34,6 +34,9 @@ from .._core.machine import (
     machine_info,
 )
 from ..errors import DBusError, InvalidMachineCallError
+
+if TYPE_CHECKING:
+    from .systemd import AsyncSystemd
 
 __all__ = ["AsyncMachine", "AsyncMachined", "connect", "open_machine", "open_machine_pty"]
 
@@ -414,6 +417,13 @@ class AsyncMachine:
             "OpenMachineLogin", "s", (self.name,), timeout=timeout
         )
         return fd, str(pty_path)
+
+    async def connect(self, *, user: bool = False, timeout: float | None = 25.0) -> AsyncSystemd:
+        """The systemd inside the machine (``sysd.connect(machine=NAME)``): ``run()`` there
+        with pipes or a pty, its units...  Close it (or use it as a context manager)."""
+        from .systemd import connect
+
+        return await connect(machine=self.name, user=user, timeout=timeout)
 
     async def aclose(self) -> None:
         await self.machined.aclose()

@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal as _signal
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._bus.address import Target, resolve
 from .._bus.sync import Connection
@@ -35,6 +35,9 @@ from .._core.machine import (
     machine_info,
 )
 from ..errors import DBusError, InvalidMachineCallError
+
+if TYPE_CHECKING:
+    from .systemd import Systemd
 
 __all__ = ["Machine", "Machined", "connect", "open_machine", "open_machine_pty"]
 
@@ -407,6 +410,13 @@ class Machine:
             "OpenMachineLogin", "s", (self.name,), timeout=timeout
         )
         return fd, str(pty_path)
+
+    def connect(self, *, user: bool = False, timeout: float | None = 25.0) -> Systemd:
+        """The systemd inside the machine (``sysd.connect(machine=NAME)``): ``run()`` there
+        with pipes or a pty, its units...  Close it (or use it as a context manager)."""
+        from .systemd import connect
+
+        return connect(machine=self.name, user=user, timeout=timeout)
 
     def close(self) -> None:
         self.machined.close()
