@@ -132,6 +132,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("sysd._aio_login")
+    if name == "machine":  # sysd.aio.machine: machined, the asyncio twin of sysd.machine
+        import importlib
+
+        return importlib.import_module("sysd._aio_machine")
     # sysd.aio.analyze: the asyncio twins of sysd.analyze (the same names)
     if name == "analyze":
         import importlib

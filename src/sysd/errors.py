@@ -32,6 +32,8 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── NoSuchJobError            (LookupError)
     │   ├── NoSuchFileError           (FileNotFoundError)
     │   ├── NoSuchSessionError, NoSuchUserError, NoSuchSeatError (LookupError)  logind
+    │   ├── NoSuchMachineError, NoSuchImageError (LookupError), MachineExistsError  machined
+    │   ├── FileExistsDBusError       (FileExistsError)
     │   └── UnitExistsError, UnitMaskedError, JobTypeNotApplicableError,
     │       OnlyByDependencyError, TransactionIsDestructiveError,
     │       TransactionOrderIsCyclicError, TransactionJobsConflictingError,
@@ -72,6 +74,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidId128Error             (ValueError)   text that is not a 128-bit ID
     ├── Id128Error                    (OSError)      machine-id/boot-id/invocation ID unreadable
     ├── InvalidLoginCallError         (ValueError)   bad inhibit()/power arguments, before sending
+    ├── InvalidMachineCallError       (ValueError)   bad machine/image names, paths, kill()
     ├── NotifyError                   (OSError)      the notification could not be sent
     │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
     ├── SandboxError                  (RuntimeError)  the throwaway systemd could not run
@@ -112,6 +115,11 @@ __all__ = [
     "NoSuchSessionError",
     "NoSuchUserError",
     "NoSuchSeatError",
+    "NoSuchMachineError",
+    "NoSuchImageError",
+    "MachineExistsError",
+    "FileExistsDBusError",
+    "InvalidMachineCallError",
     "UnitFilePermissionError",
     "UnitFileNotFoundError",
     "UnitFileError",
@@ -484,6 +492,27 @@ class NoSuchSeatError(DBusError, LookupError):
 _BY_NAME["org.freedesktop.login1.NoSessionForPID"] = NoSuchSessionError
 
 
+@_register("org.freedesktop.machine1.NoSuchMachine", "org.freedesktop.machine1.NoMachineForPID")
+class NoSuchMachineError(DBusError, LookupError):
+    """machined knows no machine of that name (or none for that PID)."""
+
+
+@_register("org.freedesktop.machine1.NoSuchImage")
+class NoSuchImageError(DBusError, LookupError):
+    """machined finds no image of that name (in /var/lib/machines and its other paths)."""
+
+
+@_register("org.freedesktop.DBus.Error.FileExists")
+class FileExistsDBusError(DBusError, FileExistsError):
+    """The file to create exists already (machined's copy_to/copy_from without
+    ``replace=True``)."""
+
+
+@_register("org.freedesktop.machine1.MachineExists")
+class MachineExistsError(DBusError, FileExistsError):
+    """A machine (or image) of that name exists already."""
+
+
 def error_from_dbus(
     name: str,
     message: str,
@@ -849,6 +878,18 @@ class Id128Error(SysdError, OSError):
 class InvalidLoginCallError(SysdError, ValueError):
     """Arguments logind would refuse (an unknown inhibitor ``what=`` or ``mode=``, an
     empty ``who=``...), refused before anything is sent.  ``field`` names the argument."""
+
+    field: str | None = None
+
+    def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class InvalidMachineCallError(SysdError, ValueError):
+    """Arguments machined would refuse (an invalid machine or image name, a relative path,
+    an unknown ``whom=``...), or a run option a container cannot honour, refused before
+    anything is sent.  ``field`` names the argument."""
 
     field: str | None = None
 

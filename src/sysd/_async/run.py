@@ -340,16 +340,32 @@ async def run(
         path_properties=path_properties,
     )
     local = sd.target.scope != "remote"
-    if (redirected or pty) and not scope and not sd.bus.unix_fds:
+    # a container's pty comes from machined here (OpenMachinePTY), as systemd-run -M does:
+    # only a stderr given apart from it needs fd passing then
+    machine_pty = pty and not scope and sd.target.machine is not None
+    if machine_pty and stderr not in (None, Redirect.STDOUT, Redirect.DEVNULL):
+        # the service opens the container's pty itself (StandardInput=tty + TTYPath=), and
+        # systemd ignores TTYPath= once any Standard*FileDescriptor= is given
+        raise InvalidRunOptionError(
+            f"pty=True in container {sd.target.machine}: stderr goes to the terminal, "
+            f"it cannot be a pipe or a file descriptor of its own",
+            option="stderr",
+            hint="pass stdout=sysd.PIPE with stderr=sysd.STDOUT (or sysd.DEVNULL) instead of "
+            "capture_output=True, or run without pty=True to get stderr apart",
+        )
+    fds_needed = not machine_pty and (redirected or pty) and not scope
+    if fds_needed and not sd.bus.unix_fds:
         raise InvalidRunOptionError(
             f"stdin/stdout/stderr and pty need file descriptor passing, which "
             f"{sd.target.description} does not support",
-            option="stdout",
+            option="stdout" if redirected else "pty",
+            hint=_no_fds_hint(sd),
         )
-    if (pty or scope) and not local:
+    if ((pty and not machine_pty) or scope) and not local:
         raise InvalidRunOptionError(
             f"{'scope=True' if scope else 'pty=True'} needs a manager on this machine",
             option="scope" if scope else "pty",
+            hint=None if scope else _no_fds_hint(sd),
         )
     if _preflight_blocks(spec, local):
         spec = await to_thread(_preflight, spec, local)
@@ -361,6 +377,20 @@ async def run(
     if spec.trigger is not None:
         return await _start_trigger(sd, spec)
     return await _start_service(sd, spec, stdin, stdout, stderr, data, pty, wait, check)
+
+
+def _no_fds_hint(sd: AsyncSystemd) -> str | None:
+    if sd.target.machine is not None:
+        return (
+            "as root, sysd connects to the container's own bus socket, which passes them; "
+            "or use pty=True (its terminal comes from machined)"
+        )
+    if sd.target.scope == "remote":
+        return (
+            "over ssh sysd cannot pass pipes or a terminal: run sysd on that host "
+            "(e.g. `ssh -t HOST sysd run --pty ...`)"
+        )
+    return None
 
 
 class AsyncRunningUnit:
@@ -861,6 +891,7 @@ async def _start_service(
     thread: AsyncThreadHandle[None] | None = None
     handle: AsyncRunningUnit | None = None
     slot = pinned = sent = False
+    opened: tuple[int, str] | None = None  # a container's pty (master fd, its path there)
     # One try for every step, each counted together with the marker its undo reads in a
     # critical section (a Ctrl-C there is raised at the end of it, inside this try).
     try:
@@ -870,8 +901,13 @@ async def _start_service(
         if not slot:  # waiting in line (the budget is used up): interruptible
             await sub.acquire_job(deadline, f"run {name}")
             slot = True
+        if pty and sd.target.machine is not None:
+            from .machine import open_machine_pty
+
+            opened = await open_machine_pty(sd.target.machine, deadline)
         with AsyncCriticalSection():
-            io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait)
+            io = _Stdio(stdin, stdout, stderr, data, pty=pty, wait=wait, opened=opened)
+            opened = None  # io owns it now
             io.prepare()
         with AsyncCriticalSection():
             pinned = _pin(sd)  # AddRef needs bus tracking: a message bus
@@ -920,6 +956,8 @@ async def _start_service(
             raise
         if slot:
             sub.release_job()
+        if opened is not None:
+            os.close(opened[0])
         if io is not None:
             if thread is not None and io.pump is not None:
                 io.pump.abort()  # the thread closes its fds
@@ -1119,10 +1157,12 @@ class _Stdio:
         *,
         pty: bool,
         wait: bool,
+        opened: tuple[int, str] | None = None,
     ) -> None:
         self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
         self.data = data
         self.pty = pty
+        self.opened = opened  # a pty opened elsewhere (a container's): master, slave path
         self.wait = wait
         self.child: dict[int, int | str | None] = {0: None, 1: None, 2: None}
         self.tty_path: str | None = None
@@ -1187,12 +1227,18 @@ class _Stdio:
             self.child[2] = _fileno(stderr)
 
     def _prepare_pty(self) -> None:
-        master, slave = os.openpty()
-        self._given.append(slave)
         pump = self._get_pump()
-        pump.own(master)
+        slave: int | str
+        if self.opened is not None:  # the service opens TTYPath itself (StandardInput=tty)
+            (master, self.tty_path), self.opened = self.opened, None
+            pump.own(master)
+            slave = "tty"
+        else:
+            master, slave = os.openpty()
+            self._given.append(slave)
+            pump.own(master)
+            self.tty_path = os.ttyname(slave)
         os.set_blocking(master, False)
-        self.tty_path = os.ttyname(slave)
         stdin, stdout, stderr = self.stdin, self.stdout, self.stderr
         # what the terminal reads: our stdin, input= bytes, a given fd, or nothing
         if stdin is None:
@@ -1234,8 +1280,8 @@ class _Stdio:
         for fd, value in self.child.items():
             if isinstance(value, int):
                 props.append((names[fd] + "FileDescriptor", "h", value))
-            elif value == "null":
-                props.append((names[fd], "s", "null"))
+            elif value in ("null", "tty"):
+                props.append((names[fd], "s", value))
         if (
             self.child[2] is None
             and self.child[1] is not None
@@ -1275,6 +1321,9 @@ class _Stdio:
 
     def discard(self) -> None:
         """Nothing will run: close everything (when the pump thread never started)."""
+        if self.opened is not None:
+            os.close(self.opened[0])
+            self.opened = None
         self.close_child_ends()
         if self.pump is not None:
             self.pump.close_fds()

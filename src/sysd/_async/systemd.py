@@ -44,10 +44,12 @@ if TYPE_CHECKING:
 
     from .._core.events import Event, UnitChanged
     from .._core.introspect import NodeInfo
+    from .._core.machine import MachineInfo
     from .._core.status import ManagerStatus
     from .events import AsyncEvents
     from .job import AsyncJob
     from .login import AsyncInhibitor, AsyncLogin
+    from .machine import AsyncMachine
     from .proxy import AsyncProxy
     from .run import run as _run_function
     from .timers import TimerInfo
@@ -892,6 +894,27 @@ class AsyncSystemd:
         return AsyncInhibitor(
             what, who=who, why=why, mode=mode, bus=self._login_bus(), timeout=timeout
         )
+
+    # ------------------------------------------------------------------ machined
+
+    async def machines(
+        self, *, all: bool = False, timeout: float | None = DEFAULT
+    ) -> list[MachineInfo]:
+        """Registered machines (containers, VMs) as machined lists them (see
+        docs/containers.md): on this connection when it is a system bus, else a new one."""
+        from .machine import AsyncMachined, connect
+
+        bus = self._login_bus()
+        machined = AsyncMachined(bus, owned=False) if bus is not None else await connect()
+        async with machined:
+            return await machined.machines(all=all, timeout=timeout)
+
+    async def machine(self, name: str, *, timeout: float | None = DEFAULT) -> AsyncMachine:
+        """A handle on a registered machine: status(), terminate(), kill(), copy_to()...
+        Raises :class:`~sysd.errors.NoSuchMachineError`."""
+        from .machine import open_machine
+
+        return await open_machine(self._login_bus(), name, timeout=timeout)
 
     # ------------------------------------------------------------------ closing
 

@@ -42,6 +42,7 @@ class Target(NamedTuple):
     scope: str  # "system", "user", "remote", "address"
     description: str
     fds: bool  # whether unix fd passing can work on these transports
+    machine: str | None = None  # the local container this reaches (machine=), if any
 
 
 def _unescape(value: str, address: str) -> str:
@@ -131,6 +132,40 @@ def unixexec_address(argv: list[str] | tuple[str, ...]) -> str:
     return "unixexec:" + ",".join(parts)
 
 
+MACHINES_DIR = "/run/systemd/machines"
+CONTAINER_BUS_SOCKET = "run/dbus/system_bus_socket"
+
+
+def machine_leader(name: str, machines_dir: str = MACHINES_DIR) -> int | None:
+    """The host PID of a registered container's init, from machined's state file
+    (``/run/systemd/machines/NAME``, ``LEADER=``; sd-bus's ``container_get_leader()``), or
+    None when it cannot be read (no such machine, not root, a name that is not a file's)."""
+    if not name or "/" in name or name.startswith("."):
+        return None
+    try:
+        with open(os.path.join(machines_dir, name), encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.rstrip("\n").partition("=")
+                if key == "LEADER" and value.isdigit():
+                    return int(value)
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def machine_bus_socket(name: str, machines_dir: str = MACHINES_DIR) -> str | None:
+    """The container's system bus socket as reached from here
+    (``/proc/LEADER/root/run/dbus/system_bus_socket``), or None when it is not there."""
+    leader = machine_leader(name, machines_dir)
+    if leader is None:
+        return None
+    path = f"/proc/{leader}/root/{CONTAINER_BUS_SOCKET}"
+    try:
+        return path if os.path.exists(path) else None
+    except OSError:
+        return None
+
+
 def booted() -> bool:
     """True when this host runs systemd as init (the same check as sd_booted())."""
     return os.path.isdir(BOOTED_MARKER)
@@ -186,6 +221,19 @@ def resolve(
         )
 
     if machine is not None:
+        where = f"{'user' if user else 'system'} manager in container {machine}"
+        direct = None if user or uid != 0 else machine_bus_socket(machine)
+        if direct is not None:
+            # as sd-bus does for -M: the container's own bus socket, reached through its
+            # leader's root; a real unix socket, so file descriptors pass (run with pipes)
+            return Target(
+                (Transport("unix", path=direct),),
+                hello=True,
+                scope="remote",
+                description=f"{where} (its bus socket unix:path={direct}: fd passing)",
+                fds=True,
+                machine=machine,
+            )
         argv = ["systemd-stdio-bridge", f"--machine={machine}"]
         if user:
             argv.append("--user")
@@ -193,8 +241,9 @@ def resolve(
             (Transport("unixexec", path="systemd-stdio-bridge", argv=tuple(argv)),),
             hello=True,
             scope="remote",
-            description=f"{'user' if user else 'system'} manager in container {machine}",
+            description=f"{where} (systemd-stdio-bridge: no fd passing)",
             fds=False,
+            machine=machine,
         )
 
     if user:

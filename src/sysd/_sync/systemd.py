@@ -45,10 +45,12 @@ if TYPE_CHECKING:
 
     from .._core.events import Event, UnitChanged
     from .._core.introspect import NodeInfo
+    from .._core.machine import MachineInfo
     from .._core.status import ManagerStatus
     from .events import Events
     from .job import Job
     from .login import Inhibitor, Login
+    from .machine import Machine
     from .proxy import Proxy
     from .run import run as _run_function
     from .timers import TimerInfo
@@ -885,6 +887,25 @@ class Systemd:
         from .login import Inhibitor
 
         return Inhibitor(what, who=who, why=why, mode=mode, bus=self._login_bus(), timeout=timeout)
+
+    # ------------------------------------------------------------------ machined
+
+    def machines(self, *, all: bool = False, timeout: float | None = DEFAULT) -> list[MachineInfo]:
+        """Registered machines (containers, VMs) as machined lists them (see
+        docs/containers.md): on this connection when it is a system bus, else a new one."""
+        from .machine import Machined, connect
+
+        bus = self._login_bus()
+        machined = Machined(bus, owned=False) if bus is not None else connect()
+        with machined:
+            return machined.machines(all=all, timeout=timeout)
+
+    def machine(self, name: str, *, timeout: float | None = DEFAULT) -> Machine:
+        """A handle on a registered machine: status(), terminate(), kill(), copy_to()...
+        Raises :class:`~sysd.errors.NoSuchMachineError`."""
+        from .machine import open_machine
+
+        return open_machine(self._login_bus(), name, timeout=timeout)
 
     # ------------------------------------------------------------------ closing
 

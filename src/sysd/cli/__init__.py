@@ -131,6 +131,13 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("seats", "list seats (loginctl list-seats)"),
         ),
     ),
+    (
+        "sysd.cli.machines",
+        (
+            ("machines", "list registered containers and VMs (machinectl list)"),
+            ("images", "list container and VM images (machinectl list-images)"),
+        ),
+    ),
     ("sysd.cli.timers", (("timers", "list timers: next and last elapse, what they activate"),)),
     (
         "sysd.cli.analyze",
