@@ -158,6 +158,7 @@ _LAZY = {
     "BrokenUnitExecutorError": (".executor", "BrokenUnitExecutorError"),
     "RemoteError": (".executor", "RemoteError"),
     "Events": ("._sync.events", "Events"),
+    "Change": ("._core.ensure", "Change"),
 }
 # The events sd.events() yields (pure dataclasses).
 _LAZY.update({name: ("._core.events", name) for name in (
@@ -185,6 +186,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEnsureError",
     "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
@@ -244,6 +246,8 @@ _LAZY.update({name: (".errors", name) for name in (
     "UnitInactiveError",
     "UnitLinkedError",
     "UnitMaskedError",
+    "UnitNotFoundError",
+    "UnitSettleError",
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",
@@ -257,6 +261,7 @@ del TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Change",
     "Event",
     "Events",
     "UnitChanged",
@@ -294,6 +299,7 @@ __all__ = [
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEnsureError",
     "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
@@ -362,6 +368,8 @@ __all__ = [
     "UnitInactiveError",
     "UnitLinkedError",
     "UnitMaskedError",
+    "UnitNotFoundError",
+    "UnitSettleError",
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",
