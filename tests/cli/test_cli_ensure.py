@@ -135,3 +135,20 @@ def test_settle_failure_exits_1(systemd_host: None, capsys: pytest.CaptureFixtur
         (RUNTIME_UNITS / name).unlink()
         subprocess.run(["systemctl", "reset-failed", name], capture_output=True, check=False)
         subprocess.run(["systemctl", "daemon-reload"], check=True)
+
+
+def test_json_follows_the_documented_example(unit: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- ensure schema -->\s*```json\n(.*?)```", doc, re.S)
+    assert block is not None
+    change_doc, error_doc = json.loads(block.group(1))["changes"]
+    rc, out, _ = run(capsys, unit, "sysdt-cli-ensure-missing.service", "--active", "--json")
+    assert rc == 1
+    change, error = json.loads(out)["changes"]
+    assert set(change) == set(change_doc) and set(error) == set(error_doc)
+    for key in ("before", "after"):
+        assert set(change[key]) == set(change_doc[key])
+    assert set(change["jobs"][0]) == set(change_doc["jobs"][0])
+    assert set(error["error"]) == set(error_doc["error"])
