@@ -42,12 +42,15 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   │   JobInvalidError, JobOnceError
     │   ├── JobCanceledError
     │   │   └── JobCollectedError
-    │   └── JobTimeoutError           (TimeoutError)  systemd's job timeout
+    │   ├── JobTimeoutError           (TimeoutError)  systemd's job timeout
+    │   └── UnitSettleError                       ensure(settle=): started, did not stay up
     ├── WaitTimeoutError              (TimeoutError)  our own wait gave up; the job goes on
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidIntrospectionError     (ValueError)   a peer's introspection XML is not valid
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
     ├── InvalidEventFilterError       (ValueError)   unknown event kind or unit type
+    ├── InvalidEnsureError            (ValueError)   ensure(): contradictory options, before sending
+    │   └── UnitNotFoundError         (LookupError)  ensure(): no such unit to start or enable
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
     ├── InvalidCronExpressionError    (ValueError)
