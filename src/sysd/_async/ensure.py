@@ -101,11 +101,13 @@ def _one(sd: AsyncSystemd, name: str, req: Request) -> Callable[[], Awaitable[Ch
 # ---------------------------------------------------------------------- settling
 
 
-async def _main_pid(sd: AsyncSystemd, unit: AsyncUnit) -> int:
+async def _main_process(sd: AsyncSystemd, unit: AsyncUnit) -> tuple[int, int]:
+    """(MainPID, NRestarts) of a service; (0, 0) for other unit types."""
     if unit.interface != SERVICE_INTERFACE:
-        return 0
+        return 0, 0
     pid: int = await sd.get_property(unit.path, SERVICE_INTERFACE, "MainPID")
-    return pid
+    restarts: int = await sd.get_property(unit.path, SERVICE_INTERFACE, "NRestarts")
+    return pid, restarts
 
 
 async def settle(
@@ -114,12 +116,12 @@ async def settle(
     """Watch a unit just started for ``seconds``: UnitSettleError if it leaves active, its
     main process goes, or another run of it begins (InvocationID changes: a restart loop).
 
-    Race-free: the InvocationID and MainPID are read right after the job, then the
-    stream is opened and its first reading compared with them; from then on every
-    change is an event."""
+    Race-free: the InvocationID, MainPID and NRestarts are read right after the job,
+    then the stream is opened and its first reading compared with them; from then on
+    every change is an event, and at the end MainPID and NRestarts are read again."""
     started = await sd.get_all(unit.path, UNIT_INTERFACE)
     invocation = _hex(started.get("InvocationID"))
-    main_pid = await _main_pid(sd, unit)
+    main_pid, restarts = await _main_process(sd, unit)
     deadline = time.monotonic() + seconds
 
     async def fail(reason: str, text: str) -> NoReturn:
@@ -148,7 +150,10 @@ async def settle(
                 break
             if isinstance(event, UnitChanged) and event.unit == unit.name:
                 await check(event)
-    if main_pid and await _main_pid(sd, unit) != main_pid:
+    pid_now, restarts_now = await _main_process(sd, unit)
+    if restarts_now > restarts:  # restarted by systemd and back up between two events
+        await fail("restarted", f"was restarted by systemd within {seconds:g} s")
+    if main_pid and pid_now != main_pid:
         await fail("main-process-died", f"lost its main process {main_pid} within {seconds:g} s")
 
 

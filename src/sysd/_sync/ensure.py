@@ -102,23 +102,25 @@ def _one(sd: Systemd, name: str, req: Request) -> Callable[[], Change]:
 # ---------------------------------------------------------------------- settling
 
 
-def _main_pid(sd: Systemd, unit: Unit) -> int:
+def _main_process(sd: Systemd, unit: Unit) -> tuple[int, int]:
+    """(MainPID, NRestarts) of a service; (0, 0) for other unit types."""
     if unit.interface != SERVICE_INTERFACE:
-        return 0
+        return 0, 0
     pid: int = sd.get_property(unit.path, SERVICE_INTERFACE, "MainPID")
-    return pid
+    restarts: int = sd.get_property(unit.path, SERVICE_INTERFACE, "NRestarts")
+    return pid, restarts
 
 
 def settle(sd: Systemd, unit: Unit, action: str, job_id: int, seconds: float) -> None:
     """Watch a unit just started for ``seconds``: UnitSettleError if it leaves active, its
     main process goes, or another run of it begins (InvocationID changes: a restart loop).
 
-    Race-free: the InvocationID and MainPID are read right after the job, then the
-    stream is opened and its first reading compared with them; from then on every
-    change is an event."""
+    Race-free: the InvocationID, MainPID and NRestarts are read right after the job,
+    then the stream is opened and its first reading compared with them; from then on
+    every change is an event, and at the end MainPID and NRestarts are read again."""
     started = sd.get_all(unit.path, UNIT_INTERFACE)
     invocation = _hex(started.get("InvocationID"))
-    main_pid = _main_pid(sd, unit)
+    main_pid, restarts = _main_process(sd, unit)
     deadline = time.monotonic() + seconds
 
     def fail(reason: str, text: str) -> NoReturn:
@@ -147,7 +149,10 @@ def settle(sd: Systemd, unit: Unit, action: str, job_id: int, seconds: float) ->
                 break
             if isinstance(event, UnitChanged) and event.unit == unit.name:
                 check(event)
-    if main_pid and _main_pid(sd, unit) != main_pid:
+    pid_now, restarts_now = _main_process(sd, unit)
+    if restarts_now > restarts:  # restarted by systemd and back up between two events
+        fail("restarted", f"was restarted by systemd within {seconds:g} s")
+    if main_pid and pid_now != main_pid:
         fail("main-process-died", f"lost its main process {main_pid} within {seconds:g} s")
 
 
