@@ -5,6 +5,7 @@ is checked with systemctl (is-active, is-enabled, show), not with sysd's own rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import time
 from pathlib import Path
@@ -234,6 +235,30 @@ def test_several_units_async_and_blocking(sd: sysd.Systemd, units: Units) -> Non
     changes = sd.ensure(names, active=True)
     assert [c.changed for c in changes] == [False, False, True, True]
     assert all(systemctl("is-active", n) == "active" for n in names)
+
+
+def test_several_units_share_one_daemon_reload(sd: sysd.Systemd, units: Units) -> None:
+    names = [units.add(f"edit{i}", SLEEPER) for i in range(3)]
+    units.reload()
+    sd.ensure(names, active=True)
+    for name in names[:2]:  # edited on disk: these two need a reload, the third does not
+        (Path("/run/systemd/system") / name).write_text(SLEEPER + "# edited\n")
+
+    async def main() -> tuple[list[sysd.Change], int]:
+        async with sysd.aio.connect() as asd:
+            async with asd.events(kinds=[sysd.Reloading]) as stream:
+                changes = await asd.ensure(names, restart=True)
+                reloads = 0
+                with contextlib.suppress(sysd.WaitTimeoutError):
+                    while True:  # what systemd said meanwhile (the signals came before)
+                        event = await stream.get(0.5)
+                        reloads += isinstance(event, sysd.Reloading) and event.active
+            return changes, reloads
+
+    changes, reloads = asyncio.run(main())
+    assert [c.actions for c in changes] == [("daemon-reload", "restart")] * 2 + [("restart",)]
+    assert reloads == 1
+    assert all(show(n)["NeedDaemonReload"] == "no" for n in names)
 
 
 def test_several_units_try_every_unit_then_raise(sd: sysd.Systemd, units: Units) -> None:

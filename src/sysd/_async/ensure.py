@@ -15,7 +15,14 @@ from .._core import unitname
 from .._core.ensure import ACTIVE, Change, JobResult, Request, UnitState, holds, plan
 from .._core.events import UnitChanged
 from .._core.jobs import exit_status, type_interface
-from ..errors import BusError, DBusError, NoSuchFileError, UnitSettleError, WaitTimeoutError
+from ..errors import (
+    BusError,
+    DBusError,
+    NoSuchFileError,
+    SysdError,
+    UnitSettleError,
+    WaitTimeoutError,
+)
 from ._backend import gather
 from .subscription import UNIT_INTERFACE
 from .unit import AsyncUnit
@@ -47,9 +54,17 @@ async def read_state(sd: AsyncSystemd, name: str) -> tuple[str, UnitState, dict[
     return unit_id, state, props
 
 
-async def ensure(sd: AsyncSystemd, name: str, req: Request) -> Change:
-    """One unit to the state ``req`` asks (``name`` already normalized)."""
-    unit_id, before, props = await read_state(sd, name)
+State = tuple[str, UnitState, dict[str, Any]]
+
+
+async def ensure(
+    sd: AsyncSystemd, name: str, req: Request, known: State | None = None, reloaded: bool = False
+) -> Change:
+    """One unit to the state ``req`` asks (``name`` already normalized).
+
+    ``known``: the unit's state read already (by :func:`ensure_many`), ``reloaded``:
+    the daemon-reload its plan may hold was done already (once for several units)."""
+    unit_id, before, props = known if known is not None else await read_state(sd, name)
     actions = plan(req, unit_id, before, bool(props.get("NeedDaemonReload")))
     if req.dry_run or not actions:
         return Change(unit_id, bool(actions), actions, before, before, (), req.dry_run,
@@ -59,7 +74,8 @@ async def ensure(sd: AsyncSystemd, name: str, req: Request) -> Change:
     installed = False  # unit files changed: systemd reloads them before the job
     for action in actions:
         if action == "daemon-reload":
-            await sd.daemon_reload()
+            if not reloaded:
+                await sd.daemon_reload()
         elif action in _INSTALL:
             changes = await getattr(sd, action)([unit_id], reload=False)
             installed = installed or bool(changes)
@@ -80,9 +96,27 @@ async def ensure(sd: AsyncSystemd, name: str, req: Request) -> Change:
 async def ensure_many(sd: AsyncSystemd, names: Iterable[str], req: Request) -> list[Change]:
     """Several units at once (asyncio: concurrently; blocking: one after the other).
 
+    Every unit's state is read first: when any of their plans starts with a
+    daemon-reload, it is done once for all of them (each Change still names it).
     Every unit is tried; the first error (in the order given) is raised after."""
     units = list(dict.fromkeys(names))
-    results = await gather([_one(sd, name, req) for name in units])
+    known: dict[str, State] = {}
+    reloaded = False
+    if len(units) > 1 and not req.dry_run and req.daemon_reload is not False:
+        reads = await gather([_reader(sd, name) for name in units])
+        for name, read in zip(units, reads, strict=True):
+            if isinstance(read, Exception):
+                continue  # raised again when that unit is ensured
+            known[name] = read
+            unit_id, before, props = read
+            try:
+                planned = plan(req, unit_id, before, bool(props.get("NeedDaemonReload")))
+            except SysdError:
+                continue  # that unit fails on its own, without a reload for it
+            reloaded = reloaded or "daemon-reload" in planned
+        if reloaded:
+            await sd.daemon_reload()
+    results = await gather([_one(sd, name, req, known.get(name), reloaded) for name in units])
     changes = []
     for result in results:
         if isinstance(result, Exception):
@@ -91,9 +125,18 @@ async def ensure_many(sd: AsyncSystemd, names: Iterable[str], req: Request) -> l
     return changes
 
 
-def _one(sd: AsyncSystemd, name: str, req: Request) -> Callable[[], Awaitable[Change]]:
+def _reader(sd: AsyncSystemd, name: str) -> Callable[[], Awaitable[State]]:
+    async def run() -> State:
+        return await read_state(sd, name)
+
+    return run
+
+
+def _one(
+    sd: AsyncSystemd, name: str, req: Request, known: State | None, reloaded: bool
+) -> Callable[[], Awaitable[Change]]:
     async def run() -> Change:
-        return await ensure(sd, name, req)
+        return await ensure(sd, name, req, known, reloaded)
 
     return run
 

@@ -16,7 +16,14 @@ from .._core import unitname
 from .._core.ensure import ACTIVE, Change, JobResult, Request, UnitState, holds, plan
 from .._core.events import UnitChanged
 from .._core.jobs import exit_status, type_interface
-from ..errors import BusError, DBusError, NoSuchFileError, UnitSettleError, WaitTimeoutError
+from ..errors import (
+    BusError,
+    DBusError,
+    NoSuchFileError,
+    SysdError,
+    UnitSettleError,
+    WaitTimeoutError,
+)
 from ._backend import gather
 from .subscription import UNIT_INTERFACE
 from .unit import Unit
@@ -48,9 +55,17 @@ def read_state(sd: Systemd, name: str) -> tuple[str, UnitState, dict[str, Any]]:
     return unit_id, state, props
 
 
-def ensure(sd: Systemd, name: str, req: Request) -> Change:
-    """One unit to the state ``req`` asks (``name`` already normalized)."""
-    unit_id, before, props = read_state(sd, name)
+State = tuple[str, UnitState, dict[str, Any]]
+
+
+def ensure(
+    sd: Systemd, name: str, req: Request, known: State | None = None, reloaded: bool = False
+) -> Change:
+    """One unit to the state ``req`` asks (``name`` already normalized).
+
+    ``known``: the unit's state read already (by :func:`ensure_many`), ``reloaded``:
+    the daemon-reload its plan may hold was done already (once for several units)."""
+    unit_id, before, props = known if known is not None else read_state(sd, name)
     actions = plan(req, unit_id, before, bool(props.get("NeedDaemonReload")))
     if req.dry_run or not actions:
         return Change(unit_id, bool(actions), actions, before, before, (), req.dry_run,
@@ -60,7 +75,8 @@ def ensure(sd: Systemd, name: str, req: Request) -> Change:
     installed = False  # unit files changed: systemd reloads them before the job
     for action in actions:
         if action == "daemon-reload":
-            sd.daemon_reload()
+            if not reloaded:
+                sd.daemon_reload()
         elif action in _INSTALL:
             changes = getattr(sd, action)([unit_id], reload=False)
             installed = installed or bool(changes)
@@ -81,9 +97,27 @@ def ensure(sd: Systemd, name: str, req: Request) -> Change:
 def ensure_many(sd: Systemd, names: Iterable[str], req: Request) -> list[Change]:
     """Several units at once (asyncio: concurrently; blocking: one after the other).
 
+    Every unit's state is read first: when any of their plans starts with a
+    daemon-reload, it is done once for all of them (each Change still names it).
     Every unit is tried; the first error (in the order given) is raised after."""
     units = list(dict.fromkeys(names))
-    results = gather([_one(sd, name, req) for name in units])
+    known: dict[str, State] = {}
+    reloaded = False
+    if len(units) > 1 and not req.dry_run and req.daemon_reload is not False:
+        reads = gather([_reader(sd, name) for name in units])
+        for name, read in zip(units, reads, strict=True):
+            if isinstance(read, Exception):
+                continue  # raised again when that unit is ensured
+            known[name] = read
+            unit_id, before, props = read
+            try:
+                planned = plan(req, unit_id, before, bool(props.get("NeedDaemonReload")))
+            except SysdError:
+                continue  # that unit fails on its own, without a reload for it
+            reloaded = reloaded or "daemon-reload" in planned
+        if reloaded:
+            sd.daemon_reload()
+    results = gather([_one(sd, name, req, known.get(name), reloaded) for name in units])
     changes = []
     for result in results:
         if isinstance(result, Exception):
@@ -92,9 +126,18 @@ def ensure_many(sd: Systemd, names: Iterable[str], req: Request) -> list[Change]
     return changes
 
 
-def _one(sd: Systemd, name: str, req: Request) -> Callable[[], Change]:
+def _reader(sd: Systemd, name: str) -> Callable[[], State]:
+    def run() -> State:
+        return read_state(sd, name)
+
+    return run
+
+
+def _one(
+    sd: Systemd, name: str, req: Request, known: State | None, reloaded: bool
+) -> Callable[[], Change]:
     def run() -> Change:
-        return ensure(sd, name, req)
+        return ensure(sd, name, req, known, reloaded)
 
     return run
 
