@@ -163,6 +163,7 @@ _LAZY = {
     "BrokenUnitExecutorError": (".executor", "BrokenUnitExecutorError"),
     "RemoteError": (".executor", "RemoteError"),
     "Events": ("._sync.events", "Events"),
+    "Change": ("._core.ensure", "Change"),
 }
 # The events sd.events() yields (pure dataclasses).
 _LAZY.update({name: ("._core.events", name) for name in (
@@ -191,6 +192,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEnsureError",
     "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
@@ -254,6 +256,8 @@ _LAZY.update({name: (".errors", name) for name in (
     "UnitInactiveError",
     "UnitLinkedError",
     "UnitMaskedError",
+    "UnitNotFoundError",
+    "UnitSettleError",
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",
@@ -267,6 +271,7 @@ del TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Change",
     "Event",
     "Events",
     "UnitChanged",
@@ -305,6 +310,7 @@ __all__ = [
     "InvalidDaemonEnvironmentError",
     "InvalidIntrospectionError",
     "InvalidId128Error",
+    "InvalidEnsureError",
     "InvalidEventFilterError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
@@ -377,6 +383,8 @@ __all__ = [
     "UnitInactiveError",
     "UnitLinkedError",
     "UnitMaskedError",
+    "UnitNotFoundError",
+    "UnitSettleError",
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",

@@ -23,6 +23,7 @@ from ._async.run import AsyncTriggerHandle as TriggerHandle
 from ._async.systemd import AsyncSystemd
 from ._async.systemd import connect as _connect
 from ._bus.wire import DEFAULT, Variant
+from ._core.ensure import Change
 from ._core.events import (
     Event,
     JobNew,
@@ -42,6 +43,7 @@ from .executor import AsyncUnitExecutor as UnitExecutor
 from .executor import async_run_function as run_function
 
 __all__ = [
+    "Change",
     "Event",
     "Events",
     "UnitChanged",

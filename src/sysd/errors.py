@@ -44,12 +44,15 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   │   JobInvalidError, JobOnceError
     │   ├── JobCanceledError
     │   │   └── JobCollectedError
-    │   └── JobTimeoutError           (TimeoutError)  systemd's job timeout
+    │   ├── JobTimeoutError           (TimeoutError)  systemd's job timeout
+    │   └── UnitSettleError                       ensure(settle=): started, did not stay up
     ├── WaitTimeoutError              (TimeoutError)  our own wait gave up; the job goes on
     ├── InvalidCallError              (ValueError)   bad name/signature/args, before sending
     ├── InvalidIntrospectionError     (ValueError)   a peer's introspection XML is not valid
     ├── InvalidUnitNameError          (ValueError)   checked locally, before any bus call
     ├── InvalidEventFilterError       (ValueError)   unknown event kind or unit type
+    ├── InvalidEnsureError            (ValueError)   ensure(): contradictory options, before sending
+    │   └── UnitNotFoundError         (LookupError)  ensure(): no such unit to start or enable
     ├── InvalidTimespanError          (ValueError)
     ├── InvalidCalendarSpecError      (ValueError)
     ├── InvalidCronExpressionError    (ValueError)
@@ -139,6 +142,7 @@ __all__ = [
     "InvalidPropertyError",
     "InvalidTimespanError",
     "InvalidUnitNameError",
+    "InvalidEnsureError",
     "InvalidEventFilterError",
     "JobAssertError",
     "JobCanceledError",
@@ -176,6 +180,8 @@ __all__ = [
     "TransactionOrderIsCyclicError",
     "UnitExistsError",
     "UnitMaskedError",
+    "UnitNotFoundError",
+    "UnitSettleError",
     "UnknownMethodError",
     "UnknownObjectError",
     "UnknownPropertyError",
@@ -654,6 +660,23 @@ class JobOnceError(JobError):
     job_result = "once"
 
 
+class UnitSettleError(JobError):
+    """``ensure(settle=...)``: the job succeeded, but within the settle window the unit
+    left active, its main process died, or it was started again (a restart loop).
+
+    Fields as JobError (``result`` is the job's, ``done``; ``service_result``,
+    ``exit_code``/``exit_signal`` as read when it failed), plus ``reason``
+    (``left-active``, ``main-process-died``, ``restarted``), ``invocation_id`` (the
+    run that was started), ``settle`` (the window, seconds) and ``report`` (None for now).
+    """
+
+    reason: str | None = None
+    invocation_id: str | None = None
+    settle: float | None = None
+    report: Any = None
+    hint = "see the unit's status and journal; the job succeeded, the service did not stay up"
+
+
 JOB_ERRORS: dict[str, type[JobError]] = {
     str(cls.job_result): cls
     for cls in (
@@ -696,6 +719,19 @@ class InvalidUnitNameError(SysdError, ValueError):
 class InvalidEventFilterError(SysdError, ValueError):
     """``sd.events()`` / ``wait_for()``: an unknown event kind or unit type, a bad queue
     size or state; raised before anything is sent."""
+
+
+class InvalidEnsureError(SysdError, ValueError):
+    """``ensure()``: contradictory or malformed options (``active=True, masked=True``, a
+    negative settle...), or a state that cannot be reached from here; raised before
+    anything is changed."""
+
+
+class UnitNotFoundError(InvalidEnsureError, LookupError):
+    """``ensure()``: the unit does not exist (LoadState ``not-found``) and was asked to
+    be active or enabled; raised before anything is changed."""
+
+    hint = "check the name; a unit file written just now is found after a daemon-reload"
 
 
 class InvalidTimespanError(SysdError, ValueError):

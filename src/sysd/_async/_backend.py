@@ -132,6 +132,18 @@ async def to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
+async def gather(jobs: list[Callable[[], Awaitable[_T]]]) -> list[_T | Exception]:
+    """Run every job concurrently; each one's result or Exception, in order (the blocking
+    twin runs them one after the other)."""
+    results = await asyncio.gather(*(job() for job in jobs), return_exceptions=True)
+    out: list[_T | Exception] = []
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result  # cancelled, Ctrl-C: not a unit's failure
+        out.append(result)
+    return out
+
+
 class AsyncThreadHandle(Generic[_T]):
     """*fn* running in its own daemon thread; ``await handle.join()`` for its result.
 

@@ -40,8 +40,10 @@ from .subscription import (  # systemd's names: defined once, in the subscriptio
 from .unit import AsyncUnit
 
 if TYPE_CHECKING:
+    from datetime import timedelta
     from pathlib import Path
 
+    from .._core.ensure import Change
     from .._core.events import Event, UnitChanged
     from .._core.introspect import NodeInfo
     from .._core.machine import MachineInfo
@@ -404,6 +406,34 @@ class AsyncSystemd:
         from .job import AsyncJob  # on first use, as timers and unitfiles: one-shots
 
         return AsyncJob(self, path, props["Unit"][0], props["JobType"], job_id=job_id)
+
+    async def ensure(
+        self,
+        names: str | Iterable[str],
+        active: bool | None = None,
+        enabled: bool | None = None,
+        masked: bool | None = None,
+        *,
+        restart: bool = False,
+        reload: bool = False,
+        settle: timedelta | float | str | None = None,
+        dry_run: bool = False,
+        daemon_reload: bool | str = "auto",
+    ) -> list[Change]:
+        """``unit.ensure()`` for several units (asyncio: concurrently); one Change each.
+
+        Names and options are checked before anything is sent; every unit is tried,
+        then the first error (in the order given) is raised."""
+        from .._core.ensure import request
+        from .ensure import ensure_many
+
+        req = request(active, enabled, masked, restart, reload, settle, dry_run, daemon_reload)
+        units = [unitname.normalize(n) for n in ([names] if isinstance(names, str) else names)]
+        if not units:
+            from ..errors import InvalidEnsureError
+
+            raise InvalidEnsureError("ensure() needs at least one unit name")
+        return await ensure_many(self, units, req)
 
     # ---------------------------------------------------------------- run
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal as _signal
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.wire import DEFAULT, Variant
@@ -13,6 +14,7 @@ from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .._core.ensure import Change
     from .._core.events import UnitChanged
     from .._core.properties import Assignment
     from .._core.status import UnitStatus
@@ -201,6 +203,31 @@ class AsyncUnit:
         return await self.sd._job(
             "ReloadOrTryRestartUnit", self, "try-restart", mode, wait, timeout
         )
+
+    async def ensure(
+        self,
+        active: bool | None = None,
+        enabled: bool | None = None,
+        masked: bool | None = None,
+        *,
+        restart: bool = False,
+        reload: bool = False,
+        settle: timedelta | float | str | None = None,
+        dry_run: bool = False,
+        daemon_reload: bool | str = "auto",
+    ) -> Change:
+        """Bring the unit to a desired state, doing only what is missing (docs/units.md).
+
+        Returns a :class:`Change` (``changed``, ``actions`` in order, ``before``/``after``).
+        Options are checked before anything is sent (InvalidEnsureError); ``settle``
+        (a timedelta, seconds, ``"5s"``) watches a started unit that long and raises
+        UnitSettleError if it does not stay up.
+        """
+        from .._core.ensure import request
+        from .ensure import ensure
+
+        req = request(active, enabled, masked, restart, reload, settle, dry_run, daemon_reload)
+        return await ensure(self.sd, self.name, req)
 
     async def set_properties(
         self,

@@ -130,6 +130,18 @@ def to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _
     return fn(*args, **kwargs)
 
 
+def gather(jobs: list[Callable[[], _T]]) -> list[_T | Exception]:
+    """Run every job, one after the other; each one's result or Exception, in order (the
+    async twin runs them concurrently)."""
+    out: list[_T | Exception] = []
+    for job in jobs:
+        try:
+            out.append(job())
+        except Exception as exc:  # handed back: the caller decides
+            out.append(exc)
+    return out
+
+
 class ThreadHandle(Generic[_T]):
     """*fn* running in its own daemon thread; ``handle.join()`` for its result
     (the twin of the async ``AsyncThreadHandle``)."""

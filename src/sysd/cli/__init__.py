@@ -93,6 +93,10 @@ _VERBS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "sysd.cli.ensure",
+        (("ensure", "bring units to a desired state, doing only what is missing"),),
+    ),
+    (
         "sysd.cli.units",
         (
             ("is-active", "exit 0 when any unit is active, else 3"),
