@@ -12,6 +12,7 @@ from sysd import FailureReport
 from sysd._core.report import (
     FailedStep,
     LogLine,
+    activation_pids,
     failed_conditions,
     failed_step,
     invocation_hex,
@@ -35,7 +36,7 @@ def snapshot(unit_props: dict[str, Any], type_props: dict[str, Any], name: str =
 
 
 STEP_CASES = [
-    # (what, InactiveExitTimestampMonotonic, type props, expected step or None)
+    # (what, ConditionTimestampMonotonic, type props, expected step or None)
     ("nothing ran", 0, {}, None),
     ("a clean run", 100, {"ExecStart": [cmd("/bin/true", 1, 0, 110)]}, None),
     (
@@ -81,8 +82,21 @@ STEP_CASES = [
     ("what", "since", "props", "want"), STEP_CASES, ids=[c[0] for c in STEP_CASES]
 )
 def test_failed_step(what: str, since: int, props: dict[str, Any], want: FailedStep | None) -> None:
-    st = snapshot({"InactiveExitTimestampMonotonic": since}, props)
+    st = snapshot({"ConditionTimestampMonotonic": since}, props)
     assert failed_step(st) == want
+
+
+def test_activation_pids() -> None:
+    st = snapshot(
+        {"ConditionTimestampMonotonic": 100},
+        {
+            "ExecStartPre": [cmd("/bin/a", 1, 0, 50, pid=3), cmd("/bin/b", 1, 0, 110, pid=4)],
+            "ExecStart": [cmd("/bin/c", 1, 1, 120, pid=5)],
+            "ExecMainPID": 5,
+            "ExecMainStartTimestampMonotonic": 120,
+        },
+    )
+    assert activation_pids(st) == (4, 5)  # 3 ran in an earlier activation
 
 
 @pytest.mark.parametrize(
@@ -111,7 +125,22 @@ def test_failed_step_text(step: FailedStep, text: str) -> None:
     ("entries", "want"),
     [
         (None, ()),
-        ([("ConditionPathExists", False, False, "/x", 1)], ()),
+        (
+            [
+                ("ConditionPathExists", False, False, "/x", 1),
+                ("ConditionUser", False, False, "0", 1),
+            ],
+            (),
+        ),
+        # nothing tested (the unit was read again after being unloaded)
+        ([("ConditionPathExists", False, False, "/x", 0)], ("ConditionPathExists=/x",)),
+        (
+            [
+                ("ConditionPathExists", False, False, "/x", 0),
+                ("ConditionUser", False, False, "0", 0),
+            ],
+            ("ConditionPathExists=/x (one of these)", "ConditionUser=0 (one of these)"),
+        ),
         ([("ConditionPathExists", False, False, "/x", -1)], ("ConditionPathExists=/x",)),
         ([("ConditionPathExists", False, True, "/x", -1)], ("ConditionPathExists=!/x",)),
         (
@@ -166,6 +195,13 @@ def test_invocation_hex(value: Any, want: str | None) -> None:
             ],
         ),
         ({"invocation_id": None, "job_id": None}, []),
+        (
+            {"invocation_id": ID, "job_id": None, "pids": (5, 6), "boot_id": "b" * 32},
+            [
+                f"_SYSTEMD_INVOCATION_ID={ID}", "+", f"INVOCATION_ID={ID}", "_PID=1", "+",
+                "_SYSTEMD_UNIT=a.service", "_PID=5", "_PID=6", f"_BOOT_ID={'b' * 32}",
+            ],
+        ),
     ],
 )  # fmt: skip
 def test_journal_matches(kwargs: dict[str, Any], want: list[str]) -> None:
@@ -180,7 +216,7 @@ def failed_pre() -> Any:
             "ActiveState": "failed",
             "SubState": "failed",
             "InvocationID": bytes.fromhex(ID),
-            "InactiveExitTimestampMonotonic": 100,
+            "ConditionTimestampMonotonic": 100,
             "NeedDaemonReload": False,
             "ConditionResult": True,
             "ConditionTimestamp": 1_700_000_000_000_000,
@@ -296,7 +332,7 @@ def test_report_without_a_snapshot_uses_the_fallback() -> None:
     assert report.render().splitlines() == [
         "\u25cb run-x.service",
         f"Invocation: {ID}",
-        "Properties: not read: the unit was unloaded (collected) after it ended",
+        "Properties: the unit was unloaded (collected) after it ended",
     ]
 
 

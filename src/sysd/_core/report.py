@@ -8,9 +8,11 @@ The fetching lives in ``_async/report.py``.
 
 Which ``Exec*=`` step failed is judged as ``systemctl status`` shows it: every command
 line of the unit keeps the status of its last run (code, status, start time); the
-step that failed is the last one started during this activation (at or after
-``InactiveExitTimestampMonotonic``) whose exit is not clean and whose failure is not
-ignored (``-`` prefix).
+step that failed is the last one started during this activation whose exit is not
+clean and whose failure is not ignored (``-`` prefix).  The activation began when the
+manager checked the unit's conditions (``ConditionTimestampMonotonic``, taken on every
+start before anything is forked; ``InactiveExitTimestampMonotonic`` is taken only after
+the first command was forked, so it cannot serve).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .props._tables import EXIT_STATUS_BY_NAME
 
 __all__ = [
     "EXEC_STEPS",
+    "activation_pids",
     "FailedStep",
     "FailureReport",
     "LogLine",
@@ -221,7 +224,7 @@ class FailureReport:
             note = "" if self.ran is not False else " (an earlier run: this job did not run it)"
             out.append(_label("Invocation") + self.invocation_id + note)
         if self.properties_missing_reason:
-            out.append(_label("Properties") + f"not read: {self.properties_missing_reason}")
+            out.append(_label("Properties") + self.properties_missing_reason)
         if self.need_daemon_reload:
             out.append(
                 paint(
@@ -262,14 +265,22 @@ def _tree(items: Sequence[str]) -> list[str]:
 
 def failed_conditions(entries: Iterable[Sequence[Any]] | None) -> tuple[str, ...]:
     """``Conditions``/``Asserts`` entries (type, trigger, negate, parameter, state) that
-    failed (state < 0), as ``systemctl status`` names them: ``ConditionPathExists=|!/x``."""
-    out = []
-    for entry in entries or ():
-        if len(entry) < 5 or entry[4] >= 0:
-            continue
-        name, trigger, negate, param = entry[0], entry[1], entry[2], entry[3]
-        out.append(f"{name}={'|' if trigger else ''}{'!' if negate else ''}{param}")
-    return tuple(out)
+    failed (state < 0), as ``systemctl status`` names them: ``ConditionPathExists=|!/x``.
+
+    When none is marked failed (the unit was unloaded and read again: nothing tested),
+    the one entry there is, or each entry followed by ``" (one of these)"``."""
+    items = [e for e in entries or () if len(e) >= 5]
+    failed = [e for e in items if e[4] < 0]
+    if not failed and any(e[4] for e in items):
+        return ()  # tested, and none failed
+    if failed or len(items) == 1:
+        return tuple(_condition_text(e) for e in (failed or items))
+    return tuple(f"{_condition_text(e)} (one of these)" for e in items)
+
+
+def _condition_text(entry: Sequence[Any]) -> str:
+    name, trigger, negate, param = entry[0], entry[1], entry[2], entry[3]
+    return f"{name}={'|' if trigger else ''}{'!' if negate else ''}{param}"
 
 
 def _clean(code: int, status: int) -> bool:
@@ -279,7 +290,7 @@ def _clean(code: int, status: int) -> bool:
 def failed_step(st: Any) -> FailedStep | None:
     """The ``Exec*=`` command of the unit snapshot ``st`` that failed last in the current
     activation (see the module's docstring), or None."""
-    since: timedelta | None = getattr(st, "inactive_exit_timestamp_monotonic", None)
+    since: timedelta | None = _get(st, "condition_timestamp_monotonic")
     best: tuple[timedelta, int, FailedStep] | None = None
     order = 0
     for attr, name in EXEC_STEPS:
@@ -315,6 +326,23 @@ def invocation_hex(value: Any) -> str | None:
     return hexa if hexa and hexa != "0" * 32 else None
 
 
+def activation_pids(st: Any) -> tuple[int, ...]:
+    """The PIDs of the unit's commands (and main process) started in this activation
+    (see :func:`failed_step` for when it began)."""
+    since: timedelta | None = _get(st, "condition_timestamp_monotonic")
+    pids: list[int] = []
+    for attr, _name in EXEC_STEPS:
+        for cmd in _get(st, attr) or ():
+            started = cmd.start_monotonic or timedelta(0)
+            if cmd.pid and cmd.start_monotonic and (not since or started >= since):
+                pids.append(cmd.pid)
+    main = _get(st, "exec_main_pid")
+    main_start: timedelta | None = _get(st, "exec_main_start_timestamp_monotonic")
+    if main and main_start and (not since or main_start >= since):
+        pids.append(main)
+    return tuple(sorted(set(pids)))
+
+
 def journal_matches(
     *,
     invocation_id: str | None,
@@ -323,6 +351,7 @@ def journal_matches(
     scope: str = "system",
     uid: int | None = None,
     boot_id: str | None = None,
+    pids: Sequence[int] = (),
 ) -> list[str]:
     """The journal match terms (``"+"`` between alternatives) for a failing invocation.
 
@@ -330,6 +359,10 @@ def journal_matches(
     it by ``INVOCATION_ID`` (a user manager: ``USER_INVOCATION_ID``) from the manager
     itself (PID 1; a user manager: the user's UID), and with ``job_id`` the manager's
     messages about that job of this boot (``JOB_ID``, for a job that never ran the unit).
+
+    ``pids``: the invocation's processes, matched by unit, PID and boot too: journald
+    tags a line with the invocation only while it can still read the process's cgroup,
+    and a process that exits at once may be gone before its first line is read.
     """
     terms: list[str] = []
     user = scope == "user"
@@ -338,6 +371,10 @@ def journal_matches(
         terms += [f"_SYSTEMD_INVOCATION_ID={invocation_id}", "+"]
         key = "USER_INVOCATION_ID" if user else "INVOCATION_ID"
         terms += [f"{key}={invocation_id}", *manager]
+        if pids and boot_id:
+            unit_key = "_SYSTEMD_USER_UNIT" if user else "_SYSTEMD_UNIT"
+            terms += ["+", f"{unit_key}={unit}", *(f"_PID={p}" for p in pids)]
+            terms.append(f"_BOOT_ID={boot_id}")
     if job_id is not None:
         if terms:
             terms.append("+")

@@ -1,0 +1,399 @@
+"""Failure reports against the real systemd: each failure names its step, and carries
+exactly the failing invocation's journal lines (issue 13).
+
+Every unit prints a counter, and is started twice: the report must show the second
+run's lines only.  Where the report's lines are compared with journalctl, journalctl
+is asked for the same invocation (``_SYSTEMD_INVOCATION_ID`` + ``INVOCATION_ID``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from throwaway_units import Units
+
+import sysd
+from sysd.errors import (
+    JobAssertError,
+    JobDependencyError,
+    JobError,
+    JobFailedError,
+    JournalNotFoundError,
+    RunFailedError,
+)
+
+COUNTER = (
+    "/bin/sh -c 'f=/run/sysdt-{tag}-%N.count; n=$$(($$(cat $$f 2>/dev/null || echo 0) + 1)); "
+    'echo $$n > $$f; echo "%N run $$n"; exit %E\''
+)
+
+
+def counted(name: str, status: int) -> str:
+    """A command printing ``NAME run N`` (N counts its runs), then exiting ``status``."""
+    return COUNTER.replace("%N", name).replace("%E", str(status))
+
+
+def messages(report: sysd.FailureReport) -> list[str]:
+    return [line.text for line in report.logs]
+
+
+def journalctl_invocation(invocation: str, lines: int = 10) -> list[str]:
+    proc = subprocess.run(
+        ["journalctl", "-q", "-o", "short", "-n", str(lines),
+         f"_SYSTEMD_INVOCATION_ID={invocation}", "+", f"INVOCATION_ID={invocation}", "_PID=1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return proc.stdout.splitlines(keepends=True)
+
+
+def same_as_journalctl(report: sysd.FailureReport) -> None:
+    """The report's lines are journalctl's for the invocation, plus (when journald read a
+    line only after its process had exited, too late to tag it with the invocation) lines
+    of the failed step's process."""
+    assert report.invocation_id is not None and report.failed_step is not None
+    theirs = journalctl_invocation(report.invocation_id)
+    ours = messages(report)
+    assert set(theirs) <= set(ours)
+    extra = [line for line in ours if line not in theirs]
+    assert all(f"[{report.failed_step.pid}]: " in line for line in extra), extra
+
+
+def fail_twice(sd: sysd.Systemd, name: str, error: type[JobError] = JobFailedError) -> JobError:
+    """Start the unit twice (both fail); the second error."""
+    unit = sd.unit(name)
+    with pytest.raises(error):
+        unit.start()
+    with pytest.raises(error) as info:
+        unit.start()
+    return info.value
+
+
+def test_failing_exec_start_pre(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add(
+        "pre",
+        f"[Service]\nType=exec\nExecStartPre={counted('pre', 4)}\nExecStart=/bin/sleep 60\n",
+    )
+    units.reload()
+    error = fail_twice(sd, name)
+    report = error.report
+    assert report is not None and report.unit == name
+    assert report.job_result == "failed" and report.job_type == "start"
+    assert report.job_id == error.job_id and report.ran is True
+    assert report.result == "exit-code" and report.active_state == "failed"
+    step = report.failed_step
+    assert step is not None and step.name == "ExecStartPre"
+    assert (step.code, step.status) == (1, 4)
+    assert report.invocation_id == sd.unit(name).status().invocation_id.hex  # type: ignore[union-attr]
+    text = "".join(messages(report))
+    assert "pre run 2" in text and "pre run 1" not in text
+    assert report.logs_missing_reason is None
+    same_as_journalctl(report)
+    assert "ExecStartPre=" in report.render() and "(code=exited, status=4)" in report.render()
+
+
+def test_failing_exec_start_oneshot(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add("oneshot", f"[Service]\nType=oneshot\nExecStart={counted('oneshot', 3)}\n")
+    units.reload()
+    error = fail_twice(sd, name)
+    report = error.report
+    assert report is not None and report.failed_step is not None
+    assert report.failed_step.name == "ExecStart" and report.failed_step.status == 3
+    assert report.exit_code == 3 == error.exit_code
+    text = "".join(messages(report))
+    assert "oneshot run 2" in text and "oneshot run 1" not in text
+    same_as_journalctl(report)
+
+
+def test_failing_exec_start_type_exec(sd: sysd.Systemd, units: Units) -> None:
+    # Type=exec: the start fails when ExecStart= cannot be executed (203/EXEC)
+    name = units.add(
+        "exec",
+        f"[Service]\nType=exec\nExecStartPre={counted('exec', 0)}\n"
+        "ExecStart=/nonexistent/sysdt-{tag}\n",
+    )
+    units.reload()
+    error = fail_twice(sd, name)
+    report = error.report
+    assert report is not None and report.failed_step is not None
+    assert report.failed_step.name == "ExecStart"
+    assert (report.failed_step.code, report.failed_step.status) == (1, 203)
+    assert "status=203/EXEC" in report.render()
+    text = "".join(messages(report))
+    assert "exec run 2" in text and "exec run 1" not in text
+
+
+def test_failed_condition_is_reported_not_raised(sd: sysd.Systemd, units: Units) -> None:
+    flag = Path(f"/run/sysdt-cond-{units.tag}.flag")
+    name = units.add(
+        "cond",
+        f"[Unit]\nConditionPathExists={flag}\n"
+        f"[Service]\nType=oneshot\nExecStart={counted('cond', 0)}\n",
+    )
+    units.reload()
+    unit = sd.unit(name)
+    flag.touch()
+    try:
+        unit.start()  # runs: "cond run 1"
+    finally:
+        flag.unlink()
+    # the unit is unloaded as the job ends (inactive): the caller watching it keeps what
+    # its signals said, and hands that to the report
+    with sd.watch_unit(name) as watch:
+        sent_at = time.monotonic()
+        job = unit.start()  # the condition fails: not an error
+        assert job.result == "done"
+        from sysd._sync.report import failure_report
+
+        report = failure_report(
+            sd, name, job_id=job.id, job_type="start", job_result="done",
+            sent_at=sent_at, seen=dict(watch.props),
+        )  # fmt: skip
+    assert report.condition_result is False
+    assert report.failed_conditions == (f"ConditionPathExists={flag}",)
+    assert report.failed_step is None and report.ran is False
+    text = "".join(messages(report))
+    assert "cond run 1" not in text  # the earlier run is not this job's
+    assert "skipped because of an unmet condition check" in text
+    assert "condition failed" in report.render()
+
+
+def test_failed_assert(sd: sysd.Systemd, units: Units) -> None:
+    flag = Path(f"/run/sysdt-assert-{units.tag}.flag")
+    name = units.add(
+        "assert",
+        f"[Unit]\nAssertPathExists={flag}\n"
+        f"[Service]\nType=oneshot\nExecStart={counted('assert', 0)}\n",
+    )
+    units.reload()
+    unit = sd.unit(name)
+    flag.touch()
+    try:
+        unit.start()
+    finally:
+        flag.unlink()
+    with pytest.raises(JobAssertError) as info:
+        unit.start()
+    report = info.value.report
+    assert report is not None and report.job_result == "assert"
+    assert report.assert_result is False
+    assert report.failed_asserts == (f"AssertPathExists={flag}",)
+    assert report.ran is False and report.failed_step is None
+    text = "".join(messages(report))
+    assert "assert run 1" not in text
+    assert "Assertion failed" in text
+    assert "assertion failed" in report.render()
+
+
+def test_start_limit_hit(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add(
+        "limit",
+        "[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=2\n"
+        f"[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart={counted('limit', 0)}\n",
+    )
+    units.reload()
+    unit = sd.unit(name)
+    unit.start()  # run 1
+    unit.restart()  # run 2
+    with pytest.raises(JobFailedError) as info:
+        unit.restart()  # refused: the start limit
+    assert info.value.service_result == "start-limit-hit"
+    report = info.value.report
+    assert report is not None and report.result == "start-limit-hit"
+    assert report.job_type == "restart" and report.ran is False
+    assert report.failed_step is None
+    text = "".join(messages(report))
+    # the last run (the one that hit the limit) and the manager's refusal, not run 1
+    assert "limit run 2" in text and "limit run 1" not in text
+    assert "Start request repeated too quickly" in text
+
+
+def test_start_limit_of_a_failed_unit(sd: sysd.Systemd, units: Units) -> None:
+    # a unit that failed already keeps its Result (exit-code) when the limit refuses it
+    name = units.add(
+        "limitfail",
+        "[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=2\n"
+        f"[Service]\nType=oneshot\nExecStart={counted('limitfail', 1)}\n",
+    )
+    units.reload()
+    error = fail_twice(sd, name)  # runs 1 and 2
+    with pytest.raises(JobFailedError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None and report.ran is False
+    assert report.invocation_id == error.report.invocation_id  # type: ignore[union-attr]
+    text = "".join(messages(report))
+    assert "limitfail run 2" in text and "limitfail run 1" not in text
+    assert "Start request repeated too quickly" in text
+
+
+def test_dependency_failure(sd: sysd.Systemd, units: Units) -> None:
+    flag = Path(f"/run/sysdt-dep-{units.tag}.flag")
+    dep = units.add("dep", f"[Service]\nType=oneshot\nExecStart=/bin/test -e {flag}\n")
+    name = units.add(
+        "needs",
+        f"[Unit]\nRequires={dep}\nAfter={dep}\n"
+        f"[Service]\nType=oneshot\nExecStart={counted('needs', 0)}\n",
+    )
+    units.reload()
+    flag.touch()
+    try:
+        sd.unit(name).start()  # "needs run 1"
+    finally:
+        flag.unlink()
+    with pytest.raises(JobDependencyError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None and report.job_result == "dependency"
+    assert report.failed_dependencies == (dep,)
+    assert report.ran is False
+    text = "".join(messages(report))
+    assert "needs run 1" not in text
+    assert "Dependency failed" in text
+    assert f"Failed dep: {dep}" in report.render()
+
+
+def test_restart_and_reload_failures_carry_reports(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add(
+        "reload",
+        f"[Service]\nType=exec\nExecStart=/bin/sleep 300\nExecReload={counted('reload', 6)}\n",
+    )
+    units.reload()
+    unit = sd.unit(name)
+    unit.start()
+    with pytest.raises(JobFailedError) as info:
+        unit.reload()
+    report = info.value.report
+    assert report is not None and report.job_type == "reload"
+    assert report.failed_step is not None and report.failed_step.name == "ExecReload"
+    assert "reload run 1" in "".join(messages(report))
+
+
+def test_run_failed_error_carries_the_report(sd: sysd.Systemd) -> None:
+    with pytest.raises(RunFailedError) as info:
+        sd.run(["/bin/sh", "-c", "echo sysdt-run-output; exit 9"], wait=True, check=True)
+    error = info.value
+    report = error.report
+    assert report is not None and report.unit == error.unit
+    assert report.invocation_id == error.invocation_id.hex  # type: ignore[union-attr]
+    assert report.result == "exit-code" and report.exit_code == 9
+    assert any("sysdt-run-output" in line for line in messages(report))
+    assert pickle.loads(pickle.dumps(error)).report == report
+
+
+def test_the_report_pickles_with_the_error(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add("pickle", f"[Service]\nType=oneshot\nExecStart={counted('pickle', 2)}\n")
+    units.reload()
+    error = fail_twice(sd, name)
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    assert again.report == error.report and again.report is not None
+    assert again.report.render() == error.report.render()  # type: ignore[union-attr]
+
+
+def test_async_flavour(units: Units) -> None:
+    name = units.add("aio", f"[Service]\nType=oneshot\nExecStart={counted('aio', 5)}\n")
+    units.reload()
+
+    async def go() -> JobError:
+        async with sysd.aio.connect() as sd:
+            unit = await sd.unit(name)
+            try:
+                await unit.start()
+            except JobError as exc:
+                return exc
+        raise AssertionError("the start did not fail")
+
+    error = asyncio.run(go())
+    assert error.report is not None and error.report.failed_step is not None
+    assert error.report.failed_step.status == 5
+    assert "aio run 1" in "".join(messages(error.report))
+
+
+# ------------------------------------------------------------------ fetching fails
+
+
+def test_journal_unavailable_still_raises_the_error(
+    sd: sysd.Systemd, units: Units, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # journald cannot be taken away from the other tests sharing this sandbox: the read
+    # itself fails as it does with no journal files
+    import sysd._sync.report as report_module
+
+    def no_journal(matches: list[str], lines: int) -> list[object]:
+        raise JournalNotFoundError("no journal files were found")
+
+    monkeypatch.setattr(report_module, "read_entries", no_journal)
+    name = units.add("nojournal", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    units.reload()
+    with pytest.raises(JobFailedError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None and report.logs == ()
+    assert report.logs_missing_reason == (
+        "not fetched: JournalNotFoundError: no journal files were found"
+    )
+    assert report.failed_step is not None and report.failed_step.name == "ExecStart"
+    assert "Logs: not fetched: JournalNotFoundError" in report.render()
+
+
+def test_report_building_crashing_still_raises_the_error(
+    sd: sysd.Systemd, units: Units, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sysd._sync.report as report_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug in the report")
+
+    monkeypatch.setattr(report_module, "failure_report", broken)
+    name = units.add("broken", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    units.reload()
+    with pytest.raises(JobFailedError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None
+    assert report.logs_missing_reason == "not fetched: RuntimeError: bug in the report"
+
+
+def test_remote_manager_logs_are_not_fetched(
+    sd: sysd.Systemd, units: Units, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a host=/machine= connection, as far as the report can tell (its target's scope)
+    monkeypatch.setattr(sd.bus, "target", sd.bus.target._replace(scope="remote"))
+    name = units.add("remote", "[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    units.reload()
+    with pytest.raises(JobFailedError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None and report.logs == ()
+    assert report.logs_missing_reason is not None
+    assert "host=/machine=" in report.logs_missing_reason
+    assert report.failed_step is not None  # the properties still come over the bus
+
+
+def test_bounds(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add("bounds", f"[Service]\nType=oneshot\nExecStart={counted('bounds', 1)}\n")
+    units.reload()
+    fail_twice(sd, name)
+    unit = sd.unit(name)
+    assert unit.failure_report(lines=0).logs_missing_reason == "not fetched: lines=0"
+    two = unit.failure_report(lines=2)
+    assert len(two.logs) == 2
+    assert len(unit.failure_report(lines=10**9).logs) <= 1000
+    # no time at all: the properties may be missing, but no error
+    quick = unit.failure_report(timeout=0)
+    assert quick.unit == name
+
+
+def test_synchronize_journal() -> None:
+    import time as _time
+
+    from sysd._sync.report import synchronize_journal
+
+    assert synchronize_journal(_time.monotonic() + 10) is True  # root, journald running
+    assert synchronize_journal(_time.monotonic() + 10, "/nonexistent/socket") is False
+    assert synchronize_journal(_time.monotonic() - 1) is False  # no time left
