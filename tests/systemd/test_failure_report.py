@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -397,3 +398,127 @@ def test_synchronize_journal() -> None:
     assert synchronize_journal(_time.monotonic() + 10) is True  # root, journald running
     assert synchronize_journal(_time.monotonic() + 10, "/nonexistent/socket") is False
     assert synchronize_journal(_time.monotonic() - 1) is False  # no time left
+
+
+# ------------------------------------------------------------------------------ CLI
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from sysd.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize("verb", ["start", "restart"])
+def test_cli_prints_the_line_then_the_report(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sd: sysd.Systemd,
+    units: Units,
+    verb: str,
+) -> None:
+    monkeypatch.setenv("SYSTEMD_COLORS", "0")
+    name = units.add("cli", f"[Service]\nType=oneshot\nExecStart={counted('cli', 7)}\n")
+    units.reload()
+    rc, out, one_line = cli(capsys, verb, "--no-report", name)  # cli run 1
+    assert rc == 1 and out == "" and one_line.count("\n") == 1
+    assert one_line.startswith(f"sysd: Job for {name} failed because the control process")
+    rc, out, err = cli(capsys, verb, name)  # cli run 2
+    assert rc == 1 and out == ""
+    first, _, rest = err.partition("\n")
+    assert first + "\n" == one_line  # systemctl's line, byte for byte as before
+    lines = rest.splitlines()
+    assert lines[0] == "" and lines[1] == f"\u00d7 {name}"
+    assert f"       Job: {verb} (job " in rest and "): failed\n" in rest
+    assert "    Active: failed (Result: exit-code)\n" in rest
+    assert "ExecStart=/bin/sh -c " in rest and "(code=exited, status=7)" in rest
+    assert "cli run 2" in rest and "cli run 1" not in rest
+    assert "\x1b[" not in err
+
+
+def test_cli_report_in_colour(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, units: Units
+) -> None:
+    monkeypatch.setenv("SYSTEMD_COLORS", "1")
+    name = units.add("clicolor", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 3'\n")
+    units.reload()
+    rc, _out, err = cli(capsys, "start", name)
+    assert rc == 1
+    assert f"\x1b[0;1;31m\u00d7\x1b[0m {name}\n" in err
+    assert "\x1b[0;1;31m(code=exited, status=3)\x1b[0m" in err
+
+
+# ----------------------------------------------------------------------------- docs
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = (
+    "[Unit]\nDescription=Example web server\n[Service]\nType=oneshot\n"
+    "ExecStart=/bin/sh -c 'echo listening on :8080; echo address already in use >&2; exit 7'\n"
+)
+
+
+def normalized(text: str) -> list[str]:
+    """Output with what changes from run to run (times, host, PIDs, IDs) made fixed, and
+    each run of journal lines sorted: journald stores a unit's output (a stream) and the
+    manager's messages (datagrams) in the order it happens to read them."""
+    text = re.sub(r"^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \S+ ", "TIME HOST ", text, flags=re.M)
+    text = re.sub(r"\[\d+\]: ", "[PID]: ", text)
+    text = re.sub(r"\(job \d+\)", "(job N)", text)
+    text = re.sub(r"Failed: \d+ ", "Failed: PID ", text)
+    text = re.sub(r"Invocation: [0-9a-f]{32}", "Invocation: ID", text)
+    out: list[str] = []
+    logs: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("TIME HOST "):
+            logs.append(line)
+            continue
+        out += [*sorted(logs), line]
+        logs = []
+    return out + sorted(logs)
+
+
+def test_cli_doc_example_is_what_sysd_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sd: sysd.Systemd
+) -> None:
+    doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- example: start-report -->\n```text\n(.*?)```", doc, re.S)
+    assert block is not None
+    monkeypatch.setenv("SYSTEMD_COLORS", "0")
+    path = Path("/run/systemd/system/sysd-doc-web.service")
+    path.write_text(WEB)
+    try:
+        sd.daemon_reload()
+        out = ""
+        for command in re.findall(r"^\$ sysd (.*)$", block.group(1), re.M):
+            rc, stdout, stderr = cli(capsys, *command.split())
+            assert rc == 1 and stdout == ""
+            out += f"$ sysd {command}\n{stderr}"
+        assert normalized(out) == normalized(block.group(1))
+    finally:
+        sd.unit("sysd-doc-web.service").reset_failed()
+        path.unlink()
+        sd.daemon_reload()
+
+
+def test_units_doc_rendering_is_what_sysd_prints(sd: sysd.Systemd) -> None:
+    doc = (ROOT / "docs" / "units.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### When a start fails") :]
+    block = re.search(r"```text\n(.*?)```", section, re.S)
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block is not None and code is not None
+    unit_text = re.search(r"unit_file.write_text\(\n(.*?)\n\)", code.group(1), re.S)
+    assert unit_text is not None
+    path = Path("/run/systemd/system/sysd-doc-report.service")
+    path.write_text(eval("(" + unit_text.group(1) + ")"))  # the doc's own unit file text
+    try:
+        sd.daemon_reload()
+        with pytest.raises(JobFailedError) as info:
+            sd.unit("sysd-doc-report.service").start()
+        assert info.value.report is not None
+        assert normalized(info.value.report.render()) == normalized(block.group(1))
+    finally:
+        sd.unit("sysd-doc-report.service").reset_failed()
+        path.unlink()
+        sd.daemon_reload()
