@@ -16,6 +16,7 @@ from sysd._core.report import (
     failed_conditions,
     failed_step,
     invocation_hex,
+    job_logs_done,
     journal_matches,
     report_from_status,
 )
@@ -97,6 +98,7 @@ def test_activation_pids() -> None:
         },
     )
     assert activation_pids(st) == (4, 5)  # 3 ran in an earlier activation
+    assert activation_pids(st, last_run=True) == (3, 4, 5)
 
 
 @pytest.mark.parametrize(
@@ -372,3 +374,24 @@ def test_report_rides_on_errors_through_pickle() -> None:
         error.report = report
         again = pickle.loads(pickle.dumps(error))
         assert again.report == report and str(again) == str(error)
+
+
+@pytest.mark.parametrize(
+    ("job_type", "result", "logged"),
+    [
+        ("start", "failed", True),
+        ("start", "done", True),
+        ("start", "dependency", True),
+        ("start", "assert", True),
+        ("start", "canceled", False),
+        ("restart", "failed", True),
+        ("restart", "canceled", False),
+        ("stop", "failed", True),
+        ("stop", "dependency", False),
+        ("reload", "failed", True),
+        ("reload", "invalid", False),
+        (None, "failed", False),
+    ],
+)
+def test_job_logs_done(job_type: str | None, result: str, logged: bool) -> None:
+    assert job_logs_done(job_type, result) is logged

@@ -21,6 +21,7 @@ from throwaway_units import Units
 import sysd
 from sysd.errors import (
     JobAssertError,
+    JobCanceledError,
     JobDependencyError,
     JobError,
     JobFailedError,
@@ -272,6 +273,31 @@ def test_restart_and_reload_failures_carry_reports(sd: sysd.Systemd, units: Unit
     assert report is not None and report.job_type == "reload"
     assert report.failed_step is not None and report.failed_step.name == "ExecReload"
     assert "reload run 1" in "".join(messages(report))
+
+
+def test_canceled_job_reports_without_waiting_for_a_done_message(
+    sd: sysd.Systemd, units: Units
+) -> None:
+    # systemd logs no message when a job is canceled: the report reads the journal once
+    slow = units.add("slow", "[Service]\nType=oneshot\nExecStart=/bin/sleep 60\n")
+    name = units.add(
+        "queued", f"[Unit]\nAfter={slow}\n[Service]\nType=oneshot\nExecStart=/bin/true\n"
+    )
+    units.reload()
+    # subscribed throughout, so the JobRemoved of the canceled job is seen
+    with (
+        sd.subscribed(),
+        sd.unit(slow).start(wait=False) as first,
+        sd.unit(name).start(wait=False) as job,
+    ):
+        job.cancel()  # still waiting for the slow one (After=)
+        with pytest.raises(JobCanceledError) as info:
+            job.wait()
+        first.cancel()
+    report = info.value.report
+    assert report is not None and report.job_result == "canceled"
+    assert report.ran is False and report.logs == ()
+    assert report.logs_missing_reason == "none found"
 
 
 def test_run_failed_error_carries_the_report(sd: sysd.Systemd) -> None:

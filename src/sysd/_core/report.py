@@ -35,6 +35,7 @@ __all__ = [
     "failed_conditions",
     "failed_step",
     "invocation_hex",
+    "job_logs_done",
     "journal_matches",
     "report_from_status",
 ]
@@ -326,10 +327,12 @@ def invocation_hex(value: Any) -> str | None:
     return hexa if hexa and hexa != "0" * 32 else None
 
 
-def activation_pids(st: Any) -> tuple[int, ...]:
+def activation_pids(st: Any, *, last_run: bool = False) -> tuple[int, ...]:
     """The PIDs of the unit's commands (and main process) started in this activation
-    (see :func:`failed_step` for when it began)."""
-    since: timedelta | None = _get(st, "condition_timestamp_monotonic")
+    (see :func:`failed_step` for when it began); with ``last_run``, of each command's
+    last run whenever it was (a start refused by the start limit checked the conditions
+    again, after the run that hit the limit)."""
+    since: timedelta | None = None if last_run else _get(st, "condition_timestamp_monotonic")
     pids: list[int] = []
     for attr, _name in EXEC_STEPS:
         for cmd in _get(st, attr) or ():
@@ -382,6 +385,25 @@ def journal_matches(
         if boot_id:
             terms.append(f"_BOOT_ID={boot_id}")
     return terms
+
+
+# The job results systemd logs a "done" message for (job_done_message_format() in
+# systemd 252's job.c), by job type; restarts end as start jobs.
+_DONE_MESSAGES: Final = {
+    "start": frozenset(
+        {"done", "timeout", "failed", "dependency", "assert", "unsupported", "collected", "once"}
+    ),
+    "stop": frozenset({"done", "failed", "timeout"}),
+    "reload": frozenset({"done", "failed", "timeout"}),
+}
+_AS_START: Final = frozenset({"restart", "try-restart", "reload-or-restart", "verify-active"})
+
+
+def job_logs_done(job_type: str | None, job_result: str | None) -> bool:
+    """Whether the manager logs a message (with ``JOB_ID``) when such a job ends: a
+    canceled job, for one, ends without a word."""
+    kind = "start" if job_type in _AS_START else job_type
+    return job_result in _DONE_MESSAGES.get(kind or "", frozenset())
 
 
 def _get(st: Any, name: str) -> Any:

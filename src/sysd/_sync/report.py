@@ -32,6 +32,7 @@ from .._core.report import (
     LogLine,
     activation_pids,
     invocation_hex,
+    job_logs_done,
     journal_matches,
     report_from_status,
 )
@@ -115,9 +116,17 @@ def failure_report(
         if logs_invocation is None and job_id is None:
             reason = "none: the unit has no invocation ID (it never ran)"
         else:
-            pids = activation_pids(st) if logs_invocation and st is not None else ()
+            pids: tuple[int, ...] = ()
+            if logs_invocation and st is not None:
+                pids = activation_pids(st, last_run=refused)
+            # the story's end to wait for: the job's done message, or a run's "Failed
+            # with result" (none for a canceled job: then the first read is all)
+            if job_id is not None:
+                closing = "JOB_ID" if job_logs_done(job_type, job_result) else None
+            else:
+                closing = "UNIT_RESULT"
             logs, reason = _logs(
-                sd.target.scope, unit, logs_invocation, job_id, pids, lines, deadline
+                sd.target.scope, unit, logs_invocation, job_id, pids, lines, deadline, closing
             )
     return report_from_status(
         unit,
@@ -258,6 +267,7 @@ def _logs(
     pids: Sequence[int],
     lines: int,
     deadline: float,
+    closing: str | None,
 ) -> tuple[list[LogLine], str | None]:
     """The last ``lines`` journal lines of the invocation (and job), read again until the
     manager's closing message is in or the deadline passes."""
@@ -277,7 +287,9 @@ def _logs(
             entries = read_entries(matches, lines)
         except (SysdError, OSError) as exc:
             return [], f"not fetched: {_why(exc)}"
-        if _closed(entries, job_id):
+        if closing is None and not entries:
+            return [], "none found"
+        if closing is None or _closed(entries, closing, job_id):
             break
         if time.monotonic() + _POLL >= deadline:
             note = "the manager's final message about it was not in the journal in time"
@@ -322,15 +334,12 @@ def read_entries(matches: list[str], lines: int) -> list[Entry]:
         return [entry for entry in it]
 
 
-def _closed(entries: Sequence[Entry], job_id: int | None) -> bool:
-    """Whether the manager's message that ends the story is among the entries."""
-    for entry in entries:
-        if job_id is not None:
-            if entry.get("JOB_ID") == str(job_id):
-                return True
-        elif "UNIT_RESULT" in entry:
-            return True
-    return False
+def _closed(entries: Sequence[Entry], closing: str, job_id: int | None) -> bool:
+    """Whether the manager's message that ends the story is among the entries: the job's
+    done message (``closing="JOB_ID"``) or the unit's result (``"UNIT_RESULT"``)."""
+    if closing == "JOB_ID":
+        return any(entry.get("JOB_ID") == str(job_id) for entry in entries)
+    return any(closing in entry for entry in entries)
 
 
 def _lines(entries: Sequence[Entry]) -> list[LogLine]:
