@@ -13,6 +13,7 @@ import pickle
 import re
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -126,7 +127,7 @@ def test_failing_exec_start_type_exec(sd: sysd.Systemd, units: Units) -> None:
     assert (report.failed_step.code, report.failed_step.status) == (1, 203)
     assert "status=203/EXEC" in report.render()
     text = "".join(messages(report))
-    assert "exec run 2" in text and "exec run 1" not in text
+    assert "exec run 2" in text and "exec run 1" not in text, text
 
 
 def test_failed_condition_is_reported_not_raised(sd: sysd.Systemd, units: Units) -> None:
@@ -312,6 +313,33 @@ def test_run_failed_error_carries_the_report(sd: sysd.Systemd) -> None:
     assert pickle.loads(pickle.dumps(error)).report == report
 
 
+def test_report_of_an_earlier_invocation(sd: sysd.Systemd, units: Units) -> None:
+    # what ensure's settle error needs: the report of one given invocation
+    # The report of a run that is no longer the unit's has no PIDs to find the lines
+    # journald read after their process exited (it tags a stream's line with the
+    # invocation from /proc/PID/cgroup when it reads it): the process lingers a little.
+    name = units.add(
+        "earlier",
+        "[Service]\nType=oneshot\n"
+        "ExecStart=/bin/sh -c 'echo \"earlier run $$INVOCATION_ID\"; sleep 0.5; exit 1'\n",
+    )
+    units.reload()
+    unit = sd.unit(name)
+    with pytest.raises(JobFailedError) as first:
+        unit.start()
+    with pytest.raises(JobFailedError):
+        unit.start()
+    assert first.value.report is not None
+    invocation = first.value.report.invocation_id
+    report = unit.failure_report(invocation)
+    assert report.invocation_id == invocation
+    text = "".join(messages(report))
+    assert f"earlier run {invocation}" in text and text.count("earlier run ") == 1
+    assert report.properties_missing_reason is not None
+    assert "of a later run" in report.properties_missing_reason
+    assert unit.failure_report(uuid.UUID(invocation)).invocation_id == invocation
+
+
 def test_the_report_pickles_with_the_error(sd: sysd.Systemd, units: Units) -> None:
     name = units.add("pickle", f"[Service]\nType=oneshot\nExecStart={counted('pickle', 2)}\n")
     units.reload()
@@ -422,7 +450,7 @@ def test_synchronize_journal() -> None:
     from sysd._sync.report import synchronize_journal
 
     assert synchronize_journal(_time.monotonic() + 10) is True  # root, journald running
-    assert synchronize_journal(_time.monotonic() + 10, "/nonexistent/socket") is False
+    assert synchronize_journal(_time.monotonic() + 10, "/nonexistent/socket") is None
     assert synchronize_journal(_time.monotonic() - 1) is False  # no time left
 
 

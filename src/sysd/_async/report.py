@@ -48,7 +48,7 @@ __all__ = ["DEFAULT_LINES", "DEFAULT_TIMEOUT", "MAX_LINES", "attach_report", "fa
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 DEFAULT_LINES = 10
 MAX_LINES = 1000  # the cap, whatever is asked
-DEFAULT_TIMEOUT = 3.0  # seconds for the whole report (properties, journal, waiting for it)
+DEFAULT_TIMEOUT = 5.0  # seconds for the whole report (properties, journal, waiting for it)
 _POLL = 0.05  # between two reads of the journal while the final message is not in yet
 _DEPENDENCIES_MAX = 64  # required units looked at for a dependency failure
 REMOTE_REASON = (
@@ -204,7 +204,11 @@ async def _snapshot(
         # (Exec* statuses, which condition failed) went with it
         return cls.from_dbus({**props, **seen}, {**type_props, **seen}), COLLECTED
     current = invocation_hex(props.get("InvocationID"))
-    if props.get("LoadState") == "not-found" or (invocation and current != invocation):
+    if props.get("LoadState") == "not-found":
+        return None, "the unit was unloaded (collected) after it ended"
+    if invocation and current != invocation:
+        if current:
+            return None, f"not shown: they are of a later run (invocation {current})"
         return None, "the unit was unloaded (collected) after it ended"
     return cls.from_dbus(props, type_props), None
 
@@ -280,7 +284,7 @@ async def _logs(
         pids=pids,
     )
     entries: Sequence[Entry] = ()
-    await to_thread(synchronize_journal, deadline)
+    synced = await to_thread(synchronize_journal, deadline)
     while True:
         try:
             entries = await read_entries(matches, lines)
@@ -296,15 +300,19 @@ async def _logs(
                 return [], f"none found: {note}"
             return _lines(entries), f"maybe incomplete: {note}"
         await sleep(_POLL)
+    if synced is False:
+        note = "journald did not confirm in time that it had stored everything"
+        return _lines(entries), f"maybe incomplete: {note}"
     return _lines(entries), None
 
 
 JOURNAL_VARLINK = "/run/systemd/journal/io.systemd.journal"
 
 
-def synchronize_journal(deadline: float, path: str = JOURNAL_VARLINK) -> bool:
-    """Ask journald to store every message it received so far (``journalctl --sync``);
-    False when it could not be asked (not root, no journald) or did not answer in time."""
+def synchronize_journal(deadline: float, path: str = JOURNAL_VARLINK) -> bool | None:
+    """Ask journald to store every message it received so far (``journalctl --sync``):
+    True when it did, None when it could not be asked (not root, no journald), False
+    when it did not answer in time."""
     left = deadline - time.monotonic()
     if left <= 0:
         return False
@@ -318,11 +326,13 @@ def synchronize_journal(deadline: float, path: str = JOURNAL_VARLINK) -> bool:
             while not reply.endswith(b"\0"):
                 chunk = sock.recv(4096)
                 if not chunk:
-                    return False
+                    return None
                 reply += chunk
-        return "error" not in json.loads(reply[:-1])
-    except (OSError, ValueError):
+        return "error" not in json.loads(reply[:-1]) or None
+    except TimeoutError:
         return False
+    except (OSError, ValueError):
+        return None
 
 
 async def read_entries(matches: list[str], lines: int) -> list[Entry]:

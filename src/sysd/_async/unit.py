@@ -140,7 +140,7 @@ class AsyncUnit:
         )
 
     async def failure_report(
-        self, invocation_id: Any = None, *, lines: int = 10, timeout: float = 3.0
+        self, invocation_id: Any = None, *, lines: int = 10, timeout: float = 5.0
     ) -> FailureReport:
         """Why the unit failed (or how its last run went): its state, the ``Exec*=``
         step that failed, failed conditions/assertions, restarts, and the last ``lines``
