@@ -576,3 +576,35 @@ def test_units_doc_rendering_is_what_sysd_prints(sd: sysd.Systemd) -> None:
         sd.unit("sysd-doc-report.service").reset_failed()
         path.unlink()
         sd.daemon_reload()
+
+
+def test_report_of_a_unit_that_did_not_fail(sd: sysd.Systemd, units: Units) -> None:
+    # on demand, for a running unit: no failure to wait for in the journal
+    name = units.add(
+        "healthy", "[Service]\nType=exec\nExecStart=/bin/sh -c 'echo up; exec sleep 300'\n"
+    )
+    units.reload()
+    unit = sd.unit(name)
+    unit.start()
+    try:
+        report = unit.failure_report()
+        assert report.active_state == "active" and report.result == "success"
+        assert report.failed_step is None and report.logs_missing_reason is None
+        assert any("Started" in line.text or "up" in line.text for line in report.logs)
+    finally:
+        unit.stop()
+
+
+def test_need_daemon_reload_is_reported(sd: sysd.Systemd, units: Units) -> None:
+    name = units.add("stale", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 1'\n")
+    units.reload()
+    with pytest.raises(JobFailedError):
+        sd.unit(name).start()  # failed: the unit stays loaded
+    path = Path("/run/systemd/system") / name
+    path.write_text("[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 2'\n")  # not reloaded
+    with pytest.raises(JobFailedError) as info:
+        sd.unit(name).start()
+    report = info.value.report
+    assert report is not None and report.need_daemon_reload is True
+    assert report.exit_code == 1  # the old ExecStart ran
+    assert f"drop-ins of {name} changed on disk" in report.render()

@@ -118,11 +118,13 @@ async def failure_report(
             pids: tuple[int, ...] = ()
             if logs_invocation and st is not None:
                 pids = activation_pids(st, last_run=refused)
-            # the story's end to wait for: the job's done message, or a run's "Failed
-            # with result" (none for a canceled job: then the first read is all)
+            # the story's end to wait for: the job's done message, or a failed run's
+            # "Failed with result" (none for a canceled job, a unit that did not fail:
+            # then the first read is all)
+            closing: str | None = None
             if job_id is not None:
                 closing = "JOB_ID" if job_logs_done(job_type, job_result) else None
-            else:
+            elif result not in (None, "success"):
                 closing = "UNIT_RESULT"
             logs, reason = await _logs(
                 sd.target.scope, unit, logs_invocation, job_id, pids, lines, deadline, closing
