@@ -395,3 +395,22 @@ def test_report_rides_on_errors_through_pickle() -> None:
 )
 def test_job_logs_done(job_type: str | None, result: str, logged: bool) -> None:
     assert job_logs_done(job_type, result) is logged
+
+
+def test_as_dict_is_json_ready() -> None:
+    import json
+
+    report = report_from_status(
+        "a.service", failed_pre(), job_id=9, job_type="start", job_result="failed", logs=LOGS
+    )
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["unit"] == "a.service" and data["job_result"] == "failed"
+    assert data["failed_step"] == {
+        "name": "ExecStartPre", "argv": ["/bin/false"], "pid": 42, "code": 1, "status": 1,
+    }  # fmt: skip
+    assert data["logs"] == [
+        "Dec 07 12:00:00 box sh[42]: boom",
+        "Dec 07 12:00:00 box systemd[1]: a.service: Failed.",
+    ]
+    assert data["failed_conditions"] == [] and data["invocation_id"] == ID
+    assert set(data) == set(FailureReport.__dataclass_fields__)

@@ -173,6 +173,21 @@ class FailureReport:
             return self.exec_main_status
         return None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready values (``sysd start --json``): the fields by name,
+        ``failed_step`` as an object, ``logs`` as the lines' text."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, FailedStep):
+                value = value._asdict() | {"argv": list(value.argv)}
+            elif name == "logs":
+                value = [line.text.rstrip("\n") for line in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        return out
+
     def lines(self, *, color: bool = False) -> list[str]:
         """The status part, one line each (see :meth:`render`)."""
 

@@ -83,6 +83,7 @@ def _error_record(error: SysdError) -> dict[str, Any]:
         "service_result": getattr(error, "service_result", None),
         "exit_code": getattr(error, "exit_code", None),
         "exit_signal": getattr(error, "exit_signal", None),
+        "report": report.as_dict() if (report := getattr(error, "report", None)) else None,
     }
 
 
