@@ -127,6 +127,7 @@ if TYPE_CHECKING:
         UnitNew,
         UnitRemoved,
     )
+    from ._core.report import FailureReport
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
     from ._sync.events import Events
     from ._sync.proxy import InterfaceProxy, Proxy, Signal, Signals
@@ -151,6 +152,7 @@ _LAZY = {
     "DEVNULL": ("._core.run", "DEVNULL"),
     "STDOUT": ("._core.run", "STDOUT"),
     "RunResult": ("._core.run", "RunResult"),
+    "FailureReport": ("._core.report", "FailureReport"),
     "RunningUnit": ("._sync.run", "RunningUnit"),
     "TriggerHandle": ("._sync.run", "TriggerHandle"),
     "Proxy": ("._sync.proxy", "Proxy"),
@@ -359,6 +361,7 @@ __all__ = [
     "Proxy",
     "RemoteError",
     "RunFailedError",
+    "FailureReport",
     "RunResult",
     "RunTimeoutError",
     "RunningUnit",

@@ -38,6 +38,7 @@ from ._core.events import (
     UnitNew,
     UnitRemoved,
 )
+from ._core.report import FailureReport
 from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
 from .executor import AsyncUnitExecutor as UnitExecutor
 from .executor import async_run_function as run_function
@@ -64,6 +65,7 @@ __all__ = [
     "AsyncSystemd",
     "InterfaceProxy",
     "Proxy",
+    "FailureReport",
     "RunResult",
     "RunningUnit",
     "Signal",

@@ -92,6 +92,7 @@ import os as _os
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from ._core.report import FailureReport
     from ._core.run import RunResult
 
 __all__ = [
@@ -578,9 +579,14 @@ class JobError(SysdError, RuntimeError):
     (the unit's Result, e.g. ``exit-code``, ``signal``, ``start-limit-hit``),
     ``exit_code`` / ``exit_signal`` of the main process.  Unknown result
     strings (a newer systemd) raise this base class.
+
+    ``report``: a :class:`~sysd.FailureReport` (the unit's state, the failed step, the
+    failing invocation's last journal lines; ``e.report.render()`` prints it) on every
+    error of a waited job; None where none was built.
     """
 
     job_result: ClassVar[str | None] = None
+    report: FailureReport | None = None
 
     def __init__(
         self,
@@ -978,9 +984,12 @@ class RunFailedError(SysdError, RuntimeError):
     ``success``: a non-zero exit, a signal, a timeout...).
 
     Fields: ``unit``, ``invocation_id``, ``result`` (systemd's Service.Result),
-    ``exit_code``, ``exit_signal``, ``stdout``, ``stderr`` (bytes when piped) and
-    ``run_result``, the whole :class:`RunResult`.
+    ``exit_code``, ``exit_signal``, ``stdout``, ``stderr`` (bytes when piped),
+    ``run_result``, the whole :class:`RunResult`, and ``report``, the
+    :class:`~sysd.FailureReport` (None where none was built).
     """
+
+    report: FailureReport | None = None
 
     def __init__(
         self,

@@ -331,7 +331,7 @@ def test_start_of_a_failing_unit(
 ) -> None:
     name = units.add("boom", FAILING)
     units.reload()
-    rc, out, err = run(capsys, "start", name)
+    rc, out, err = run(capsys, "start", "--no-report", name)
     assert rc == 1 and out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"sysd: Job for {name} failed because the control process exited")

@@ -30,6 +30,7 @@ from ..errors import (
     BusDisconnectedError,
     ConnectionBudgetError,
     DBusError,
+    JobError,
     NoSuchJobError,
     UnknownObjectError,
     WaitTimeoutError,
@@ -63,6 +64,7 @@ class AsyncJob:
         self.job_type = job_type
         self.id = job_id if job_id is not None else _job_id(path)
         self.result: str | None = None
+        self.sent_at: float | None = None  # time.monotonic() when the job was asked for
         self._ticket: JobTicket | None = None
         self._finalizer: weakref.finalize[[JobTicket], AsyncJob] | None = None
 
@@ -138,7 +140,25 @@ class AsyncJob:
             exit_signal=exit_signal,
         )
         if error is not None:
+            await self._attach_report(error)
             raise error
+
+    async def _attach_report(self, error: JobError) -> None:
+        """``error.report``: what explains the failure (never raises for its own trouble)."""
+        from .report import attach_report
+
+        watched = self.sd._subscription.watched.get(to_dbus_path(self.unit))
+        await attach_report(
+            error,
+            self.sd,
+            self.unit,
+            job_id=self.id,
+            job_type=self.job_type,
+            job_result=self.result,
+            sent_at=self.sent_at,
+            seen=dict(watched.props) if watched is not None else None,
+            fallback={"result": error.service_result},
+        )
 
 
 async def queue_unwaited(

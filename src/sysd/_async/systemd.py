@@ -782,7 +782,9 @@ class AsyncSystemd:
             try:
                 path = await queue()
                 sub.forget_stale_removal(unit_path, seen)
-                return AsyncJob(self, path, unit_name, job_type)
+                job = AsyncJob(self, path, unit_name, job_type)
+                job.sent_at = sent_at  # the failure report tells whether the unit ran since
+                return job
             except ServiceUnknownError:
                 if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
                     raise

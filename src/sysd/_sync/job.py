@@ -31,6 +31,7 @@ from ..errors import (
     BusDisconnectedError,
     ConnectionBudgetError,
     DBusError,
+    JobError,
     NoSuchJobError,
     UnknownObjectError,
     WaitTimeoutError,
@@ -64,6 +65,7 @@ class Job:
         self.job_type = job_type
         self.id = job_id if job_id is not None else _job_id(path)
         self.result: str | None = None
+        self.sent_at: float | None = None  # time.monotonic() when the job was asked for
         self._ticket: JobTicket | None = None
         self._finalizer: weakref.finalize[[JobTicket], Job] | None = None
 
@@ -139,7 +141,25 @@ class Job:
             exit_signal=exit_signal,
         )
         if error is not None:
+            self._attach_report(error)
             raise error
+
+    def _attach_report(self, error: JobError) -> None:
+        """``error.report``: what explains the failure (never raises for its own trouble)."""
+        from .report import attach_report
+
+        watched = self.sd._subscription.watched.get(to_dbus_path(self.unit))
+        attach_report(
+            error,
+            self.sd,
+            self.unit,
+            job_id=self.id,
+            job_type=self.job_type,
+            job_result=self.result,
+            sent_at=self.sent_at,
+            seen=dict(watched.props) if watched is not None else None,
+            fallback={"result": error.service_result},
+        )
 
 
 def queue_unwaited(

@@ -73,7 +73,14 @@ from .._core.run import (
     with_command,
 )
 from .._interrupt import CriticalSection
-from ..errors import BusDisconnectedError, BusError, DBusError, JobError, WaitTimeoutError
+from ..errors import (
+    BusDisconnectedError,
+    BusError,
+    DBusError,
+    JobError,
+    RunFailedError,
+    WaitTimeoutError,
+)
 from ._backend import ThreadHandle, to_thread
 
 if TYPE_CHECKING:
@@ -429,6 +436,7 @@ class RunningUnit:
         self._pump_thread = pump_thread
         self._result: RunResult | None = None
         self._invocation: UUID | None = None
+        self._final: Mapping[str, Any] = {}  # the last values seen (the failure report)
         self._job_slot = False  # a slot of the connection's job budget, for the start job
         # Dropped unclosed: the watch and the pin are released right after (on the event
         # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
@@ -540,6 +548,7 @@ class RunningUnit:
         )
         if still_there:
             final.update(_accounting(self.sd, self.spec, watch.path, SERVICE_INTERFACE))
+        self._final = final
         stdout, stderr = self._collect_output(final)
         self.close()
         return run_result(self.unit, final, stdout=stdout, stderr=stderr)
@@ -1019,8 +1028,29 @@ def _after_start(handle: RunningUnit, job: Job, wait: bool, check: bool) -> RunR
         handle.close()
         raise
     if check:
-        result.check_returncode()
+        _check(handle.sd, result, getattr(handle, "_final", None))
     return result
+
+
+def _check(sd: Systemd, result: RunResult, seen: Mapping[str, Any] | None) -> None:
+    """``check=True``: RunFailedError unless the run succeeded, with its failure report."""
+    try:
+        result.check_returncode()
+    except RunFailedError as exc:
+        from .report import attach_report
+
+        code = 1 if result.exit_code is not None else 2 if result.exit_signal is not None else None
+        status = result.exit_code if result.exit_code is not None else result.exit_signal
+        fallback = {"result": result.result, "exec_main_code": code, "exec_main_status": status}
+        attach_report(
+            exc,
+            sd,
+            result.unit,
+            invocation_id=result.invocation_id,
+            seen=seen,
+            fallback={k: v for k, v in fallback.items() if v is not None},
+        )
+        raise
 
 
 def _wait_start_job(handle: RunningUnit, job: Job, timeout: float | None) -> None:
@@ -2043,7 +2073,7 @@ def _start_scope(
         handle.close()
         raise
     if check:
-        result.check_returncode()
+        _check(handle.sd, result, getattr(handle, "_final", None))
     return result
 
 

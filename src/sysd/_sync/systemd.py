@@ -777,7 +777,9 @@ class Systemd:
             try:
                 path = queue()
                 sub.forget_stale_removal(unit_path, seen)
-                return Job(self, path, unit_name, job_type)
+                job = Job(self, path, unit_name, job_type)
+                job.sent_at = sent_at  # the failure report tells whether the unit ran since
+                return job
             except ServiceUnknownError:
                 if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
                     raise

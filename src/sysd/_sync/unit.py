@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .._core.ensure import Change
     from .._core.events import UnitChanged
     from .._core.properties import Assignment
+    from .._core.report import FailureReport
     from .._core.status import UnitStatus
     from ..journal import Entries
     from .job import Job
@@ -139,6 +140,22 @@ class Unit:
 
         return Entries.for_unit(
             self.name, scope=self.sd.target.scope, lines=lines, follow=follow, **kwargs
+        )
+
+    def failure_report(
+        self, invocation_id: Any = None, *, lines: int = 10, timeout: float = 5.0
+    ) -> FailureReport:
+        """Why the unit failed (or how its last run went): its state, the ``Exec*=``
+        step that failed, failed conditions/assertions, restarts, and the last ``lines``
+        journal lines of the invocation ``invocation_id`` (default: the current one;
+        at most 1000), all within ``timeout`` seconds.  Never raises for its own
+        trouble: what could not be fetched, the report says why.  ``report.render()``
+        prints it.  The same report rides on a waited job's JobError (``e.report``).
+        """
+        from .report import failure_report
+
+        return failure_report(
+            self.sd, self.name, invocation_id=invocation_id, lines=lines, timeout=timeout
         )
 
     def processes(self) -> list[Process]:

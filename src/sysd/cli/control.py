@@ -22,7 +22,7 @@ from .._core.unitname import is_template, normalize
 from .._sync.systemd import Systemd, UnitFileChange
 from .._sync.unit import Unit
 from ..errors import DBusError, JobError, SysdError, UnitMaskedError
-from . import error_text, lazy_module, print_error, print_notice
+from . import colors_enabled, error_text, lazy_module, print_error, print_notice
 from ._unitargs import emit_json, resolve, signal_arg, unit_arg, unit_file_arg, verb_parser
 from .basic import connect
 
@@ -83,6 +83,7 @@ def _error_record(error: SysdError) -> dict[str, Any]:
         "service_result": getattr(error, "service_result", None),
         "exit_code": getattr(error, "exit_code", None),
         "exit_signal": getattr(error, "exit_signal", None),
+        "report": report.as_dict() if (report := getattr(error, "report", None)) else None,
     }
 
 
@@ -127,6 +128,8 @@ def _jobs(args: argparse.Namespace) -> int:
             except JobError as exc:
                 error = exc
                 print_error(str(exc))
+                if not args.no_report:
+                    _print_report(exc)
                 rc = rc or 1
             except UnitMaskedError as exc:
                 if args.verb.startswith("try-"):  # systemctl ignores masked units here
@@ -143,6 +146,20 @@ def _jobs(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"jobs": records})
     return rc
+
+
+def _print_report(exc: JobError) -> None:
+    """The failure report after systemctl's line: the unit's state, the step that failed,
+    the failing invocation's log lines (on stderr, beside the error it explains)."""
+    report = exc.report
+    if report is None:
+        return
+    text = report.render(color=colors_enabled())
+    try:
+        sys.stderr.write("\n" + text)
+    except UnicodeEncodeError:
+        sys.stderr.buffer.write(("\n" + text).encode("utf-8", "replace"))
+    sys.stderr.flush()
 
 
 # What systemctl says it failed to do, per verb ("Failed to kill unit x.service: ...").
@@ -342,6 +359,11 @@ def add_parsers(sub: Any) -> None:
         p = verb_parser(sub, verb, f"{verb} units and wait for the jobs", _jobs)
         p.add_argument("units", nargs="+", type=unit_arg, metavar="UNIT")
         p.add_argument("--no-block", action="store_true", help="do not wait for the job")
+        p.add_argument(
+            "--no-report",
+            action="store_true",
+            help="on failure, print only systemctl's one line (no status and log lines)",
+        )
         p.add_argument(
             "--job-mode",
             default="replace",
