@@ -673,7 +673,8 @@ class UnitSettleError(JobError):
     Fields as JobError (``result`` is the job's, ``done``; ``service_result``,
     ``exit_code``/``exit_signal`` as read when it failed), plus ``reason``
     (``left-active``, ``main-process-died``, ``restarted``), ``invocation_id`` (the
-    run that was started), ``settle`` (the window, seconds) and ``report`` (None for now).
+    run that was started), ``settle`` (the window, seconds) and ``report``: the
+    :class:`FailureReport` of that run (its status and its own log lines).
     """
 
     reason: str | None = None

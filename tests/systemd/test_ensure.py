@@ -160,7 +160,10 @@ def test_failed_condition_is_done_but_not_ok(sd: sysd.Systemd, units: Units) -> 
 
 
 def test_settle_catches_a_service_dying_after_start(sd: sysd.Systemd, units: Units) -> None:
-    name = units.add("dies", "[Service]\nType=simple\nExecStart=/bin/sh -c 'sleep 0.5; exit 1'\n")
+    name = units.add(
+        "dies",
+        "[Service]\nType=simple\nExecStart=/bin/sh -c 'echo dying soon; sleep 0.5; exit 1'\n",
+    )
     units.reload()
     with pytest.raises(sysd.UnitSettleError) as info:
         sd.unit(name).ensure(active=True, settle="5s")
@@ -169,8 +172,13 @@ def test_settle_catches_a_service_dying_after_start(sd: sysd.Systemd, units: Uni
     assert err.unit == name and err.job_type == "start" and err.result == "done"
     assert err.reason == "left-active" and err.settle == 5.0
     assert err.service_result == "exit-code" and err.exit_code == 1
-    assert err.invocation_id and err.report is None
     assert err.invocation_id == show(name)["InvocationID"]
+    # the report of that run: its state and its own log lines
+    report = err.report
+    assert isinstance(report, sysd.FailureReport)
+    assert report.unit == name and report.invocation_id == err.invocation_id
+    assert report.result == "exit-code" and report.exec_main_status == 1
+    assert any("dying soon" in line.text for line in report.logs), report.render()
     assert "\n" not in str(err) and name in str(err)
     assert systemctl("is-active", name) == "failed"
 

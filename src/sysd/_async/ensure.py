@@ -237,5 +237,11 @@ async def _settle_error(
     error.reason = reason
     error.invocation_id = invocation
     error.settle = seconds
-    error.report = None
+    # the failure report of the run that was started (its logs by invocation, not by
+    # time); bounded, and never in the way of the error itself
+    from .report import failure_report
+
+    error.report = await failure_report(
+        sd, unit.name, invocation_id=invocation, job_id=job_id, job_type=action, job_result="done"
+    )
     return error
