@@ -38,6 +38,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from reliability_support import open_fds
@@ -56,7 +57,10 @@ REEXECS = 6
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[sysd.sandbox.Sandbox]:
-    with sysd.sandbox.Sandbox(name=f"sysd-h3-reexec-{uuid.uuid4().hex[:6]}") as box:
+    # the checkout bound in: the private-socket case runs this interpreter inside (its
+    # venv lives in the checkout, which may be under /tmp, private to the sandbox)
+    root = Path(__file__).resolve().parents[2]
+    with sysd.sandbox.Sandbox(name=f"sysd-h3-reexec-{uuid.uuid4().hex[:6]}", binds=[root]) as box:
         yield box
 
 
