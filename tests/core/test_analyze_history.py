@@ -89,8 +89,14 @@ NOW = at(100)
         ),
         # start, stop, start again; out of order in the input
         (
-            [("inactive", 30), ("activating", 10), ("active", 10.5), ("deactivating", 29)]
-            + [("activating", 50), ("active", 51)],
+            [
+                ("inactive", 30),
+                ("activating", 10),
+                ("active", 10.5),
+                ("deactivating", 29),
+                ("activating", 50),
+                ("active", 51),
+            ],
             "active",
             [
                 Span("activating", 10, 10.5),
