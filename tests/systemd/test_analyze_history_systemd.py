@@ -8,12 +8,13 @@ import asyncio
 import itertools
 import json
 import subprocess
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_analyze_systemd import _chromium, ours
+from test_analyze_systemd import ENV, _chromium, ours
 from throwaway_units import Units
 
 import sysd
@@ -227,3 +228,37 @@ def test_history_renders_in_a_headless_browser(
         assert len({round(b["y"], 1) for b in row["bars"]}) == 1, row["unit"]  # one row
         ys.append(row["bars"][0]["y"])
     assert ys == sorted(ys) and len(set(ys)) == len(ys)
+
+
+def test_a_user_managers_units() -> None:
+    """``--user``: the user manager's messages (``USER_UNIT=``, from its init.scope),
+    read by the user from their own journal file."""
+    name = f"hist{uuid.uuid4().hex[:6]}"
+    subprocess.run(["useradd", "-m", name], check=True, timeout=60)
+    uid = int(subprocess.run(["id", "-u", name], capture_output=True, text=True, check=True).stdout)
+    units = Path(f"/home/{name}/.config/systemd/user")
+    units.mkdir(parents=True)
+    (units / "hist.service").write_text("[Service]\nType=exec\nExecStart=/bin/sleep infinity\n")
+    (units / "hist-bad.service").write_text("[Service]\nType=oneshot\nExecStart=/bin/false\n")
+    subprocess.run(["chown", "-R", name, f"/home/{name}"], check=True)
+    subprocess.run(["systemctl", "start", f"user@{uid}.service"], check=True, timeout=60)
+    env = {**ENV, "XDG_RUNTIME_DIR": f"/run/user/{uid}", "HOME": f"/home/{name}"}
+    as_user = ["runuser", "-u", name, "--", "env", *[f"{k}={v}" for k, v in env.items()]]
+    try:
+        for unit in ("hist.service", "hist-bad.service"):
+            subprocess.run(
+                [*as_user, "systemctl", "--user", "start", unit], timeout=60, check=False
+            )
+        _sync_journal()
+        out, err, rc = ours(
+            "--user", "plot", "--unit", "hist", "--unit", "hist-bad", env=env, user=name
+        )
+        assert rc == 0, err
+        rows = _rows(out)
+        assert {u: [s for s, _, _ in spans] for u, spans in rows.items()} == {
+            "hist.service": ["activating", "active"],
+            "hist-bad.service": ["activating", "failed"],
+        }
+    finally:
+        subprocess.run(["systemctl", "stop", f"user@{uid}.service"], check=False, timeout=60)
+        subprocess.run(["userdel", "-r", name], check=False, timeout=60, capture_output=True)

@@ -325,8 +325,8 @@ async def _history_plot(sd: AsyncSystemd, names: list[str], since: datetime | No
     field = "USER_UNIT" if scope == "user" else "UNIT"
     matches = [f"{field}={n}" for n in names]
     matches += [f"MESSAGE_ID={m}" for m in _HISTORY_MESSAGES]
-    if scope != "user":
-        matches.append("_PID=1")  # the manager's own word, not a unit's echo of it
+    # the manager's own word, not a process that logs the same fields
+    matches.append("_SYSTEMD_USER_UNIT=init.scope" if scope == "user" else "_PID=1")
     transitions: list[Transition] = []
     reader = AsyncEntries(
         matches=matches,
