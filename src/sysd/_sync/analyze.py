@@ -237,8 +237,9 @@ def plot(
     With ``units`` (a name or several; ``.service`` added to a bare name) it is instead
     the units' state history, which systemd-analyze cannot draw: one row per unit, a bar
     per span in one state, from ``since`` (a datetime, or text as journalctl takes it:
-    ``"-1h"``, ``"today"``...; default: the start of this boot's journal) to now, read
-    from the manager's messages about the units in the journal (local host only).
+    ``"-1h"``, ``"today"``...; default: this boot, from the units' first transition)
+    to now, read from the manager's messages about the units in the journal (local
+    host only); before a unit's first message in that range nothing is drawn.
     Bad input raises before anything is read: InvalidUnitNameError, InvalidCallError
     (no units, ``since`` without ``units``), InvalidTimestampError (``since`` that does
     not parse or lies in the future)."""
