@@ -9,7 +9,7 @@ description) and computes the same thing with :mod:`sysd._core.analyze`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .._core import unitname
@@ -28,11 +28,20 @@ from .._core.analyze import (
     unit_time,
     unit_times,
 )
+from .._core.analyze_history import MESSAGE_STATES as _HISTORY_MESSAGES
+from .._core.analyze_history import Transition, history_spans, history_svg, state_of
 from .._core.analyze_plot import HostInfo, plot_svg
 from .._core.analyze_security import SecurityReport, assess, security_info
 from .._core.timespan import USEC_INFINITY
 from .._core.timespan import to_usec as _to_usec
-from ..errors import DBusError, InvalidUnitNameError, NoSuchUnitError, UnitMaskedError
+from ..errors import (
+    DBusError,
+    InvalidCallError,
+    InvalidTimestampError,
+    InvalidUnitNameError,
+    NoSuchUnitError,
+    UnitMaskedError,
+)
 from .lint import verify
 
 if TYPE_CHECKING:
@@ -217,16 +226,130 @@ async def _host_info(sd: AsyncSystemd) -> HostInfo | None:
     )
 
 
-async def plot(sd: AsyncSystemd) -> str:
+async def plot(
+    sd: AsyncSystemd,
+    units: str | Iterable[str] | None = None,
+    since: datetime | str | None = None,
+) -> str:
     """An SVG picture of the startup: one bar per unit, coloured by state
     (``systemd-analyze plot``).  Raises BootNotFinishedError while the manager is still
-    starting up."""
+    starting up.
+
+    With ``units`` (a name or several; ``.service`` added to a bare name) it is instead
+    the units' state history, which systemd-analyze cannot draw: one row per unit, a bar
+    per span in one state, from ``since`` (a datetime, or text as journalctl takes it:
+    ``"-1h"``, ``"today"``...; default: this boot, from the units' first transition)
+    to now, read from the manager's messages about the units in the journal (local
+    host only); before a unit's first message in that range nothing is drawn.
+    Bad input raises before anything is read: InvalidUnitNameError, InvalidCallError
+    (no units, ``since`` without ``units``), InvalidTimestampError (``since`` that does
+    not parse or lies in the future)."""
+    if units is None:
+        if since is not None:
+            raise InvalidCallError(
+                "plot(since=...) needs units=...", hint="the boot plot has no since"
+            )
+        return await _boot_plot(sd)
+    names = _history_names(units)
+    start = _history_since(since)
+    return await _history_plot(sd, names, start)
+
+
+async def _boot_plot(sd: AsyncSystemd) -> str:
     boot = await boot_timestamps(sd)
     startup = await _startup(sd, boot)
     host = await _host_info(sd) if sd.target.hello or not _is_system(sd) else None
     times = await unit_timestamps(sd, boot)
     version: str = await sd.manager_property("Version")
     return plot_svg(boot, times, startup.text, version, host)
+
+
+def _history_names(units: str | Iterable[str]) -> list[str]:
+    wanted = [units] if isinstance(units, str) else list(units)
+    if not wanted:
+        raise InvalidCallError(
+            "plot(units=...) needs at least one unit", hint="e.g. units=['nginx.service']"
+        )
+    names: list[str] = []
+    for given in wanted:
+        mangled = given
+        if isinstance(given, str) and not unitname.is_valid(given) and "." not in given:
+            mangled = given + ".service"
+        if not isinstance(mangled, str) or not unitname.is_valid(mangled):
+            raise InvalidUnitNameError(
+                f"Unit name {given!r} is not valid",
+                hint="plot(units=...) takes unit names such as 'nginx.service' or 'nginx'",
+            )
+        if mangled not in names:
+            names.append(mangled)
+    return names
+
+
+def _history_since(since: datetime | str | None) -> datetime | None:
+    from ..journal._time import to_usec
+
+    if since is None:
+        return None
+    if not isinstance(since, (str, datetime)):
+        raise InvalidTimestampError(
+            f"since must be a datetime or a timestamp string, not {type(since).__name__}",
+            hint='e.g. "-1h"',
+        )
+    usec = to_usec(since)
+    start = datetime.fromtimestamp(0, UTC) + timedelta(microseconds=usec)
+    if start > datetime.now(UTC):
+        raise InvalidTimestampError(
+            f"since {since!s} lies in the future", value=str(since), hint='e.g. "-1h"'
+        )
+    return start
+
+
+def _when(entry: Any) -> datetime:
+    """When the manager logged the entry (``_SOURCE_REALTIME_TIMESTAMP``), else when
+    journald received it."""
+    source = entry.get("_SOURCE_REALTIME_TIMESTAMP")
+    if isinstance(source, str) and source.isdigit():
+        return datetime.fromtimestamp(0, UTC) + timedelta(microseconds=int(source))
+    stamp: datetime = entry.timestamp
+    return stamp
+
+
+async def _history_plot(sd: AsyncSystemd, names: list[str], since: datetime | None) -> str:
+    from ..journal import AsyncEntries, JournalError
+
+    scope = sd.target.scope
+    if scope == "remote":
+        raise JournalError(
+            "the state history is read from the journal, which is on another machine",
+            hint="plot(units=...) reads the local journal",
+        )
+    field = "USER_UNIT" if scope == "user" else "UNIT"
+    matches = [f"{field}={n}" for n in names]
+    matches += [f"MESSAGE_ID={m}" for m in _HISTORY_MESSAGES]
+    # the manager's own word, not a process that logs the same fields
+    matches.append("_SYSTEMD_USER_UNIT=init.scope" if scope == "user" else "_PID=1")
+    transitions: list[Transition] = []
+    reader = AsyncEntries(
+        matches=matches,
+        since=since,
+        boot=True if since is None else None,
+        fields=("MESSAGE_ID", field, "JOB_RESULT", "_SOURCE_REALTIME_TIMESTAMP"),
+    )
+    async with reader:
+        async for entry in reader:
+            state = state_of(str(entry.get("MESSAGE_ID", "")), entry.get("JOB_RESULT"))
+            unit = entry.get(field)
+            if state is not None and unit in names:
+                transitions.append(Transition(str(unit), _when(entry), state))
+    current: dict[str, str] = {}
+    for name in names:
+        path = unitname.to_dbus_path(name)
+        current[name] = await sd.get_property(path, UNIT_INTERFACE, "ActiveState")
+    now = datetime.now(UTC)
+    if since is None:
+        since = min((t.time for t in transitions), default=now)
+    version: str = await sd.manager_property("Version")
+    return history_svg(history_spans(names, transitions, current, since, now), since, now, version)
 
 
 def _syscall_resolver() -> Any:

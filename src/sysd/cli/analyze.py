@@ -155,6 +155,19 @@ def _critical_chain(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from .. import analyze
 
+    if args.unit:
+        # the state history: input checked before connecting (typed errors, exit 1)
+        from .._sync.analyze import _history_names, _history_since
+
+        _history_names(args.unit)
+        _history_since(args.since)
+        with _connect(args) as sd:
+            svg = analyze.plot(sd, units=args.unit, since=args.since)
+        if args.json:
+            print(json.dumps({"units": _history_names(args.unit), "svg": svg}, indent=2))
+        else:
+            sys.stdout.write(svg)
+        return 0
     with _connect(args, full_bus=True) as sd:
         if args.json:
             from .._core.analyze import unit_time
@@ -338,6 +351,12 @@ def _analyze(args: argparse.Namespace) -> int:
     if args.fuzz is not None and verb != "critical-chain":
         print_error("Option --fuzz= is only used by critical-chain.", prefix="")
         return USAGE_ERROR
+    if (args.unit or args.since is not None) and verb != "plot":
+        print_error("Options --unit= and --since= are only used by plot.", prefix="")
+        return USAGE_ERROR
+    if args.since is not None and not args.unit:
+        print_error("Option --since= needs --unit=.", prefix="")
+        return USAGE_ERROR
     if args.threshold is not None and verb != "security":
         print_error("Option --threshold= is only supported for security right now.", prefix="")
         return USAGE_ERROR
@@ -352,7 +371,8 @@ def add_parsers(sub: Any) -> None:
         "analyze",
         help="boot analysis: time, blame, critical-chain, plot (systemd-analyze)",
         description="Where the boot's time went, as systemd-analyze shows it. "
-        "VERB: time (default), blame, critical-chain [UNIT...], plot (SVG on stdout), "
+        "VERB: time (default), blame, critical-chain [UNIT...], plot (SVG on stdout; "
+        "with --unit NAME... [--since=TIME] the units' state history), "
         "security [UNIT...].",
     )
     p.add_argument("what", nargs="?", metavar="VERB", help=", ".join(VERBS))
@@ -367,6 +387,17 @@ def add_parsers(sub: Any) -> None:
         type=_threshold,
         metavar="N",
         help="security: exit 1 when a service's exposure is above N (0..100, tenths)",
+    )
+    p.add_argument(
+        "--unit",
+        action="append",
+        metavar="NAME",
+        help="plot: the state history of this unit instead of the boot (repeatable)",
+    )
+    p.add_argument(
+        "--since",
+        metavar="TIME",
+        help='plot --unit: from TIME, as journalctl takes it ("-1h"; default: this boot)',
     )
     add_connection_options(p)
     p.set_defaults(func=_analyze)
