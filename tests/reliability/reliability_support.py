@@ -178,3 +178,37 @@ def interrupt_after(seconds: float) -> Iterator[None]:
             signal.signal(signal.SIGALRM, old)
             if collecting:
                 gc.enable()
+
+
+def raised_where(exc: BaseException) -> tuple[str, bool]:
+    """Where an interrupt was raised: the innermost frame (``file:function:line``) and
+    whether that was a sysd function's first instruction (its RESUME, where CPython checks
+    for signals).  That window is the one sysd/_interrupt.py cannot close: a Ctrl-C
+    arriving as a release/undo function begins is raised before its critical section."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    # the test's SIGALRM handler (interrupt_after) calls SIGINT's: the frame it interrupted
+    # is the one below it
+    while frames and frames[-1].tb_frame.f_code.co_filename == __file__:
+        frames.pop()
+    if not frames:
+        return "?", False
+    tb = frames[-1]
+    code = tb.tb_frame.f_code
+    where = f"{Path(code.co_filename).name}:{code.co_name}:{tb.tb_lineno}"
+    at_entry = "/sysd/" in code.co_filename and tb.tb_lineno == code.co_firstlineno
+    return where, at_entry
+
+
+def repair_entry_window(sd: sysd.Systemd) -> None:
+    """Undo what an interrupt at a release function's entry left (blocking flavour):
+    the watch entries and holders it did not let go of."""
+    sub = sd._subscription
+    for path in list(sub.watched):
+        while path in sub.watched:
+            sub.unwatch(path)
+    while sub.holders:
+        sub.release()
