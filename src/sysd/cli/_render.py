@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Final, NamedTuple
 
 from .. import timespan
-from .._core.props._tables import EXIT_STATUS_BY_NAME
+from .._core.report import exit_text, signal_name
 from .._core.status import TimerStatus
 from .._core.table import column_widths
 from ..calendar import format_timestamp, format_timestamp_relative
@@ -38,10 +38,12 @@ __all__ = [
     "active_color",
     "color_enabled",
     "ellipsize",
+    "exit_text",
     "format_bytes",
     "glyphs_for",
     "process_tree",
     "shell_quote",
+    "signal_name",
     "status_lines",
     "system_status_lines",
     "table",
@@ -421,9 +423,6 @@ def process_tree(
 
 # ------------------------------------------------------------------------ unit status
 
-_CLD: Final = {1: "exited", 2: "killed", 3: "dumped", 4: "trapped", 5: "stopped", 6: "continued"}
-# exit_status_to_string(EXIT_STATUS_LIBC | EXIT_STATUS_SYSTEMD): 0, 1 and systemd's 200+.
-_EXIT_NAMES: Final = {n: name for name, n in EXIT_STATUS_BY_NAME.items() if n in (0, 1) or n >= 200}
 _EXEC_FIELDS: Final = (
     ("exec_condition", "ExecCondition"),
     ("exec_start_pre", "ExecStartPre"),
@@ -443,26 +442,6 @@ _LABEL: Final = 11  # "     Loaded:" is 12 columns: labels are right-aligned to 
 
 def _label(name: str) -> str:
     return f"{name:>{_LABEL}}: " if name else " " * (_LABEL + 2)
-
-
-def signal_name(number: int) -> str:
-    """``signal_to_string()``: ``"TERM"``; ``"RTMIN+3"``; the number when unknown."""
-    try:
-        return _signal.Signals(number).name.removeprefix("SIG")
-    except ValueError:
-        rtmin, rtmax = int(_signal.SIGRTMIN), int(_signal.SIGRTMAX)
-        if rtmin <= number <= rtmax:
-            return f"RTMIN+{number - rtmin}"
-        return str(number)
-
-
-def exit_text(code: int, status: int) -> str:
-    """``code=exited, status=1/FAILURE`` / ``code=killed, signal=TERM``."""
-    kind = _CLD.get(code, str(code))
-    if code == 1:
-        name = _EXIT_NAMES.get(status)
-        return f"code={kind}, status={status}" + (f"/{name}" if name else "")
-    return f"code={kind}, signal={signal_name(status)}"
 
 
 def _clean_exit(code: int, status: int) -> bool:
