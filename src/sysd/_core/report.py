@@ -17,14 +17,13 @@ the first command was forked, so it cannot serve).
 
 from __future__ import annotations
 
-import signal as _signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final, NamedTuple
 from uuid import UUID
 
-from .props._tables import EXIT_STATUS_BY_NAME
+from .exitstatus import CLD_EXITED, exit_text
 
 __all__ = [
     "EXEC_STEPS",
@@ -58,10 +57,6 @@ EXEC_STEPS: Final = (
     ("exec_start_chown", "ExecStartChown"),
 )
 
-CLD_EXITED: Final = 1
-_CLD: Final = {1: "exited", 2: "killed", 3: "dumped", 4: "trapped", 5: "stopped", 6: "continued"}
-# exit_status_to_string(EXIT_STATUS_LIBC | EXIT_STATUS_SYSTEMD): 0, 1 and systemd's 200+.
-_EXIT_NAMES: Final = {n: name for name, n in EXIT_STATUS_BY_NAME.items() if n in (0, 1) or n >= 200}
 
 NORMAL: Final = "\x1b[0m"
 RED: Final = "\x1b[0;1;31m"
@@ -69,26 +64,6 @@ YELLOW: Final = "\x1b[0;1;38;5;185m"
 GREEN: Final = "\x1b[0;1;32m"
 
 _LABEL: Final = 10  # systemctl status right-aligns its labels to this width
-
-
-def signal_name(number: int) -> str:
-    """``signal_to_string()``: ``"TERM"``, ``"RTMIN+3"``; the number when unknown."""
-    try:
-        return _signal.Signals(number).name.removeprefix("SIG")
-    except ValueError:
-        rtmin, rtmax = int(_signal.SIGRTMIN), int(_signal.SIGRTMAX)
-        if rtmin <= number <= rtmax:
-            return f"RTMIN+{number - rtmin}"
-        return str(number)
-
-
-def exit_text(code: int, status: int) -> str:
-    """``code=exited, status=1/FAILURE`` / ``code=killed, signal=TERM``."""
-    kind = _CLD.get(code, str(code))
-    if code == CLD_EXITED:
-        name = _EXIT_NAMES.get(status)
-        return f"code={kind}, status={status}" + (f"/{name}" if name else "")
-    return f"code={kind}, signal={signal_name(status)}"
 
 
 class FailedStep(NamedTuple):

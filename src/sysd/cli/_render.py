@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Final, NamedTuple
 
 from .. import timespan
-from .._core.report import exit_text, signal_name
+from .._core.exitstatus import exit_text, signal_name
 from .._core.status import TimerStatus
 from .._core.table import column_widths
 from ..calendar import format_timestamp, format_timestamp_relative
