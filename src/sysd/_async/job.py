@@ -317,10 +317,9 @@ async def _unit_result(sd: AsyncSystemd, unit: str) -> tuple[str | None, int | N
     if iface is None:
         return None, None, None
     sub = sd._subscription
-    entry = sub.watched.get(path)
-    seen = entry.props if entry is not None else {}
-    if "Result" in seen and entry is not None and entry.result_generation == sub.generation:
-        return _from_props(seen)
+    trusted = _trusted_end(sub, path)
+    if trusted is not None:
+        return _from_props(trusted)
     # Nothing seen, or seen before a reexec/reconnect (the failure may have happened in
     # the gap): the unit itself tells, once the new manager is up.  A read cut by the
     # next reexec is tried again (each reconnect has its own deadline); what was seen
@@ -332,6 +331,16 @@ async def _unit_result(sd: AsyncSystemd, unit: str) -> tuple[str | None, int | N
         except GONE:
             await sub.reconnect()
     return None, None, None
+
+
+def _trusted_end(sub: AsyncSubscription, path: str) -> dict[str, Any] | None:
+    """The properties seen of the unit at ``path`` when they hold its run's end: a Result
+    from a signal, or read once the unit had ended, on the current connection generation
+    (one from before a reexec or reconnect may predate a failure in the gap); else None."""
+    entry = sub.watched.get(path)
+    if entry is None or "Result" not in entry.props or entry.result_generation != sub.generation:
+        return None
+    return entry.props
 
 
 def _from_props(seen: dict[str, Any]) -> tuple[str | None, int | None, int | None]:
@@ -349,11 +358,9 @@ async def _read_unit_result(
         if not invocation or (known and bytes(known) != bytes(invocation)):
             # a fresh copy (the failed one was collected), or a later run of the unit
             # (collected in a gap, started again by someone): not the result of ours.
-            # What was seen is ours only if it was the end of the run (see above).
-            sub = sd._subscription
-            entry = sub.watched.get(path)
-            final = entry is not None and entry.result_generation == sub.generation
-            return _from_props(seen) if "Result" in seen and final else (None, None, None)
+            # What was seen is ours only if it was the end of the run.
+            trusted = _trusted_end(sd._subscription, path)
+            return _from_props(trusted) if trusted is not None else (None, None, None)
         result: str | None = await sd.get_property(path, iface, "Result")
     except GONE:
         raise
