@@ -305,7 +305,6 @@ class Events:
                 "the event stream lost systemd (connection dropped, reexec or bus restart)",
                 hint="events(reconnect=True) resumes by itself and reports Resynced",
             )
-        sub = self._sub
         # a reexec: systemd's name changed hands on a live bus connection, or the
         # connection dropped between Reloading(true) and (false), or a direct connection
         # (the private socket: systemd closes it on reexec, its Reloading(true) may
@@ -313,22 +312,26 @@ class Events:
         reexec = self._reexec or self._reloading or not self.sd.bus.target.hello
         self._lost = self._reexec = False
         limit = time.monotonic() + self.reconnect_limit
-        deadline = limit if deadline is None else min(deadline, limit)
-        try:
-            sub.reconnect(deadline)
-        finally:
-            self._reconnects = sub.reconnects
-        if self._reloading:
-            self._reloading = False
-            self._reload_end(reexec=True)
-        self._resync(reexec=reexec)
+        self._resync(
+            reexec=reexec, reconnect_by=limit if deadline is None else min(deadline, limit)
+        )
 
-    def _resync(self, *, reexec: bool) -> None:
+    def _resync(self, *, reexec: bool, reconnect_by: float | None = None) -> None:
         """Read every tracked unit again: a UnitChanged for each that differs from what
-        was last reported, then Resynced (after Reexecuted, for a reexec).  What the
-        listener hears meanwhile is held back and comes after them."""
+        was last reported, then Resynced (after Reexecuted, for a reexec); with
+        ``reconnect_by``, reconnect first (by that deadline).  What the listener hears
+        meanwhile, from the reconnect on, is held back and comes after them."""
         later = self._sink = EventQueue(self.queue.maxsize)
         try:
+            if reconnect_by is not None:
+                sub = self._sub
+                try:
+                    sub.reconnect(reconnect_by)
+                finally:
+                    self._reconnects = sub.reconnects
+                if self._reloading:
+                    self._reloading = False
+                    self._reload_end(reexec=True)
             if reexec and self.filter.wants(Reexecuted):
                 self.queue.put(Reexecuted())
             try:
