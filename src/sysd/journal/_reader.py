@@ -39,6 +39,7 @@ from enum import Enum
 from fnmatch import fnmatchcase
 from typing import Any, Final, NamedTuple
 
+from .._interrupt import CriticalSection
 from ..errors import InvalidCallError
 from . import _files, _sigbus
 from ._entry import Entry
@@ -265,7 +266,11 @@ class Entries(Iterator[Entry]):
 
     def _open(self) -> None:
         try:
-            self._journal = self._open_journal()
+            # the handle and the health check's file reads are bounded local I/O: a Ctrl-C
+            # meanwhile is raised once the handle is stored, and closed below (blocking
+            # code; before, one landing between sd_journal_open and the store leaked it)
+            with CriticalSection():
+                self._journal = self._open_journal()
             self._apply_matches(self._journal)
             self._position(self._journal)
             if self._follow:
