@@ -235,13 +235,13 @@ class SshLab:
         root = sb.root
         inside = root / _INSIDE.lstrip("/")
         inside.mkdir(mode=0o755, parents=True, exist_ok=True)
-        for f in ("host_key", "authorized_keys"):
-            shutil.copy2(d / f, inside / f)
+        for file in ("host_key", "authorized_keys"):
+            shutil.copy2(d / file, inside / file)
         (inside / "authorized_keys").chmod(0o644)
         (inside / "sshd_config").write_text(_SSHD_CONFIG.format(dir=_INSIDE))
         (inside / "name").write_text(name + "\n")
-        with open(root / "etc" / "hosts", "a") as f:  # sudo resolves its own host name
-            f.write(f"127.0.1.1 {sb.name}\n")
+        with open(root / "etc" / "hosts", "a") as hosts:  # sudo resolves its own host name
+            hosts.write(f"127.0.1.1 {sb.name}\n")
         sb.exec(["mkdir", "-p", "-m", "0755", "/run/sshd"], check=True, capture=True)
         sudoers = []
         for user, uid, rule in _USERS:
