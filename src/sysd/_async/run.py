@@ -31,8 +31,9 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._core.machine import check_machine_name
 from .._core.run import (
     InvalidRunOptionError,
     Redirect,
@@ -43,6 +44,7 @@ from .._core.run import (
     with_command,
 )
 from .._runio import Stream
+from ..errors import InvalidMachineCallError
 from ._backend import to_thread
 from .run_handles import AsyncRunningUnit, AsyncTriggerHandle
 from .run_scope import _start_scope
@@ -101,6 +103,7 @@ async def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> RunResult: ...
 
 
@@ -141,6 +144,7 @@ async def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> AsyncRunningUnit: ...
 
 
@@ -181,6 +185,7 @@ async def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> RunResult | AsyncRunningUnit: ...
 
 
@@ -220,14 +225,20 @@ async def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = None,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = None,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = None,
+    machine: str | None = None,
 ) -> RunResult | AsyncRunningUnit:
     """Run ``cmd`` in a transient unit, as ``systemd-run`` does (see docs/run.md).
 
     ``wait=False`` returns an :class:`AsyncRunningUnit` once the start job is done
     (an :class:`AsyncTriggerHandle` when a timer/socket/path trigger was asked
     for); ``wait=True`` returns the :class:`RunResult` once the main process
-    exited.  Every option is checked before anything is sent.
+    exited.  Every option is checked before anything is sent.  ``machine``: run it
+    in that local container instead (``systemd-run -M``), through a connection to
+    its manager that this call opens and closes (a handle keeps it until closed).
     """
+    if machine is not None:
+        options = {k: v for k, v in locals().items() if k not in ("sd", "cmd", "machine")}
+        return await _run_in_machine(sd, machine, cmd, options)
     if capture_output:
         if stdout is not None or stderr is not None:
             raise InvalidRunOptionError(
@@ -315,6 +326,38 @@ async def run(
     if spec.trigger is not None:
         return await _start_trigger(sd, spec)
     return await _start_service(sd, spec, stdin, stdout, stderr, data, pty, wait, check)
+
+
+async def _run_in_machine(
+    sd: AsyncSystemd, machine: object, cmd: Sequence[str], options: dict[str, Any]
+) -> RunResult | AsyncRunningUnit:
+    """``run(..., machine=NAME)``: the same run on the container's manager (its bus socket
+    as root, so pipes and a pty work; see :func:`sysd.connect`)."""
+    if sd.target.scope == "remote":
+        raise InvalidRunOptionError(
+            f"machine= needs a connection to this machine's manager, not to "
+            f"{sd.target.description}",
+            option="machine",
+            hint="connect to the host the container runs on, or connect to the container "
+            "itself and leave machine= out",
+        )
+    try:
+        name = check_machine_name(machine, field="machine", host=False)
+    except InvalidMachineCallError as exc:
+        raise InvalidRunOptionError(str(exc), option="machine", hint=exc.hint) from exc
+    from .systemd import connect
+
+    inner = await connect(machine=name, user=sd.target.scope == "user", timeout=sd.bus.timeout)
+    try:
+        out: RunResult | AsyncRunningUnit = await run(inner, cmd, **options)
+    except BaseException:
+        await inner.aclose()
+        raise
+    if isinstance(out, AsyncRunningUnit):
+        out._owns(inner)  # closed with the handle
+    else:
+        await inner.aclose()
+    return out
 
 
 def _no_fds_hint(sd: AsyncSystemd) -> str | None:

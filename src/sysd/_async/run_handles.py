@@ -102,6 +102,7 @@ class AsyncRunningUnit:
         self._invocation: UUID | None = None
         self._final: Mapping[str, Any] = {}  # the last values seen (the failure report)
         self._job_slot = False  # a slot of the connection's job budget, for the start job
+        self._owned: AsyncSystemd | None = None  # a connection opened for this run alone
         # Dropped unclosed: the watch and the pin are released right after (on the event
         # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
         # with a ResourceWarning as for an unclosed file.
@@ -237,10 +238,23 @@ class AsyncRunningUnit:
 
     # ------------------------------------------------------------------ closing
 
+    def _owns(self, connection: AsyncSystemd) -> None:
+        """Close ``connection`` (opened for this run: ``run(machine=...)``) with the handle."""
+        self._owned = connection
+
     async def aclose(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
         # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
         with AsyncCriticalSection():
+            try:
+                await self._release()
+            finally:
+                owned, self._owned = self._owned, None
+                if owned is not None:
+                    await owned.aclose()
+
+    async def _release(self) -> None:
+        with AsyncCriticalSection():  # (entered already by aclose: no window before it)
             self._finalizer.detach()
             self._release_job_slot()
             watch, self._watch = self._watch, None

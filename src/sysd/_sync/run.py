@@ -32,8 +32,9 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
+from .._core.machine import check_machine_name
 from .._core.run import (
     InvalidRunOptionError,
     Redirect,
@@ -44,6 +45,7 @@ from .._core.run import (
     with_command,
 )
 from .._runio import Stream
+from ..errors import InvalidMachineCallError
 from ._backend import to_thread
 from .run_handles import RunningUnit, TriggerHandle
 from .run_scope import _start_scope
@@ -102,6 +104,7 @@ def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> RunResult: ...
 
 
@@ -142,6 +145,7 @@ def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> RunningUnit: ...
 
 
@@ -182,6 +186,7 @@ def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = ...,
+    machine: str | None = ...,
 ) -> RunResult | RunningUnit: ...
 
 
@@ -221,14 +226,20 @@ def run(
     timer_properties: Mapping[str, object] | Sequence[str] | str | None = None,
     socket_properties: Mapping[str, object] | Sequence[str] | str | None = None,
     path_properties: Mapping[str, object] | Sequence[str] | str | None = None,
+    machine: str | None = None,
 ) -> RunResult | RunningUnit:
     """Run ``cmd`` in a transient unit, as ``systemd-run`` does (see docs/run.md).
 
     ``wait=False`` returns an :class:`RunningUnit` once the start job is done
     (an :class:`TriggerHandle` when a timer/socket/path trigger was asked
     for); ``wait=True`` returns the :class:`RunResult` once the main process
-    exited.  Every option is checked before anything is sent.
+    exited.  Every option is checked before anything is sent.  ``machine``: run it
+    in that local container instead (``systemd-run -M``), through a connection to
+    its manager that this call opens and closes (a handle keeps it until closed).
     """
+    if machine is not None:
+        options = {k: v for k, v in locals().items() if k not in ("sd", "cmd", "machine")}
+        return _run_in_machine(sd, machine, cmd, options)
     if capture_output:
         if stdout is not None or stderr is not None:
             raise InvalidRunOptionError(
@@ -316,6 +327,38 @@ def run(
     if spec.trigger is not None:
         return _start_trigger(sd, spec)
     return _start_service(sd, spec, stdin, stdout, stderr, data, pty, wait, check)
+
+
+def _run_in_machine(
+    sd: Systemd, machine: object, cmd: Sequence[str], options: dict[str, Any]
+) -> RunResult | RunningUnit:
+    """``run(..., machine=NAME)``: the same run on the container's manager (its bus socket
+    as root, so pipes and a pty work; see :func:`sysd.connect`)."""
+    if sd.target.scope == "remote":
+        raise InvalidRunOptionError(
+            f"machine= needs a connection to this machine's manager, not to "
+            f"{sd.target.description}",
+            option="machine",
+            hint="connect to the host the container runs on, or connect to the container "
+            "itself and leave machine= out",
+        )
+    try:
+        name = check_machine_name(machine, field="machine", host=False)
+    except InvalidMachineCallError as exc:
+        raise InvalidRunOptionError(str(exc), option="machine", hint=exc.hint) from exc
+    from .systemd import connect
+
+    inner = connect(machine=name, user=sd.target.scope == "user", timeout=sd.bus.timeout)
+    try:
+        out: RunResult | RunningUnit = run(inner, cmd, **options)
+    except BaseException:
+        inner.close()
+        raise
+    if isinstance(out, RunningUnit):
+        out._owns(inner)  # closed with the handle
+    else:
+        inner.close()
+    return out
 
 
 def _no_fds_hint(sd: Systemd) -> str | None:

@@ -103,6 +103,7 @@ class RunningUnit:
         self._invocation: UUID | None = None
         self._final: Mapping[str, Any] = {}  # the last values seen (the failure report)
         self._job_slot = False  # a slot of the connection's job budget, for the start job
+        self._owned: Systemd | None = None  # a connection opened for this run alone
         # Dropped unclosed: the watch and the pin are released right after (on the event
         # loop; blocking: by the connection's release thread; a finalizer cannot do I/O),
         # with a ResourceWarning as for an unclosed file.
@@ -238,10 +239,23 @@ class RunningUnit:
 
     # ------------------------------------------------------------------ closing
 
+    def _owns(self, connection: Systemd) -> None:
+        """Close ``connection`` (opened for this run: ``run(machine=...)``) with the handle."""
+        self._owned = connection
+
     def close(self) -> None:
         """Let go of the watch, the bus reference and the pipes (the unit goes on)."""
         # the undo, whole: a Ctrl-C meanwhile is raised once it is done (blocking flavour)
         with CriticalSection():
+            try:
+                self._release()
+            finally:
+                owned, self._owned = self._owned, None
+                if owned is not None:
+                    owned.close()
+
+    def _release(self) -> None:
+        with CriticalSection():  # (entered already by close: no window before it)
             self._finalizer.detach()
             self._release_job_slot()
             watch, self._watch = self._watch, None
