@@ -17,6 +17,8 @@ from .._bus.aio import AsyncConnection
 from .._bus.wire import (
     DEFAULT,
     Variant,
+    check_properties,
+    check_property,
 )
 from .._core import unitname
 from .._interrupt import AsyncCriticalSection
@@ -205,7 +207,7 @@ class AsyncSystemd:
         timeout: float | None = DEFAULT,
     ) -> Any:
         """One property of any object (``org.freedesktop.DBus.Properties.Get``)."""
-        return await self.call(
+        value = await self.call(
             destination,
             path,
             PROPERTIES_INTERFACE,
@@ -214,6 +216,9 @@ class AsyncSystemd:
             (interface, name),
             timeout=timeout,
         )
+        if destination is None:  # systemd's: of the type its schema says (RELIABILITY 12)
+            check_property(interface, name, value)
+        return value
 
     async def get_all(
         self,
@@ -233,6 +238,8 @@ class AsyncSystemd:
             (interface,),
             timeout=timeout,
         )
+        if destination is None:
+            check_properties(interface, result)
         return result
 
     async def set_property(

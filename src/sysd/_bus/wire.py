@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from .._core.replies import METHOD_REPLIES, PROPERTY_SIGNATURES
 from ..errors import DBusError, InvalidCallError, ProtocolError, error_from_dbus
 from .codec import (
     Marshaller,
@@ -618,6 +619,13 @@ def reply_value(
         raise error_of(msg, interface, member, interactive)
     body = msg.body
     sig = msg.signature
+    expected = METHOD_REPLIES.get((interface, member))  # type: ignore[arg-type]
+    if expected is not None and sig != expected:
+        if msg.unix_fds:
+            close_fds(msg.unix_fds)
+        raise ProtocolError(
+            f"malformed reply to {interface}.{member}: signature {sig!r}, expected {expected!r}"
+        )
     if sig == "v" and not msg.unix_fds:  # Get: the commonest reply, without a walk
         var = body[0]
         vsig = var.signature
@@ -641,6 +649,50 @@ def reply_value(
     if n == 0:
         return None
     return tuple(body)
+
+
+_SCALARS: dict[str, type] = {"s": str, "o": str, "g": str, "b": bool, "d": float}
+_SCALARS.update(dict.fromkeys("ynqiuxth", int))
+
+
+def _fits(sig: str, value: Any) -> bool:
+    """Whether an unwrapped value has the Python type its signature gives (outermost)."""
+    kind = _SCALARS.get(sig[0])
+    if kind is not None:
+        return type(value) is kind
+    if sig[0] == "a":
+        if sig[1] == "{":
+            return type(value) is dict
+        if sig == "ay":
+            return type(value) is bytes
+        return type(value) is list
+    if sig[0] == "(":
+        return type(value) in (list, tuple)
+    return True  # a variant: any value
+
+
+def check_property(interface: str, name: str, value: Any) -> None:
+    """Raise ProtocolError when systemd's property has a type its schema does not give."""
+    sigs = PROPERTY_SIGNATURES.get(interface)
+    if sigs is not None:
+        sig = sigs.get(name)
+        if sig is not None and not _fits(sig, value):
+            raise ProtocolError(
+                f"malformed reply: property {interface}.{name} is {type(value).__name__}, "
+                f"not the {sig!r} systemd gives it"
+            )
+
+
+def check_properties(interface: str, props: dict[str, Any]) -> None:
+    """:func:`check_property` for each of a GetAll reply's properties."""
+    sigs = PROPERTY_SIGNATURES.get(interface)
+    if sigs is None:
+        return
+    get = sigs.get
+    for name, value in props.items():
+        sig = get(name)
+        if sig is not None and not _fits(sig, value):
+            check_property(interface, name, value)
 
 
 def error_of(

@@ -18,6 +18,8 @@ from .._bus.sync import Connection
 from .._bus.wire import (
     DEFAULT,
     Variant,
+    check_properties,
+    check_property,
 )
 from .._core import unitname
 from .._interrupt import CriticalSection
@@ -206,7 +208,7 @@ class Systemd:
         timeout: float | None = DEFAULT,
     ) -> Any:
         """One property of any object (``org.freedesktop.DBus.Properties.Get``)."""
-        return self.call(
+        value = self.call(
             destination,
             path,
             PROPERTIES_INTERFACE,
@@ -215,6 +217,9 @@ class Systemd:
             (interface, name),
             timeout=timeout,
         )
+        if destination is None:  # systemd's: of the type its schema says (RELIABILITY 12)
+            check_property(interface, name, value)
+        return value
 
     def get_all(
         self,
@@ -234,6 +239,8 @@ class Systemd:
             (interface,),
             timeout=timeout,
         )
+        if destination is None:
+            check_properties(interface, result)
         return result
 
     def set_property(
