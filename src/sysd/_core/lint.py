@@ -23,9 +23,13 @@ import posixpath
 from typing import Final, Literal, NamedTuple
 
 from ..errors import InvalidUnitFileError
-from . import unitname
+from . import lint_resources, lint_sandbox, lint_values, unitname
 from .lint_keys import KEYS, SECTIONS
-from .lint_values import CHECKED_PARSERS, CHECKS
+
+#: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
+CHECKS: Final = {**lint_values.CHECKS, **lint_sandbox.CHECKS, **lint_resources.CHECKS}
+#: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
+CHECKED_PARSERS: Final = frozenset(CHECKS)
 
 __all__ = [
     "CHECKED_PARSERS",

@@ -35,7 +35,6 @@ from .props._c import (
 from .props._kit import signal_from_string
 
 __all__ = [
-    "CHECKED_PARSERS",
     "CHECKS",
     "FULL_SPECIFIERS",
     "NAME_SPECIFIERS",
@@ -103,15 +102,6 @@ def _specifiers(table: frozenset[str], fmt: str, fatal_ltype: bool = False) -> _
         ignoring = "" if fatal else ", ignoring"
         message = fmt.format(value=value, ignoring=ignoring) + ": Invalid slot"
         return _fatal(message) if fatal else _warn(message)
-
-    return check
-
-
-def _specifiers_fatal(fmt: str) -> _Check:
-    def check(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-        if bad_specifier(value, FULL_SPECIFIERS) is None:
-            return []
-        return _fatal(fmt.format(value=value) + ": Invalid slot")
 
     return check
 
@@ -690,7 +680,7 @@ _ENUMS: Final[dict[str, _Check]] = {
     ),
 }
 
-#: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
+#: The ``config_parse_*`` ported here (:data:`sysd._core.lint.CHECKS` adds the other modules').
 CHECKS: Final[dict[str, _Check]] = {
     **_ENUMS,
     **_EXEC_CHECKS,
@@ -732,10 +722,4 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
     "config_parse_pid_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
     "config_parse_working_directory": _working_directory,
-    "config_parse_user_group_compat": _specifiers_fatal(
-        "Failed to resolve unit specifiers in {value}"
-    ),
 }
-
-#: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
-CHECKED_PARSERS: Final = frozenset(CHECKS)

@@ -1,0 +1,458 @@
+"""sysd._core.lint_sandbox and lint_resources: the sandboxing, cgroup and socket value parsers.
+
+Every expected row is what ``systemd-analyze verify`` 252 prints for a unit file holding the
+section header and that one line (the line is 2); ``"error"`` rows are messages systemd logs at
+``LOG_ERR``.  The differential test against it is tests/systemd/test_lint_systemd.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sysd._core.lint import CHECKED_PARSERS, lint
+from sysd._core.lint_sandbox import (
+    credential_name_valid,
+    fdname_is_valid,
+    path_simplify_and_warn,
+    valid_user_group_name_relaxed,
+)
+
+# (unit type, section, line, [(severity, message)]), from systemd-analyze verify 252
+ROWS = [
+    (
+        "service",
+        "Service",
+        "LoadCredential=foo/bar:x",
+        [("warning", 'Credential name "foo/bar" not valid, ignoring.')],
+    ),
+    (
+        "service",
+        "Service",
+        "LoadCredential=a:../x",
+        [("warning", 'Credential source "../x" not valid, ignoring.')],
+    ),
+    (
+        "service",
+        "Service",
+        "LoadCredential=a:/x/../y",
+        [("warning", 'Credential source "/x/../y" not valid, ignoring.')],
+    ),
+    ("service", "Service", "LoadCredential=a:/x/y", []),
+    ("service", "Service", "LoadCredential=a", []),
+    (
+        "service",
+        "Service",
+        "LoadCredential=:x",
+        [("warning", 'Credential name "" not valid, ignoring.')],
+    ),
+    (
+        "service",
+        "Service",
+        "LoadCredential=%Z:x",
+        [("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot')],
+    ),
+    (
+        "service",
+        "Service",
+        "LoadCredentialEncrypted=a:b:c",
+        [("warning", 'Credential source "b:c" not valid, ignoring.')],
+    ),
+    ("service", "Service", 'CapabilityBoundingSet=CAP_FOO "x', []),
+    ("service", "Service", "AmbientCapabilities=~CAP_SYS_ADMIN 99", []),
+    (
+        "service",
+        "Service",
+        "SystemCallArchitectures=native foo",
+        [("warning", 'Failed to parse system call architecture "foo", ignoring: Invalid argument')],
+    ),
+    (
+        "service",
+        "Service",
+        'SystemCallArchitectures="native x',
+        [("warning", 'Invalid syntax, ignoring: "native x')],
+    ),
+    (
+        "service",
+        "Service",
+        "SystemCallErrorNumber=EFOO",
+        [("warning", "Failed to parse error number, ignoring: EFOO")],
+    ),
+    (
+        "service",
+        "Service",
+        "SystemCallErrorNumber=0",
+        [("warning", "Invalid error number, ignoring: 0")],
+    ),
+    ("service", "Service", "SystemCallErrorNumber=eperm", []),
+    ("service", "Service", "SystemCallErrorNumber=kill", []),
+    (
+        "service",
+        "Service",
+        "RestrictAddressFamilies=AF_UNIX af_inet AF_FOO",
+        [("warning", "Failed to parse address family, ignoring: AF_FOO")],
+    ),
+    (
+        "service",
+        "Service",
+        'RestrictAddressFamilies=~AF_FOO "x',
+        [
+            ("warning", "Failed to parse address family, ignoring: AF_FOO"),
+            ("warning", 'Invalid syntax, ignoring: AF_FOO "x'),
+        ],
+    ),
+    ("service", "Service", "RestrictAddressFamilies=none", []),
+    (
+        "service",
+        "Service",
+        "RestrictNamespaces=net foo",
+        [("warning", "Failed to parse namespace type string, ignoring: net foo")],
+    ),
+    ("service", "Service", "RestrictNamespaces=~net ipc", []),
+    ("service", "Service", "RestrictNamespaces=yes", []),
+    (
+        "service",
+        "Service",
+        "MountFlags=foo",
+        [("warning", "Failed to parse mount flag, ignoring: foo")],
+    ),
+    (
+        "service",
+        "Service",
+        "NUMAPolicy=foo",
+        [("warning", "Invalid NUMA policy type, ignoring: foo")],
+    ),
+    ("service", "Service", "NUMAPolicy=", []),
+    (
+        "service",
+        "Service",
+        "StateDirectory=foo /abs private private/x a:b a:/c ../x foo/../bar",
+        [
+            ("error", "StateDirectory= path is absolute, ignoring: /abs"),
+            ("warning", "StateDirectory= path can't be 'private', ignoring assignment: private"),
+            ("warning", "StateDirectory= path can't be 'private', ignoring assignment: private/x"),
+            ("error", "StateDirectory= path is absolute, ignoring: /c"),
+            ("error", "StateDirectory= path is not normalized, ignoring: ../x"),
+            ("error", "StateDirectory= path is not normalized, ignoring: foo/../bar"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "ConfigurationDirectory=a:b",
+        [
+            (
+                "warning",
+                "Destination parameter is not supported for ConfigurationDirectory, ignoring: a:b",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        'RuntimeDirectory=%Z a:%Z "x',
+        [
+            ("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot'),
+            ("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot'),
+            ("warning", 'Invalid syntax RuntimeDirectory=%Z a:%Z "x, ignoring: Invalid argument'),
+        ],
+    ),
+    ("service", "Service", "CacheDirectory=a\\:b:c", []),
+    (
+        "service",
+        "Service",
+        'ReadWritePaths=/a -relative +/b -+rel /a/../b /a// %Z "x',
+        [
+            ("error", "ReadWritePaths= path is not absolute, ignoring: relative"),
+            ("error", "ReadWritePaths= path is not absolute, ignoring: rel"),
+            ("error", "ReadWritePaths= path is not normalized, ignoring: /a/../b"),
+            ("warning", "Failed to resolve unit specifiers in %Z: Invalid slot"),
+            (
+                "warning",
+                'Failed to extract first word, ignoring: /a -relative +/b -+rel /a/../b /a// %Z "x',
+            ),
+        ],
+    ),
+    ("service", "Service", "InaccessiblePaths=-/a/./b", []),
+    (
+        "service",
+        "Service",
+        'UnsetEnvironment=A B=1 1X C-D=2 %Z "x',
+        [
+            ("warning", "Invalid environment name or assignment UnsetEnvironment, ignoring: 1X"),
+            ("warning", "Invalid environment name or assignment UnsetEnvironment, ignoring: C-D=2"),
+            ("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot"),
+            ("warning", 'Trailing garbage in UnsetEnvironment, ignoring: A B=1 1X C-D=2 %Z "x'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "User=foo:bar",
+        [("error", "Invalid user/group name or numeric ID: foo:bar")],
+    ),
+    (
+        "service",
+        "Service",
+        "User=65535",
+        [("error", "Invalid user/group name or numeric ID: 65535")],
+    ),
+    (
+        "service",
+        "Service",
+        "User=nobody",
+        [("warning", "Special user nobody configured, this is not safe!")],
+    ),
+    ("service", "Service", "User=007", [("error", "Invalid user/group name or numeric ID: 007")]),
+    ("service", "Service", "User=-5", [("error", "Invalid user/group name or numeric ID: -5")]),
+    ("service", "Service", "User=+5", []),
+    ("service", "Service", "Group=a b", []),
+    (
+        "service",
+        "Service",
+        "SupplementaryGroups=a b:c d",
+        [("error", "Invalid user/group name or numeric ID: b:c")],
+    ),
+    (
+        "service",
+        "Service",
+        "SupplementaryGroups=a %Z",
+        [("error", "Failed to resolve unit specifiers in %Z: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=/dev/null rwx",
+        [("warning", "Invalid device rights 'rwx', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=foo r",
+        [("warning", "Invalid device node path 'foo', ignoring.")],
+    ),
+    ("service", "Service", "DeviceAllow=/dev//null rw", []),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=/dev/../x rw",
+        [("error", "DeviceAllow= path is not normalized, ignoring: /dev/../x")],
+    ),
+    ("service", "Service", "DeviceAllow=char-pts rw", []),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=/dev/%Z rw",
+        [("warning", "Failed to resolve unit specifiers in '/dev/%Z', ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        'DeviceAllow="/dev/sda',
+        [("warning", "Failed to extract device path and rights from '\"/dev/sda', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=/sys/x",
+        [("warning", "Invalid device node path '/sys/x', ignoring.")],
+    ),
+    ("service", "Service", "DeviceAllow=/dev/", []),
+    (
+        "service",
+        "Service",
+        "IPAddressAllow=10.0.0.0/8 ::1/129 localhost LocalHost.localdomain any foo 1.2.3.4/33"
+        ' 1.2.3.4/ fe80::/64 "x y"',
+        [
+            ("warning", "Address prefix is invalid, ignoring assignment: ::1/129"),
+            ("warning", "Address prefix is invalid, ignoring assignment: foo"),
+            ("warning", "Address prefix is invalid, ignoring assignment: 1.2.3.4/33"),
+            ("warning", "Address prefix is invalid, ignoring assignment: 1.2.3.4/"),
+            ("warning", 'Address prefix is invalid, ignoring assignment: "x'),
+            ("warning", 'Address prefix is invalid, ignoring assignment: y"'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "IPAddressDeny=1.2.3 1.2.3.4/08 link-local multicast",
+        [
+            ("warning", "Address prefix is invalid, ignoring assignment: 1.2.3"),
+            ("warning", "Address prefix is invalid, ignoring assignment: 1.2.3.4/08"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        'SuccessExitStatus=1 FOO SIGKILL 300 TERM NOTINSTALLED "x',
+        [
+            ("warning", "Failed to parse value, ignoring: FOO"),
+            ("warning", "Failed to parse value, ignoring: 300"),
+            ("warning", 'Failed to parse value, ignoring: "x'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "RestartPreventExitStatus=256 -1 0x10 RTMIN+1",
+        [
+            ("warning", "Failed to parse value, ignoring: 256"),
+            ("warning", "Failed to parse value, ignoring: -1"),
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ReceiveBuffer=1Q",
+        [("warning", "Failed to parse size value '1Q', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "SendBuffer=99999999999999999999",
+        [
+            (
+                "warning",
+                "Failed to parse size value '99999999999999999999', ignoring: "
+                "Numerical result out of range",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "PipeSize=-1",
+        [("warning", "Failed to parse size value '-1', ignoring: Numerical result out of range")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "PipeSize=",
+        [("warning", "Failed to parse size value '', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "FileDescriptorName=a:b",
+        [("warning", "Invalid file descriptor name, ignoring: a:b")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "FileDescriptorName=%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "FileDescriptorName=ähm",
+        [("warning", "Invalid file descriptor name, ignoring: ähm")],
+    ),
+    ("socket", "Socket", "Timestamping=µs", []),
+    (
+        "socket",
+        "Socket",
+        "Timestamping=ms",
+        [("warning", "Failed to parse timestamping precision, ignoring: ms")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "BindIPv6Only=sometimes",
+        [("warning", "Failed to parse bind IPv6 only value, ignoring: sometimes")],
+    ),
+    ("socket", "Socket", "BindIPv6Only=both", []),
+    ("socket", "Socket", "IPTOS=256", [("warning", "Failed to parse IP TOS value, ignoring: 256")]),
+    (
+        "socket",
+        "Socket",
+        "IPTOS=fast",
+        [("warning", "Failed to parse IP TOS value, ignoring: fast")],
+    ),
+    ("socket", "Socket", "IPTOS=low-delay", []),
+    (
+        "socket",
+        "Socket",
+        "Delegate=yes",
+        [("warning", "Delegate= setting not supported for this unit type, ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        'Delegate=cpu memory foo "x',
+        [
+            ("warning", "Invalid controller name 'foo', ignoring"),
+            ("warning", 'Invalid syntax, ignoring: cpu memory foo "x'),
+        ],
+    ),
+    ("scope", "Scope", "Delegate=io", []),
+    (
+        "service",
+        "Service",
+        "TTYRows=x",
+        [("warning", "Failed to parse unsigned value, ignoring: x")],
+    ),
+    ("service", "Service", "TTYRows=", []),
+    (
+        "socket",
+        "Socket",
+        "TTYColumns=-1",
+        [("warning", "Failed to parse unsigned value, ignoring: -1")],
+    ),
+    (
+        "mount",
+        "Mount",
+        "Delegate=yes",
+        [("warning", "Delegate= setting not supported for this unit type, ignoring.")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
+def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:
+    name = "mnt-x.mount" if unit_type == "mount" else f"t.{unit_type}"
+    found = lint(name, f"[{section}]\n{line}\n")
+    assert [(f.severity, f.message) for f in found] == expected
+    assert all(f.line == 2 and f.key == line.partition("=")[0] for f in found)
+
+
+def test_fatal_user_stops_the_parse() -> None:
+    found = lint("t.service", "[Service]\nUser=a:b\nFoo=1\n")
+    assert [(f.line, f.severity) for f in found] == [(2, "error")]
+    found = lint("t.service", "[Service]\nSupplementaryGroups=ok %Q\nFoo=1\n")
+    assert [(f.line, f.message) for f in found] == [
+        (2, "Failed to resolve unit specifiers in %Q: Invalid slot")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [("root", True), ("0", True), ("1000", True), ("65535", False), ("4294967295", False),
+     ("007", False), ("-1", False), ("+1", True), ("a b", True), (" a", False), ("a:b", False),
+     ("a/b", False), (".", False), ("..", False), ("", False), ("Dörte", True), ("a\tb", False)],
+)  # fmt: skip
+def test_user_names(name: str, valid: bool) -> None:
+    assert valid_user_group_name_relaxed(name) is valid
+
+
+def test_name_helpers() -> None:
+    assert credential_name_valid("tls.key") and not credential_name_valid("a:b")
+    assert not credential_name_valid("..") and not credential_name_valid("")
+    assert fdname_is_valid("") and not fdname_is_valid("ä") and not fdname_is_valid("x" * 256)
+    assert path_simplify_and_warn("/a//b/", 1, "K") is None
+    assert path_simplify_and_warn("/a/../b", 1, "K") == [
+        ("error", "K= path is not normalized, ignoring: /a/../b", False)
+    ]
+    too_long = "/" + "a" * 300
+    assert path_simplify_and_warn(too_long, 0, "K") == [
+        ("error", "K= path has invalid length (301 bytes), ignoring.", False)
+    ]
+
+
+def test_ported_parsers_are_listed() -> None:
+    for name in (
+        "config_parse_load_credential",
+        "config_parse_device_allow",
+        "config_parse_namespace_path_strv",
+        "config_parse_exec_directories",
+    ):
+        assert name in CHECKED_PARSERS
