@@ -406,6 +406,338 @@ ROWS = [
     ),
 ]
 
+ROWS += [
+    (
+        "service",
+        "Service",
+        "SystemCallFilter=@system-service @foo read foo uname:EILSEQ",
+        [
+            ("warning", "Unknown system call group, ignoring: @foo"),
+            ("warning", "Failed to parse system call, ignoring: foo"),
+            (
+                "warning",
+                "Allow-listed system calls cannot take error number, ignoring: uname:EILSEQ",
+            ),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "SystemCallFilter=~@mount uname:EILSEQ read:EFOO :EPERM chown:kill @sync:255 @bar:EPERM",
+        [
+            ("warning", "Failed to parse syscall:errno, ignoring: read:EFOO"),
+            ("warning", "Failed to parse syscall:errno, ignoring: :EPERM"),
+            ("warning", "Unknown system call group, ignoring: @bar"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        'SystemCallFilter="read write',
+        [("warning", 'Failed to parse system call, ignoring: "read')],
+    ),
+    (
+        "service",
+        "Service",
+        'SystemCallFilter=~"read write',
+        [("warning", 'Failed to parse system call, ignoring: "read')],
+    ),
+    ("service", "Service", "SystemCallFilter=~", []),
+    (
+        "service",
+        "Service",
+        "SystemCallFilter=READ",
+        [("warning", "Failed to parse system call, ignoring: READ")],
+    ),
+    (
+        "service",
+        "Service",
+        "SystemCallFilter=~read:0 write:4096 open:",
+        [
+            ("warning", "Failed to parse syscall:errno, ignoring: write:4096"),
+            ("warning", "Failed to parse syscall:errno, ignoring: open:"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "SystemCallLog=@system-service @foo read foo uname:EILSEQ",
+        [
+            ("warning", "Unknown system call group, ignoring: @foo"),
+            ("warning", "Failed to parse system call, ignoring: foo"),
+            ("warning", "Failed to parse system call, ignoring: uname:EILSEQ"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        'SystemCallLog=~@mount "x',
+        [("warning", 'Failed to parse system call, ignoring: "x')],
+    ),
+]
+
+ROWS += [
+    ("socket", "Socket", "ListenStream=80", []),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=0",
+        [("warning", "Failed to parse address value in '0', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=65536",
+        [
+            (
+                "warning",
+                "Failed to parse address value in '65536', ignoring: Numerical result out of range",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=-1",
+        [
+            (
+                "warning",
+                "Failed to parse address value in '-1', ignoring: Numerical result out of range",
+            )
+        ],
+    ),
+    ("socket", "Socket", "ListenStream=0x50", []),
+    ("socket", "Socket", "ListenStream= 80", []),
+    ("socket", "Socket", "ListenStream=1.2.3.4:80", []),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3.4",
+        [("warning", "Failed to parse address value in '1.2.3.4', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3.4:0",
+        [("warning", "Failed to parse address value in '1.2.3.4:0', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3.4:99999",
+        [
+            (
+                "warning",
+                "Failed to parse address value in '1.2.3.4:99999', ignoring: Numerical result"
+                " out of range",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3.4:x",
+        [("warning", "Failed to parse address value in '1.2.3.4:x', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3:80",
+        [("warning", "Failed to parse address value in '1.2.3:80', ignoring: Invalid argument")],
+    ),
+    ("socket", "Socket", "ListenStream=[::1]:80", []),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=[::1]80",
+        [("warning", "Failed to parse address value in '[::1]80', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=[::1]:",
+        [("warning", "Failed to parse address value in '[::1]:', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=::1",
+        [("warning", "Failed to parse address value in '::1', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=[::1x]:80",
+        [("warning", "Failed to parse address value in '[::1x]:80', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=localhost:80",
+        [
+            (
+                "warning",
+                "Failed to parse address value in 'localhost:80', ignoring: Invalid argument",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1.2.3.4:80#foo",
+        [
+            (
+                "warning",
+                "Failed to parse address value in '1.2.3.4:80#foo', ignoring: Invalid argument",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=/",
+        [("warning", "Failed to parse address value in '/', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=@",
+        [("warning", "Failed to parse address value in '@', ignoring: Invalid argument")],
+    ),
+    ("socket", "Socket", "ListenStream=@abstract", []),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        [
+            (
+                "warning",
+                "Failed to parse address value in '/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', ignori"
+                "ng: File name too long",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        [],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=/var/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        [],
+    ),
+    ("socket", "Socket", "ListenStream=vsock:2:1234", []),
+    ("socket", "Socket", "ListenStream=vsock::1234", []),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=vsock:1234",
+        [("warning", "Failed to parse address value in 'vsock:1234', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=vsock:x:1",
+        [("warning", "Failed to parse address value in 'vsock:x:1', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=vsock:1:99999999999",
+        [
+            (
+                "warning",
+                "Failed to parse address value in 'vsock:1:99999999999', ignoring: Numerical "
+                "result out of range",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=relative",
+        [("warning", "Failed to parse address value in 'relative', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    ("socket", "Socket", "ListenDatagram=1.2.3.4:53", []),
+    (
+        "socket",
+        "Socket",
+        "ListenSequentialPacket=1.2.3.4:53",
+        [("warning", "Address family not supported, ignoring: 1.2.3.4:53")],
+    ),
+    ("socket", "Socket", "ListenSequentialPacket=/run/x.sock", []),
+    (
+        "socket",
+        "Socket",
+        "ListenSequentialPacket=vsock:1:2",
+        [("warning", "Address family not supported, ignoring: vsock:1:2")],
+    ),
+    ("socket", "Socket", "ListenNetlink=route 1", []),
+    ("socket", "Socket", "ListenNetlink=kobject-uevent", []),
+    (
+        "socket",
+        "Socket",
+        "ListenNetlink=foo 1",
+        [("warning", "Failed to parse address value in 'foo 1', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenNetlink=16 x",
+        [("warning", "Failed to parse address value in '16 x', ignoring: Invalid argument")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenNetlink=route -1",
+        [
+            (
+                "warning",
+                "Failed to parse address value in 'route -1', ignoring: Numerical result out "
+                "of range",
+            )
+        ],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenFIFO=relative",
+        [("error", "ListenFIFO= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenFIFO=/run/../x",
+        [("error", "ListenFIFO= path is not normalized, ignoring: /run/../x")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenSpecial=/dev/%Z",
+        [("warning", "Failed to resolve unit specifiers in '/dev/%Z', ignoring: Invalid slot")],
+    ),
+    ("socket", "Socket", "ListenMessageQueue=/x", []),
+    (
+        "socket",
+        "Socket",
+        "ListenUSBFunction=rel",
+        [("error", "ListenUSBFunction= path is not absolute, ignoring: rel")],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

@@ -9,11 +9,18 @@ stamping, ``BindIPv6Only=``, ``IPTOS=``), ported from ``src/core/load-fragment.c
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Final
 
 from . import unitname
-from .lint_sandbox import fdname_is_valid, names, path_simplify_and_warn, words
+from .lint_sandbox import (
+    PATH_CHECK_ABSOLUTE,
+    fdname_is_valid,
+    names,
+    path_simplify_and_warn,
+    words,
+)
 from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier
 from .props._c import (
     UNQUOTE,
@@ -191,7 +198,139 @@ def _tty_size(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]
     return _warn(f"Failed to parse unsigned value, ignoring: {value}")
 
 
+# ----------------------------------------------------------------------------- Listen*=
+
+_ENAMETOOLONG: Final = "File name too long"
+_NUMBER: Final = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO]?[0-7]*|[1-9][0-9]*)")
+
+
+def _atou(text: str, bits: int = 32, refuse_whitespace: bool = False) -> int | str:
+    """safe_atou()/safe_atou16_full(): the number, or the %m of its error."""
+    if refuse_whitespace and text[:1] in " \t\n\r":
+        return _EINVAL
+    n = safe_atou(text)
+    if n is None:
+        return _ERANGE if _NUMBER.fullmatch(text.lstrip(" \t\n\r")) else _EINVAL
+    return n if n < (1 << bits) else _ERANGE
+
+
+def _ip_port(text: str) -> int | str:
+    """parse_ip_port(): 1..65535."""
+    n = _atou(text, 16, refuse_whitespace=True)
+    return _EINVAL if n == 0 else n
+
+
+def _inet(family: socket.AddressFamily, text: str) -> bool:
+    try:
+        socket.inet_pton(family, text)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _ip_address_port(s: str) -> str | None:
+    """in_addr_port_ifindex_name_from_string_auto() (no server name), then "no port, no go"."""
+    if "#" in s:
+        return _EINVAL
+    m = s.rfind(":")
+    port: int | str = 0
+    if m >= 0:
+        if s.startswith("["):
+            if s[m - 1] != "]":
+                return _EINVAL
+            port = _ip_port(s[m + 1 :])
+            if isinstance(port, str):
+                return port
+            if not _inet(socket.AF_INET6, s[1 : m - 1]):
+                return _EINVAL
+        elif not _inet(socket.AF_INET6, s):
+            if not _inet(socket.AF_INET, s[:m]):
+                return _EINVAL
+            port = _ip_port(s[m + 1 :])
+            if isinstance(port, str):
+                return port
+    elif not _inet(socket.AF_INET, s):
+        return _EINVAL
+    return _EINVAL if port == 0 else None
+
+
+def socket_address_error(s: str) -> tuple[str | None, bool]:
+    """socket_address_parse(): (the %m of its error or None, whether it is AF_UNIX)."""
+    if s[:1] in ("/", "@"):
+        size = len(s.encode("utf-8", "surrogateescape"))
+        if size < 2:
+            return _EINVAL, True
+        if size + 1 > 108:  # sizeof(sun_path)
+            return (_EINVAL if s[0] == "@" else _ENAMETOOLONG), True
+        return None, True
+    if s.startswith("vsock:"):
+        cid, colon, port = s[6:].partition(":")
+        if not colon:
+            return _EINVAL, False
+        for number in (port, cid) if cid else (port,):
+            n = _atou(number)
+            if isinstance(n, str):
+                return n, False
+        return None, False
+    just_port = _ip_port(s)
+    if just_port == _ERANGE:
+        return _ERANGE, False
+    if isinstance(just_port, int):
+        return None, False
+    return _ip_address_port(s), False
+
+
+_NETLINK_FAMILIES: Final = names(
+    "route firewall inet-diag nflog xfrm selinux iscsi audit fib-lookup connector netfilter "
+    "ip6-fw dnrtmsg kobject-uevent generic scsitransport ecryptfs rdma"
+)
+
+
+def _netlink_error(s: str) -> str | None:
+    """socket_address_parse_netlink(): ``FAMILY [GROUP]``."""
+    try:
+        word, rest = extract_first_word(s, None, 0)
+    except Bad:
+        return _EINVAL
+    if word is None:
+        return _EINVAL
+    if word not in _NETLINK_FAMILIES:
+        n = safe_atou(word)
+        if n is None or n > 2**31 - 1:
+            return _EINVAL
+    if rest:
+        n2 = _atou(rest)
+        if isinstance(n2, str):
+            return n2
+    return None
+
+
+def _socket_listen(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_socket_listen: a socket address, a netlink family, or a path."""
+    if not value:
+        return []
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
+    if "%" in value:
+        return []  # resolved at load time (or an interface name, which needs the machine)
+    if ltype != "SOCKET_SOCKET":
+        return path_simplify_and_warn(value, PATH_CHECK_ABSOLUTE, key) or []
+    k = value
+    if key == "ListenNetlink":
+        error = _netlink_error(value)
+    else:
+        if unitname._path_startswith(k.encode("utf-8", "surrogateescape"), b"/var/run/"):
+            k = "/run/" + k[len("/var/run/") :].lstrip("/")  # patch_var_run()
+        error, unix = socket_address_error(k)
+        if error is None and key == "ListenSequentialPacket" and not unix:
+            return _warn(f"Address family not supported, ignoring: {value}")
+    if error is not None:
+        return _warn(f"Failed to parse address value in '{k}', ignoring: {error}")
+    return []
+
+
 CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_socket_listen": _socket_listen,
     "config_parse_device_allow": _device_allow,
     "config_parse_in_addr_prefixes": _in_addr_prefixes,
     "config_parse_set_status": _set_status,

@@ -15,6 +15,7 @@ import re
 from typing import Final
 
 from . import unitname
+from .lint_syscall_names import SYSCALL_GROUPS, SYSCALL_NAMES
 from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier
 from .props._c import (
     CUNESCAPE,
@@ -28,7 +29,7 @@ from .props._c import (
     parse_boolean,
     path_simplify,
 )
-from .props._kit import parse_errno
+from .props._kit import SECCOMP_ERROR_NUMBER_KILL, parse_errno
 from .props._tables import NAMESPACE_FLAG_BY_NAME
 
 __all__ = [
@@ -155,6 +156,56 @@ def _syscall_archs(key: str, value: str, ltype: str, unit_type: str) -> list[Pro
             out += _warn(f'Failed to parse system call architecture "{word}", ignoring: {_EINVAL}')
     if failed:
         out += _warn(f"Invalid syntax, ignoring: {value}")
+    return out
+
+
+def _syscall_name(name: str) -> list[Problem]:
+    """seccomp_parse_syscall_filter(SECCOMP_PARSE_LOG|SECCOMP_PARSE_PERMISSIVE)."""
+    if name.startswith("@"):
+        if name not in SYSCALL_GROUPS:
+            return _warn(f"Unknown system call group, ignoring: {name}")
+    elif name not in SYSCALL_NAMES:
+        return _warn(f"Failed to parse system call, ignoring: {name}")
+    return []
+
+
+def _errno_or_action(text: str) -> int | None:
+    return SECCOMP_ERROR_NUMBER_KILL if text == "kill" else parse_errno(text)
+
+
+def _syscall_filter(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_syscall_filter: ``[~]NAME[:ERRNO]...`` (names, @groups)."""
+    if not value:
+        return []
+    invert = value.startswith("~")
+    rest = value[1:] if invert else value
+    out: list[Problem] = []
+    found, failed = words(rest, 0)
+    for word in found:
+        name, colon, errno_text = word.partition(":")
+        if not name or (colon and _errno_or_action(errno_text) is None):
+            out += _warn(f"Failed to parse syscall:errno, ignoring: {word}")
+            continue
+        if colon and not invert:
+            out += _warn(f"Allow-listed system calls cannot take error number, ignoring: {word}")
+            continue
+        out += _syscall_name(name)
+    if failed:
+        out += _warn(f"Invalid syntax, ignoring: {rest}")
+    return out
+
+
+def _syscall_log(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_syscall_log: ``[~]NAME...`` (names, @groups)."""
+    if not value:
+        return []
+    rest = value[1:] if value.startswith("~") else value
+    out: list[Problem] = []
+    found, failed = words(rest, 0)
+    for word in found:
+        out += _syscall_name(word)
+    if failed:
+        out += _warn(f"Invalid syntax, ignoring: {rest}")
     return out
 
 
@@ -376,6 +427,8 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_capability_set": _capability_set,
     "config_parse_syscall_archs": _syscall_archs,
     "config_parse_syscall_errno": _syscall_errno,
+    "config_parse_syscall_filter": _syscall_filter,
+    "config_parse_syscall_log": _syscall_log,
     "config_parse_address_families": _address_families,
     "config_parse_restrict_namespaces": _restrict_namespaces,
     "config_parse_exec_mount_flags": _mount_flags,
