@@ -738,6 +738,308 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    ("service", "Service", "IOReadBandwidthMax=/dev/sda 1M", []),
+    ("service", "Service", "IOReadBandwidthMax=/dev/sda infinity", []),
+    (
+        "service",
+        "Service",
+        "IOReadBandwidthMax=/dev/sda 0",
+        [("warning", "Invalid IO limit '0', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "IOWriteIOPSMax=/dev/sda lots",
+        [("warning", "Invalid IO limit 'lots', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "IOWriteBandwidthMax=/dev/sda",
+        [("warning", "Invalid device node or bandwidth specified in '/dev/sda', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        'IOReadIOPSMax="/dev/sda 5',
+        [("warning", "Failed to extract device node and bandwidth from '\"/dev/sda 5', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "IOReadBandwidthMax=/dev/../sda 5",
+        [("error", "IOReadBandwidthMax= path is not normalized, ignoring: /dev/../sda")],
+    ),
+    (
+        "service",
+        "Service",
+        "IOReadBandwidthMax=%Z 5",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "IODeviceWeight=/dev/sda 0",
+        [("warning", "IO weight '0' invalid, ignoring: Numerical result out of range")],
+    ),
+    (
+        "service",
+        "Service",
+        "IODeviceWeight=/dev/sda x",
+        [("warning", "IO weight 'x' invalid, ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Service",
+        "IODeviceWeight=/dev/sda 100000000000000000000",
+        [
+            (
+                "warning",
+                "IO weight '100000000000000000000' invalid, ignoring: Numerical result out of"
+                " range",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "IODeviceWeight=/dev/sda -1",
+        [("warning", "IO weight '-1' invalid, ignoring: Numerical result out of range")],
+    ),
+    ("service", "Service", "IODeviceWeight=sda 100", []),
+    (
+        "service",
+        "Service",
+        "IODeviceLatencyTargetSec=/dev/sda 5x",
+        [("warning", "Failed to parse timer value, ignoring: 5x")],
+    ),
+    (
+        "service",
+        "Service",
+        "IODeviceLatencyTargetSec=/dev/sda",
+        [("warning", "Invalid device path or latency specified in '/dev/sda', ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "BlockIODeviceWeight=/dev/sda 5",
+        [
+            (
+                "warning",
+                "Unit uses BlockIODeviceWeight=; please use IO*= settings instead. Support fo"
+                "r BlockIODeviceWeight= will be removed soon.",
+            ),
+            ("warning", "Invalid block IO weight '5', ignoring: Numerical result out of range"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "BlockIODeviceWeight=",
+        [
+            (
+                "warning",
+                "Unit uses BlockIODeviceWeight=; please use IO*= settings instead. Support fo"
+                "r BlockIODeviceWeight= will be removed soon.",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "BlockIOReadBandwidth=/dev/sda infinity",
+        [
+            (
+                "warning",
+                "Unit uses BlockIOReadBandwidth=; please use IO*= settings instead. Support f"
+                "or BlockIOReadBandwidth= will be removed soon.",
+            ),
+            ("warning", "Invalid Block IO Bandwidth 'infinity', ignoring."),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "BlockIOWriteBandwidth=/dev/sda 1M",
+        [
+            (
+                "warning",
+                "Unit uses BlockIOWriteBandwidth=; please use IO*= settings instead. Support "
+                "for BlockIOWriteBandwidth= will be removed soon.",
+            )
+        ],
+    ),
+    ("service", "Service", "AllowedCPUs=0-3,5 7", []),
+    (
+        "service",
+        "Service",
+        "AllowedCPUs=3-1",
+        [("warning", "Range '3-1' is invalid, 3 > 1, ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        "AllowedCPUs=0-8192",
+        [("error", "Cannot add CPU 8192 to set: Numerical result out of range")],
+    ),
+    ("service", "Service", "AllowedCPUs=x 1-2", [("error", "Failed to parse CPU affinity 'x'")]),
+    (
+        "service",
+        "Service",
+        "AllowedMemoryNodes=1- 2",
+        [("error", "Failed to parse CPU affinity '1-'")],
+    ),
+    ("service", "Service", 'AllowedCPUs="1 2', [("error", 'Invalid value for AllowedCPUs: "1 2')]),
+    (
+        "service",
+        "Service",
+        "AllowedCPUs=%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    ("service", "Service", "ManagedOOMSwap=kill", []),
+    (
+        "service",
+        "Service",
+        "ManagedOOMSwap=always",
+        [("warning", "Invalid syntax, ignoring: always")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ManagedOOMMemoryPressure=kill",
+        [("warning", "ManagedOOMMemoryPressure= is not supported for this unit type, ignoring.")],
+    ),
+    ("slice", "Slice", "ManagedOOMMemoryPressureLimit=50%", []),
+    (
+        "slice",
+        "Slice",
+        "ManagedOOMMemoryPressureLimit=50",
+        [("warning", "Failed to parse memory pressure limit value, ignoring: 50")],
+    ),
+    (
+        "slice",
+        "Slice",
+        "ManagedOOMMemoryPressureLimit=101%",
+        [("warning", "Failed to parse memory pressure limit value, ignoring: 101%")],
+    ),
+    (
+        "mount",
+        "Mount",
+        "ManagedOOMMemoryPressureLimit=50%",
+        [
+            (
+                "warning",
+                "ManagedOOMMemoryPressureLimit= is not supported for this unit type, ignoring.",
+            )
+        ],
+    ),
+    ("service", "Service", "DisableControllers=cpu foo", []),
+    (
+        "service",
+        "Service",
+        "DisableControllers=foo",
+        [("warning", "Invalid cgroup string: foo, ignoring")],
+    ),
+    (
+        "service",
+        "Service",
+        'DisableControllers="cpu',
+        [("warning", 'Invalid cgroup string: "cpu, ignoring')],
+    ),
+    (
+        "service",
+        "Service",
+        "IPIngressFilterPath=relative",
+        [("error", "IPIngressFilterPath= path is not absolute, ignoring: relative")],
+    ),
+    ("service", "Service", "IPEgressFilterPath=/sys/fs/bpf/x", []),
+    ("service", "Service", "BPFProgram=egress:/sys/fs/bpf/x", []),
+    (
+        "service",
+        "Service",
+        "BPFProgram=bogus:/x",
+        [("warning", "Unknown BPF attach type=bogus, ignoring: bogus:/x")],
+    ),
+    (
+        "service",
+        "Service",
+        "BPFProgram=egress",
+        [("warning", "Invalid syntax in BPFProgram=, ignoring: egress")],
+    ),
+    (
+        "service",
+        "Service",
+        "BPFProgram=egress:rel",
+        [("error", "BPFProgram= path is not absolute, ignoring: rel")],
+    ),
+    ("service", "Service", "SocketBindAllow=ipv4:tcp:80", []),
+    ("service", "Service", "SocketBindAllow=tcp:80-90", []),
+    ("service", "Service", "SocketBindAllow=any", []),
+    ("service", "Service", "SocketBindAllow=ipv6", []),
+    (
+        "service",
+        "Service",
+        "SocketBindAllow=ipv4:",
+        [("warning", "Unable to parse SocketBindAllow= assignment, ignoring: ipv4:")],
+    ),
+    (
+        "service",
+        "Service",
+        "SocketBindAllow=80:tcp",
+        [("warning", "Unable to parse SocketBindAllow= assignment, ignoring: 80:tcp")],
+    ),
+    (
+        "service",
+        "Service",
+        "SocketBindDeny=ipv4:tcp:80:x",
+        [("warning", "Unable to parse SocketBindDeny= assignment, ignoring: ipv4:tcp:80:x")],
+    ),
+    (
+        "service",
+        "Service",
+        "SocketBindDeny=90-80",
+        [("warning", "Unable to parse SocketBindDeny= assignment, ignoring: 90-80")],
+    ),
+    (
+        "service",
+        "Service",
+        "SocketBindDeny=ipv4::80",
+        [("warning", "Unable to parse SocketBindDeny= assignment, ignoring: ipv4::80")],
+    ),
+    (
+        "service",
+        "Service",
+        "SocketBindDeny=0",
+        [("warning", "Unable to parse SocketBindDeny= assignment, ignoring: 0")],
+    ),
+    (
+        "service",
+        "Service",
+        'RestrictNetworkInterfaces=eth0 ~lo 5 all verylonginterfacename a:b "x',
+        [
+            ("warning", "Invalid interface name, ignoring: 5"),
+            ("warning", "Invalid interface name, ignoring: all"),
+            ("warning", "Invalid interface name, ignoring: verylonginterfacename"),
+            ("warning", "Invalid interface name, ignoring: a:b"),
+            (
+                "warning",
+                "Trailing garbage in RestrictNetworkInterfaces, ignoring: eth0 ~lo 5 all very"
+                'longinterfacename a:b "x',
+            ),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "RestrictNetworkInterfaces=~eth0 0 007",
+        [
+            ("warning", "Invalid interface name, ignoring: 0"),
+            ("warning", "Invalid interface name, ignoring: 007"),
+        ],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

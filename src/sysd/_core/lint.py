@@ -23,11 +23,16 @@ import posixpath
 from typing import Final, Literal, NamedTuple
 
 from ..errors import InvalidUnitFileError
-from . import lint_resources, lint_sandbox, lint_values, unitname
+from . import lint_cgroup, lint_resources, lint_sandbox, lint_values, unitname
 from .lint_keys import KEYS, SECTIONS
 
 #: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
-CHECKS: Final = {**lint_values.CHECKS, **lint_sandbox.CHECKS, **lint_resources.CHECKS}
+CHECKS: Final = {
+    **lint_values.CHECKS,
+    **lint_sandbox.CHECKS,
+    **lint_resources.CHECKS,
+    **lint_cgroup.CHECKS,
+}
 #: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
 CHECKED_PARSERS: Final = frozenset(CHECKS)
 
