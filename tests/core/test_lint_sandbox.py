@@ -1040,6 +1040,287 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    (
+        "service",
+        "Service",
+        "SELinuxContext=-%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    ("service", "Service", "SELinuxContext=foo_t", []),
+    (
+        "service",
+        "Service",
+        "AppArmorProfile=%Z",
+        [("error", "Failed to resolve unit specifiers in '%Z': Invalid slot")],
+    ),
+    ("service", "Service", "SmackProcessLabel=-x", []),
+    ("service", "Service", 'SecureBits=keep-caps bogus "x', []),
+    (
+        "service",
+        "Service",
+        "MountAPIVFS=maybe",
+        [("warning", "Failed to parse boolean value, ignoring: maybe")],
+    ),
+    ("service", "Service", "MountAPIVFS=", []),
+    ("service", "Service", "CoredumpFilter=default private-huge 0x33", []),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=bogus",
+        [("warning", "Failed to parse the CoredumpFilter=bogus, ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=ffffffffffffffffff",
+        [
+            (
+                "warning",
+                "Failed to parse the CoredumpFilter=ffffffffffffffffff, ignoring: Numerical r"
+                "esult out of range",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=all xyz",
+        [("warning", "Failed to parse the CoredumpFilter=all xyz, ignoring: Invalid argument")],
+    ),
+    ("service", "Service", "CPUAffinity=numa", []),
+    ("service", "Service", "CPUAffinity=0-3 x", [("error", "Failed to parse CPU affinity 'x'")]),
+    (
+        "service",
+        "Service",
+        "CPUAffinity=%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "CPUAffinity=5-2",
+        [("warning", "Range '5-2' is invalid, 5 > 2, ignoring.")],
+    ),
+    ("service", "Service", "NUMAMask=all", []),
+    ("service", "Service", "NUMAMask=0-2,4", []),
+    (
+        "service",
+        "Service",
+        "NUMAMask=x",
+        [
+            ("error", "Failed to parse CPU affinity 'x'"),
+            ("warning", "Failed to parse NUMA node mask, ignoring: x"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "NUMAMask=1-9000",
+        [
+            ("error", "Cannot add CPU 9000 to set: Numerical result out of range"),
+            ("warning", "Failed to parse NUMA node mask, ignoring: 1-9000"),
+        ],
+    ),
+    ("service", "Service", "SyslogFacility=local7", []),
+    (
+        "service",
+        "Service",
+        "SyslogFacility=bogus",
+        [("warning", "Failed to parse log facility, ignoring: bogus")],
+    ),
+    ("service", "Service", "SyslogFacility=127", []),
+    (
+        "service",
+        "Service",
+        "SyslogFacility=128",
+        [("warning", "Failed to parse log facility, ignoring: 128")],
+    ),
+    (
+        "service",
+        "Service",
+        "SyslogFacility=",
+        [("warning", "Failed to parse log facility, ignoring: ")],
+    ),
+    ("service", "Service", "LogNamespace=foo", []),
+    (
+        "service",
+        "Service",
+        "LogNamespace=foo/bar",
+        [("warning", "Specified log namespace name is not valid, ignoring: foo/bar")],
+    ),
+    (
+        "service",
+        "Service",
+        "LogNamespace=fo*o",
+        [("warning", "Specified log namespace name is not valid, ignoring: fo*o")],
+    ),
+    ("service", "Service", "LogNamespace=a:b", []),
+    (
+        "service",
+        "Service",
+        "LogNamespace=%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    ("service", "Service", "Personality=x86", []),
+    (
+        "service",
+        "Service",
+        "Personality=arm64",
+        [("warning", "Failed to parse personality, ignoring: arm64")],
+    ),
+    (
+        "service",
+        "Service",
+        "Personality=bogus",
+        [("warning", "Failed to parse personality, ignoring: bogus")],
+    ),
+    ("service", "Service", "Personality=", []),
+    (
+        "service",
+        "Service",
+        'PassEnvironment=A 1B C-D %Z "x',
+        [
+            ("warning", "Invalid environment name for PassEnvironment, ignoring: 1B"),
+            ("warning", "Invalid environment name for PassEnvironment, ignoring: C-D"),
+            ("warning", "Failed to resolve specifiers in %Z, ignoring: Invalid slot"),
+            ("warning", 'Trailing garbage in PassEnvironment, ignoring: A 1B C-D %Z "x'),
+        ],
+    ),
+    ("service", "Service", "ExecSearchPath=/usr/bin:/bin", []),
+    (
+        "service",
+        "Service",
+        "ExecSearchPath=/usr/bin:relative:/x",
+        [("error", "ExecSearchPath= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "ExecSearchPath=/a/../b",
+        [("error", "ExecSearchPath= path is not normalized, ignoring: /a/../b")],
+    ),
+    (
+        "service",
+        "Service",
+        "ExecSearchPath=/a::/b",
+        [("error", "ExecSearchPath= path is not absolute, ignoring: ")],
+    ),
+    (
+        "service",
+        "Service",
+        "ExecSearchPath=%Z:/b",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    ("socket", "Socket", "SocketProtocol=sctp", []),
+    (
+        "socket",
+        "Socket",
+        "SocketProtocol=tcp",
+        [("warning", "Failed to parse socket protocol, ignoring: tcp")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "SocketProtocol=bogus",
+        [("warning", "Failed to parse socket protocol, ignoring: bogus")],
+    ),
+    ("socket", "Socket", "SocketProtocol=132", []),
+    (
+        "socket",
+        "Socket",
+        "SocketProtocol=",
+        [("warning", "Failed to parse socket protocol, ignoring: ")],
+    ),
+    ("socket", "Socket", "BindToDevice=eth0", []),
+    ("socket", "Socket", "BindToDevice=*", []),
+    (
+        "socket",
+        "Socket",
+        "BindToDevice=a/b",
+        [("warning", "Invalid interface name, ignoring: a/b")],
+    ),
+    ("socket", "Socket", "BindToDevice=12", [("warning", "Invalid interface name, ignoring: 12")]),
+    ("socket", "Socket", "MessageQueueMaxMessages=10", []),
+    (
+        "socket",
+        "Socket",
+        "MessageQueueMaxMessages=x",
+        [("warning", "Failed to parse long value, ignoring: x")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "MessageQueueMessageSize=99999999999999999999",
+        [("warning", "Failed to parse long value, ignoring: 99999999999999999999")],
+    ),
+    ("socket", "Socket", 'TCPCongestion=cubic "x', []),
+    ("swap", "Swap", "Priority=5", []),
+    (
+        "swap",
+        "Swap",
+        "Priority=-2",
+        [
+            (
+                "warning",
+                "Sorry, swap priorities smaller than -1 may only be assigned by the kernel it"
+                "self, ignoring: -2",
+            )
+        ],
+    ),
+    (
+        "swap",
+        "Swap",
+        "Priority=40000",
+        [("warning", "Swap priority out of range, ignoring: 40000")],
+    ),
+    ("swap", "Swap", "Priority=x", [("warning", "Invalid swap priority 'x', ignoring.")]),
+    (
+        "service",
+        "Unit",
+        "SuccessActionExitStatus=256",
+        [("warning", "Failed to parse exit status '256', ignoring: Numerical result out of range")],
+    ),
+    (
+        "service",
+        "Unit",
+        "FailureActionExitStatus=x",
+        [("warning", "Failed to parse exit status 'x', ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Unit",
+        "FailureActionExitStatus=-1",
+        [("warning", "Failed to parse exit status '-1', ignoring: Numerical result out of range")],
+    ),
+    ("service", "Unit", "FailureActionExitStatus=", []),
+    (
+        "service",
+        "Unit",
+        "RequiresOverridable=foo.service",
+        [
+            (
+                "warning",
+                "Unit dependency type RequiresOverridable= is obsolete, replacing by Requires"
+                "=, please update your unit file",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Unit",
+        "RequisiteOverridable=bad",
+        [
+            (
+                "warning",
+                "Unit dependency type RequisiteOverridable= is obsolete, replacing by Requisi"
+                "te=, please update your unit file",
+            ),
+            ("warning", "Failed to add dependency on bad, ignoring: Invalid argument"),
+        ],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

@@ -36,6 +36,9 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "ConditionPathExists=relative/path", "AssertPathIsDirectory=!relative",
         "CollectMode=sometimes", "OnFailureJobMode=whenever", "IgnoreOnSnapshot=yes",
         "StopWhenUnneeded=nah",
+        "SuccessActionExitStatus=256", "FailureActionExitStatus=-1",
+        "RequiresOverridable=a.service",
+        "RequisiteOverridable=bad",
     ),
     "Service": (
         "Restart=sometimes", "Type=simpel", "TimeoutSec=abc", "RestartSec=5 parsecs",
@@ -104,6 +107,14 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "SocketBindAllow=80:tcp", "SocketBindDeny=ipv4:tcp:80:x", "SocketBindDeny=90-80",
         "SocketBindDeny=0", "SocketBindAllow=ipv6:udp:53",
         'RestrictNetworkInterfaces=eth0 5 all verylonginterfacename a:b "x',
+        # lint_exec.py
+        "SELinuxContext=-%Z", "AppArmorProfile=%Z", "SecureBits=keep-caps bogus",
+        "MountAPIVFS=maybe",
+        "CoredumpFilter=bogus", "CoredumpFilter=ffffffffffffffffff", "CPUAffinity=0-3 x",
+        "CPUAffinity=5-2", "NUMAMask=x", "NUMAMask=1-9000", "SyslogFacility=bogus",
+        "SyslogFacility=128", "LogNamespace=foo/bar", "LogNamespace=fo*o", "Personality=arm64",
+        'PassEnvironment=A 1B C-D %Z "x', "ExecSearchPath=/usr/bin:relative:/x",
+        "ExecSearchPath=/a::/b",
     ),
     "Socket": (
         "Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3", "ReceiveBuffer=1Q",
@@ -117,13 +128,15 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "ListenStream=%Z", "ListenSequentialPacket=1.2.3.4:53", "ListenNetlink=foo 1",
         "ListenNetlink=route -1", "ListenFIFO=relative", "ListenSpecial=/run/../x",
         "ListenDatagram=[::1]:53",
+        "SocketProtocol=tcp", "BindToDevice=a/b", "BindToDevice=12", "MessageQueueMaxMessages=x",
+        "TCPCongestion=cubic",
     ),
     "Timer": (
         "OnCalendar=every tuesday", "OnBootSec=later", "Persistent=maybe", "AccuracySec=1x",
     ),
     "Path": ("MakeDirectory=maybe", "DirectoryMode=999"),
     "Mount": ("LazyUnmount=maybe", "TimeoutSec=never-ish", "Delegate=yes", "ReadWritePaths=x"),
-    "Swap": ("TimeoutSec=abc",),
+    "Swap": ("TimeoutSec=abc", "Priority=-2", "Priority=40000", "Priority=x"),
     "Slice": ("ManagedOOMMemoryPressureLimit=50", "ManagedOOMMemoryPressure=sometimes"),
     "Install": (),
 }  # fmt: skip

@@ -23,7 +23,7 @@ import posixpath
 from typing import Final, Literal, NamedTuple
 
 from ..errors import InvalidUnitFileError
-from . import lint_cgroup, lint_resources, lint_sandbox, lint_values, unitname
+from . import lint_cgroup, lint_exec, lint_resources, lint_sandbox, lint_values, unitname
 from .lint_keys import KEYS, SECTIONS
 
 #: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
@@ -32,6 +32,7 @@ CHECKS: Final = {
     **lint_sandbox.CHECKS,
     **lint_resources.CHECKS,
     **lint_cgroup.CHECKS,
+    **lint_exec.CHECKS,
 }
 #: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
 CHECKED_PARSERS: Final = frozenset(CHECKS)

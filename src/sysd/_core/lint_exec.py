@@ -1,0 +1,265 @@
+"""Value checks of systemd 252's remaining execution-context and small parsers, for
+:mod:`sysd._core.lint`.
+
+Security labels (``SELinuxContext=``, ``AppArmorProfile=``, ``SmackProcessLabel=``),
+``SecureBits=``, ``CPUAffinity=``, ``NUMAMask=``, ``CoredumpFilter=``, the logging settings
+(``SyslogFacility=``, ``LogNamespace=``), ``Personality=``, ``PassEnvironment=``,
+``ExecSearchPath=``, and the small socket/swap/unit ones (``SocketProtocol=``,
+``BindToDevice=``, ``Priority=``, ``*ExitStatus=``, the obsolete ``RequiresOverridable=``),
+ported from ``src/core/load-fragment.c`` and ``src/shared/conf-parser.c`` as
+:mod:`sysd._core.lint_values` ports the others.  Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from . import unitname
+from .lint_cgroup import cpu_set_problems, ifname_valid
+from .lint_sandbox import PATH_CHECK_ABSOLUTE, filename_is_valid, path_simplify_and_warn
+from .lint_sandbox import words as _words
+from .lint_values import (
+    FULL_SPECIFIERS,
+    Problem,
+    _Check,
+    _string_is_safe,
+    _table_or_number,
+    _unit_deps,
+    _warn,
+    bad_specifier,
+)
+from .props import execute
+from .props._c import (
+    DONT_COALESCE_SEPARATORS,
+    UNQUOTE,
+    Bad,
+    extract_first_word,
+    parse_boolean,
+    safe_atoi,
+    safe_atoi64,
+    safe_atou,
+)
+from .props._kit import parse_ip_protocol
+from .props._tables import LOG_FACILITY_BY_NAME
+
+__all__ = ["CHECKS"]
+
+_EINVAL: Final = "Invalid argument"
+_ERANGE: Final = "Numerical result out of range"
+
+
+def _label(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec_selinux_context & co: ``[-]LABEL``; a bad specifier is fatal without -."""
+    if not value:
+        return []
+    ignore = value.startswith("-")
+    rest = value[1:] if ignore else value
+    if bad_specifier(rest, FULL_SPECIFIERS) is None:
+        return []
+    if ignore:
+        return _warn(f"Failed to resolve unit specifiers in '{rest}', ignoring: Invalid slot")
+    return [Problem("error", f"Failed to resolve unit specifiers in '{rest}': Invalid slot", True)]
+
+
+def _silent(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """Parsers that never complain about a value (config_parse_exec_secure_bits: unknown names
+    are skipped; config_parse_string without CONFIG_PARSE_STRING_SAFE)."""
+    return []
+
+
+def _mount_apivfs(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value or parse_boolean(value) is not None:
+        return []
+    return _warn(f"Failed to parse boolean value, ignoring: {value}")
+
+
+_HEX: Final = re.compile("(0[xX])?[0-9a-fA-F]+")
+_NUMBER: Final = re.compile(r"[+-]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO]?[0-7]*|[1-9][0-9]*)")
+
+
+def _coredump_filter(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value:
+        return []
+    try:
+        execute.coredump_filter([], key, value)
+    except Bad:
+        found, _ = _words(value, 0)
+        bad = [w for w in found if not _HEX.fullmatch(w)]
+        error = _ERANGE if found and not bad else _EINVAL
+        return _warn(f"Failed to parse the CoredumpFilter={value}, ignoring: {error}")
+    return []
+
+
+def _cpu_affinity(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if value == "numa":
+        return []
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
+    if "%" in value:
+        return []
+    return cpu_set_problems(key, value)
+
+
+def _numa_mask(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if value == "all":
+        return []  # the mask of all nodes is the machine's (its failure is not checked)
+    out = cpu_set_problems(key, value)
+    if any(p.severity == "error" for p in out):
+        out += _warn(f"Failed to parse NUMA node mask, ignoring: {value}")
+    return out
+
+
+_LOG_NAMESPACE_MAX: Final = 255 - 32 - 1
+
+
+def _log_namespace(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value:
+        return []
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: Invalid slot")
+    if "%" in value:
+        return []
+    valid = (
+        filename_is_valid(value)
+        and len(value.encode("utf-8", "surrogateescape")) <= _LOG_NAMESPACE_MAX
+        and unitname.instance_is_valid(value)
+        and _string_is_safe(value)
+        and not any(c in value for c in "*?[")
+    )
+    if not valid:
+        return _warn(f"Specified log namespace name is not valid, ignoring: {value}")
+    return []
+
+
+def _personality(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_personality on x86-64: the native ABI and its secondary one (x86)."""
+    if value in ("", "x86-64", "x86"):
+        return []
+    return _warn(f"Failed to parse personality, ignoring: {value}")
+
+
+_ENV_NAME: Final = re.compile("[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _pass_environ(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value:
+        return []
+    out: list[Problem] = []
+    found, failed = _words(value, UNQUOTE)
+    for word in found:
+        if bad_specifier(word, FULL_SPECIFIERS) is not None:
+            out += _warn(f"Failed to resolve specifiers in {word}, ignoring: Invalid slot")
+        elif "%" not in word and not _ENV_NAME.fullmatch(word):
+            out += _warn(f"Invalid environment name for {key}, ignoring: {word}")
+    if failed:
+        out += _warn(f"Trailing garbage in {key}, ignoring: {value}")
+    return out
+
+
+def _colon_separated_paths(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_colon_separated_paths (ExecSearchPath=): absolute paths split at ``:``."""
+    if not value:
+        return []
+    p: str | None = value
+    while True:
+        try:
+            word, p = extract_first_word(p, ":", DONT_COALESCE_SEPARATORS)
+        except Bad:
+            return _warn(f"Failed to extract first word, ignoring: {value}")
+        if word is None:
+            return []
+        if bad_specifier(word, FULL_SPECIFIERS) is not None:
+            return _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: Invalid slot")
+        if "%" in word:
+            continue
+        problem = path_simplify_and_warn(word, PATH_CHECK_ABSOLUTE, key)
+        if problem:
+            return problem
+
+
+def _socket_protocol(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """parse_socket_protocol(): udplite or sctp."""
+    if parse_ip_protocol(value) in (136, 132):
+        return []
+    return _warn(f"Failed to parse socket protocol, ignoring: {value}")
+
+
+def _bind_to_device(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value or value == "*" or ifname_valid(value):
+        return []
+    return _warn(f"Invalid interface name, ignoring: {value}")
+
+
+def _exit_status(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exit_status: 0..255 (safe_atou8)."""
+    if not value:
+        return []
+    n = safe_atou(value)
+    if n is not None and n <= 255:
+        return []
+    stripped = value.strip(" \t\n\r")
+    error = _ERANGE if _NUMBER.fullmatch(stripped) else _EINVAL
+    return _warn(f"Failed to parse exit status '{value}', ignoring: {error}")
+
+
+def _swap_priority(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    if not value:
+        return []
+    n = safe_atoi(value)
+    if n is None:
+        return _warn(f"Invalid swap priority '{value}', ignoring.")
+    if n < -1:
+        return _warn(
+            "Sorry, swap priorities smaller than -1 may only be assigned by the kernel itself, "
+            f"ignoring: {value}"
+        )
+    if n > 32767:
+        return _warn(f"Swap priority out of range, ignoring: {value}")
+    return []
+
+
+def _long(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_long: safe_atoli() (64 bits here)."""
+    if safe_atoi64(value) is not None:
+        return []
+    return _warn(f"Failed to parse long value, ignoring: {value}")
+
+
+def _obsolete_unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    new = {"UNIT_REQUIRES": "Requires", "UNIT_REQUISITE": "Requisite"}.get(ltype, ltype)
+    return [
+        *_warn(
+            f"Unit dependency type {key}= is obsolete, replacing by {new}=, please update your "
+            "unit file"
+        ),
+        *_unit_deps(key, value, ltype, unit_type),
+    ]
+
+
+_FACILITIES: Final = " ".join(LOG_FACILITY_BY_NAME)
+
+CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_exec_selinux_context": _label,
+    "config_parse_exec_apparmor_profile": _label,
+    "config_parse_exec_smack_process_label": _label,
+    "config_parse_exec_secure_bits": _silent,
+    "config_parse_string": _silent,
+    "config_parse_exec_mount_apivfs": _mount_apivfs,
+    "config_parse_exec_coredump_filter": _coredump_filter,
+    "config_parse_exec_cpu_affinity": _cpu_affinity,
+    "config_parse_numa_mask": _numa_mask,
+    "config_parse_log_facility": _table_or_number(
+        _FACILITIES, 127, "Failed to parse log facility", empty_ok=False
+    ),
+    "config_parse_log_namespace": _log_namespace,
+    "config_parse_personality": _personality,
+    "config_parse_pass_environ": _pass_environ,
+    "config_parse_colon_separated_paths": _colon_separated_paths,
+    "config_parse_socket_protocol": _socket_protocol,
+    "config_parse_socket_bindtodevice": _bind_to_device,
+    "config_parse_exit_status": _exit_status,
+    "config_parse_swap_priority": _swap_priority,
+    "config_parse_long": _long,
+    "config_parse_obsolete_unit_deps": _obsolete_unit_deps,
+}
