@@ -1321,6 +1321,190 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    ("service", "Service", "StandardInputText=hello %n", []),
+    (
+        "service",
+        "Service",
+        "StandardInputText=bad \\q",
+        [("warning", "Failed to decode C escaped text 'bad \\q', ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Service",
+        "StandardInputText=%Z",
+        [("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "StandardInputText=nul \\x00",
+        [("warning", "Failed to decode C escaped text 'nul \\x00', ignoring: Invalid argument")],
+    ),
+    ("service", "Service", "StandardInputData=aGVsbG8=", []),
+    (
+        "service",
+        "Service",
+        "StandardInputData=aGVsbG8",
+        [("warning", "Failed to decode base64 data, ignoring: aGVsbG8")],
+    ),
+    ("service", "Service", "StandardInputData=a GVs bG8=", []),
+    (
+        "service",
+        "Service",
+        "StandardInputData=!!",
+        [("warning", "Failed to decode base64 data, ignoring: !!")],
+    ),
+    ("service", "Service", 'LogExtraFields=FOO=bar "BAZ=a b"', []),
+    (
+        "service",
+        "Service",
+        'LogExtraFields=NOEQ foo=1 _X=1 1A=2 %Z "x',
+        [
+            ("warning", "Log field lacks '=' character, ignoring: NOEQ"),
+            ("warning", "Log field name is invalid, ignoring: foo=1"),
+            ("warning", "Log field name is invalid, ignoring: _X=1"),
+            ("warning", "Log field name is invalid, ignoring: 1A=2"),
+            ("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot"),
+            ("warning", 'Invalid syntax, ignoring: NOEQ foo=1 _X=1 1A=2 %Z "x'),
+        ],
+    ),
+    ("service", "Service", "RootHash=/x.roothash", []),
+    ("service", "Service", "RootHash=0123456789abcdef0123456789abcdef", []),
+    (
+        "service",
+        "Service",
+        "RootHash=0123",
+        [("warning", "RootHash= is too short, ignoring: 0123")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootHash=xyz",
+        [("warning", "Failed to decode RootHash=, ignoring: xyz")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootHash=012",
+        [("warning", "Failed to decode RootHash=, ignoring: 012")],
+    ),
+    ("service", "Service", "RootHashSignature=/x.p7s", []),
+    ("service", "Service", "RootHashSignature=base64:aGVsbG8=", []),
+    (
+        "service",
+        "Service",
+        "RootHashSignature=base64:!!",
+        [("warning", "Failed to decode RootHashSignature=, ignoring: base64:!!")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootHashSignature=aGVsbG8=",
+        [
+            (
+                "warning",
+                "Failed to decode RootHashSignature=, not a path but doesn't start with 'base"
+                "64:', ignoring: aGVsbG8=",
+            )
+        ],
+    ),
+    ("service", "Service", "SetCredential=foo:bar", []),
+    ("service", "Service", "SetCredential=foo", [("warning", "Invalid syntax, ignoring: foo")]),
+    ("service", "Service", "SetCredential=foo:", [("warning", "Invalid syntax, ignoring: foo:")]),
+    (
+        "service",
+        "Service",
+        "SetCredential=a/b:x",
+        [("warning", 'Credential name "a/b" not valid, ignoring.')],
+    ),
+    (
+        "service",
+        "Service",
+        "SetCredential=%Z:x",
+        [("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot')],
+    ),
+    (
+        "service",
+        "Service",
+        "SetCredential=foo:bad\\q",
+        [("warning", 'Can\'t unescape "bad\\q", ignoring: Invalid argument')],
+    ),
+    ("service", "Service", "SetCredential=foo:nul\\x00ok", []),
+    ("service", "Service", "SetCredentialEncrypted=foo:aGVsbG8=", []),
+    (
+        "service",
+        "Service",
+        "SetCredentialEncrypted=foo:!!",
+        [("warning", "Encrypted credential data not valid Base64 data, ignoring.")],
+    ),
+    (
+        "service",
+        "Service",
+        'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
+        [
+            ("error", "TemporaryFileSystem= path is not absolute, ignoring: rel"),
+            ("error", "TemporaryFileSystem= path is not normalized, ignoring: /a/../b"),
+            ("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot"),
+            ("warning", 'Failed to extract first word, ignoring: /tmp:size=10M rel /a/../b %Z "x'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "TemporaryFileSystem=:ro",
+        [("error", "TemporaryFileSystem= path is not absolute, ignoring: ")],
+    ),
+    (
+        "service",
+        "Service",
+        "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
+        [
+            ("warning", "Invalid option string, ignoring setting: bogus"),
+            ("error", "BindPaths= path is not absolute, ignoring: rel"),
+            ("error", "BindPaths= path is not absolute, ignoring: "),
+            ("error", "BindPaths= path is not absolute, ignoring: rel"),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y',
+        [
+            ("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot'),
+            ("warning", 'Failed to resolve specifiers in "%Z", ignoring: Invalid slot'),
+            ("warning", 'Failed to parse BindReadOnlyPaths, ignoring: /a:/b:rbind %Z /x:%Z "y'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "BindPaths=/a/../b:/c",
+        [("error", "BindPaths= path is not normalized, ignoring: /a/../b")],
+    ),
+    (
+        "service",
+        "Service",
+        "BindPaths=/a::/c",
+        [("error", "BindPaths= path is not absolute, ignoring: ")],
+    ),
+    (
+        "service",
+        "Service",
+        "RestrictFileSystems=ext4 @basic-api @bogus foo",
+        [("warning", "bpf-lsm: Unknown filesystem group, ignoring: @bogus")],
+    ),
+    (
+        "service",
+        "Service",
+        'RestrictFileSystems=~@x "y',
+        [
+            ("warning", "bpf-lsm: Unknown filesystem group, ignoring: @x"),
+            ("warning", 'Trailing garbage in RestrictFileSystems, ignoring: @x "y'),
+        ],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

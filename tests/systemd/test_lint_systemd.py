@@ -115,6 +115,13 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "SyslogFacility=128", "LogNamespace=foo/bar", "LogNamespace=fo*o", "Personality=arm64",
         'PassEnvironment=A 1B C-D %Z "x', "ExecSearchPath=/usr/bin:relative:/x",
         "ExecSearchPath=/a::/b",
+        "StandardInputText=bad \\q", "StandardInputText=%Z", "StandardInputData=aGVsbG8",
+        'LogExtraFields=NOEQ foo=1 _X=1 1A=2 %Z "x', "RootHash=0123", "RootHash=xyz",
+        "RootHashSignature=base64:!!", "RootHashSignature=aGVsbG8=", "SetCredential=foo",
+        "SetCredential=a/b:x", "SetCredential=foo:bad\\q", "SetCredentialEncrypted=foo:!!",
+        'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
+        "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
+        'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y', "RestrictFileSystems=ext4 @bogus",
     ),
     "Socket": (
         "Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3", "ReceiveBuffer=1Q",

@@ -17,7 +17,13 @@ from typing import Final
 
 from . import unitname
 from .lint_cgroup import cpu_set_problems, ifname_valid
-from .lint_sandbox import PATH_CHECK_ABSOLUTE, filename_is_valid, path_simplify_and_warn
+from .lint_sandbox import (
+    PATH_CHECK_ABSOLUTE,
+    credential_name_valid,
+    filename_is_valid,
+    names,
+    path_simplify_and_warn,
+)
 from .lint_sandbox import words as _words
 from .lint_values import (
     FULL_SPECIFIERS,
@@ -31,14 +37,18 @@ from .lint_values import (
 )
 from .props import execute
 from .props._c import (
+    CUNESCAPE,
     DONT_COALESCE_SEPARATORS,
     UNQUOTE,
     Bad,
+    cunescape,
     extract_first_word,
     parse_boolean,
     safe_atoi,
     safe_atoi64,
     safe_atou,
+    unbase64mem,
+    unhexmem,
 )
 from .props._kit import parse_ip_protocol
 from .props._tables import LOG_FACILITY_BY_NAME
@@ -237,6 +247,219 @@ def _obsolete_unit_deps(key: str, value: str, ltype: str, unit_type: str) -> lis
     ]
 
 
+# ----------------------------------------------------------------------------- data, images
+
+
+def _input_text(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec_input_text (StandardInputText=): C escapes, then specifiers."""
+    if not value:
+        return []
+    try:
+        text = cunescape(value).decode("utf-8", "surrogateescape")
+    except Bad:
+        return _warn(f"Failed to decode C escaped text '{value}', ignoring: {_EINVAL}")
+    if bad_specifier(text, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{text}', ignoring: Invalid slot")
+    return []
+
+
+def _input_data(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec_input_data (StandardInputData=): base64."""
+    if not value:
+        return []
+    try:
+        unbase64mem(value)
+    except Bad:
+        return _warn(f"Failed to decode base64 data, ignoring: {value}")
+    return []
+
+
+_JOURNAL_FIELD: Final = re.compile("[A-Z][A-Z0-9_]{0,63}", re.ASCII)
+
+
+def _log_extra_fields(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_log_extra_fields: quoted ``FIELD=VALUE`` words."""
+    if not value:
+        return []
+    out: list[Problem] = []
+    found, failed = _words(value, CUNESCAPE | UNQUOTE)
+    for word in found:
+        if bad_specifier(word, FULL_SPECIFIERS) is not None:
+            out += _warn(f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot")
+            continue
+        if "%" in word:
+            continue
+        name, eq, _ = word.partition("=")
+        if not eq:
+            out += _warn(f"Log field lacks '=' character, ignoring: {word}")
+        elif not _JOURNAL_FIELD.fullmatch(name):
+            out += _warn(f"Log field name is invalid, ignoring: {word}")
+    if failed:
+        out += _warn(f"Invalid syntax, ignoring: {value}")
+    return out
+
+
+def _root_hash(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec_root_hash: a path, or at least 16 bytes in hex."""
+    if not value or value.startswith("/"):
+        return []
+    try:
+        decoded = unhexmem(value)
+    except Bad:
+        return _warn(f"Failed to decode RootHash=, ignoring: {value}")
+    if len(decoded) < 16:
+        return _warn(f"RootHash= is too short, ignoring: {value}")
+    return []
+
+
+def _root_hash_sig(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_exec_root_hash_sig: a path, or ``base64:DATA``."""
+    if not value or value.startswith("/"):
+        return []
+    if not value.startswith("base64:"):
+        return _warn(
+            "Failed to decode RootHashSignature=, not a path but doesn't start with 'base64:', "
+            f"ignoring: {value}"
+        )
+    try:
+        unbase64mem(value[7:])
+    except Bad:
+        return _warn(f"Failed to decode RootHashSignature=, ignoring: {value}")
+    return []
+
+
+def _set_credential(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_set_credential: ``ID:DATA`` (base64 for SetCredentialEncrypted=)."""
+    if not value:
+        return []
+    try:
+        word, p = extract_first_word(value, ":", DONT_COALESCE_SEPARATORS)
+    except Bad:
+        return _warn(f"Failed to extract credential name, ignoring: {value}")
+    if word is None or not p:
+        return _warn(f"Invalid syntax, ignoring: {value}")
+    if bad_specifier(word, FULL_SPECIFIERS) is not None:
+        return _warn(f'Failed to resolve unit specifiers in "{word}", ignoring: Invalid slot')
+    if "%" not in word and not credential_name_valid(word):
+        return _warn(f'Credential name "{word}" not valid, ignoring.')
+    if ltype not in ("0", "false"):
+        try:
+            unbase64mem(p)
+        except Bad:
+            return _warn("Encrypted credential data not valid Base64 data, ignoring.")
+        return []
+    try:
+        cunescape(p, accept_nul=True)
+    except Bad:
+        return _warn(f'Can\'t unescape "{p}", ignoring: {_EINVAL}')
+    return []
+
+
+def _temporary_filesystems(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_temporary_filesystems (TemporaryFileSystem=): ``PATH[:OPTIONS]`` words."""
+    if not value:
+        return []
+    out: list[Problem] = []
+    found, failed = _words(value, UNQUOTE)
+    for word in found:
+        try:
+            path, _ = extract_first_word(word, ":", DONT_COALESCE_SEPARATORS)
+        except Bad:
+            out += _warn(f"Failed to extract first word, ignoring: {word}")
+            continue
+        if path is None:
+            out += _warn(f"Invalid syntax, ignoring: {word}")
+            continue
+        if bad_specifier(path, FULL_SPECIFIERS) is not None:
+            out += _warn(f"Failed to resolve unit specifiers in {path}, ignoring: Invalid slot")
+            continue
+        if "%" not in path:
+            out += path_simplify_and_warn(path, PATH_CHECK_ABSOLUTE, key) or []
+    if failed:
+        out += _warn(f"Failed to extract first word, ignoring: {value}")
+    return out
+
+
+_BIND_SEPARATORS: Final = ": \t\n\r"
+
+
+def _next_bind_word(p: str) -> tuple[str | None, str | None, bool]:
+    """extract_first_word(":" WHITESPACE, UNQUOTE|DONT_COALESCE): (word, rest, ended by ':')."""
+    word, rest = extract_first_word(p, _BIND_SEPARATORS, UNQUOTE | DONT_COALESCE_SEPARATORS)
+    colon = rest is not None and len(rest) < len(p) and p[len(p) - len(rest) - 1] == ":"
+    return word, rest, colon
+
+
+def _bind_paths(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_bind_paths (BindPaths=, BindReadOnlyPaths=): ``[-]SRC[:DST[:OPTIONS]]``."""
+    if not value:
+        return []
+    out: list[Problem] = []
+    p: str | None = value
+    while True:
+        try:
+            source, p, colon = _next_bind_word(p or "") if p is not None else (None, None, False)
+        except Bad:
+            return out + _warn(f"Failed to parse {key}, ignoring: {value}")
+        if source is None:
+            return out
+        if bad_specifier(source, FULL_SPECIFIERS) is not None:
+            out += _warn(f'Failed to resolve unit specifiers in "{source}", ignoring: Invalid slot')
+            continue
+        s = source[1:] if source.startswith("-") else source
+        if "%" not in s:
+            problem = path_simplify_and_warn(s, PATH_CHECK_ABSOLUTE, key)
+            if problem:
+                out += problem
+                continue
+        if not colon:
+            continue
+        try:
+            destination, p, colon = _next_bind_word(p or "")
+        except Bad:
+            return out + _warn(f"Failed to parse {key}, ignoring: {value}")
+        if destination is None:
+            out += _warn(f"Missing argument after ':', ignoring: {s}")
+            continue
+        if bad_specifier(destination, FULL_SPECIFIERS) is not None:
+            message = f'Failed to resolve specifiers in "{destination}", ignoring: Invalid slot'
+            out += _warn(message)
+            continue
+        if "%" not in destination:
+            problem = path_simplify_and_warn(destination, PATH_CHECK_ABSOLUTE, key)
+            if problem:
+                out += problem
+                continue
+        if colon:
+            try:
+                options, p = extract_first_word(p, None, UNQUOTE)
+            except Bad:
+                return out + _warn(f"Failed to parse {key}=, ignoring: {value}")
+            if options not in (None, "", "rbind", "norbind"):
+                out += _warn(f"Invalid option string, ignoring setting: {options}")
+
+
+_FILESYSTEM_GROUPS: Final = names(
+    "@basic-api @anonymous @application @auxiliary-api @common-block @historical-block @network "
+    "@privileged-api @security @temporary @known"
+)
+
+
+def _restrict_filesystems(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_restrict_filesystems: any names; unknown @groups are warned about."""
+    if not value:
+        return []
+    rest = value[1:] if value.startswith("~") else value
+    out: list[Problem] = []
+    found, failed = _words(rest, UNQUOTE)
+    for word in found:
+        if word.startswith("@") and word not in _FILESYSTEM_GROUPS:
+            out += _warn(f"bpf-lsm: Unknown filesystem group, ignoring: {word}")
+    if failed:
+        out += _warn(f"Trailing garbage in {key}, ignoring: {rest}")
+    return out
+
+
 _FACILITIES: Final = " ".join(LOG_FACILITY_BY_NAME)
 
 CHECKS: Final[dict[str, _Check]] = {
@@ -262,4 +485,13 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_swap_priority": _swap_priority,
     "config_parse_long": _long,
     "config_parse_obsolete_unit_deps": _obsolete_unit_deps,
+    "config_parse_exec_input_text": _input_text,
+    "config_parse_exec_input_data": _input_data,
+    "config_parse_log_extra_fields": _log_extra_fields,
+    "config_parse_exec_root_hash": _root_hash,
+    "config_parse_exec_root_hash_sig": _root_hash_sig,
+    "config_parse_set_credential": _set_credential,
+    "config_parse_temporary_filesystems": _temporary_filesystems,
+    "config_parse_bind_paths": _bind_paths,
+    "config_parse_restrict_filesystems": _restrict_filesystems,
 }
