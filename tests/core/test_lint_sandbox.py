@@ -1505,6 +1505,125 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    ("service", "Service", "RootImageOptions=ro", []),
+    ("service", "Service", "RootImageOptions=root:ro usr:nosuid", []),
+    (
+        "service",
+        "Service",
+        "RootImageOptions=bogus:ro",
+        [("warning", "Invalid partition name bogus, ignoring")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootImageOptions=a:b:c",
+        [("warning", "Failed to parse RootImageOptions, ignoring: a:b:c")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootImageOptions=root:%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        'RootImageOptions="x',
+        [("warning", 'Failed to parse RootImageOptions, ignoring: "x')],
+    ),
+    (
+        "service",
+        "Service",
+        "RootImageOptions=%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    ("service", "Service", "MountImages=/a.raw:/mnt", []),
+    (
+        "service",
+        "Service",
+        "MountImages=/a.raw",
+        [("warning", "Missing destination in MountImages, ignoring: /a.raw")],
+    ),
+    (
+        "service",
+        "Service",
+        "MountImages=rel:/mnt",
+        [("error", "MountImages= path is not absolute, ignoring: rel")],
+    ),
+    (
+        "service",
+        "Service",
+        "MountImages=/a.raw:rel",
+        [("error", "MountImages= path is not absolute, ignoring: rel")],
+    ),
+    ("service", "Service", "MountImages=-/a.raw:/mnt:root:ro:usr:nosuid", []),
+    (
+        "service",
+        "Service",
+        "MountImages=/a.raw:/mnt:bogus:ro",
+        [("warning", "Invalid partition name bogus, ignoring")],
+    ),
+    (
+        "service",
+        "Service",
+        "MountImages=/a.raw:/mnt:%Z",
+        [("warning", "Failed to resolve unit specifiers in /a.raw, ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "MountImages=/a.raw:/mnt:root:%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        'MountImages=%Z:/mnt /b.raw:%Z "x',
+        [
+            ("warning", 'Failed to resolve unit specifiers in "%Z", ignoring: Invalid slot'),
+            ("warning", 'Failed to resolve specifiers in "%Z", ignoring: Invalid slot'),
+            (
+                "warning",
+                'Invalid syntax MountImages=%Z:/mnt /b.raw:%Z "x, ignoring: Invalid argument',
+            ),
+        ],
+    ),
+    ("service", "Service", "ExtensionImages=/a.raw", []),
+    (
+        "service",
+        "Service",
+        "ExtensionImages=rel",
+        [("error", "ExtensionImages= path is not absolute, ignoring: rel")],
+    ),
+    (
+        "service",
+        "Service",
+        "ExtensionImages=-/a.raw:root:ro:bogus:x",
+        [("warning", "Invalid partition name bogus, ignoring")],
+    ),
+    (
+        "service",
+        "Service",
+        "ExtensionImages=/a.raw:%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        'ExtensionImages=/a.raw:root:%Z /b/../c "x',
+        [
+            ("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot"),
+            ("error", "ExtensionImages= path is not normalized, ignoring: /b/../c"),
+            (
+                "warning",
+                'Invalid syntax ExtensionImages=/a.raw:root:%Z /b/../c "x, ignoring: Invalid '
+                "argument",
+            ),
+        ],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

@@ -122,6 +122,10 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
         "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
         'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y', "RestrictFileSystems=ext4 @bogus",
+        "RootImageOptions=bogus:ro", "RootImageOptions=a:b:c", "RootImageOptions=root:%Z",
+        "MountImages=/a.raw", "MountImages=rel:/mnt", "MountImages=/a.raw:/mnt:bogus:ro",
+        "MountImages=/a.raw:/mnt:%Z", 'MountImages=%Z:/mnt /b.raw:%Z "x', "ExtensionImages=rel",
+        "ExtensionImages=-/a.raw:root:ro:bogus:x", 'ExtensionImages=/a.raw:root:%Z /b/../c "x',
     ),
     "Socket": (
         "Accept=perhaps", "KillSignal=TERMINATE", "TriggerLimitBurst=-3", "ReceiveBuffer=1Q",

@@ -39,10 +39,13 @@ from .props import execute
 from .props._c import (
     CUNESCAPE,
     DONT_COALESCE_SEPARATORS,
+    RETAIN_ESCAPE,
+    UNESCAPE_SEPARATORS,
     UNQUOTE,
     Bad,
     cunescape,
     extract_first_word,
+    extract_many_words,
     parse_boolean,
     safe_atoi,
     safe_atoi64,
@@ -460,6 +463,154 @@ def _restrict_filesystems(key: str, value: str, ltype: str, unit_type: str) -> l
     return out
 
 
+_PARTITIONS: Final = names(
+    "root root-secondary root-other usr usr-secondary usr-other home srv esp xbootldr swap "
+    "root-verity root-secondary-verity root-other-verity usr-verity usr-secondary-verity "
+    "usr-other-verity root-verity-sig root-secondary-verity-sig root-other-verity-sig "
+    "usr-verity-sig usr-secondary-verity-sig usr-other-verity-sig tmp var"
+)
+_IMAGE_FLAGS: Final = CUNESCAPE | UNESCAPE_SEPARATORS
+
+
+def _options_problems(partition: str, options: str) -> list[Problem]:
+    """One ``PARTITION:OPTIONS`` pair of the image settings."""
+    if partition not in _PARTITIONS:
+        return _warn(f"Invalid partition name {partition}, ignoring")
+    if bad_specifier(options, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in {options}, ignoring: Invalid slot")
+    return []
+
+
+def _root_image_options(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_root_image_options: ``[PARTITION:]OPTIONS`` words (strv_split_colon_pairs)."""
+    if not value:
+        return []
+    pairs: list[tuple[str, str]] = []
+    tuples, failed = _words(value, UNQUOTE | RETAIN_ESCAPE)
+    try:
+        if failed:
+            raise Bad("syntax")
+        for t in tuples:
+            (first, second), rest, found = extract_many_words(t, ":", _IMAGE_FLAGS, 2)
+            if not found:
+                continue
+            if rest:
+                raise Bad("more than two fields")
+            pairs.append((first or "", second or ""))
+    except Bad:
+        return _warn(f"Failed to parse {key}, ignoring: {value}")
+    out: list[Problem] = []
+    for first, second in pairs:
+        out += _options_problems(first, second) if second else _options_problems("root", first)
+    return out
+
+
+def _image_options_loop(q: str | None, first: str) -> list[Problem]:
+    """The ``PARTITION:OPTIONS`` pairs after an image's paths; ``first`` is named by systemd's
+    message for a lone option string (its source path, for MountImages=)."""
+    out: list[Problem] = []
+    while True:
+        before = q
+        try:
+            (partition, options), q, found = extract_many_words(q, ":", _IMAGE_FLAGS, 2)
+        except Bad:
+            return [*out, *_warn(f"Invalid syntax, ignoring: {before}")]
+        if not found:
+            return out
+        if found == 1:
+            if bad_specifier(partition or "", FULL_SPECIFIERS) is not None:
+                message = f"Failed to resolve unit specifiers in {first}, ignoring: Invalid slot"
+                out += _warn(message)
+            return out
+        out += _options_problems(partition or "", options or "")
+
+
+def _mount_images(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_mount_images: ``[-]SOURCE:DEST[:PARTITION:OPTIONS...]`` words."""
+    if not value:
+        return []
+    out: list[Problem] = []
+    tuples, failed = _words(value, UNQUOTE | RETAIN_ESCAPE)
+    for t in tuples:
+        try:
+            (first, second), q, found = extract_many_words(t, ":", _IMAGE_FLAGS, 2)
+        except Bad:
+            return [*out, *_warn(f"Invalid syntax in {key}=, ignoring: {t}")]
+        if not found or first is None:
+            continue
+        src = first[1:] if first.startswith("-") else first
+        if bad_specifier(src, FULL_SPECIFIERS) is not None:
+            out += _warn(f'Failed to resolve unit specifiers in "{src}", ignoring: Invalid slot')
+            continue
+        if "%" not in src:
+            problem = path_simplify_and_warn(src, PATH_CHECK_ABSOLUTE, key)
+            if problem:
+                out += problem
+                continue
+        if not second:
+            out += _warn(f"Missing destination in {key}, ignoring: {value}")
+            continue
+        if bad_specifier(second, FULL_SPECIFIERS) is not None:
+            out += _warn(f'Failed to resolve specifiers in "{second}", ignoring: Invalid slot')
+            continue
+        if "%" not in second:
+            problem = path_simplify_and_warn(second, PATH_CHECK_ABSOLUTE, key)
+            if problem:
+                out += problem
+                continue
+        out += _image_options_loop(q, first)
+    if failed:
+        out += _warn(f"Invalid syntax {key}={value}, ignoring: {_EINVAL}")
+    return out
+
+
+def _extension_images(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_extension_images: ``[-]SOURCE[:PARTITION:OPTIONS...]`` words."""
+    if not value:
+        return []
+    out: list[Problem] = []
+    tuples, failed = _words(value, UNQUOTE | RETAIN_ESCAPE)
+    for t in tuples:
+        try:
+            source, q = extract_first_word(t, ":", _IMAGE_FLAGS)
+        except Bad:
+            return [*out, *_warn(f"Invalid syntax in {key}=, ignoring: {t}")]
+        if source is None:
+            continue
+        src = source[1:] if source.startswith("-") else source
+        if bad_specifier(src, FULL_SPECIFIERS) is not None:
+            out += _warn(f'Failed to resolve unit specifiers in "{src}", ignoring: Invalid slot')
+            continue
+        if "%" not in src:
+            problem = path_simplify_and_warn(src, PATH_CHECK_ABSOLUTE, key)
+            if problem:
+                out += problem
+                continue
+        out += _image_options_loop_ext(q)
+    if failed:
+        out += _warn(f"Invalid syntax {key}={value}, ignoring: {_EINVAL}")
+    return out
+
+
+def _image_options_loop_ext(q: str | None) -> list[Problem]:
+    """ExtensionImages= names the lone option string itself in its message."""
+    out: list[Problem] = []
+    while True:
+        before = q
+        try:
+            (partition, options), q, found = extract_many_words(q, ":", _IMAGE_FLAGS, 2)
+        except Bad:
+            return [*out, *_warn(f"Invalid syntax, ignoring: {before}")]
+        if not found:
+            return out
+        if found == 1:
+            p = partition or ""
+            if bad_specifier(p, FULL_SPECIFIERS) is not None:
+                out += _warn(f"Failed to resolve unit specifiers in {p}, ignoring: Invalid slot")
+            return out
+        out += _options_problems(partition or "", options or "")
+
+
 _FACILITIES: Final = " ".join(LOG_FACILITY_BY_NAME)
 
 CHECKS: Final[dict[str, _Check]] = {
@@ -494,4 +645,7 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_temporary_filesystems": _temporary_filesystems,
     "config_parse_bind_paths": _bind_paths,
     "config_parse_restrict_filesystems": _restrict_filesystems,
+    "config_parse_root_image_options": _root_image_options,
+    "config_parse_mount_images": _mount_images,
+    "config_parse_extension_images": _extension_images,
 }
