@@ -1624,6 +1624,23 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    (
+        "service",
+        "Service",
+        "PIDFile=/run/../x.pid",
+        [("error", "PIDFile= path is not normalized, ignoring: /run/../x.pid")],
+    ),
+    (
+        "service",
+        "Service",
+        "PIDFile=foo/../x.pid",
+        [("error", "PIDFile= path is not normalized, ignoring: /run/foo/../x.pid")],
+    ),
+    ("service", "Service", "PIDFile=x.pid", []),
+    ("service", "Service", "PIDFile=/var/run/x.pid", []),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:
@@ -1674,3 +1691,35 @@ def test_ported_parsers_are_listed() -> None:
         "config_parse_exec_directories",
     ):
         assert name in CHECKED_PARSERS
+
+
+def test_pid_file_not_normalized_is_fatal() -> None:
+    found = lint("t.service", "[Service]\nPIDFile=/run/../x.pid\nFoo=1\n")
+    assert [(f.line, f.severity, f.message) for f in found] == [
+        (2, "error", "PIDFile= path is not normalized, ignoring: /run/../x.pid")
+    ]
+
+
+# What systemd-analyze verify 252 prints for these files below /etc (LOG_NOTICE; it says
+# nothing for the same files elsewhere).
+VAR_RUN = [
+    ("v.service", "[Service]\nPIDFile=/var/run//y/./z.pid\n",
+     "PIDFile= references a path below legacy directory /var/run/, updating /var/run/y/z.pid"
+     " \u2192 /run/y/z.pid; please update the unit file accordingly."),
+    ("w.socket", "[Socket]\nListenStream=/var/run/x.sock\n",
+     "ListenStream= references a path below legacy directory /var/run/, updating /var/run/x.sock"
+     " \u2192 /run/x.sock; please update the unit file accordingly."),
+    ("w.socket", "[Socket]\nListenFIFO=/var/run//y.fifo\n",
+     "ListenFIFO= references a path below legacy directory /var/run/, updating /var/run/y.fifo"
+     " \u2192 /run/y.fifo; please update the unit file accordingly."),
+    ("w.socket", "[Socket]\nListenSequentialPacket=/var/run\n",
+     "ListenSequentialPacket= references a path below legacy directory /var/run/, updating"
+     " /var/run \u2192 /run/; please update the unit file accordingly."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "message"), VAR_RUN)
+def test_var_run_notice_below_etc(name: str, text: str, message: str) -> None:
+    assert [f.message for f in lint(f"/etc/systemd/system/{name}", text)] == [message]
+    assert lint(f"/usr/lib/systemd/system/{name}", text) == []
+    assert lint(f"/etc/systemd/system/{name}", text.replace("/var/run", "/run")) == []

@@ -122,6 +122,7 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
         "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
         'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y', "RestrictFileSystems=ext4 @bogus",
+        "PIDFile=/run/../x.pid", "PIDFile=foo/../x.pid", "PIDFile=/var/run/x.pid",
         "RootImageOptions=bogus:ro", "RootImageOptions=a:b:c", "RootImageOptions=root:%Z",
         "MountImages=/a.raw", "MountImages=rel:/mnt", "MountImages=/a.raw:/mnt:bogus:ro",
         "MountImages=/a.raw:/mnt:%Z", 'MountImages=%Z:/mnt /b.raw:%Z "x', "ExtensionImages=rel",

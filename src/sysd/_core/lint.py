@@ -250,10 +250,15 @@ class _Parser:
         check = CHECKS.get("config_parse_" + func)
         if check is None:
             return True
-        for problem in check(key, value, ltype, self.unit_type):
+        problems = check(key, value, ltype, self.unit_type)
+        for problem in problems:
             self.add(line, problem.severity, problem.message, key)
             if problem.fatal:
                 return False
+        if not problems and self.path.startswith("/etc/"):  # LOG_NOTICE for /etc only
+            notice = lint_resources.var_run_notice(func, key, value, ltype)
+            if notice:
+                self.add(line, "warning", notice, key)
         return True
 
     def add_misplaced(self, line: int, name: str) -> None:

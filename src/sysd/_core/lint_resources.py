@@ -329,7 +329,45 @@ def _socket_listen(key: str, value: str, ltype: str, unit_type: str) -> list[Pro
     return []
 
 
+def _pid_file(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_pid_file: relative to /run; a path that is not normalized is fatal."""
+    if not value:
+        return []
+    if bad_specifier(value, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
+    if "%" in value:
+        return []
+    path = value if value.startswith("/") else "/run/" + value
+    problem = path_simplify_and_warn(path, PATH_CHECK_ABSOLUTE, key)
+    return [problem[0]._replace(fatal=True)] if problem else []
+
+
+def var_run_notice(func: str, key: str, value: str, ltype: str) -> str | None:
+    """patch_var_run(): the notice systemd logs for a file below /etc whose ``PIDFile=`` or
+    ``ListenStream=``-like path is below /var/run/ (None when there is none)."""
+    if "%" in value or (not value.startswith("/") and func != "pid_file"):
+        return None
+    if func == "pid_file":
+        path = path_simplify(value if value.startswith("/") else "/run/" + value)
+    elif func == "socket_listen" and (ltype == "SOCKET_FIFO" or key in _INET_LISTEN):
+        path = path_simplify(value) if ltype == "SOCKET_FIFO" else value
+    else:
+        return None
+    rest = unitname._path_startswith(path.encode("utf-8", "surrogateescape"), b"/var/run/")
+    if rest is None:
+        return None
+    new = "/run/" + rest.decode("utf-8", "surrogateescape")
+    return (
+        f"{key}= references a path below legacy directory /var/run/, updating {path} \u2192 "
+        f"{new}; please update the unit file accordingly."
+    )
+
+
+_INET_LISTEN: Final = frozenset({"ListenStream", "ListenDatagram", "ListenSequentialPacket"})
+
+
 CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_pid_file": _pid_file,
     "config_parse_socket_listen": _socket_listen,
     "config_parse_device_allow": _device_allow,
     "config_parse_in_addr_prefixes": _in_addr_prefixes,

@@ -720,6 +720,5 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_path_spec": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
     "config_parse_bus_name": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
     "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_pid_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
     "config_parse_working_directory": _working_directory,
 }
