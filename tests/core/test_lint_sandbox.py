@@ -1641,6 +1641,257 @@ ROWS += [
     ("service", "Service", "PIDFile=/var/run/x.pid", []),
 ]
 
+ROWS += [
+    (
+        "timer",
+        "Timer",
+        "Unit=t.timer",
+        [("warning", "Units cannot trigger themselves, ignoring: t.timer")],
+    ),
+    (
+        "service",
+        "Service",
+        "BusName=not..valid",
+        [("warning", "Invalid bus name, ignoring: not..valid")],
+    ),
+    ("service", "Service", "BusName=org.foo", []),
+    (
+        "service",
+        "Service",
+        "BusName=org.1foo",
+        [("warning", "Invalid bus name, ignoring: org.1foo")],
+    ),
+    ("service", "Service", "BusName=:1.2", []),
+    ("service", "Service", "BusName=nodot", [("warning", "Invalid bus name, ignoring: nodot")]),
+    ("service", "Service", "BusName=", [("warning", "Invalid bus name, ignoring: ")]),
+    (
+        "service",
+        "Service",
+        "BusName=%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "Sockets=foo bar.socket",
+        [("warning", "Unit must be of type socket, ignoring: foo")],
+    ),
+    ("service", "Service", "Sockets=a..b.socket", []),
+    ("service", "Service", "Sockets=x@.socket", []),
+    (
+        "service",
+        "Service",
+        'Sockets="x.socket',
+        [
+            ("warning", 'Failed to add dependency on "x.socket, ignoring: Invalid argument'),
+            ("warning", 'Failed to add dependency on "x.socket, ignoring: Invalid argument'),
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "Slice=foo.service",
+        [
+            (
+                "warning",
+                "Failed to assign slice foo.service to unit t.service, ignoring: Invalid argument",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "Slice=foo",
+        [("warning", "Failed to load slice unit foo, ignoring: Unit name foo is not valid.")],
+    ),
+    (
+        "service",
+        "Service",
+        "Slice=x@.slice",
+        [
+            (
+                "warning",
+                "Failed to load slice unit x@.slice, ignoring: Unit name x@.slice is missing "
+                "the instance name.",
+            )
+        ],
+    ),
+    ("service", "Service", "Slice=a..b.slice", []),
+    ("service", "Service", "Slice=-.slice", []),
+    (
+        "service",
+        "Service",
+        "Slice=",
+        [("warning", "Failed to load slice unit , ignoring: Unit name  is not valid.")],
+    ),
+    (
+        "service",
+        "Service",
+        "Slice=%Z",
+        [("warning", "Failed to resolve unit specifiers in %Z, ignoring: Invalid slot")],
+    ),
+    (
+        "slice",
+        "Slice",
+        "Slice=-.slice",
+        [
+            (
+                "warning",
+                "Failed to assign slice -.slice to unit t.slice, ignoring: Invalid argument",
+            )
+        ],
+    ),
+    (
+        "slice",
+        "Slice",
+        "Slice=foo",
+        [("warning", "Failed to load slice unit foo, ignoring: Unit name foo is not valid.")],
+    ),
+    ("timer", "Timer", "Unit=foo", [("warning", "Unit type not valid, ignoring: foo")]),
+    ("timer", "Timer", "Unit=foo.timer", []),
+    ("timer", "Timer", "Unit=x@.service", []),
+    ("timer", "Timer", "Unit=", [("warning", "Unit type not valid, ignoring: ")]),
+    ("timer", "Timer", "Unit=foo.bogus", [("warning", "Unit type not valid, ignoring: foo.bogus")]),
+    ("path", "Path", "Unit=x", [("warning", "Unit type not valid, ignoring: x")]),
+    (
+        "socket",
+        "Socket",
+        "Service=foo.socket",
+        [("warning", "Unit must be of type service, ignoring: foo.socket")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "Service=x@.service",
+        [
+            (
+                "warning",
+                "Failed to load unit x@.service, ignoring: Unit name x@.service is missing th"
+                "e instance name.",
+            )
+        ],
+    ),
+    ("socket", "Socket", "Service=a..b.service", []),
+    ("socket", "Socket", "Service=", [("warning", "Unit must be of type service, ignoring: ")]),
+    ("socket", "Socket", "Service=foo.service", []),
+    (
+        "service",
+        "Service",
+        "RootDirectory=relative",
+        [("error", "RootDirectory= path is not absolute: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootDirectory=/a/../b",
+        [("error", "RootDirectory= path is not normalized: /a/../b")],
+    ),
+    (
+        "service",
+        "Service",
+        "RootImage=%Z",
+        [("error", "Failed to resolve unit specifiers in '%Z': Invalid slot")],
+    ),
+    (
+        "service",
+        "Service",
+        "TTYPath=relative",
+        [("error", "TTYPath= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "WorkingDirectory=relative",
+        [("error", "WorkingDirectory= path is not absolute: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "WorkingDirectory=-relative",
+        [("error", "WorkingDirectory= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "WorkingDirectory=/a/../b",
+        [("error", "WorkingDirectory= path is not normalized: /a/../b")],
+    ),
+    ("service", "Service", "WorkingDirectory=~", []),
+    ("service", "Service", "WorkingDirectory=-~", []),
+    (
+        "service",
+        "Unit",
+        'RequiresMountsFor=relative /ok /a/../b %Z "x',
+        [
+            ("error", "RequiresMountsFor= path is not absolute, ignoring: relative"),
+            ("error", "RequiresMountsFor= path is not normalized, ignoring: /a/../b"),
+            ("warning", "Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot"),
+            ("warning", 'Invalid syntax, ignoring: relative /ok /a/../b %Z "x'),
+        ],
+    ),
+    (
+        "service",
+        "Unit",
+        "SourcePath=relative",
+        [("error", "SourcePath= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "USBFunctionDescriptors=relative",
+        [("error", "USBFunctionDescriptors= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "NetworkNamespacePath=relative",
+        [("error", "NetworkNamespacePath= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "EnvironmentFile=relative",
+        [("error", "EnvironmentFile= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "EnvironmentFile=-relative",
+        [("error", "EnvironmentFile= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "service",
+        "Service",
+        "EnvironmentFile=-/a/../b",
+        [("error", "EnvironmentFile= path is not normalized, ignoring: /a/../b")],
+    ),
+    (
+        "path",
+        "Path",
+        "PathExists=relative",
+        [("error", "PathExists= path is not absolute, ignoring: relative")],
+    ),
+    (
+        "path",
+        "Path",
+        "PathChanged=/a/../b",
+        [("error", "PathChanged= path is not normalized, ignoring: /a/../b")],
+    ),
+    ("path", "Path", "PathModified=", []),
+    (
+        "socket",
+        "Socket",
+        "Symlinks=/a rel /b",
+        [("error", "Symlinks= path is not absolute, ignoring: rel")],
+    ),
+    (
+        "socket",
+        "Socket",
+        'Symlinks=/a/../b "x',
+        [("error", "Symlinks= path is not normalized, ignoring: /a/../b")],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:
@@ -1723,3 +1974,16 @@ def test_var_run_notice_below_etc(name: str, text: str, message: str) -> None:
     assert [f.message for f in lint(f"/etc/systemd/system/{name}", text)] == [message]
     assert lint(f"/usr/lib/systemd/system/{name}", text) == []
     assert lint(f"/etc/systemd/system/{name}", text.replace("/var/run", "/run")) == []
+
+
+def test_multiple_trigger_units() -> None:
+    # UNIT_TRIGGER(u): once a .timer or .path has a unit to trigger, later Unit= are ignored
+    text = "[Path]\nUnit=bad\nUnit=b.service\nUnit=c.service\n"
+    assert [(f.line, f.message) for f in lint("m.path", text)] == [
+        (2, "Unit type not valid, ignoring: bad"),
+        (4, "Multiple units to trigger specified, ignoring: c.service"),
+    ]
+    dropin = "/etc/systemd/system/m.timer.d/x.conf"
+    assert [f.message for f in lint(dropin, "[Timer]\nUnit=m.timer\n")] == [
+        "Units cannot trigger themselves, ignoring: m.timer"
+    ]

@@ -35,7 +35,7 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "Documentation=readme.txt", "RefuseManualStart=perhaps", "DefaultDependencies=2",
         "ConditionPathExists=relative/path", "AssertPathIsDirectory=!relative",
         "CollectMode=sometimes", "OnFailureJobMode=whenever", "IgnoreOnSnapshot=yes",
-        "StopWhenUnneeded=nah",
+        "StopWhenUnneeded=nah", 'RequiresMountsFor=relative /ok /a/../b %Z "x', "SourcePath=rel",
         "SuccessActionExitStatus=256", "FailureActionExitStatus=-1",
         "RequiresOverridable=a.service",
         "RequisiteOverridable=bad",
@@ -122,6 +122,12 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
         "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
         'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y', "RestrictFileSystems=ext4 @bogus",
+        # lint_units.py
+        "BusName=not..valid", "BusName=nodot", "BusName=", "Sockets=foo bar.socket",
+        'Sockets="x.socket', "Slice=foo.service", "Slice=foo", "Slice=x@.slice", "Slice=",
+        "RootDirectory=relative", "RootDirectory=/a/../b", "RootImage=%Z", "TTYPath=relative",
+        "WorkingDirectory=relative", "WorkingDirectory=-relative", "WorkingDirectory=/a/../b",
+        "EnvironmentFile=relative", "EnvironmentFile=-/a/../b", "NetworkNamespacePath=rel",
         "PIDFile=/run/../x.pid", "PIDFile=foo/../x.pid", "PIDFile=/var/run/x.pid",
         "RootImageOptions=bogus:ro", "RootImageOptions=a:b:c", "RootImageOptions=root:%Z",
         "MountImages=/a.raw", "MountImages=rel:/mnt", "MountImages=/a.raw:/mnt:bogus:ro",
@@ -140,16 +146,23 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "ListenStream=%Z", "ListenSequentialPacket=1.2.3.4:53", "ListenNetlink=foo 1",
         "ListenNetlink=route -1", "ListenFIFO=relative", "ListenSpecial=/run/../x",
         "ListenDatagram=[::1]:53",
+        "Service=foo.socket", "Service=x@.service", "Service=", "Symlinks=/a rel /b",
         "SocketProtocol=tcp", "BindToDevice=a/b", "BindToDevice=12", "MessageQueueMaxMessages=x",
         "TCPCongestion=cubic",
     ),
     "Timer": (
         "OnCalendar=every tuesday", "OnBootSec=later", "Persistent=maybe", "AccuracySec=1x",
+        "Unit=foo", "Unit=", "Unit=foo.bogus", "Unit=a.service",
     ),
-    "Path": ("MakeDirectory=maybe", "DirectoryMode=999"),
+    "Path": (
+        "MakeDirectory=maybe", "DirectoryMode=999", "Unit=x", "PathExists=relative",
+        "PathChanged=/a/../b", "Unit=b.service",
+    ),
     "Mount": ("LazyUnmount=maybe", "TimeoutSec=never-ish", "Delegate=yes", "ReadWritePaths=x"),
     "Swap": ("TimeoutSec=abc", "Priority=-2", "Priority=40000", "Priority=x"),
-    "Slice": ("ManagedOOMMemoryPressureLimit=50", "ManagedOOMMemoryPressure=sometimes"),
+    "Slice": (
+        "ManagedOOMMemoryPressureLimit=50", "ManagedOOMMemoryPressure=sometimes", "Slice=-.slice",
+    ),
     "Install": (),
 }  # fmt: skip
 BAD_SPECIFIERS: dict[str, tuple[str, ...]] = {

@@ -86,20 +86,28 @@ def credential_name_valid(s: str) -> bool:
     return filename_is_valid(s) and fdname_is_valid(s)
 
 
-def path_simplify_and_warn(path: str, flag: int, key: str) -> list[Problem] | None:
-    """``path_simplify_and_warn()`` (not fatal): the problem, or None when the path is fine."""
+def path_simplify_and_warn(
+    path: str, flag: int, key: str, fatal: bool = False
+) -> list[Problem] | None:
+    """``path_simplify_and_warn()``: the problem, or None when the path is fine.
+
+    ``fatal`` is ``PATH_CHECK_FATAL``: the message says no "ignoring" and the parse stops.
+    """
+    ign = "" if fatal else ", ignoring"
     absolute = path.startswith("/")
+    message = None
     if not absolute and flag & PATH_CHECK_ABSOLUTE:
-        return _error(f"{key}= path is not absolute, ignoring: {path}")
-    if absolute and flag & PATH_CHECK_RELATIVE:
-        return _error(f"{key}= path is absolute, ignoring: {path}")
-    simple = path_simplify(path)
-    if not unitname.path_is_valid(simple):
-        size = len(simple.encode("utf-8", "surrogateescape"))
-        return _error(f"{key}= path has invalid length ({size} bytes), ignoring.")
-    if not unitname.path_is_normalized(simple):
-        return _error(f"{key}= path is not normalized, ignoring: {simple}")
-    return None
+        message = f"{key}= path is not absolute{ign}: {path}"
+    elif absolute and flag & PATH_CHECK_RELATIVE:
+        message = f"{key}= path is absolute{ign}: {path}"
+    else:
+        simple = path_simplify(path)
+        if not unitname.path_is_valid(simple):
+            size = len(simple.encode("utf-8", "surrogateescape"))
+            message = f"{key}= path has invalid length ({size} bytes){ign}."
+        elif not unitname.path_is_normalized(simple):
+            message = f"{key}= path is not normalized{ign}: {simple}"
+    return None if message is None else [Problem("error", message, fatal)]
 
 
 def _path_is_normalized(path: str) -> bool:

@@ -296,18 +296,6 @@ def _condition_string(key: str, value: str, ltype: str, unit_type: str) -> list[
     return []
 
 
-def _working_directory(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-    """config_parse_working_directory: ``[-]PATH`` or ``~``; a bad specifier is fatal without -."""
-    missing_ok = value.startswith("-")
-    path = value[1:] if missing_ok else value
-    if not path or path == "~" or bad_specifier(path, FULL_SPECIFIERS) is None:
-        return []
-    message = f"Failed to resolve unit specifiers in working directory path '{path}'"
-    if missing_ok:
-        return _warn(message + ", ignoring: Invalid slot")
-    return _fatal(message + ": Invalid slot")
-
-
 # ----------------------------------------------------------------------------- execution, cgroups
 
 _EINVAL: Final = "Invalid argument"
@@ -710,15 +698,4 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_unit_condition_string": _condition_string,
     "config_parse_unit_string_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
     "config_parse_reboot_parameter": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_path_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED, True),
-    "config_parse_unit_path_strv_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_requires_mounts_for": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_trigger_unit": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_socket_service": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_service_sockets": _specifiers(NAME_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_slice": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_path_spec": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
-    "config_parse_bus_name": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
-    "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_working_directory": _working_directory,
 }
