@@ -1892,6 +1892,138 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    ("service", "Unit", 'Documentation="x', [("warning", 'Invalid syntax, ignoring: "x')]),
+    (
+        "service",
+        "Unit",
+        'Documentation=man:a "x',
+        [("warning", 'Invalid syntax, ignoring: man:a "x')],
+    ),
+    (
+        "service",
+        "Unit",
+        "Documentation=man:ä http://ok file:/x info:",
+        [("warning", "Invalid URL, ignoring: man:ä"), ("warning", "Invalid URL, ignoring: info:")],
+    ),
+    (
+        "service",
+        "Unit",
+        "ConditionPathExists=/a/../b",
+        [("error", "ConditionPathExists= path is not normalized, ignoring: /a/../b")],
+    ),
+    (
+        "service",
+        "Unit",
+        "AssertPathIsDirectory=|!rel",
+        [("error", "AssertPathIsDirectory= path is not absolute, ignoring: rel")],
+    ),
+    ("service", "Unit", "ConditionPathExists=|!/a//b/", []),
+    (
+        "service",
+        "Service",
+        "TimeoutAbortSec=bogus",
+        [("warning", "Failed to parse TimeoutAbortSec= setting, ignoring: bogus")],
+    ),
+    ("service", "Service", "TimeoutAbortSec=", []),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=-1",
+        [
+            (
+                "warning",
+                "Failed to parse the CoredumpFilter=-1, ignoring: Numerical result out of range",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=default -5 x",
+        [
+            (
+                "warning",
+                "Failed to parse the CoredumpFilter=default -5 x, ignoring: Numerical result "
+                "out of range",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "CoredumpFilter=zz -1",
+        [("warning", "Failed to parse the CoredumpFilter=zz -1, ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Service",
+        "CPUSchedulingPriority=",
+        [("warning", "Failed to parse CPU scheduling priority, ignoring: ")],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryMin=-1",
+        [("warning", "Invalid memory limit '-1', ignoring: Numerical result out of range")],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryMax=0%",
+        [("warning", "Memory limit '0%' out of range, ignoring.")],
+    ),
+    ("service", "Service", "MemoryLow=0%", []),
+    (
+        "service",
+        "Service",
+        "MemoryLimit=",
+        [
+            (
+                "warning",
+                "Unit uses MemoryLimit=; please use MemoryMax= instead. Support for MemoryLim"
+                "it= will be removed soon.",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryLimit=-1",
+        [("warning", "Invalid memory limit '-1', ignoring: Numerical result out of range")],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryLimit=1G",
+        [
+            (
+                "warning",
+                "Unit uses MemoryLimit=; please use MemoryMax= instead. Support for MemoryLim"
+                "it= will be removed soon.",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryHigh=99999999999999999999",
+        [
+            (
+                "warning",
+                "Invalid memory limit '99999999999999999999', ignoring: Numerical result out "
+                "of range",
+            )
+        ],
+    ),
+    (
+        "service",
+        "Service",
+        "MemoryMax=1Q",
+        [("warning", "Invalid memory limit '1Q', ignoring: Invalid argument")],
+    ),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

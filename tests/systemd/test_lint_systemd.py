@@ -35,6 +35,7 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         "Documentation=readme.txt", "RefuseManualStart=perhaps", "DefaultDependencies=2",
         "ConditionPathExists=relative/path", "AssertPathIsDirectory=!relative",
         "CollectMode=sometimes", "OnFailureJobMode=whenever", "IgnoreOnSnapshot=yes",
+        'Documentation=man:a "x', "ConditionPathExists=/a/../b", "AssertPathIsDirectory=|!rel",
         "StopWhenUnneeded=nah", 'RequiresMountsFor=relative /ok /a/../b %Z "x', "SourcePath=rel",
         "SuccessActionExitStatus=256", "FailureActionExitStatus=-1",
         "RequiresOverridable=a.service",
@@ -122,6 +123,8 @@ BAD_VALUES: dict[str, tuple[str, ...]] = {
         'TemporaryFileSystem=/tmp:size=10M rel /a/../b %Z "x',
         "BindPaths=/a /b:/c /d:/e:norbind /f:/g:bogus -/h:rel /i: rel",
         'BindReadOnlyPaths=/a:/b:rbind %Z /x:%Z "y', "RestrictFileSystems=ext4 @bogus",
+        "TimeoutAbortSec=bogus", "CoredumpFilter=-1", "CPUSchedulingPriority=", "MemoryMin=-1",
+        "MemoryMax=0%", "MemoryLimit=", "MemoryLimit=1G",
         # lint_units.py
         "BusName=not..valid", "BusName=nodot", "BusName=", "Sockets=foo bar.socket",
         'Sockets="x.socket', "Slice=foo.service", "Slice=foo", "Slice=x@.slice", "Slice=",

@@ -54,7 +54,7 @@ from .props._c import (
     unhexmem,
 )
 from .props._kit import parse_ip_protocol
-from .props._tables import LOG_FACILITY_BY_NAME
+from .props._tables import COREDUMP_FILTER_BITS, LOG_FACILITY_BY_NAME
 
 __all__ = ["CHECKS"]
 
@@ -97,9 +97,12 @@ def _coredump_filter(key: str, value: str, ltype: str, unit_type: str) -> list[P
     try:
         execute.coredump_filter([], key, value)
     except Bad:
-        found, _ = _words(value, 0)
-        bad = [w for w in found if not _HEX.fullmatch(w)]
-        error = _ERANGE if found and not bad else _EINVAL
+        error = _EINVAL
+        for word in _words(value, 0)[0]:  # the first word that is no name decides
+            if word in ("default", "all") or word in COREDUMP_FILTER_BITS:
+                continue
+            error = _ERANGE if _HEX.fullmatch(word.lstrip(" \t\n\r").lstrip("-")) else _EINVAL
+            break
         return _warn(f"Failed to parse the CoredumpFilter={value}, ignoring: {error}")
     return []
 

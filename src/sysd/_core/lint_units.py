@@ -183,7 +183,21 @@ def _bus_name(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]
     return _warn(f"Invalid bus name, ignoring: {value}")
 
 
+def _condition_path(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_unit_condition_path: ``[|][!]PATH``, absolute."""
+    if not value:
+        return []
+    p = value[1:] if value.startswith("|") else value
+    p = p[1:] if p.startswith("!") else p
+    if bad_specifier(p, FULL_SPECIFIERS) is not None:
+        return _warn(f"Failed to resolve unit specifiers in {p}, ignoring: {_SLOT}")
+    if "%" in p:
+        return []
+    return path_simplify_and_warn(p, PATH_CHECK_ABSOLUTE, key) or []
+
+
 CHECKS: Final[dict[str, _Check]] = {
+    "config_parse_unit_condition_path": _condition_path,
     "config_parse_unit_path_printf": _unit_path_printf,
     "config_parse_unit_path_strv_printf": _unit_path_strv_printf,
     "config_parse_unit_requires_mounts_for": _requires_mounts_for,
