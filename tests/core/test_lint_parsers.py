@@ -1,4 +1,4 @@
-"""sysd._core.lint_sandbox and lint_resources: the sandboxing, cgroup and socket value parsers.
+"""The value parsers ported in lint_sandbox, lint_resources, lint_cgroup, lint_exec, lint_units.
 
 Every expected row is what ``systemd-analyze verify`` 252 prints for a unit file holding the
 section header and that one line (the line is 2); ``"error"`` rows are messages systemd logs at
