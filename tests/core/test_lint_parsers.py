@@ -2024,6 +2024,48 @@ ROWS += [
     ),
 ]
 
+ROWS += [
+    (
+        "service",
+        "Service",
+        "ReadWritePaths=1%",
+        [("error", "ReadWritePaths= path is not absolute, ignoring: 1%")],
+    ),
+    (
+        "service",
+        "Service",
+        "Environment=1%",
+        [("warning", "Invalid environment assignment, ignoring: 1%")],
+    ),
+    ("service", "Service", "AllowedCPUs=1%", [("error", "Failed to parse CPU affinity '1%'")]),
+    (
+        "service",
+        "Service",
+        "Slice=1%",
+        [("warning", "Failed to load slice unit 1%, ignoring: Unit name 1% is not valid.")],
+    ),
+    (
+        "service",
+        "Service",
+        "DeviceAllow=1%",
+        [("warning", "Invalid device node path '1%', ignoring.")],
+    ),
+    (
+        "socket",
+        "Socket",
+        "ListenStream=1%",
+        [("warning", "Failed to parse address value in '1%', ignoring: Invalid argument")],
+    ),
+    (
+        "service",
+        "Service",
+        "LogNamespace=1%",
+        [("warning", "Specified log namespace name is not valid, ignoring: 1%")],
+    ),
+    ("service", "Service", "Environment=A=50%", []),
+    ("service", "Service", "Environment=A=%%n", []),
+]
+
 
 @pytest.mark.parametrize(("unit_type", "section", "line", "expected"), ROWS)
 def test_values(unit_type: str, section: str, line: str, expected: list[tuple[str, str]]) -> None:

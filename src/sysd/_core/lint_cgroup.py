@@ -12,7 +12,15 @@ from collections.abc import Callable
 from typing import Final
 
 from .lint_sandbox import PATH_CHECK_ABSOLUTE, names, path_simplify_and_warn, words
-from .lint_values import FULL_SPECIFIERS, Problem, _Check, _is_usec, _warn, bad_specifier
+from .lint_values import (
+    FULL_SPECIFIERS,
+    Problem,
+    _Check,
+    _is_usec,
+    _warn,
+    bad_specifier,
+    has_specifier,
+)
 from .props._c import (
     DONT_COALESCE_SEPARATORS,
     UNQUOTE,
@@ -70,7 +78,7 @@ def _device(
             return out + _warn(
                 f"Failed to resolve unit specifiers in '{path}', ignoring: Invalid slot"
             )
-        if "%" not in path:
+        if not has_specifier(path):
             problem = path_simplify_and_warn(path, 0, key)
             if problem:
                 return out + problem
@@ -144,7 +152,7 @@ def _allowed_cpuset(key: str, value: str, ltype: str, unit_type: str) -> list[Pr
     """config_parse_allowed_cpuset (AllowedCPUs=, AllowedMemoryNodes=)."""
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     return cpu_set_problems(key, value)
 
@@ -196,7 +204,7 @@ def _bpf_progs(key: str, value: str, ltype: str, unit_type: str) -> list[Problem
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     return path_simplify_and_warn(value, PATH_CHECK_ABSOLUTE, key) or []
 
@@ -221,7 +229,7 @@ def _bpf_foreign_program(key: str, value: str, ltype: str, unit_type: str) -> li
         return _warn(f"Unknown BPF attach type={word}, ignoring: {value}")
     if bad_specifier(p, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{p}', ignoring: {value}")
-    if "%" in p:
+    if has_specifier(p):
         return []
     return path_simplify_and_warn(p, PATH_CHECK_ABSOLUTE, key) or []
 

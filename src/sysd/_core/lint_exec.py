@@ -34,6 +34,7 @@ from .lint_values import (
     _unit_deps,
     _warn,
     bad_specifier,
+    has_specifier,
 )
 from .props import execute
 from .props._c import (
@@ -112,7 +113,7 @@ def _cpu_affinity(key: str, value: str, ltype: str, unit_type: str) -> list[Prob
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     return cpu_set_problems(key, value)
 
@@ -134,7 +135,7 @@ def _log_namespace(key: str, value: str, ltype: str, unit_type: str) -> list[Pro
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     valid = (
         filename_is_valid(value)
@@ -166,7 +167,7 @@ def _pass_environ(key: str, value: str, ltype: str, unit_type: str) -> list[Prob
     for word in found:
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve specifiers in {word}, ignoring: Invalid slot")
-        elif "%" not in word and not _ENV_NAME.fullmatch(word):
+        elif not has_specifier(word) and not _ENV_NAME.fullmatch(word):
             out += _warn(f"Invalid environment name for {key}, ignoring: {word}")
     if failed:
         out += _warn(f"Trailing garbage in {key}, ignoring: {value}")
@@ -187,7 +188,7 @@ def _colon_separated_paths(key: str, value: str, ltype: str, unit_type: str) -> 
             return []
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             return _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: Invalid slot")
-        if "%" in word:
+        if has_specifier(word):
             continue
         problem = path_simplify_and_warn(word, PATH_CHECK_ABSOLUTE, key)
         if problem:
@@ -293,7 +294,7 @@ def _log_extra_fields(key: str, value: str, ltype: str, unit_type: str) -> list[
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue
         name, eq, _ = word.partition("=")
         if not eq:
@@ -346,7 +347,7 @@ def _set_credential(key: str, value: str, ltype: str, unit_type: str) -> list[Pr
         return _warn(f"Invalid syntax, ignoring: {value}")
     if bad_specifier(word, FULL_SPECIFIERS) is not None:
         return _warn(f'Failed to resolve unit specifiers in "{word}", ignoring: Invalid slot')
-    if "%" not in word and not credential_name_valid(word):
+    if not has_specifier(word) and not credential_name_valid(word):
         return _warn(f'Credential name "{word}" not valid, ignoring.')
     if ltype not in ("0", "false"):
         try:
@@ -379,7 +380,7 @@ def _temporary_filesystems(key: str, value: str, ltype: str, unit_type: str) -> 
         if bad_specifier(path, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in {path}, ignoring: Invalid slot")
             continue
-        if "%" not in path:
+        if not has_specifier(path):
             out += path_simplify_and_warn(path, PATH_CHECK_ABSOLUTE, key) or []
     if failed:
         out += _warn(f"Failed to extract first word, ignoring: {value}")
@@ -413,7 +414,7 @@ def _bind_paths(key: str, value: str, ltype: str, unit_type: str) -> list[Proble
             out += _warn(f'Failed to resolve unit specifiers in "{source}", ignoring: Invalid slot')
             continue
         s = source[1:] if source.startswith("-") else source
-        if "%" not in s:
+        if not has_specifier(s):
             problem = path_simplify_and_warn(s, PATH_CHECK_ABSOLUTE, key)
             if problem:
                 out += problem
@@ -431,7 +432,7 @@ def _bind_paths(key: str, value: str, ltype: str, unit_type: str) -> list[Proble
             message = f'Failed to resolve specifiers in "{destination}", ignoring: Invalid slot'
             out += _warn(message)
             continue
-        if "%" not in destination:
+        if not has_specifier(destination):
             problem = path_simplify_and_warn(destination, PATH_CHECK_ABSOLUTE, key)
             if problem:
                 out += problem
@@ -545,7 +546,7 @@ def _mount_images(key: str, value: str, ltype: str, unit_type: str) -> list[Prob
         if bad_specifier(src, FULL_SPECIFIERS) is not None:
             out += _warn(f'Failed to resolve unit specifiers in "{src}", ignoring: Invalid slot')
             continue
-        if "%" not in src:
+        if not has_specifier(src):
             problem = path_simplify_and_warn(src, PATH_CHECK_ABSOLUTE, key)
             if problem:
                 out += problem
@@ -556,7 +557,7 @@ def _mount_images(key: str, value: str, ltype: str, unit_type: str) -> list[Prob
         if bad_specifier(second, FULL_SPECIFIERS) is not None:
             out += _warn(f'Failed to resolve specifiers in "{second}", ignoring: Invalid slot')
             continue
-        if "%" not in second:
+        if not has_specifier(second):
             problem = path_simplify_and_warn(second, PATH_CHECK_ABSOLUTE, key)
             if problem:
                 out += problem
@@ -584,7 +585,7 @@ def _extension_images(key: str, value: str, ltype: str, unit_type: str) -> list[
         if bad_specifier(src, FULL_SPECIFIERS) is not None:
             out += _warn(f'Failed to resolve unit specifiers in "{src}", ignoring: Invalid slot')
             continue
-        if "%" not in src:
+        if not has_specifier(src):
             problem = path_simplify_and_warn(src, PATH_CHECK_ABSOLUTE, key)
             if problem:
                 out += problem

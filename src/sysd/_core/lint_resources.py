@@ -21,7 +21,7 @@ from .lint_sandbox import (
     path_simplify_and_warn,
     words,
 )
-from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier
+from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier, has_specifier
 from .props._c import (
     UNQUOTE,
     Bad,
@@ -61,7 +61,7 @@ def _device_allow(key: str, value: str, ltype: str, unit_type: str) -> list[Prob
         return _warn(f"Failed to extract device path and rights from '{value}', ignoring.")
     if bad_specifier(path, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{path}', ignoring: Invalid slot")
-    if "%" in path:
+    if has_specifier(path):
         return []
     if not path.startswith(("block-", "char-")):
         problem = path_simplify_and_warn(path, 0, key)
@@ -139,7 +139,7 @@ def _fdname(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" not in value and not fdname_is_valid(value):
+    if not has_specifier(value) and not fdname_is_valid(value):
         return _warn(f"Invalid file descriptor name, ignoring: {value}")
     return []
 
@@ -311,7 +311,7 @@ def _socket_listen(key: str, value: str, ltype: str, unit_type: str) -> list[Pro
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []  # resolved at load time (or an interface name, which needs the machine)
     if ltype != "SOCKET_SOCKET":
         return path_simplify_and_warn(value, PATH_CHECK_ABSOLUTE, key) or []
@@ -335,7 +335,7 @@ def _pid_file(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     path = value if value.startswith("/") else "/run/" + value
     problem = path_simplify_and_warn(path, PATH_CHECK_ABSOLUTE, key)
@@ -345,7 +345,7 @@ def _pid_file(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]
 def var_run_notice(func: str, key: str, value: str, ltype: str) -> str | None:
     """patch_var_run(): the notice systemd logs for a file below /etc whose ``PIDFile=`` or
     ``ListenStream=``-like path is below /var/run/ (None when there is none)."""
-    if "%" in value or (not value.startswith("/") and func != "pid_file"):
+    if has_specifier(value) or (not value.startswith("/") and func != "pid_file"):
         return None
     if func == "pid_file":
         path = path_simplify(value if value.startswith("/") else "/run/" + value)

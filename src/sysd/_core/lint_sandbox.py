@@ -16,7 +16,7 @@ from typing import Final
 
 from . import unitname
 from .lint_syscall_names import SYSCALL_GROUPS, SYSCALL_NAMES
-from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier
+from .lint_values import FULL_SPECIFIERS, Problem, _Check, _warn, bad_specifier, has_specifier
 from .props._c import (
     CUNESCAPE,
     DONT_COALESCE_SEPARATORS,
@@ -129,12 +129,12 @@ def _load_credential(key: str, value: str, ltype: str, unit_type: str) -> list[P
         return _warn(f"Invalid syntax, ignoring: {value}")
     if bad_specifier(word, FULL_SPECIFIERS) is not None:
         return _warn(f'Failed to resolve unit specifiers in "{word}", ignoring: Invalid slot')
-    if "%" not in word and not credential_name_valid(word):
+    if not has_specifier(word) and not credential_name_valid(word):
         return _warn(f'Credential name "{word}" not valid, ignoring.')
     if rest:
         if bad_specifier(rest, FULL_SPECIFIERS) is not None:
             return _warn(f'Failed to resolve unit specifiers in "{rest}", ignoring: Invalid slot')
-        if "%" in rest:
+        if has_specifier(rest):
             return []
         if not (_path_is_normalized(rest) if rest.startswith("/") else credential_name_valid(rest)):
             return _warn(f'Credential source "{rest}" not valid, ignoring.')
@@ -295,7 +295,7 @@ def _exec_directories(key: str, value: str, ltype: str, unit_type: str) -> list[
         if bad_specifier(src, FULL_SPECIFIERS) is not None:
             out += _warn(f'Failed to resolve unit specifiers in "{src}", ignoring: Invalid slot')
             continue
-        if "%" in src:
+        if has_specifier(src):
             continue
         problem = path_simplify_and_warn(src, PATH_CHECK_RELATIVE, key)
         if problem:
@@ -317,7 +317,7 @@ def _exec_directories(key: str, value: str, ltype: str, unit_type: str) -> list[
                     f'Failed to resolve unit specifiers in "{dest}", ignoring: Invalid slot'
                 )
                 continue
-            if "%" not in dest:
+            if not has_specifier(dest):
                 out += path_simplify_and_warn(dest, PATH_CHECK_RELATIVE, key) or []
     if failed:
         out += _warn(f"Invalid syntax {key}={value}, ignoring: {_EINVAL}")
@@ -336,7 +336,7 @@ def _namespace_path_strv(key: str, value: str, ltype: str, unit_type: str) -> li
         if bad_specifier(w, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in {w}: Invalid slot")
             continue
-        if "%" not in w:
+        if not has_specifier(w):
             out += path_simplify_and_warn(w, PATH_CHECK_ABSOLUTE, key) or []
     if failed:
         out += _warn(f"Failed to extract first word, ignoring: {value}")
@@ -362,7 +362,7 @@ def _unset_environ(key: str, value: str, ltype: str, unit_type: str) -> list[Pro
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in {word}, ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue
         name, _, _ = word.partition("=")
         if not _env_name_is_valid(name):
@@ -408,7 +408,7 @@ def _user_group_compat(key: str, value: str, ltype: str, unit_type: str) -> list
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         message = f"Failed to resolve unit specifiers in {value}: Invalid slot"
         return [Problem("error", message, True)]
-    if "%" not in value and not valid_user_group_name_relaxed(value):
+    if not has_specifier(value) and not valid_user_group_name_relaxed(value):
         return [Problem("error", f"Invalid user/group name or numeric ID: {value}", True)]
     if "User" in key and value == "nobody":  # LOG_NOTICE, with the file and line in the text
         return _warn("Special user nobody configured, this is not safe!")
@@ -423,7 +423,7 @@ def _user_group_strv_compat(key: str, value: str, ltype: str, unit_type: str) ->
             return [
                 Problem("error", f"Failed to resolve unit specifiers in {word}: Invalid slot", True)
             ]
-        if "%" not in word and not valid_user_group_name_relaxed(word):
+        if not has_specifier(word) and not valid_user_group_name_relaxed(word):
             return [Problem("error", f"Invalid user/group name or numeric ID: {word}", True)]
     if failed:
         return [Problem("error", f"Invalid syntax: {value}", True)]

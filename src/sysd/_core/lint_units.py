@@ -22,6 +22,7 @@ from .lint_values import (
     _Check,
     _warn,
     bad_specifier,
+    has_specifier,
 )
 from .props._c import UNQUOTE
 
@@ -42,7 +43,7 @@ def _unit_path_printf(key: str, value: str, ltype: str, unit_type: str) -> list[
         if fatal:
             return _fatal(f"Failed to resolve unit specifiers in '{value}': {_SLOT}")
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: {_SLOT}")
-    if not value or "%" in value:
+    if not value or has_specifier(value):
         return []
     return path_simplify_and_warn(value, PATH_CHECK_ABSOLUTE, key, fatal=fatal) or []
 
@@ -55,7 +56,7 @@ def _unit_path_strv_printf(key: str, value: str, ltype: str, unit_type: str) -> 
     for word in found:
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             return _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: {_SLOT}")
-        if "%" in word:
+        if has_specifier(word):
             continue
         problem = path_simplify_and_warn(word, PATH_CHECK_ABSOLUTE, key)
         if problem:
@@ -69,7 +70,7 @@ def _requires_mounts_for(key: str, value: str, ltype: str, unit_type: str) -> li
     for word in found:
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: {_SLOT}")
-        elif "%" not in word:
+        elif not has_specifier(word):
             out += path_simplify_and_warn(word, PATH_CHECK_ABSOLUTE, key) or []
     if failed:
         out += _warn(f"Invalid syntax, ignoring: {value}")
@@ -82,7 +83,7 @@ def _env_file(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: {_SLOT}")
-    if "%" in value:
+    if has_specifier(value):
         return []
     return path_simplify_and_warn(value.removeprefix("-"), PATH_CHECK_ABSOLUTE, key) or []
 
@@ -98,7 +99,7 @@ def _working_directory(key: str, value: str, ltype: str, unit_type: str) -> list
         if missing_ok:
             return _warn(message + f", ignoring: {_SLOT}")
         return _fatal(message + f": {_SLOT}")
-    if "%" in path:
+    if has_specifier(path):
         return []
     return path_simplify_and_warn(path, PATH_CHECK_ABSOLUTE, key, fatal=not missing_ok) or []
 
@@ -109,7 +110,7 @@ def _path_spec(key: str, value: str, ltype: str, unit_type: str) -> list[Problem
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: {_SLOT}")
-    if "%" in value:
+    if has_specifier(value):
         return []
     return path_simplify_and_warn(value, PATH_CHECK_ABSOLUTE, key) or []
 
@@ -122,7 +123,7 @@ def _service_sockets(key: str, value: str, ltype: str, unit_type: str) -> list[P
         if bad_specifier(word, NAME_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: {_SLOT}")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue
         if not word.endswith(".socket"):
             out += _warn(f"Unit must be of type socket, ignoring: {word}")
@@ -148,7 +149,7 @@ def _socket_service(key: str, value: str, ltype: str, unit_type: str) -> list[Pr
     """config_parse_socket_service (Service= of .socket units)."""
     if bad_specifier(value, NAME_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: {_SLOT}")
-    if "%" in value:
+    if has_specifier(value):
         return []
     if not value.endswith(".service"):
         return _warn(f"Unit must be of type service, ignoring: {value}")
@@ -178,7 +179,7 @@ def bus_name_is_valid(p: str) -> bool:
 def _bus_name(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: {_SLOT}")
-    if "%" in value or bus_name_is_valid(value):
+    if has_specifier(value) or bus_name_is_valid(value):
         return []
     return _warn(f"Invalid bus name, ignoring: {value}")
 
@@ -191,7 +192,7 @@ def _condition_path(key: str, value: str, ltype: str, unit_type: str) -> list[Pr
     p = p[1:] if p.startswith("!") else p
     if bad_specifier(p, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {p}, ignoring: {_SLOT}")
-    if "%" in p:
+    if has_specifier(p):
         return []
     return path_simplify_and_warn(p, PATH_CHECK_ABSOLUTE, key) or []
 
@@ -219,7 +220,7 @@ def _unit_slice(key: str, value: str, ltype: str, unit_type: str, name: str) -> 
     """config_parse_unit_slice: load the slice, then unit_set_slice()."""
     if bad_specifier(value, NAME_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: {_SLOT}")
-    if "%" in value:
+    if has_specifier(value):
         return []
     error = _load_error(value)
     if error:
@@ -233,7 +234,7 @@ def _trigger_unit(key: str, value: str, ltype: str, unit_type: str, name: str) -
     """config_parse_trigger_unit (Unit= of .timer and .path units)."""
     if bad_specifier(value, NAME_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in {value}, ignoring: {_SLOT}")
-    if "%" in value:
+    if has_specifier(value):
         return []
     if not unitname.is_valid(value):
         return _warn(f"Unit type not valid, ignoring: {value}")

@@ -10,6 +10,7 @@ parser is not there is accepted as written.  Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final, Literal, NamedTuple
 
@@ -41,6 +42,7 @@ __all__ = [
     "NAME_SPECIFIERS",
     "Problem",
     "bad_specifier",
+    "has_specifier",
 ]
 
 _WHITESPACE: Final = " \t\n\r"
@@ -76,6 +78,15 @@ NAME_SPECIFIERS: Final = frozenset("ijnNp" + _SYSTEM_SPECIFIERS + _CREDS_SPECIFI
 FULL_SPECIFIERS: Final = frozenset(
     "iIjJnNpPfyYcrRCdELSths" + _SYSTEM_SPECIFIERS + _CREDS_SPECIFIERS + "TV"
 )
+
+
+_SPECIFIER: Final = re.compile("%[%0-9A-Za-z]")
+
+
+def has_specifier(text: str) -> bool:
+    """Whether ``text`` changes when systemd resolves specifiers (``%%`` or ``%`` and a letter or
+    digit): checks of what it resolves to are left to load time."""
+    return _SPECIFIER.search(text) is not None
 
 
 def bad_specifier(text: str, table: frozenset[str]) -> str | None:
@@ -230,7 +241,7 @@ def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[Problem
         if bad_specifier(word, NAME_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue  # resolved at load time; the result is checked there
         if not unitname.is_valid(word):  # a template gets this unit's instance (or prefix)
             out += _warn(f"Failed to add dependency on {word}, ignoring: Invalid argument")
@@ -242,7 +253,7 @@ def _timer(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     if key == "OnCalendar":
         from .calendar import CalendarSpec
@@ -581,7 +592,7 @@ def _environ(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve specifiers in {word}, ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue  # what it resolves to is known at load time only
         name, eq, _ = word.partition("=")
         if not eq or not name or name[0].isdigit() or not _ENV_NAME_CHARS.issuperset(name):
