@@ -96,7 +96,7 @@ VALUES = [
     ("Unit", "JobTimeoutSec=soon", "warning",
      "Failed to parse JobTimeoutSec= parameter, ignoring: soon"),
     ("Unit", "Documentation=man:foo(1) foo", "warning", "Invalid URL, ignoring: foo"),
-    ("Unit", "ConditionPathExists=!relative", "warning",
+    ("Unit", "ConditionPathExists=!relative", "error",
      "ConditionPathExists= path is not absolute, ignoring: relative"),
     ("Unit", "ConditionPathExists=|!/etc/%Z", "warning",
      "Failed to resolve unit specifiers in /etc/%Z, ignoring: Invalid slot"),

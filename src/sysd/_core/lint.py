@@ -23,9 +23,28 @@ import posixpath
 from typing import Final, Literal, NamedTuple
 
 from ..errors import InvalidUnitFileError
-from . import unitname
+from . import (
+    lint_cgroup,
+    lint_exec,
+    lint_resources,
+    lint_sandbox,
+    lint_units,
+    lint_values,
+    unitname,
+)
 from .lint_keys import KEYS, SECTIONS
-from .lint_values import CHECKED_PARSERS, CHECKS
+
+#: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
+CHECKS: Final = {
+    **lint_values.CHECKS,
+    **lint_sandbox.CHECKS,
+    **lint_resources.CHECKS,
+    **lint_cgroup.CHECKS,
+    **lint_exec.CHECKS,
+    **lint_units.CHECKS,
+}
+#: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
+CHECKED_PARSERS: Final = frozenset(CHECKS) | frozenset(lint_units.NAMED_CHECKS)
 
 __all__ = [
     "CHECKED_PARSERS",
@@ -149,6 +168,9 @@ class _Parser:
         self.section: str | None = None
         self.section_ignored = False
         self.out: list[LintFinding] = []
+        self.triggers = 0  # UNIT_TRIGGER(u): a second Unit= in a .timer or .path is ignored
+        base = posixpath.basename(path)
+        self.unit_name = posixpath.basename(posixpath.dirname(path))[:-2] if is_dropin else base
 
     def add(self, line: int, severity: Severity, message: str, key: str | None = None) -> None:
         self.out.append(LintFinding(self.path, line, severity, self.section, key, message))
@@ -237,13 +259,29 @@ class _Parser:
                 )
             return True
         func, ltype = entry
-        check = CHECKS.get("config_parse_" + func)
-        if check is None:
+        name = "config_parse_" + func
+        check = CHECKS.get(name)
+        if name in lint_units.NAMED_CHECKS:
+            if func == "trigger_unit" and self.triggers:
+                message = f"Multiple units to trigger specified, ignoring: {value}"
+                self.add(line, "warning", message, key)
+                return True
+            problems = lint_units.NAMED_CHECKS[name](
+                key, value, ltype, self.unit_type, self.unit_name
+            )
+            self.triggers += func == "trigger_unit" and not problems
+        elif check is None:
             return True
-        for problem in check(key, value, ltype, self.unit_type):
+        else:
+            problems = check(key, value, ltype, self.unit_type)
+        for problem in problems:
             self.add(line, problem.severity, problem.message, key)
             if problem.fatal:
                 return False
+        if not problems and self.path.startswith("/etc/"):  # LOG_NOTICE for /etc only
+            notice = lint_resources.var_run_notice(func, key, value, ltype)
+            if notice:
+                self.add(line, "warning", notice, key)
         return True
 
     def add_misplaced(self, line: int, name: str) -> None:

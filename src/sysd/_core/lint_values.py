@@ -10,6 +10,7 @@ parser is not there is accepted as written.  Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final, Literal, NamedTuple
 
@@ -18,6 +19,7 @@ from . import timespan, unitname
 from .props import execute
 from .props._c import (
     CUNESCAPE,
+    RETAIN_ESCAPE,
     UINT64_MAX,
     UNESCAPE_RELAX,
     UNQUOTE,
@@ -35,12 +37,12 @@ from .props._c import (
 from .props._kit import signal_from_string
 
 __all__ = [
-    "CHECKED_PARSERS",
     "CHECKS",
     "FULL_SPECIFIERS",
     "NAME_SPECIFIERS",
     "Problem",
     "bad_specifier",
+    "has_specifier",
 ]
 
 _WHITESPACE: Final = " \t\n\r"
@@ -78,6 +80,15 @@ FULL_SPECIFIERS: Final = frozenset(
 )
 
 
+_SPECIFIER: Final = re.compile("%[%0-9A-Za-z]")
+
+
+def has_specifier(text: str) -> bool:
+    """Whether ``text`` changes when systemd resolves specifiers (``%%`` or ``%`` and a letter or
+    digit): checks of what it resolves to are left to load time."""
+    return _SPECIFIER.search(text) is not None
+
+
 def bad_specifier(text: str, table: frozenset[str]) -> str | None:
     """The first ``%X`` ``specifier_printf()`` refuses (-EBADSLT), or None.
 
@@ -103,15 +114,6 @@ def _specifiers(table: frozenset[str], fmt: str, fatal_ltype: bool = False) -> _
         ignoring = "" if fatal else ", ignoring"
         message = fmt.format(value=value, ignoring=ignoring) + ": Invalid slot"
         return _fatal(message) if fatal else _warn(message)
-
-    return check
-
-
-def _specifiers_fatal(fmt: str) -> _Check:
-    def check(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-        if bad_specifier(value, FULL_SPECIFIERS) is None:
-            return []
-        return _fatal(fmt.format(value=value) + ": Invalid slot")
 
     return check
 
@@ -225,6 +227,13 @@ def _timeout(what: str | None) -> _Check:
     return check
 
 
+def _timeout_abort(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_service_timeout_abort: empty resets, else parse_sec()."""
+    if not value.strip(_WHITESPACE) or _is_usec(value):
+        return []
+    return _warn(f"Failed to parse {key}= setting, ignoring: {value}")
+
+
 def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
     """config_parse_unit_deps: each word a unit name, specifiers from unit_name_printf()."""
     out: list[Problem] = []
@@ -232,7 +241,7 @@ def _unit_deps(key: str, value: str, ltype: str, unit_type: str) -> list[Problem
         if bad_specifier(word, NAME_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve unit specifiers in '{word}', ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue  # resolved at load time; the result is checked there
         if not unitname.is_valid(word):  # a template gets this unit's instance (or prefix)
             out += _warn(f"Failed to add dependency on {word}, ignoring: Invalid argument")
@@ -244,7 +253,7 @@ def _timer(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
-    if "%" in value:
+    if has_specifier(value):
         return []
     if key == "OnCalendar":
         from .calendar import CalendarSpec
@@ -275,25 +284,28 @@ _DOC_PREFIXES: Final = ("http://", "https://", "file:/", "info:", "man:")
 
 
 def _documentation(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
+    """config_parse_documentation: config_parse_strv() words, then documentation_url_is_valid()."""
+    if not value:
+        return []
     if bad_specifier(value, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{value}', ignoring: Invalid slot")
     out: list[Problem] = []
-    for word in value.split():
-        if not any(word.startswith(p) and len(word) > len(p) for p in _DOC_PREFIXES):
+    found: list[str] = []
+    p: str | None = value
+    while True:
+        try:
+            word, p = extract_first_word(p, None, UNQUOTE | RETAIN_ESCAPE)
+        except Bad:
+            out += _warn(f"Invalid syntax, ignoring: {value}")
+            break
+        if word is None:
+            break
+        found.append(word)
+    for word in found:
+        rest = next((word[len(x) :] for x in _DOC_PREFIXES if word.startswith(x)), "")
+        if not rest or not rest.isascii():
             out += _warn(f"Invalid URL, ignoring: {word}")
     return out
-
-
-def _condition_path(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-    if not value:
-        return []
-    p = value[1:] if value.startswith("|") else value
-    p = p[1:] if p.startswith("!") else p
-    if bad_specifier(p, FULL_SPECIFIERS) is not None:
-        return _warn(f"Failed to resolve unit specifiers in {p}, ignoring: Invalid slot")
-    if not p.startswith("/") and not p.startswith("%"):
-        return _warn(f"{key}= path is not absolute, ignoring: {p}")
-    return []
 
 
 def _condition_string(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
@@ -304,18 +316,6 @@ def _condition_string(key: str, value: str, ltype: str, unit_type: str) -> list[
     if bad_specifier(p, FULL_SPECIFIERS) is not None:
         return _warn(f"Failed to resolve unit specifiers in '{p}', ignoring: Invalid slot")
     return []
-
-
-def _working_directory(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-    """config_parse_working_directory: ``[-]PATH`` or ``~``; a bad specifier is fatal without -."""
-    missing_ok = value.startswith("-")
-    path = value[1:] if missing_ok else value
-    if not path or path == "~" or bad_specifier(path, FULL_SPECIFIERS) is None:
-        return []
-    message = f"Failed to resolve unit specifiers in working directory path '{path}'"
-    if missing_ok:
-        return _warn(message + ", ignoring: Invalid slot")
-    return _fatal(message + ": Invalid slot")
 
 
 # ----------------------------------------------------------------------------- execution, cgroups
@@ -346,16 +346,24 @@ def _rlimit(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
 
 def _memory_limit(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
     """config_parse_memory_limit: bytes (K, M, G ... base 1024), a percentage, infinity."""
-    if not value or value == "infinity" or parse_permyriad(value) is not None:
-        return []
-    try:
-        n = parse_size(value, 1024)
-    except Bad:
-        digits = value.strip(_WHITESPACE).rstrip("KMGTPEB")
-        errno_text = _ERANGE if digits.isdigit() and len(digits) > 18 else _EINVAL
-        return _warn(f"Invalid memory limit '{value}', ignoring: {errno_text}")
-    if n >= UINT64_MAX or (n <= 0 and key not in _MEMORY_ZERO_OK):
-        return _warn(f"Memory limit '{value}' out of range, ignoring.")
+    if value and value != "infinity":
+        permyriad = parse_permyriad(value)
+        if permyriad is None:
+            try:
+                n = parse_size(value, 1024)
+            except Bad as exc:
+                erange = "64 bits" in exc.args[0] or "not negative" in exc.args[0]
+                errno_text = _ERANGE if erange else _EINVAL
+                return _warn(f"Invalid memory limit '{value}', ignoring: {errno_text}")
+        else:
+            n = permyriad  # physical_memory_scale(): 0 only for 0%
+        if n >= UINT64_MAX or (n <= 0 and key not in _MEMORY_ZERO_OK):
+            return _warn(f"Memory limit '{value}' out of range, ignoring.")
+    if key == "MemoryLimit":
+        return _warn(
+            "Unit uses MemoryLimit=; please use MemoryMax= instead. Support for MemoryLimit= will "
+            "be removed soon."
+        )
     return []
 
 
@@ -381,11 +389,13 @@ def _cpu_quota(key: str, value: str, ltype: str, unit_type: str) -> list[Problem
     return _warn(f"Invalid CPU quota '{value}', ignoring.")
 
 
-def _ranged(lo: int, hi: int, bad: str, out_of_range: str, signed: bool = True) -> _Check:
+def _ranged(
+    lo: int, hi: int, bad: str, out_of_range: str, signed: bool = True, empty_ok: bool = True
+) -> _Check:
     """parse_nice() & co: a number (``bad`` with %m when not), in lo..hi (else ``out_of_range``)."""
 
     def check(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
-        if not value:
+        if not value and empty_ok:
             return []
         error = _number_error(value, signed)
         if error is not None:
@@ -582,7 +592,7 @@ def _environ(key: str, value: str, ltype: str, unit_type: str) -> list[Problem]:
         if bad_specifier(word, FULL_SPECIFIERS) is not None:
             out += _warn(f"Failed to resolve specifiers in {word}, ignoring: Invalid slot")
             continue
-        if "%" in word:
+        if has_specifier(word):
             continue  # what it resolves to is known at load time only
         name, eq, _ = word.partition("=")
         if not eq or not name or name[0].isdigit() or not _ENV_NAME_CHARS.issuperset(name):
@@ -606,7 +616,7 @@ _EXEC_CHECKS: Final[dict[str, _Check]] = {
     ),
     "config_parse_exec_cpu_sched_prio": _ranged(
         0, 99, "Failed to parse CPU scheduling priority, ignoring: {value}",
-        "CPU scheduling priority is out of range, ignoring: {value}",
+        "CPU scheduling priority is out of range, ignoring: {value}", empty_ok=False,
     ),
     "config_parse_exec_io_priority": _ranged(
         0, 7, "Failed to parse IO priority, ignoring: {value}",
@@ -690,7 +700,7 @@ _ENUMS: Final[dict[str, _Check]] = {
     ),
 }
 
-#: Every ``config_parse_*`` whose values sysd checks; the others are accepted as written.
+#: The ``config_parse_*`` ported here (:data:`sysd._core.lint.CHECKS` adds the other modules').
 CHECKS: Final[dict[str, _Check]] = {
     **_ENUMS,
     **_EXEC_CHECKS,
@@ -708,7 +718,7 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_kill_mode": _kill_mode,
     "config_parse_emergency_action": _emergency_action,
     "config_parse_service_timeout": _timeout(None),
-    "config_parse_service_timeout_abort": _timeout(None),
+    "config_parse_service_timeout_abort": _timeout_abort,
     "config_parse_job_timeout_sec": _timeout("JobTimeoutSec"),
     "config_parse_job_running_timeout_sec": _timeout("JobRunningTimeoutSec"),
     "config_parse_job_mode_isolate": _job_mode_isolate,
@@ -716,26 +726,7 @@ CHECKS: Final[dict[str, _Check]] = {
     "config_parse_timer": _timer,
     "config_parse_warn_compat": _warn_compat,
     "config_parse_documentation": _documentation,
-    "config_parse_unit_condition_path": _condition_path,
     "config_parse_unit_condition_string": _condition_string,
     "config_parse_unit_string_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
     "config_parse_reboot_parameter": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_path_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED, True),
-    "config_parse_unit_path_strv_printf": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_requires_mounts_for": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_trigger_unit": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_socket_service": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_service_sockets": _specifiers(NAME_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_unit_slice": _specifiers(NAME_SPECIFIERS, _SPEC_BARE),
-    "config_parse_path_spec": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
-    "config_parse_bus_name": _specifiers(FULL_SPECIFIERS, _SPEC_BARE),
-    "config_parse_unit_env_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_pid_file": _specifiers(FULL_SPECIFIERS, _SPEC_QUOTED),
-    "config_parse_working_directory": _working_directory,
-    "config_parse_user_group_compat": _specifiers_fatal(
-        "Failed to resolve unit specifiers in {value}"
-    ),
 }
-
-#: The ``config_parse_*`` functions whose values sysd checks (see docs/analyze.md).
-CHECKED_PARSERS: Final = frozenset(CHECKS)
