@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.address import Target, resolve
+from .._bus.address import Target, machine_registered, resolve
 from .._bus.aio import AsyncConnection
 from .._bus.wire import (
     DEFAULT,
@@ -25,6 +25,7 @@ from ..errors import (
     BusError,
     DBusError,
     NoReplyError,
+    NoSuchMachineError,
     ServiceUnknownError,
     UserManagerNotRunningError,
 )
@@ -999,6 +1000,13 @@ async def connect(
         sudo=sudo,
         ssh_config=ssh_config,
     )
+    if target.machine is not None and not machine_registered(target.machine):
+        # the bridge would fail its authentication without saying why (sd-bus reads the
+        # same state file to find the container)
+        raise NoSuchMachineError(
+            f"No machine '{target.machine}' known",
+            hint="`sysd machines` (or `machinectl list`) lists the registered ones",
+        )
     bus = await AsyncConnection.open(target, timeout=timeout, interactive=interactive)
     return AsyncSystemd(bus)
 

@@ -157,6 +157,14 @@ def machine_leader(name: str, machines_dir: str = MACHINES_DIR) -> int | None:
     return None
 
 
+def machine_registered(name: str, machines_dir: str = MACHINES_DIR) -> bool:
+    """Whether machined has a container of that name registered (its state file exists);
+    ``.host`` is this machine, always there."""
+    if name == ".host":
+        return True
+    return "/" not in name and os.path.exists(os.path.join(machines_dir, name))
+
+
 def machine_bus_socket(name: str, machines_dir: str = MACHINES_DIR) -> str | None:
     """The container's system bus socket as reached from here
     (``/proc/LEADER/root/run/dbus/system_bus_socket``), or None when it is not there."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.address import Target, resolve
+from .._bus.address import Target, machine_registered, resolve
 from .._bus.sync import Connection
 from .._bus.wire import (
     DEFAULT,
@@ -26,6 +26,7 @@ from ..errors import (
     BusError,
     DBusError,
     NoReplyError,
+    NoSuchMachineError,
     ServiceUnknownError,
     UserManagerNotRunningError,
 )
@@ -990,6 +991,13 @@ def connect(
         sudo=sudo,
         ssh_config=ssh_config,
     )
+    if target.machine is not None and not machine_registered(target.machine):
+        # the bridge would fail its authentication without saying why (sd-bus reads the
+        # same state file to find the container)
+        raise NoSuchMachineError(
+            f"No machine '{target.machine}' known",
+            hint="`sysd machines` (or `machinectl list`) lists the registered ones",
+        )
     bus = Connection.open(target, timeout=timeout, interactive=interactive)
     return Systemd(bus)
 
