@@ -527,28 +527,39 @@ def _spawn_bridge(
     import socket
     import subprocess
 
-    argv = lease.argv(remote_argv, sudo=route.sudo)
-    with CriticalSection():  # the process and its owner come into being together
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-        stderr_path = lease.scratch("bridge.err")
-        try:
-            with open(stderr_path, "wb") as err:
-                proc = subprocess.Popen(
-                    argv,
-                    stdin=theirs.fileno(),
-                    stdout=theirs.fileno(),
-                    stderr=err,
-                    close_fds=True,
-                    start_new_session=True,
-                )
-        except OSError as exc:
+    argv = lease.argv(remote_argv)  # bridge_command() put sudo where it belongs
+    bridge: Bridge | None = None
+    ours = None
+    try:
+        with CriticalSection():  # the process and its owner come into being together
+            ours, theirs = socket.socketpair(
+                socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC
+            )
+            stderr_path = lease.scratch("bridge.err")
+            try:
+                with open(stderr_path, "wb") as err:
+                    proc = subprocess.Popen(
+                        argv,
+                        stdin=theirs.fileno(),
+                        stdout=theirs.fileno(),
+                        stderr=err,
+                        close_fds=True,
+                        start_new_session=True,
+                    )
+            except OSError as exc:
+                raise RemoteHostError(
+                    f"cannot run ssh for {route.label}: {exc.strerror or exc}", host=route.label
+                ) from exc
+            finally:
+                theirs.close()
+            bridge = Bridge(proc, lease, stderr_path, route)
+        return ours, bridge
+    except BaseException:  # a Ctrl-C held back to the section's end lands here
+        if ours is not None:
             ours.close()
-            raise RemoteHostError(
-                f"cannot run ssh for {route.label}: {exc.strerror or exc}", host=route.label
-            ) from exc
-        finally:
-            theirs.close()
-        return ours, Bridge(proc, lease, stderr_path, route)
+        if bridge is not None:
+            bridge.reap()
+        raise
 
 
 def open_bridge(
