@@ -144,6 +144,43 @@ def test_async_connections_to_every_host_at_once(lab: SshLab) -> None:
     assert {h: lab.handshakes(h) - before[h] for h in lab.hosts} == dict.fromkeys(lab.hosts, 1)
 
 
+def test_lease_takes_ssh_config_from_the_environment(
+    lab: SshLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSD_SSH_CONFIG", lab.ssh_config)
+    with ssh.lease_sync("h4") as lease:
+        assert lease.ssh_config == lab.ssh_config
+        out = subprocess.run(
+            lease.argv(["cat", "/etc/sysd-lab/name"]), capture_output=True, check=True
+        )
+        assert out.stdout == b"h4\n"
+
+
+def test_a_dead_master_is_replaced(lab: SshLab) -> None:
+    before = lab.handshakes("h3")
+    with ssh.lease_sync("h3", ssh_config=lab.ssh_config) as first:
+        master = first._master
+        assert master is not None and master.proc is not None
+        master.proc.kill()  # the connection dropped
+        master.proc.wait()
+        with sysd.connect(host="h3", ssh_config=lab.ssh_config) as sd:
+            assert marked(sd) == "h3"
+            assert len(ssh.live_masters()) == 1
+    assert lab.handshakes("h3") == before + 2
+
+
+def test_a_forked_child_leaves_the_parents_master_alone(lab: SshLab) -> None:
+    with sysd.connect(host="h3", ssh_config=lab.ssh_config) as sd:
+        pid = os.fork()
+        if pid == 0:  # the child closes its copy of the connection, and exits
+            try:
+                sd.close()
+            finally:
+                os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert marked(sd) == "h3"  # the parent's bridge and master still work
+
+
 # --------------------------------------------------------------------------- sudo, user
 
 

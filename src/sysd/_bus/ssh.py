@@ -75,6 +75,7 @@ __all__ = [
     "acquire",
     "acquire_async",
     "classify",
+    "default_ssh_config",
     "lease",
     "lease_sync",
     "live_masters",
@@ -305,6 +306,7 @@ class Lease:
         self.label = master.label
         self.ssh_config = master.ssh_config
         self.control_path = master.control_path
+        self._pid = os.getpid()
 
     def argv(
         self, remote_argv: Sequence[str], *, sudo: bool = False, tty: bool = False
@@ -332,8 +334,8 @@ class Lease:
         """Let go of the master (idempotent); the last user's release ends it."""
         with CriticalSection():
             master, self._master = self._master, None
-            if master is None:
-                return
+            if master is None or self._pid != os.getpid():
+                return  # after fork(): the parent's master is the parent's to end
             with _lock:
                 master.users -= 1
                 last = master.users == 0
@@ -385,6 +387,11 @@ def _settle(lease: Lease, deadline: float | None) -> Wait[Lease]:
     return lease
 
 
+def default_ssh_config(ssh_config: str | None) -> str | None:
+    """``ssh_config``, else ``$SYSD_SSH_CONFIG`` when set (``ssh -F``), else None."""
+    return ssh_config if ssh_config is not None else os.environ.get("SYSD_SSH_CONFIG") or None
+
+
 def acquire(
     host: str | SshHost,
     *,
@@ -393,8 +400,10 @@ def acquire(
     label: str | None = None,
 ) -> Lease:
     """A lease on ``host``'s master (started if none runs), ready by ``deadline``
-    (``time.monotonic()``), or a typed :class:`~sysd.errors.RemoteHostError`."""
+    (``time.monotonic()``), or a typed :class:`~sysd.errors.RemoteHostError`.
+    ``ssh_config``: default ``$SYSD_SSH_CONFIG``."""
     h = parse_host(host)
+    ssh_config = default_ssh_config(ssh_config)
     lease = None
     try:
         with CriticalSection():
@@ -415,6 +424,7 @@ async def acquire_async(
 ) -> Lease:
     """:func:`acquire` for asyncio (waits without blocking the loop; cancellable)."""
     h = parse_host(host)
+    ssh_config = default_ssh_config(ssh_config)
     lease = None
     try:
         lease = _take(h, label or str(h), ssh_config)
@@ -473,6 +483,9 @@ class Bridge:
         and release the master.  Idempotent."""
         with CriticalSection():
             if self.said is not None:
+                return
+            if self.lease._pid != os.getpid():  # after fork(): not ours to end
+                self.said = ""
                 return
             try:
                 _end(self.proc, grace=0.5)
