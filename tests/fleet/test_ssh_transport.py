@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,13 +79,17 @@ def lab(ssh_lab: SshLab) -> SshLab:
 
 
 @pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Masters' directories under this test's tmp_path, checked empty afterwards."""
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+def private_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Masters' directories in a short private directory (sockets need short paths),
+    checked empty afterwards."""
     monkeypatch.delenv("SYSD_SSH_CONFIG", raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    yield tmp_path
-    assert_clean(tmp_path)
+    short = Path(tempfile.mkdtemp(prefix="sysd-h20-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short))  # where sysd puts them
+    try:
+        yield short
+        assert_clean(short)
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def assert_clean(tmp: Path) -> None:
@@ -305,7 +310,7 @@ def test_a_down_host_does_not_hold_up_the_others(lab: SshLab) -> None:
 
 def test_the_deadline_bounds_a_host_that_never_answers(lab: SshLab, tmp_path: Path) -> None:
     hang = tmp_path / "hang"
-    hang.write_text("#!/bin/sh\nexec sleep 60\n")
+    hang.write_text("#!/bin/sh\nexec sleep 3600.0203\n")
     hang.chmod(0o755)
     cfg = tmp_path / "ssh_config"
     cfg.write_text(f"Host silent\n    ProxyCommand {hang}\nInclude {lab.ssh_config}\n")
@@ -313,6 +318,15 @@ def test_the_deadline_bounds_a_host_that_never_answers(lab: SshLab, tmp_path: Pa
     with pytest.raises(sysd.HostUnreachableError, match="silent"):
         sysd.connect(host="silent", ssh_config=str(cfg), timeout=2)
     assert time.monotonic() - start < 6
+    # the ssh killed while connecting took its ProxyCommand with it
+    assert [p for p in os.listdir("/proc") if _cmdline(p) == b"sleep\x003600.0203\x00"] == []
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 # --------------------------------------------------------------------------- quoting
@@ -344,7 +358,7 @@ def test_hostile_host_specs_are_refused_before_ssh_runs(lab: SshLab, spec: str) 
 # --------------------------------------------------------------------------- interruption
 
 
-def test_ctrl_c_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+def test_ctrl_c_at_random_points_leaves_nothing(lab: SshLab, private_tmp: Path) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "reliability"))
     from reliability_support import interrupt_after
 
@@ -364,11 +378,11 @@ def test_ctrl_c_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> 
                 time.sleep(1)  # the alarm lands here when the work was faster
         except KeyboardInterrupt:
             interrupted += 1
-        assert_clean(tmp_path)
+        assert_clean(private_tmp)
     assert interrupted >= 6
 
 
-def test_cancel_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+def test_cancel_at_random_points_leaves_nothing(lab: SshLab, private_tmp: Path) -> None:
     rng = random.Random(1421)
 
     async def work() -> None:
@@ -388,10 +402,54 @@ def test_cancel_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> 
                 await task
             except asyncio.CancelledError:
                 cancelled += 1
-            assert_clean(tmp_path)
+            assert_clean(private_tmp)
         return cancelled
 
     assert asyncio.run(asyncio.wait_for(main(), 90)) >= 3
+
+
+def test_a_program_that_exits_without_closing_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+    """Connections left open at exit (and a KeyboardInterrupt ending the program): the
+    masters end at interpreter exit, their bridges with them."""
+    # a TMPDIR too long for a socket path (sysd falls back to /tmp), and a short one
+    long = tmp_path / ("x" * 60)
+    long.mkdir()
+    scratch = Path(tempfile.mkdtemp(prefix="sysd-h20-", dir="/tmp"))
+    try:
+        _exit_without_closing(lab, long)
+        _exit_without_closing(lab, scratch)
+    finally:
+        scratch.rmdir()
+
+
+def _exit_without_closing(lab: SshLab, scratch: Path) -> None:
+    code = (
+        "import sysd\n"
+        "sds = [sysd.connect(host=h) for h in ('h1', 'h2', 'h2')]\n"
+        "print(sds[0].version)\n"
+        "raise KeyboardInterrupt\n"
+    )
+    env = {**os.environ, **lab.env, "TMPDIR": str(scratch)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "KeyboardInterrupt" in proc.stderr and proc.stdout.strip(), proc.stderr
+    leftovers = []
+    for pid in os.listdir("/proc"):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(scratch).encode() in cmd:
+            leftovers.append(cmd.replace(b"\0", b" ").decode())
+    assert leftovers == []
+    assert list(scratch.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- docs

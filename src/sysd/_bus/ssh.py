@@ -142,13 +142,22 @@ def _poll(until: Callable[[], bool], deadline: float | None) -> Wait[bool]:
 # --------------------------------------------------------------------------- masters
 
 
-def _runtime_base() -> str | None:
-    """Where private master directories go: $XDG_RUNTIME_DIR when it is ours and short
-    enough for a socket path, else the temporary directory."""
+# sun_path holds 107 bytes; ssh binds "<ControlPath>.<16 random chars>" first, and the
+# path is <base>/sysd-ssh-XXXXXXXX/control: a base of at most 60 bytes leaves room.
+_MAX_BASE = 60
+
+
+def _runtime_base() -> str:
+    """Where private master directories go: $XDG_RUNTIME_DIR when it is writable and
+    short enough for a socket path, else the temporary directory, else /tmp."""
+    import tempfile
+
     base = os.environ.get("XDG_RUNTIME_DIR")
-    if base and len(base) < 60 and os.path.isdir(base) and os.access(base, os.W_OK):
+    usable = base and len(base.encode()) <= _MAX_BASE and os.path.isdir(base)
+    if base and usable and os.access(base, os.W_OK):
         return base
-    return None
+    base = tempfile.gettempdir()
+    return base if len(base.encode()) <= _MAX_BASE else "/tmp"
 
 
 class _Master:
@@ -238,16 +247,27 @@ class _Master:
         self.stopped = True
         proc = self.proc
         if proc is not None:
-            _end(proc, grace=0.0)
+            _end(proc, grace=0.0, group=True)
         if self.directory:
             import shutil
 
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
-    """Wait ``grace`` seconds for ``proc`` to exit, then SIGTERM, then SIGKILL."""
+def _end(proc: subprocess.Popen[bytes], *, grace: float, group: bool = False) -> None:
+    """Wait ``grace`` seconds for ``proc`` to exit, then SIGTERM, then SIGKILL.
+
+    ``group``: signal its process group (it leads one: started in a new session), so
+    a ProxyCommand it runs ends too (ssh killed while connecting leaves it behind).
+    The group is signalled only while ``proc`` is unreaped: its id cannot be reused."""
+    import signal
     import subprocess
+
+    def send(sig: int) -> None:
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
     if proc.poll() is not None:
         return
@@ -258,11 +278,11 @@ def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        proc.terminate()
+        send(signal.SIGTERM)
         try:
             proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            send(signal.SIGKILL)
             proc.wait()
     except ProcessLookupError:
         pass
