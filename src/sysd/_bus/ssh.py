@@ -3,7 +3,7 @@
 OpenSSH does the work (the user's ``~/.ssh/config``, agent and known_hosts apply); sysd
 adds only what multiplexing needs and ``BatchMode=yes`` (nothing ever prompts).
 
-Pure (no I/O)::
+Pure (no I/O; defined in :mod:`sysd._bus.sshspec`, re-exported here)::
 
     parse_host("admin@web1:2222") -> SshHost(user="admin", name="web1", port=2222)
         validated: InvalidHostError for a leading '-', whitespace, control or shell
@@ -24,10 +24,14 @@ releases it (also on error, cancellation and Ctrl-C; at interpreter exit at the 
     async with ssh.lease("web1") as lease: ...                             # asyncio
     lease = ssh.acquire(host, deadline=...) / await ssh.acquire_async(...); lease.release()
 
+``ssh_config`` defaults to ``$SYSD_SSH_CONFIG`` (as in ``connect()``).
 ``lease.control_path`` is the master's socket; ``lease.argv(remote_argv, sudo=, tty=)``
-is :func:`ssh_argv` through it (no handshake).  Errors starting the master (unreachable,
-login refused, host key) are raised by ``acquire`` typed (:class:`RemoteHostError`
-subclasses) within the deadline.  :func:`live_masters` lists what is running (tests).
+is :func:`ssh_argv` through it (no handshake); ``lease.scratch(stem)`` a file name in
+the master's private directory (e.g. for a command's stderr; removed with it).  Errors
+starting the master (unreachable, login refused, host key) are raised by ``acquire``
+typed (:class:`RemoteHostError` subclasses) within the deadline; :func:`classify` types
+a remote command's failure the same way.  After ``fork()`` the child starts its own
+masters and never ends the parent's.  :func:`live_masters` lists what runs (tests).
 
 Bridges: :func:`open_bridge` / :func:`open_bridge_async` start ``systemd-stdio-bridge``
 through a lease for ``sysd.connect(host=...)`` and return the socket and a
