@@ -260,7 +260,10 @@ def _names(value: str | Iterable[str] | None, what: str) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    names = list(value)
+    try:
+        names = list(value)
+    except TypeError:
+        raise InvalidCallError(f"{what} must be a str or a list of str") from None
     if not all(isinstance(v, str) for v in names):
         raise InvalidCallError(f"{what} must be a str or a list of str")
     return names
@@ -385,6 +388,8 @@ def plan(
         p.stop_after_until = not reverse
         p.limit = None if follow else lines
         args.append("--lines=all" if follow or count is None else f"--lines={count}")
+        if follow:
+            args.append("--follow")
     elif reverse:
         # journalctl -r -U T starts before T (sd_journal_seek_realtime_usec): ask for
         # T + 1 µs, keep those at or before T (the library's seek_realtime(until + 1))

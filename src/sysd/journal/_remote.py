@@ -150,9 +150,9 @@ def journalctl_argv(target: RemoteTarget, args: list[str]) -> list[str]:
         return ["journalctl", f"--machine={name}", *args]
     if target.host is None:
         return ["journalctl", *args]
-    spec, _, container = target.host.partition("/")
+    spec, slash, container = target.host.partition("/")
     remote = ["journalctl", *args]
-    if container:
+    if slash:
         name = check_machine_name(container, field="machine", host=False)
         remote = ["journalctl", f"--machine={name}", *args]
     config = target.ssh_config
