@@ -284,3 +284,37 @@ def test_async_follow_is_cancellable_and_ends_the_process(systemd_host: None) ->
         assert children() == before
 
     asyncio.run(main())
+
+
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def sysd_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8", "SYSTEMD_COLORS": "0",
+           "PYTHONPATH": os.path.join(ROOT, "src")}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "sysd", *argv], capture_output=True, text=True, env=env,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["logs", "-M", "sysd-no-such-box", "-n", "1"], "container sysd-no-such-box"),
+        (["-M", "sysd-no-such-box", "logs", "-n", "1"], "container sysd-no-such-box"),
+        (["logs", "-M", "a;b"], "invalid"),
+        (["logs", "-H", "-oProxyCommand=touch /tmp/pwned", "-n", "1"], "invalid host"),
+        (["logs", "-H", "web1", "/usr/bin/true"], "path matches are not supported"),
+        (["logs", "-H", "web1", "--list-boots"], "not supported with -H/-M"),
+        (["logs", "-H", "web1", "-D", "/tmp"], "not supported with -H/-M"),
+        (["logs", "-H", "web1", "-M", "box"], "not allowed with"),
+        (["logs", "-H", "web1", "-f", "-U", "today"], "--until is not supported"),
+    ],
+)
+def test_cli_remote_errors(systemd_host: None, argv: list[str], said: str) -> None:
+    proc = sysd_cli(*argv)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert said in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not os.path.exists("/tmp/pwned")

@@ -151,6 +151,7 @@ def journalctl_argv(target: RemoteTarget, args: list[str]) -> list[str]:
     if target.host is None:
         return ["journalctl", *args]
     spec, slash, container = target.host.partition("/")
+    host = _parse_host(spec)  # the host first: it is what ssh would see
     remote = ["journalctl", *args]
     if slash:
         name = check_machine_name(container, field="machine", host=False)
@@ -158,7 +159,7 @@ def journalctl_argv(target: RemoteTarget, args: list[str]) -> list[str]:
     config = target.ssh_config
     if config is None:
         config = os.environ.get("SYSD_SSH_CONFIG") or None
-    argv: list[str] = _ssh_argv(_parse_host(spec), remote, ssh_config=config, sudo=target.sudo)
+    argv: list[str] = _ssh_argv(host, remote, ssh_config=config, sudo=target.sudo)
     return argv
 
 
