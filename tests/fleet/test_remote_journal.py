@@ -1,0 +1,239 @@
+"""The remote journal over real ssh (the lab): entries equal ``journalctl -o export`` run on
+that host, byte for byte; follow sees a new line; closing ends the remote journalctl;
+hostile strings reach it as literal values; ssh and sudo failures are typed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+import sysd
+import sysd.journal
+from sysd._bus.address import resolve
+from sysd._core.journal_export import parse_export
+from sysd.errors import RemoteJournalError
+from sysd.journal import Entry, Formatter
+from sysd.journal._remote import RemoteEntries
+from sysd.sandbox import SshLab
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# a native-protocol writer run on the remote host (its python3): multi-line and binary
+# fields, as sysd.journal.send() writes them
+SEND = r"""
+import socket, struct, sys
+def field(name, value):
+    if b"\n" in value:
+        return name + b"\n" + struct.pack("<Q", len(value)) + value + b"\n"
+    return name + b"=" + value + b"\n"
+tag = sys.argv[1].encode()
+msgs = [
+    [(b"MESSAGE", b"plain"), (b"PRIORITY", b"6")],
+    [(b"MESSAGE", b"two\nlines"), (b"BLOB", b"\x00\xff\x01\n"), (b"PRIORITY", b"3")],
+    [(b"MESSAGE", b"h\xc3\xa9 \xe9t\xe9"), (b"WORDS", b"a"), (b"WORDS", b"b")],
+    [(b"MESSAGE", b"x" * 70000), (b"EMPTY", b"")],
+]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for fields in msgs:
+    data = b"".join(field(n, v) for n, v in fields + [(b"TEST_TAG", tag)])
+    s.sendto(data, "/run/systemd/journal/socket")
+"""
+
+
+def ssh_bytes(lab: SshLab, host: str, words: list[str], user: str | None = None) -> bytes:
+    dest = f"{user}@{host}" if user else host
+    return subprocess.run(
+        ["ssh", "-F", lab.ssh_config, "-o", "ControlPath=none", "--", dest, shlex.join(words)],
+        capture_output=True, check=True, timeout=60, stdin=subprocess.DEVNULL,
+    ).stdout  # fmt: skip
+
+
+def log_on(lab: SshLab, host: str, count: int = 4) -> str:
+    """Write the test's entries on ``host``; wait until journalctl there has them."""
+    tag = uuid.uuid4().hex
+    r = lab.ssh(host, f"python3 - {tag}", input=SEND)
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 20
+    while True:
+        out = ssh_bytes(lab, host, ["journalctl", "-o", "cat", f"TEST_TAG={tag}"])
+        if out.count(b"\n") >= count or time.monotonic() > deadline:
+            return tag
+        time.sleep(0.2)
+
+
+def key(e: Entry) -> tuple[Any, ...]:
+    return (e.cursor, e.realtime_usec, e.monotonic_usec, e.boot_id, sorted(e.data))
+
+
+def children() -> set[int]:
+    me = os.getpid()
+    out = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+                out.add(int(name))
+    return out
+
+
+def remote_journalctls(lab: SshLab, host: str) -> int:
+    r = lab.ssh(host, "pgrep -c -x journalctl || true")
+    return int(r.stdout.strip() or 0)
+
+
+def test_remote_entries_are_journalctl_export_on_that_host_byte_for_byte(ssh_lab: SshLab) -> None:
+    tag = log_on(ssh_lab, "h1")
+    raw = ssh_bytes(ssh_lab, "h1", ["journalctl", "-o", "export", f"TEST_TAG={tag}"])
+    assert b"BLOB\n" in raw and b"MESSAGE\n" in raw
+    with sysd.journal.entries(
+        host="h1", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
+    ) as it:
+        got = list(it)
+    assert isinstance(it, RemoteEntries)
+    assert len(got) == 4
+    assert b"".join(Formatter("export")(e) for e in got) == raw
+    assert [key(e) for e in got] == [key(e) for e in parse_export(raw)]
+    assert got[1]["BLOB"] == b"\x00\xff\x01\n" and got[1].message == "two\nlines"
+    assert got[2].getall("WORDS") == ["a", "b"] and got[2].raw("MESSAGE") == b"h\xc3\xa9 \xe9t\xe9"
+    assert len(got[3].raw("MESSAGE")) == 70000 and got[3]["EMPTY"] == ""
+    # the last lines, with priority: what journalctl -n 2 -p err shows there
+    want = ssh_bytes(ssh_lab, "h1", ["journalctl", "-o", "export", "-p", "err", f"TEST_TAG={tag}"])
+    with sysd.journal.entries(
+        host="h1", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"], priority="err",
+        lines=2,
+    ) as it:  # fmt: skip
+        assert b"".join(Formatter("export")(e) for e in it) == want
+
+
+def test_the_hosts_are_told_apart(ssh_lab: SshLab) -> None:
+    tag = log_on(ssh_lab, "h2")
+    with sysd.journal.entries(
+        host="h2", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
+    ) as it:
+        assert len(list(it)) == 4
+    with sysd.journal.entries(
+        host="h3", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
+    ) as it:
+        assert list(it) == []
+
+
+def test_remote_follow_sees_a_new_line_and_close_ends_the_remote_process(
+    ssh_lab: SshLab,
+) -> None:
+    tag = log_on(ssh_lab, "h4")
+    before = children()
+    assert remote_journalctls(ssh_lab, "h4") == 0
+    it = sysd.journal.entries(
+        host="h4", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"], lines=1,
+        follow=True,
+    )  # fmt: skip
+    try:
+        first = next(it)
+        assert len(first.raw("MESSAGE")) == 70000
+        r = ssh_lab.ssh("h4", f"logger --journald <<'EOF'\nMESSAGE=new line\nTEST_TAG={tag}\nEOF")
+        assert r.returncode == 0, r.stderr
+        assert next(it).message == "new line"
+        assert remote_journalctls(ssh_lab, "h4") == 1
+    finally:
+        it.close()
+    assert children() == before  # the local ssh is gone
+    deadline = time.monotonic() + 15
+    while remote_journalctls(ssh_lab, "h4") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert remote_journalctls(ssh_lab, "h4") == 0
+
+
+HOSTILE = ["a;touch /tmp/pwned", "$(touch /tmp/pwned)", "`touch /tmp/pwned`", "it's", 'say "hi"',
+           "two\nlines", "-oProxyCommand=x", "--since=tomorrow", "* ?"]  # fmt: skip
+
+
+def test_hostile_match_strings_reach_the_remote_journalctl_as_values(ssh_lab: SshLab) -> None:
+    tag = uuid.uuid4().hex
+    # one entry per hostile value, written by the native protocol writer above
+    script = SEND.replace(
+        "msgs = [",
+        f"msgs = [[(b'MESSAGE', b'hostile %d' % i), "
+        f"(b'HOSTILE', v.encode())] for i, v in enumerate({HOSTILE!r})] or [",
+    )
+    r = ssh_lab.ssh("h5", f"python3 - {tag}", input=script)
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        raw = ssh_bytes(ssh_lab, "h5", ["journalctl", "-o", "cat", f"TEST_TAG={tag}"])
+        if raw.count(b"hostile") == len(HOSTILE):
+            break
+        time.sleep(0.2)
+    for i, value in enumerate(HOSTILE):
+        with sysd.journal.entries(
+            host="h5", ssh_config=ssh_lab.ssh_config,
+            matches=[f"TEST_TAG={tag}", f"HOSTILE={value}"],
+        ) as it:  # fmt: skip
+            got = list(it)
+        assert [e.message for e in got] == [f"hostile {i}"], value
+        assert got[0]["HOSTILE"] == value
+    with sysd.journal.entries(
+        host="h5", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"],
+        unit=HOSTILE[:3], identifier=HOSTILE, grep=HOSTILE[1],
+    ) as it:  # fmt: skip
+        assert list(it) == []
+    assert ssh_lab.ssh("h5", "test -e /tmp/pwned").returncode == 1
+
+
+def read(lab: SshLab, **kwargs: Any) -> list[Entry]:
+    with sysd.journal.entries(ssh_config=lab.ssh_config, **kwargs) as it:
+        return list(it)
+
+
+def test_ssh_and_sudo_failures_are_typed(ssh_lab: SshLab) -> None:
+    before = children()  # the lab's sandboxes are children of this process too
+    with pytest.raises(RemoteJournalError, match="ssh to down failed") as info:
+        read(ssh_lab, host="down", lines=1)
+    assert info.value.status == 255 and "Connection refused" in info.value.stderr
+    assert len(read(ssh_lab, host="admin@h1", sudo=True, lines=1)) == 1
+    with pytest.raises(RemoteJournalError, match="password is required"):
+        read(ssh_lab, host="nopw@h1", sudo=True, lines=1)
+    assert children() == before
+
+
+def test_unit_logs_of_a_host_connection(ssh_lab: SshLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYSD_SSH_CONFIG", ssh_lab.ssh_config)
+    want = ssh_bytes(
+        ssh_lab, "h1", ["journalctl", "-o", "export", "-u", "systemd-journald", "-n", "3"]
+    )
+    target = resolve(host="h1")
+    with RemoteEntries.for_target(target, "systemd-journald", lines=3) as it:
+        assert b"".join(Formatter("export")(e) for e in it) == want
+    if "ssh_config" not in inspect.signature(sysd.connect).parameters:
+        return  # connect(ssh_config=) comes with the transport work (h20)
+    with sysd.connect(host="h1", ssh_config=ssh_lab.ssh_config) as sd:  # type: ignore[call-arg]
+        logs = sd.unit("systemd-journald.service").logs(lines=3)
+        with logs as it2:
+            assert b"".join(Formatter("export")(e) for e in it2) == want
+
+
+def test_cli_logs_on_a_host(ssh_lab: SshLab) -> None:
+    tag = log_on(ssh_lab, "h2")
+    env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8", "SYSTEMD_COLORS": "0",
+           "PYTHONPATH": os.path.join(ROOT, "src"), **ssh_lab.env}  # fmt: skip
+    for options in (["-o", "export"], ["-n", "2", "-o", "export"],
+                    ["--utc", "-o", "short-iso-precise"], ["-r", "-o", "cat"]):  # fmt: skip
+        want = ssh_bytes(ssh_lab, "h2", ["journalctl", *options, f"TEST_TAG={tag}"])
+        proc = subprocess.run(
+            [sys.executable, "-m", "sysd", "logs", "-H", "h2", *options, f"TEST_TAG={tag}"],
+            capture_output=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == want, options
