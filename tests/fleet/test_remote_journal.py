@@ -75,23 +75,58 @@ def key(e: Entry) -> tuple[Any, ...]:
 
 
 def children() -> set[int]:
+    """This process's ssh and journalctl children (running or not yet reaped)."""
     me = os.getpid()
     out = set()
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
-                out.add(int(name))
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if comm in ("ssh", "journalctl") and int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+            out.add(int(name))
     return out
 
 
 def remote_journalctls(lab: SshLab, host: str) -> int:
     r = lab.ssh(host, "pgrep -c -x journalctl || true")
     return int(r.stdout.strip() or 0)
+
+
+def drain(it: Any, lab: SshLab, host: str, limit: float = 60) -> list[Entry]:
+    """Every entry of a (not following) remote reader, within ``limit`` seconds; past it,
+    fail with what runs here and there (a hang seen once under heavy load: the ssh whose
+    output the reader waited for did not end)."""
+    out: list[Entry] = []
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            entry = it.next_nowait()
+        except StopIteration:
+            return out
+        if entry is not None:
+            out.append(entry)
+            continue
+        if time.monotonic() > deadline:
+            ps = ["ps", "-ef", "--forest"]
+            here = subprocess.run(ps, capture_output=True, text=True, check=False).stdout
+            mine = [ln for ln in here.splitlines() if "ssh" in ln or "journalctl" in ln]
+            there = lab.ssh(host.rpartition("@")[2].partition("/")[0], "ps -ef", timeout=20)
+            raise AssertionError(
+                f"no end after {limit} s: {it!r}\nhere:\n"
+                + "\n".join(mine)
+                + f"\nthere:\n{there.stdout}"
+            )
+        it.wait(0.5)
+
+
+def read(lab: SshLab, **kwargs: Any) -> list[Entry]:
+    with sysd.journal.entries(ssh_config=lab.ssh_config, **kwargs) as it:
+        return drain(it, lab, kwargs["host"])
 
 
 def test_remote_entries_are_journalctl_export_on_that_host_byte_for_byte(ssh_lab: SshLab) -> None:
@@ -101,7 +136,7 @@ def test_remote_entries_are_journalctl_export_on_that_host_byte_for_byte(ssh_lab
     with sysd.journal.entries(
         host="h1", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
     ) as it:
-        got = list(it)
+        got = drain(it, ssh_lab, "h1")
     assert isinstance(it, RemoteEntries)
     assert len(got) == 4
     assert b"".join(Formatter("export")(e) for e in got) == raw
@@ -115,19 +150,13 @@ def test_remote_entries_are_journalctl_export_on_that_host_byte_for_byte(ssh_lab
         host="h1", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"], priority="err",
         lines=2,
     ) as it:  # fmt: skip
-        assert b"".join(Formatter("export")(e) for e in it) == want
+        assert b"".join(Formatter("export")(e) for e in drain(it, ssh_lab, "h1")) == want
 
 
 def test_the_hosts_are_told_apart(ssh_lab: SshLab) -> None:
     tag = log_on(ssh_lab, "h2")
-    with sysd.journal.entries(
-        host="h2", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
-    ) as it:
-        assert len(list(it)) == 4
-    with sysd.journal.entries(
-        host="h3", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"]
-    ) as it:
-        assert list(it) == []
+    assert len(read(ssh_lab, host="h2", matches=[f"TEST_TAG={tag}"])) == 4
+    assert read(ssh_lab, host="h3", matches=[f"TEST_TAG={tag}"]) == []
 
 
 def test_remote_follow_sees_a_new_line_and_close_ends_the_remote_process(
@@ -177,33 +206,24 @@ def test_hostile_match_strings_reach_the_remote_journalctl_as_values(ssh_lab: Ss
             break
         time.sleep(0.2)
     for i, value in enumerate(HOSTILE):
-        with sysd.journal.entries(
-            host="h5", ssh_config=ssh_lab.ssh_config,
-            matches=[f"TEST_TAG={tag}", f"HOSTILE={value}"],
-        ) as it:  # fmt: skip
-            got = list(it)
+        got = read(ssh_lab, host="h5", matches=[f"TEST_TAG={tag}", f"HOSTILE={value}"])
         assert [e.message for e in got] == [f"hostile {i}"], value
         assert got[0]["HOSTILE"] == value
-    with sysd.journal.entries(
-        host="h5", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"],
-        unit=HOSTILE[:3], identifier=HOSTILE, grep=HOSTILE[1],
-    ) as it:  # fmt: skip
-        assert list(it) == []
+    nothing = read(ssh_lab, host="h5", matches=[f"TEST_TAG={tag}"], unit=HOSTILE[:3],
+                   identifier=HOSTILE, grep=HOSTILE[1])  # fmt: skip
+    assert nothing == []
     assert ssh_lab.ssh("h5", "test -e /tmp/pwned").returncode == 1
-
-
-def read(lab: SshLab, **kwargs: Any) -> list[Entry]:
-    with sysd.journal.entries(ssh_config=lab.ssh_config, **kwargs) as it:
-        return list(it)
 
 
 def test_ssh_and_sudo_failures_are_typed(ssh_lab: SshLab) -> None:
     before = children()  # the lab's sandboxes are children of this process too
-    with pytest.raises(RemoteJournalError, match="ssh to down failed") as info:
+    # RemoteJournalError, or the transport's typed per-host error (HostUnreachableError,
+    # SudoPasswordRequiredError) once sysd._bus.sshspec is there to classify ssh's output
+    with pytest.raises((RemoteJournalError, ConnectionError), match="down") as info:
         read(ssh_lab, host="down", lines=1)
-    assert info.value.status == 255 and "Connection refused" in info.value.stderr
+    assert "Connection refused" in str(getattr(info.value, "stderr", ""))
     assert len(read(ssh_lab, host="admin@h1", sudo=True, lines=1)) == 1
-    with pytest.raises(RemoteJournalError, match="password is required"):
+    with pytest.raises((RemoteJournalError, PermissionError), match="password"):
         read(ssh_lab, host="nopw@h1", sudo=True, lines=1)
     assert children() == before
 
@@ -215,7 +235,7 @@ def test_unit_logs_of_a_host_connection(ssh_lab: SshLab, monkeypatch: pytest.Mon
     )
     target = resolve(host="h1")
     with RemoteEntries.for_target(target, "systemd-journald", lines=3) as it:
-        assert b"".join(Formatter("export")(e) for e in it) == want
+        assert b"".join(Formatter("export")(e) for e in drain(it, ssh_lab, "h1")) == want
     if "ssh_config" not in inspect.signature(sysd.connect).parameters:
         return  # connect(ssh_config=) comes with the transport work (h20)
     with sysd.connect(host="h1", ssh_config=ssh_lab.ssh_config) as sd:  # type: ignore[call-arg]

@@ -52,7 +52,7 @@ def remote(**kwargs: Any) -> list[Entry]:
 
 
 def children() -> set[int]:
-    """This process's child processes (running or not yet reaped)."""
+    """This process's ssh and journalctl children (running or not yet reaped)."""
     me = os.getpid()
     out = set()
     for name in os.listdir("/proc"):
@@ -63,7 +63,8 @@ def children() -> set[int]:
                 stat = f.read()
         except OSError:
             continue
-        if int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if comm in ("ssh", "journalctl") and int(stat[stat.rindex(")") + 2 :].split()[1]) == me:
             out.add(int(name))
     return out
 
@@ -318,3 +319,28 @@ def test_cli_remote_errors(systemd_host: None, argv: list[str], said: str) -> No
     assert said in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert not os.path.exists("/tmp/pwned")
+
+
+def test_cancelling_at_random_points_leaves_no_process_behind(systemd_host: None) -> None:
+    tag = uuid.uuid4().hex
+    for i in range(30):
+        send(f"line {i}", TEST_TAG=tag)
+    rng = random.Random(1415)
+
+    async def main() -> None:
+        before = children()
+        for _ in range(25):
+            it = AsyncRemoteEntries(LOCAL, matches=[f"TEST_TAG={tag}"], lines=20, follow=True)
+
+            async def consume(it: AsyncRemoteEntries = it) -> None:
+                async for _ in it:
+                    pass
+
+            task = asyncio.create_task(consume())
+            await asyncio.sleep(rng.uniform(0, 0.03))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert children() == before
+
+    asyncio.run(main())

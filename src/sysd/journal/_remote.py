@@ -100,12 +100,21 @@ def _standin_ssh_argv(
     return [*argv, "--", host.destination, shlex.join(words)]
 
 
-try:  # h20's transport, once merged
-    from .._bus.ssh import parse_host as _parse_host  # type: ignore[import-not-found,unused-ignore]
-    from .._bus.ssh import ssh_argv as _ssh_argv  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - until then
-    _parse_host = _standin_parse_host
-    _ssh_argv = _standin_ssh_argv
+def _standin_classify(label: str, returncode: int | None, stderr: str, **kw: Any) -> None:
+    return None  # ssh's failures: RemoteJournalError (see _failure) until h20's classify()
+
+
+_parse_host: Any
+_ssh_argv: Any
+_classify: Any
+try:  # h20's transport (sysd._bus.sshspec: pure ssh command lines), once merged
+    from .._bus import sshspec as _sshspec  # type: ignore[attr-defined,unused-ignore]
+
+    _parse_host, _ssh_argv = _sshspec.parse_host, _sshspec.ssh_argv
+    _classify = _sshspec.classify
+except ImportError:  # the stand-in until then (same signatures)
+    _parse_host, _ssh_argv = _standin_parse_host, _standin_ssh_argv
+    _classify = _standin_classify
 
 
 class RemoteTarget(NamedTuple):
@@ -433,6 +442,10 @@ def _failure(target: RemoteTarget, status: int, said: str) -> BaseException:
 
     last = said.splitlines()[-1] if said else ""
     where = target.where
+    if target.host is not None:  # ssh's own failures, sudo's: the transport's typed errors
+        typed = _classify(target.host, status, said, program="journalctl", sudo=target.sudo)
+        if typed is not None:
+            return typed  # type: ignore[no-any-return]
     if target.host is not None and status == 255:
         text = f"ssh to {target.host} failed" + (f": {last}" if last else "")
         return RemoteJournalError(
