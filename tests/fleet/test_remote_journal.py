@@ -5,7 +5,6 @@ hostile strings reach it as literal values; ssh and sudo failures are typed.
 
 from __future__ import annotations
 
-import inspect
 import os
 import shlex
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 import sysd
 import sysd.journal
 from sysd._bus.address import resolve
+from sysd._bus.ssh import live_masters
 from sysd._core.journal_export import parse_export
 from sysd.errors import RemoteJournalError
 from sysd.journal import Entry, Formatter
@@ -236,12 +236,24 @@ def test_unit_logs_of_a_host_connection(ssh_lab: SshLab, monkeypatch: pytest.Mon
     target = resolve(host="h1")
     with RemoteEntries.for_target(target, "systemd-journald", lines=3) as it:
         assert b"".join(Formatter("export")(e) for e in drain(it, ssh_lab, "h1")) == want
-    if "ssh_config" not in inspect.signature(sysd.connect).parameters:
-        return  # connect(ssh_config=) comes with the transport work (h20)
-    with sysd.connect(host="h1", ssh_config=ssh_lab.ssh_config) as sd:  # type: ignore[call-arg]
-        logs = sd.unit("systemd-journald.service").logs(lines=3)
-        with logs as it2:
-            assert b"".join(Formatter("export")(e) for e in it2) == want
+    with sysd.connect(host="h1", ssh_config=ssh_lab.ssh_config) as sd:
+        handshakes = ssh_lab.handshakes("h1")
+        with sd.unit("systemd-journald.service").logs(lines=3) as it2:
+            assert isinstance(it2, RemoteEntries)
+            assert b"".join(Formatter("export")(e) for e in drain(it2, ssh_lab, "h1")) == want
+        for _ in range(3):  # through the connection's master: no handshake of their own
+            assert len(read(ssh_lab, host="h1", lines=2)) == 2
+        assert ssh_lab.handshakes("h1") == handshakes
+    assert live_masters() == []  # the last user's release ended the master
+
+
+def test_a_reader_alone_starts_and_ends_the_hosts_master(ssh_lab: SshLab) -> None:
+    before = ssh_lab.handshakes("h3")
+    with sysd.journal.entries(host="h3", ssh_config=ssh_lab.ssh_config, lines=1) as it:
+        assert len(live_masters()) == 1
+        assert len(drain(it, ssh_lab, "h3")) == 1
+    assert live_masters() == []
+    assert ssh_lab.handshakes("h3") == before + 1
 
 
 def test_cli_logs_on_a_host(ssh_lab: SshLab) -> None:

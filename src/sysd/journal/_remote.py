@@ -18,6 +18,13 @@ SIGKILL if it lingers — when the reader is closed, exhausted, garbage-collecte
 the caller's loop is interrupted (KeyboardInterrupt raised out of ``next()``), or when
 an asyncio task reading it is cancelled.  Over ssh, the remote journalctl ends when its
 stdout goes away (journalctl -f watches stdout for POLLHUP).
+
+Over ssh the stream goes through the host's ControlMaster (:mod:`sysd._bus.ssh`): the
+reader holds a lease on it from its first read to its close, so a reader on a host that
+a connection (``sysd.connect(host=...)``) already reaches costs no handshake, and the
+master ends with its last user.  Not reaching the host is the transport's typed error
+(``HostUnreachableError``, ``HostAuthenticationError``... with ``.host``), within
+``RemoteTarget.timeout``.
 """
 
 from __future__ import annotations
@@ -26,12 +33,11 @@ import asyncio
 import contextlib
 import errno as _errno
 import os
-import re
 import select
-import shlex
 import signal
 import subprocess
 import tempfile
+import time
 from collections import deque
 from collections.abc import Iterator
 from typing import IO, Any, Final, NamedTuple
@@ -51,70 +57,10 @@ _STDERR_KEEP: Final = 4096  # bytes of stderr kept for the error
 
 # --------------------------------------------------------------------------- transport
 
-# STAND-IN for h20's ``sysd._bus.ssh.parse_host`` / ``ssh_argv`` (same signatures, the
-# seam of docs/issue14-plan): used until that module exists, then theirs is used.
-_HOST_RE: Final = re.compile(r"(?:(?P<user>[A-Za-z0-9._][A-Za-z0-9._-]*)@)?(?P<host>[^\s@:/]+)"
-                             r"(?::(?P<port>[0-9]{1,5}))?")  # fmt: skip
-
-
-class _StandInHost(NamedTuple):
-    user: str | None
-    host: str
-    port: int | None
-
-    @property
-    def destination(self) -> str:
-        return f"{self.user}@{self.host}" if self.user else self.host
-
-
-def _standin_parse_host(spec: str) -> _StandInHost:
-    m = _HOST_RE.fullmatch(spec) if isinstance(spec, str) else None
-    if m is None or m["host"].startswith("-") or any(ord(c) < 0x20 or c == "\x7f" for c in spec):
-        raise InvalidCallError(
-            f"invalid host {spec!r}: expected [user@]host[:port]",
-            hint="a host name or address, no spaces or control characters, not starting with -",
-        )
-    port = int(m["port"]) if m["port"] else None
-    if port is not None and not 0 < port < 65536:
-        raise InvalidCallError(f"invalid port in host {spec!r}")
-    return _StandInHost(m["user"], m["host"], port)
-
-
-def _standin_ssh_argv(
-    host: Any,
-    remote_argv: list[str],
-    *,
-    ssh_config: str | None = None,
-    control_path: str | None = None,
-    sudo: bool = False,
-    tty: bool = False,
-) -> list[str]:
-    argv = ["ssh", "-x", "-t" if tty else "-T", "-o", "BatchMode=yes"]
-    if ssh_config:
-        argv += ["-F", ssh_config]
-    if control_path:
-        argv += ["-o", f"ControlPath={control_path}"]
-    if host.port is not None:
-        argv += ["-p", str(host.port)]
-    words = ["sudo", "-n", "--", *remote_argv] if sudo else list(remote_argv)
-    return [*argv, "--", host.destination, shlex.join(words)]
-
-
-def _standin_classify(label: str, returncode: int | None, stderr: str, **kw: Any) -> None:
-    return None  # ssh's failures: RemoteJournalError (see _failure) until h20's classify()
-
-
-_parse_host: Any
-_ssh_argv: Any
-_classify: Any
-try:  # h20's transport (sysd._bus.sshspec: pure ssh command lines), once merged
-    from .._bus import sshspec as _sshspec  # type: ignore[attr-defined,unused-ignore]
-
-    _parse_host, _ssh_argv = _sshspec.parse_host, _sshspec.ssh_argv
-    _classify = _sshspec.classify
-except ImportError:  # the stand-in until then (same signatures)
-    _parse_host, _ssh_argv = _standin_parse_host, _standin_ssh_argv
-    _classify = _standin_classify
+# Over ssh: sysd._bus.sshspec quotes and checks (parse_host, ssh_argv, classify) and
+# sysd._bus.ssh's masters carry the stream (one ControlMaster per host, shared with
+# sysd.connect(host=...): a reader on a connected host costs no handshake).
+_CONNECT_TIMEOUT: Final = 25.0  # seconds to reach the host (sysd.connect's default)
 
 
 class RemoteTarget(NamedTuple):
@@ -126,6 +72,7 @@ class RemoteTarget(NamedTuple):
     machine: str | None = None
     ssh_config: str | None = None
     sudo: bool = False
+    timeout: float | None = _CONNECT_TIMEOUT  # to reach the host (its ssh master)
 
     @property
     def where(self) -> str:
@@ -137,21 +84,43 @@ class RemoteTarget(NamedTuple):
 
     @classmethod
     def of(cls, target: Any) -> RemoteTarget:
-        """The remote journal of a connection's :class:`~sysd._bus.address.Target`."""
-        host = getattr(target, "host", None)
+        """The remote journal of a connection's :class:`~sysd._bus.address.Target`: the
+        same host, ssh configuration and sudo (or the same container)."""
+        for transport in getattr(target, "transports", ()):
+            route = getattr(transport, "ssh", None)
+            if route is not None:
+                return cls(host=route.label, ssh_config=route.ssh_config, sudo=route.sudo)
         machine = getattr(target, "machine", None)
-        if host is None and machine is None:
+        if machine is None:
             raise InvalidCallError(f"no remote journal behind {target.description}")
-        return cls(
-            host=host,
-            machine=None if host is not None else machine,
-            ssh_config=getattr(target, "ssh_config", None),
-            sudo=bool(getattr(target, "sudo", False)),
-        )
+        return cls(machine=machine)
+
+    @property
+    def config(self) -> str | None:
+        """The ``ssh -F`` file: ``ssh_config``, else ``$SYSD_SSH_CONFIG``."""
+        if self.ssh_config is not None:
+            return self.ssh_config
+        return os.environ.get("SYSD_SSH_CONFIG") or None
 
 
-def journalctl_argv(target: RemoteTarget, args: list[str]) -> list[str]:
-    """The local argv that runs ``journalctl ARGS`` where ``target`` says (pure)."""
+def _remote_words(target: RemoteTarget, args: list[str]) -> tuple[Any, list[str]]:
+    """(the checked ssh host, the remote argv) for ``journalctl ARGS`` on ``target.host``."""
+    from .._bus.sshspec import parse_host
+
+    assert target.host is not None
+    spec, slash, container = target.host.partition("/")
+    host = parse_host(spec)  # the host first: it is what ssh would see
+    if slash:
+        name = check_machine_name(container, field="machine", host=False)
+        return host, ["journalctl", f"--machine={name}", *args]
+    return host, ["journalctl", *args]
+
+
+def journalctl_argv(
+    target: RemoteTarget, args: list[str], *, control_path: str | None = None
+) -> list[str]:
+    """The local argv that runs ``journalctl ARGS`` where ``target`` says (pure; over
+    ssh through the master at ``control_path`` when given)."""
     if target.host is not None and target.machine is not None:
         raise InvalidCallError("pass host= or machine=, not both")
     if target.machine is not None:
@@ -159,17 +128,12 @@ def journalctl_argv(target: RemoteTarget, args: list[str]) -> list[str]:
         return ["journalctl", f"--machine={name}", *args]
     if target.host is None:
         return ["journalctl", *args]
-    spec, slash, container = target.host.partition("/")
-    host = _parse_host(spec)  # the host first: it is what ssh would see
-    remote = ["journalctl", *args]
-    if slash:
-        name = check_machine_name(container, field="machine", host=False)
-        remote = ["journalctl", f"--machine={name}", *args]
-    config = target.ssh_config
-    if config is None:
-        config = os.environ.get("SYSD_SSH_CONFIG") or None
-    argv: list[str] = _ssh_argv(host, remote, ssh_config=config, sudo=target.sudo)
-    return argv
+    from .._bus.sshspec import ssh_argv
+
+    host, remote = _remote_words(target, args)
+    return ssh_argv(
+        host, remote, ssh_config=target.config, control_path=control_path, sudo=target.sudo
+    )
 
 
 # ------------------------------------------------------------------------ the process
@@ -287,15 +251,52 @@ class _Core:
         self.done = self.plan.empty
         self.no_such_units = False
         self.error: BaseException | None = None
+        self.lease: Any = None  # the host's ssh master, held while the reader lives
 
     def start(self, args: list[str]) -> None:
-        stream = _Stream(journalctl_argv(self.target, args), self.target.where)
+        lease = self.lease
+        if lease is not None:
+            _, remote = _remote_words(self.target, args)
+            argv = lease.argv(remote, sudo=self.target.sudo)
+        else:
+            argv = journalctl_argv(self.target, args)
+        stream = _Stream(argv, self.target.where)
         self.stream = stream
         stream.start()
 
+    def _take_lease(self) -> Any:
+        """Count this reader as a user of the host's ssh master (started if needed)."""
+        from .._bus import ssh
+
+        host, _ = _remote_words(self.target, [])
+        self.lease = ssh._take(host, self.target.host or str(host), self.target.config)
+        return ssh._settle(self.lease, self._deadline())
+
+    def _deadline(self) -> float | None:
+        timeout = self.target.timeout
+        return None if timeout is None else time.monotonic() + timeout
+
     def open(self) -> None:
-        if not self.done and self.stream is None:
-            self.start(self.plan.args)
+        """Reach the host (its master: a typed RemoteHostError if it cannot), then run
+        journalctl.  The caller closes on any error: the lease is released there."""
+        if self.done or self.stream is not None:
+            return
+        if self.target.host is not None and self.lease is None:
+            from .._bus import ssh
+
+            with CriticalSection():
+                wait = self._take_lease()
+            ssh._drive(wait)
+        self.start(self.plan.args)
+
+    async def aopen(self) -> None:
+        if self.done or self.stream is not None:
+            return
+        if self.target.host is not None and self.lease is None:
+            from .._bus import ssh
+
+            await ssh._drive_async(self._take_lease())
+        self.start(self.plan.args)
 
     def fileno(self) -> int:
         return self.stream.fd if self.stream is not None else -1
@@ -410,10 +411,14 @@ class _Core:
         return error
 
     def close(self) -> None:
-        self.done = True
-        stream, self.stream = self.stream, None
-        if stream is not None:
-            stream.close()
+        with CriticalSection():
+            self.done = True
+            stream, self.stream = self.stream, None
+            if stream is not None:
+                stream.close()
+            lease, self.lease = self.lease, None
+            if lease is not None:
+                lease.release()
 
 
 def _message(entry: Entry) -> bytes | None:
@@ -443,9 +448,11 @@ def _failure(target: RemoteTarget, status: int, said: str) -> BaseException:
     last = said.splitlines()[-1] if said else ""
     where = target.where
     if target.host is not None:  # ssh's own failures, sudo's: the transport's typed errors
-        typed = _classify(target.host, status, said, program="journalctl", sudo=target.sudo)
+        from .._bus.sshspec import classify
+
+        typed = classify(target.host, status, said, program="journalctl", sudo=target.sudo)
         if typed is not None:
-            return typed  # type: ignore[no-any-return]
+            return typed
     if target.host is not None and status == 255:
         text = f"ssh to {target.host} failed" + (f": {last}" if last else "")
         return RemoteJournalError(
@@ -609,7 +616,7 @@ class AsyncRemoteEntries:
         core = self._core
         try:
             if core.stream is None and not core.done:
-                core.open()
+                await core.aopen()
             while not core.ready:
                 error = core.take_error()
                 if error is not None:
