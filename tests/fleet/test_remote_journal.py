@@ -6,6 +6,7 @@ hostile strings reach it as literal values; ssh and sudo failures are typed.
 from __future__ import annotations
 
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -269,3 +270,38 @@ def test_cli_logs_on_a_host(ssh_lab: SshLab) -> None:
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == want, options
+
+
+def test_ctrl_c_at_random_points_leaves_no_ssh_master_or_remote_journalctl(
+    ssh_lab: SshLab,
+) -> None:
+    sys.path.insert(0, os.path.join(ROOT, "tests", "reliability"))
+    from reliability_support import interrupt_after
+
+    tag = log_on(ssh_lab, "h5")
+    before = children()
+    rng = random.Random(5555)
+    interrupted = 0
+    for _ in range(10):
+        # anywhere from before the handshake to the middle of following
+        delay = rng.uniform(0, 1.5)
+        try:
+            with (
+                interrupt_after(delay),
+                sysd.journal.entries(
+                    host="h5", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tag}"],
+                    lines=2, follow=True,
+                ) as it,
+            ):  # fmt: skip
+                while True:
+                    if it.next_nowait() is None:
+                        it.wait(0.1)
+        except KeyboardInterrupt:
+            interrupted += 1
+        assert children() == before
+        assert live_masters() == []
+    assert interrupted == 10
+    deadline = time.monotonic() + 15
+    while remote_journalctls(ssh_lab, "h5") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert remote_journalctls(ssh_lab, "h5") == 0
