@@ -305,3 +305,45 @@ def test_ctrl_c_at_random_points_leaves_no_ssh_master_or_remote_journalctl(
     while remote_journalctls(ssh_lab, "h5") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert remote_journalctls(ssh_lab, "h5") == 0
+
+
+def test_async_readers_of_several_hosts_merge_and_cancel(ssh_lab: SshLab) -> None:
+    import asyncio
+
+    import sysd.journal.aio
+
+    tags = {h: log_on(ssh_lab, h) for h in ("h2", "h3")}
+
+    async def one(host: str) -> list[tuple[int, str, Entry]]:
+        it = sysd.journal.aio.entries(
+            host=host, ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tags[host]}"]
+        )
+        async with it:
+            return [(e.realtime_usec, host, e) async for e in it]
+
+    async def main() -> None:
+        before = children()
+        a, b = await asyncio.gather(one("h2"), one("h3"))
+        merged = sorted(a + b, key=lambda t: (t[0], t[1]))
+        assert [h for _, h, _ in merged].count("h2") == 4 and len(merged) == 8
+        assert children() == before and live_masters() == []
+        # following on a host, cancelled: the stream, its master and journalctl end
+        follower = sysd.journal.aio.follow(
+            host="h2", ssh_config=ssh_lab.ssh_config, matches=[f"TEST_TAG={tags['h2']}"],
+            lines=1,
+        )  # fmt: skip
+        first = asyncio.create_task(follower.__anext__())
+        entry = await asyncio.wait_for(first, 60)
+        assert len(entry.raw("MESSAGE")) == 70000
+        waiting = asyncio.create_task(follower.__anext__())
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert children() == before and live_masters() == []
+
+    asyncio.run(main())
+    deadline = time.monotonic() + 15
+    while remote_journalctls(ssh_lab, "h2") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert remote_journalctls(ssh_lab, "h2") == 0
