@@ -1,4 +1,5 @@
-"""The remote journal's reader against the sandbox's own journald: ``journalctl -o export``
+"""The remote journal's reader against the sandbox's own journald (a basename of its own: the
+fleet tests have test_remote_journal.py): ``journalctl -o export``
 parsed by sysd equals what sysd's local reader returns, entry for entry and byte for byte;
 the same filters give the same entries through journalctl (the remote reader's code path,
 with a local journalctl: ``RemoteTarget()``) as through the local reader; following,
