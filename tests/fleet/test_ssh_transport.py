@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,13 +79,17 @@ def lab(ssh_lab: SshLab) -> SshLab:
 
 
 @pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Masters' directories under this test's tmp_path, checked empty afterwards."""
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+def private_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Masters' directories in a short private directory (sockets need short paths),
+    checked empty afterwards."""
     monkeypatch.delenv("SYSD_SSH_CONFIG", raising=False)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    yield tmp_path
-    assert_clean(tmp_path)
+    short = Path(tempfile.mkdtemp(prefix="sysd-h20-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short))  # where sysd puts them
+    try:
+        yield short
+        assert_clean(short)
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def assert_clean(tmp: Path) -> None:
@@ -142,6 +147,43 @@ def test_async_connections_to_every_host_at_once(lab: SshLab) -> None:
     assert asyncio.run(main()) == lab.hosts * 3
     # three connections per host, started together: one handshake each
     assert {h: lab.handshakes(h) - before[h] for h in lab.hosts} == dict.fromkeys(lab.hosts, 1)
+
+
+def test_lease_takes_ssh_config_from_the_environment(
+    lab: SshLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSD_SSH_CONFIG", lab.ssh_config)
+    with ssh.lease_sync("h4") as lease:
+        assert lease.ssh_config == lab.ssh_config
+        out = subprocess.run(
+            lease.argv(["cat", "/etc/sysd-lab/name"]), capture_output=True, check=True
+        )
+        assert out.stdout == b"h4\n"
+
+
+def test_a_dead_master_is_replaced(lab: SshLab) -> None:
+    before = lab.handshakes("h3")
+    with ssh.lease_sync("h3", ssh_config=lab.ssh_config) as first:
+        master = first._master
+        assert master is not None and master.proc is not None
+        master.proc.kill()  # the connection dropped
+        master.proc.wait()
+        with sysd.connect(host="h3", ssh_config=lab.ssh_config) as sd:
+            assert marked(sd) == "h3"
+            assert len(ssh.live_masters()) == 1
+    assert lab.handshakes("h3") == before + 2
+
+
+def test_a_forked_child_leaves_the_parents_master_alone(lab: SshLab) -> None:
+    with sysd.connect(host="h3", ssh_config=lab.ssh_config) as sd:
+        pid = os.fork()
+        if pid == 0:  # the child closes its copy of the connection, and exits
+            try:
+                sd.close()
+            finally:
+                os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+        assert marked(sd) == "h3"  # the parent's bridge and master still work
 
 
 # --------------------------------------------------------------------------- sudo, user
@@ -268,7 +310,7 @@ def test_a_down_host_does_not_hold_up_the_others(lab: SshLab) -> None:
 
 def test_the_deadline_bounds_a_host_that_never_answers(lab: SshLab, tmp_path: Path) -> None:
     hang = tmp_path / "hang"
-    hang.write_text("#!/bin/sh\nexec sleep 60\n")
+    hang.write_text("#!/bin/sh\nexec sleep 3600.0203\n")
     hang.chmod(0o755)
     cfg = tmp_path / "ssh_config"
     cfg.write_text(f"Host silent\n    ProxyCommand {hang}\nInclude {lab.ssh_config}\n")
@@ -276,6 +318,15 @@ def test_the_deadline_bounds_a_host_that_never_answers(lab: SshLab, tmp_path: Pa
     with pytest.raises(sysd.HostUnreachableError, match="silent"):
         sysd.connect(host="silent", ssh_config=str(cfg), timeout=2)
     assert time.monotonic() - start < 6
+    # the ssh killed while connecting took its ProxyCommand with it
+    assert [p for p in os.listdir("/proc") if _cmdline(p) == b"sleep\x003600.0203\x00"] == []
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 # --------------------------------------------------------------------------- quoting
@@ -307,31 +358,33 @@ def test_hostile_host_specs_are_refused_before_ssh_runs(lab: SshLab, spec: str) 
 # --------------------------------------------------------------------------- interruption
 
 
-def test_ctrl_c_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+def test_ctrl_c_at_random_points_leaves_nothing(lab: SshLab, private_tmp: Path) -> None:
     sys.path.insert(0, str(Path(__file__).parents[1] / "reliability"))
-    from reliability_support import interrupt_after
+    from reliability_support import interrupt_after, raised_where
 
     rng = random.Random(1420)
-    interrupted = 0
-    deadline = time.monotonic() + 60
-    for _ in range(12):
+    where: list[str] = []
+    deadline = time.monotonic() + 75
+    for _ in range(16):
         if time.monotonic() > deadline:
             break
-        delay = rng.uniform(0.0, 0.6)
+        delay = rng.uniform(0.0, 1.6)
         try:
             with interrupt_after(delay):
                 with sysd.connect(host="h5", ssh_config=lab.ssh_config) as sd:
                     assert marked(sd) == "h5"
                     with sysd.connect(host="h5", ssh_config=lab.ssh_config) as sd2:
                         sd2.ping()
-                time.sleep(1)  # the alarm lands here when the work was faster
-        except KeyboardInterrupt:
-            interrupted += 1
-        assert_clean(tmp_path)
-    assert interrupted >= 6
+                time.sleep(2)  # the alarm lands here when the work was faster
+        except KeyboardInterrupt as exc:
+            where.append(raised_where(exc)[0])
+        assert_clean(private_tmp)
+    print("interrupted at:", where)
+    inside = [w for w in where if not w.startswith("test_ssh_transport.py")]
+    assert len(where) >= 8 and len(inside) >= 4, where
 
 
-def test_cancel_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+def test_cancel_at_random_points_leaves_nothing(lab: SshLab, private_tmp: Path) -> None:
     rng = random.Random(1421)
 
     async def work() -> None:
@@ -351,10 +404,54 @@ def test_cancel_at_random_points_leaves_nothing(lab: SshLab, tmp_path: Path) -> 
                 await task
             except asyncio.CancelledError:
                 cancelled += 1
-            assert_clean(tmp_path)
+            assert_clean(private_tmp)
         return cancelled
 
     assert asyncio.run(asyncio.wait_for(main(), 90)) >= 3
+
+
+def test_a_program_that_exits_without_closing_leaves_nothing(lab: SshLab, tmp_path: Path) -> None:
+    """Connections left open at exit (and a KeyboardInterrupt ending the program): the
+    masters end at interpreter exit, their bridges with them."""
+    # a TMPDIR too long for a socket path (sysd falls back to /tmp), and a short one
+    long = tmp_path / ("x" * 60)
+    long.mkdir()
+    scratch = Path(tempfile.mkdtemp(prefix="sysd-h20-", dir="/tmp"))
+    try:
+        _exit_without_closing(lab, long)
+        _exit_without_closing(lab, scratch)
+    finally:
+        scratch.rmdir()
+
+
+def _exit_without_closing(lab: SshLab, scratch: Path) -> None:
+    code = (
+        "import sysd\n"
+        "sds = [sysd.connect(host=h) for h in ('h1', 'h2', 'h2')]\n"
+        "print(sds[0].version)\n"
+        "raise KeyboardInterrupt\n"
+    )
+    env = {**os.environ, **lab.env, "TMPDIR": str(scratch)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "KeyboardInterrupt" in proc.stderr and proc.stdout.strip(), proc.stderr
+    leftovers = []
+    for pid in os.listdir("/proc"):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(scratch).encode() in cmd:
+            leftovers.append(cmd.replace(b"\0", b" ").decode())
+    assert leftovers == []
+    assert list(scratch.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- docs

@@ -75,6 +75,7 @@ __all__ = [
     "acquire",
     "acquire_async",
     "classify",
+    "default_ssh_config",
     "lease",
     "lease_sync",
     "live_masters",
@@ -141,13 +142,22 @@ def _poll(until: Callable[[], bool], deadline: float | None) -> Wait[bool]:
 # --------------------------------------------------------------------------- masters
 
 
-def _runtime_base() -> str | None:
-    """Where private master directories go: $XDG_RUNTIME_DIR when it is ours and short
-    enough for a socket path, else the temporary directory."""
+# sun_path holds 107 bytes; ssh binds "<ControlPath>.<16 random chars>" first, and the
+# path is <base>/sysd-ssh-XXXXXXXX/control: a base of at most 60 bytes leaves room.
+_MAX_BASE = 60
+
+
+def _runtime_base() -> str:
+    """Where private master directories go: $XDG_RUNTIME_DIR when it is writable and
+    short enough for a socket path, else the temporary directory, else /tmp."""
+    import tempfile
+
     base = os.environ.get("XDG_RUNTIME_DIR")
-    if base and len(base) < 60 and os.path.isdir(base) and os.access(base, os.W_OK):
+    usable = base and len(base.encode()) <= _MAX_BASE and os.path.isdir(base)
+    if base and usable and os.access(base, os.W_OK):
         return base
-    return None
+    base = tempfile.gettempdir()
+    return base if len(base.encode()) <= _MAX_BASE else "/tmp"
 
 
 class _Master:
@@ -237,16 +247,27 @@ class _Master:
         self.stopped = True
         proc = self.proc
         if proc is not None:
-            _end(proc, grace=0.0)
+            _end(proc, grace=0.0, group=True)
         if self.directory:
             import shutil
 
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
-    """Wait ``grace`` seconds for ``proc`` to exit, then SIGTERM, then SIGKILL."""
+def _end(proc: subprocess.Popen[bytes], *, grace: float, group: bool = False) -> None:
+    """Wait ``grace`` seconds for ``proc`` to exit, then SIGTERM, then SIGKILL.
+
+    ``group``: signal its process group (it leads one: started in a new session), so
+    a ProxyCommand it runs ends too (ssh killed while connecting leaves it behind).
+    The group is signalled only while ``proc`` is unreaped: its id cannot be reused."""
+    import signal
     import subprocess
+
+    def send(sig: int) -> None:
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
     if proc.poll() is not None:
         return
@@ -257,11 +278,11 @@ def _end(proc: subprocess.Popen[bytes], *, grace: float) -> None:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        proc.terminate()
+        send(signal.SIGTERM)
         try:
             proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            send(signal.SIGKILL)
             proc.wait()
     except ProcessLookupError:
         pass
@@ -305,6 +326,7 @@ class Lease:
         self.label = master.label
         self.ssh_config = master.ssh_config
         self.control_path = master.control_path
+        self._pid = os.getpid()
 
     def argv(
         self, remote_argv: Sequence[str], *, sudo: bool = False, tty: bool = False
@@ -332,8 +354,8 @@ class Lease:
         """Let go of the master (idempotent); the last user's release ends it."""
         with CriticalSection():
             master, self._master = self._master, None
-            if master is None:
-                return
+            if master is None or self._pid != os.getpid():
+                return  # after fork(): the parent's master is the parent's to end
             with _lock:
                 master.users -= 1
                 last = master.users == 0
@@ -385,6 +407,11 @@ def _settle(lease: Lease, deadline: float | None) -> Wait[Lease]:
     return lease
 
 
+def default_ssh_config(ssh_config: str | None) -> str | None:
+    """``ssh_config``, else ``$SYSD_SSH_CONFIG`` when set (``ssh -F``), else None."""
+    return ssh_config if ssh_config is not None else os.environ.get("SYSD_SSH_CONFIG") or None
+
+
 def acquire(
     host: str | SshHost,
     *,
@@ -393,8 +420,10 @@ def acquire(
     label: str | None = None,
 ) -> Lease:
     """A lease on ``host``'s master (started if none runs), ready by ``deadline``
-    (``time.monotonic()``), or a typed :class:`~sysd.errors.RemoteHostError`."""
+    (``time.monotonic()``), or a typed :class:`~sysd.errors.RemoteHostError`.
+    ``ssh_config``: default ``$SYSD_SSH_CONFIG``."""
     h = parse_host(host)
+    ssh_config = default_ssh_config(ssh_config)
     lease = None
     try:
         with CriticalSection():
@@ -415,6 +444,7 @@ async def acquire_async(
 ) -> Lease:
     """:func:`acquire` for asyncio (waits without blocking the loop; cancellable)."""
     h = parse_host(host)
+    ssh_config = default_ssh_config(ssh_config)
     lease = None
     try:
         lease = _take(h, label or str(h), ssh_config)
@@ -473,6 +503,9 @@ class Bridge:
         and release the master.  Idempotent."""
         with CriticalSection():
             if self.said is not None:
+                return
+            if self.lease._pid != os.getpid():  # after fork(): not ours to end
+                self.said = ""
                 return
             try:
                 _end(self.proc, grace=0.5)
