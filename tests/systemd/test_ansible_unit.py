@@ -7,6 +7,7 @@ What the host looks like is asked of systemctl, not of sysd."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -435,3 +436,35 @@ def test_docs_playbooks_run(units: Units, tmp: Path) -> None:
         assert first and second, proc.stdout
         if "not idempotent" not in play:
             assert second.group(1) == "0", f"playbook {i} is not idempotent:\n{proc.stdout}"
+
+
+# ------------------------------------------------------- documentation blocks
+
+
+def test_documentation_matches_the_argument_spec(tmp: Path) -> None:
+    """What validate-modules checks first (ansible-test itself needs the network to
+    bootstrap): DOCUMENTATION parses (ansible-doc), names the same options with the same
+    types, defaults, choices and aliases as the argument spec, and EXAMPLES/RETURN are there."""
+    proc = subprocess.run(
+        [str(BIN / "ansible-doc"), "--json", "-t", "module", "sysd.systemd.unit"],
+        capture_output=True, text=True, timeout=120, env=ansible_env(tmp), check=True,
+    )  # fmt: skip
+    doc = json.loads(proc.stdout)["sysd.systemd.unit"]
+    path = ANSIBLE_DIR / "ansible_collections/sysd/systemd/plugins/modules/unit.py"
+    loader = importlib.util.spec_from_file_location("sysd_ansible_unit", path)
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)  # the module file itself, not in sys.modules
+    spec = module.ARGUMENT_SPEC
+    options = doc["doc"]["options"]
+    assert sorted(options) == sorted(spec)
+    for name, arg in spec.items():
+        opt = options[name]
+        assert opt["type"] == arg["type"], name
+        assert opt.get("default") == arg.get("default"), name
+        assert opt.get("choices") == arg.get("choices"), name
+        assert opt.get("aliases", []) == arg.get("aliases", []), name
+        assert opt["description"], name
+    assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+    assert "sysd.systemd.unit:" in doc["examples"]
+    assert {"changed", "actions", "report", "report_text", "status"} <= set(doc["return"])
