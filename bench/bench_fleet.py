@@ -47,6 +47,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -66,9 +67,10 @@ SECTION = "## Fleet: status of one unit on N hosts over ssh"
 # ------------------------------------------------------------------ the sysd client
 
 
-async def _client(unit: str, hosts: list[str], repeat: int) -> dict[str, Any]:
+async def _client(unit: str, hosts: list[str], repeat: int, timeout: float) -> dict[str, Any]:
     """In the client process: the unit's ActiveState on every host (``repeat``
-    connections to each); how long it took and how it was done."""
+    connections to each); how long it took and how it was done.  ``timeout``: each
+    connection's deadline (sysd's default is 25 s)."""
     import sysd.aio
 
     start = time.perf_counter()
@@ -82,12 +84,13 @@ async def _client(unit: str, hosts: list[str], repeat: int) -> dict[str, Any]:
         how = "asyncio.gather(sysd.aio.connect(host=h) ... unit.active_state())"
 
         async def one(host: str) -> str:
-            async with await sysd.aio.connect(host=host) as sd:
+            async with await sysd.aio.connect(host=host, timeout=timeout) as sd:
                 unit_ = await sd.unit(unit)
                 return await unit_.active_state()
 
         targets = [h for h in hosts for _ in range(repeat)]
-        answers = list(await asyncio.gather(*(one(h) for h in targets)))
+        results = await asyncio.gather(*(one(h) for h in targets), return_exceptions=True)
+        answers = [r if isinstance(r, str) else f"{type(r).__name__}: {r}" for r in results]
     return {"seconds": time.perf_counter() - start, "answers": answers, "how": how}
 
 
@@ -95,9 +98,10 @@ def client_main(argv: Sequence[str]) -> None:
     p = argparse.ArgumentParser(prog="bench_fleet.py client")
     p.add_argument("--unit", default=UNIT)
     p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=25.0)
     p.add_argument("hosts", nargs="+")
     a = p.parse_args(argv)
-    print(json.dumps(asyncio.run(_client(a.unit, a.hosts, a.repeat))))
+    print(json.dumps(asyncio.run(_client(a.unit, a.hosts, a.repeat, a.timeout))))
 
 
 # ----------------------------------------------------------------- measuring
@@ -151,9 +155,12 @@ def tree_rss(root: int) -> int:
 
 
 def measure(argv: list[str], env: dict[str, str], timeout: float = 600) -> dict[str, Any]:
-    """Run a client process: wall time, peak client memory (sampled), its stdout."""
+    """Run a client process: wall time, peak client memory (sampled), CPU seconds of the
+    process tree it reaped (client *and* the lab's server side behind ProxyCommand), its
+    stdout."""
     peak = 0
     done = threading.Event()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -173,7 +180,10 @@ def measure(argv: list[str], env: dict[str, str], timeout: float = 600) -> dict[
         seconds = time.perf_counter() - start
         done.set()
         sampler.join()
-    return {"seconds": seconds, "rss": peak, "rc": proc.returncode, "out": out, "err": err}
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {"seconds": seconds, "rss": peak, "cpu": cpu, "rc": proc.returncode, "out": out,
+            "err": err}  # fmt: skip
 
 
 # ---------------------------------------------------------------- contenders
@@ -196,16 +206,22 @@ class Contenders:
         }
         self.runs = 0
 
-    def sysd(self, hosts: list[str], repeat: int = 1) -> dict[str, Any]:
+    def sysd(
+        self, hosts: list[str], repeat: int = 1, timeout: float | None = None
+    ) -> dict[str, Any]:
         r = measure(
             [sys.executable, str(HERE / "bench_fleet.py"), "client", "--unit", self.unit,
-             "--repeat", str(repeat), *hosts],
+             "--repeat", str(repeat), *(["--timeout", str(timeout)] if timeout else []),
+             *hosts],
             self.env,
         )  # fmt: skip
         _check(r, "sysd")
         inner = json.loads(r["out"])
-        _expect(inner["answers"], len(hosts) * repeat, "sysd")
-        return r | {"inner": inner["seconds"], "how": inner["how"]}
+        answers = inner["answers"]
+        if timeout is None:
+            _expect(answers, len(hosts) * repeat, "sysd")
+        errors = [a for a in answers if a != "active"]
+        return r | {"inner": inner["seconds"], "how": inner["how"], "errors": errors}
 
     def systemctl_loop(self, hosts: list[str]) -> dict[str, Any]:
         script = 'for h in "$@"; do systemctl -H "$h" is-active "$UNIT"; done'
@@ -277,6 +293,8 @@ def run_main(argv: Sequence[str]) -> None:
     p.add_argument("--unit", default=UNIT)
     p.add_argument("--json", default=str(HERE / "fleet.json"))
     p.add_argument("--no-ansible", action="store_true")
+    p.add_argument("--scale-timeout", type=float, default=120.0,
+                   help="each scale-test connection's deadline, seconds")  # fmt: skip
     a = p.parse_args(argv)
     counts = [int(x) for x in a.hosts.split(",")]
     scale = [int(x) for x in a.scale.split(",") if x]
@@ -338,23 +356,27 @@ def _measure_all(
             for name, fn in order:
                 r = fn(hosts)
                 per[name].append(
-                    {k: r[k] for k in ("seconds", "rss") if k in r}
+                    {k: r[k] for k in ("seconds", "rss", "cpu") if k in r}
                     | ({"inner": r["inner"], "how": r["how"]} if "inner" in r else {})
                 )
-                print(f"N={n} rep={rep} {name}: {r['seconds']:.3f} s "
-                      f"{r['rss'] / 2**20:.1f} MiB", file=sys.stderr)  # fmt: skip
+                mib = r["rss"] / 2**20
+                print(f"N={n} rep={rep} {name}: {r['seconds']:.3f} s {mib:.1f} MiB "
+                      f"cpu {r['cpu']:.2f} s", file=sys.stderr)  # fmt: skip
         results["status"][str(n)] = per
+        Path(a.json).write_text(json.dumps(results, indent=1) + "\n")  # partial results
     for m in scale:
         hosts = lab.hosts
         repeat = max(1, m // len(hosts))
         total = repeat * len(hosts)
-        r = c.sysd(hosts, repeat=repeat)
+        r = c.sysd(hosts, repeat=repeat, timeout=a.scale_timeout)
         results["scale"].append(
             {"connections": total, "per_host": repeat, "seconds": r["seconds"],
-             "inner": r["inner"], "rss": r["rss"]}
+             "inner": r["inner"], "rss": r["rss"], "cpu": r["cpu"],
+             "failed": len(r["errors"]), "errors": sorted(set(r["errors"]))[:5]}
         )  # fmt: skip
-        print(f"scale {total}: {r['seconds']:.3f} s {r['rss'] / 2**20:.1f} MiB",
-              file=sys.stderr)  # fmt: skip
+        print(f"scale {total}: {r['seconds']:.3f} s {r['rss'] / 2**20:.1f} MiB "
+              f"cpu {r['cpu']:.1f} s failed {len(r['errors'])}", file=sys.stderr)  # fmt: skip
+        Path(a.json).write_text(json.dumps(results, indent=1) + "\n")  # partial results
 
 
 def _versions() -> dict[str, str]:
@@ -393,7 +415,7 @@ def render(res: dict[str, Any]) -> str:
         f"Unit `{res['unit']}`; median of {res['reps']} runs per cell, contenders rotated;"
         f" each a cold client process. {res['machine']['cpus']} CPUs shared with other work"
         f" (load average {res['machine']['load_before'][0]:.1f} before,"
-        f" {res['machine']['load_after'][0]:.1f} after); lab boot"
+        f" {res['machine'].get('load_after', [float('nan')])[0]:.1f} after); lab boot"
         f" {res['lab_boot_seconds']:.0f} s. Versions: {res['versions']['ansible']},"
         f" {res['versions']['ssh']}, {res['versions']['systemctl']},"
         f" parallel-ssh {res['versions']['parallel-ssh']}, sysd {res['versions']['sysd']}.",
@@ -434,6 +456,20 @@ def render(res: dict[str, Any]) -> str:
         peaks = [_med(status[n][name], "rss") / mib for n in counts]
         extra = (peaks[-1] - peaks[0]) / max(1, int(counts[-1]) - int(counts[0]))
         lines.append(f"| {name} | " + " | ".join(f"{x:.1f}" for x in peaks) + f" | {extra:.1f} |")
+    lines += [
+        "",
+        "CPU seconds (user + system) of each run's process tree: the client *and* the"
+        " lab's server side (ssh's ProxyCommand: nsenter, sshd, the bridge or the remote"
+        " command), all on this machine's CPUs:",
+        "",
+    ]
+    lines.append("| contender | " + " | ".join(counts) + " |")
+    lines.append("|---|" + "---:|" * len(counts))
+    for name in names:
+        lines.append(
+            f"| {name} | " + " | ".join(f"{_med(status[n][name], 'cpu'):.2f}" for n in counts)
+            + " |"
+        )  # fmt: skip
     how = status[counts[0]]["sysd"][0].get("how", "")
     lines += ["", f"sysd client: `{how}`.", ""]
     if res["scale"]:
@@ -441,15 +477,19 @@ def render(res: dict[str, Any]) -> str:
             "Scale: M connections from one sysd client process, spread over the lab's"
             " hosts (several per host), all opened at once, ActiveState read on each:",
             "",
-            "| connections | per host | seconds (inside) | peak client MiB | MiB per connection |",
-            "|---:|---:|---:|---:|---:|",
+            "| connections | per host | seconds (inside) | peak client MiB | MiB per"
+            " connection | CPU s (client + server) | failed |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for s in res["scale"]:
             lines.append(
                 f"| {s['connections']} | {s['per_host']} | {s['seconds']:.2f}"
                 f" ({s['inner']:.2f}) | {s['rss'] / mib:.0f} |"
-                f" {s['rss'] / mib / s['connections']:.2f} |"
+                f" {s['rss'] / mib / s['connections']:.2f} | {s.get('cpu', 0):.1f} |"
+                f" {s.get('failed', 0)} |"
             )
+            if s.get("errors"):
+                lines.append(f"|  |  | errors: {'; '.join(s['errors'])[:200]} |  |  |  |  |")
         lines.append("")
     # targets
     one, many = counts[0], counts[-1]
