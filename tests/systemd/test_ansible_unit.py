@@ -382,23 +382,65 @@ STEPS = [
 ]
 
 
+def _steps_playbook(module: str, unit_name: str, out: Path) -> str:
+    """One play running every step (check mode, then for real), each followed by the
+    unit's is-active/is-enabled as systemctl says; all results written to ``out``."""
+    tasks, names = [], []
+    for i, step in enumerate(STEPS):
+        args = dict(kv.split("=", 1) for kv in step.split())
+        for mode, check in (("c", True), ("r", False)):
+            tasks.append({
+                "name": f"{mode}{i} {step}", module: {"name": unit_name, **args},
+                "check_mode": check, "register": f"{mode}{i}",
+            })  # fmt: skip
+            tasks.append({
+                "name": f"s{mode}{i}",
+                "ansible.builtin.shell": f"systemctl is-active {unit_name}; "
+                f"systemctl is-enabled {unit_name}",
+                "register": f"s{mode}{i}", "changed_when": False, "failed_when": False,
+            })  # fmt: skip
+            names += [f"{mode}{i}", f"s{mode}{i}"]
+    listing = ", ".join(names)
+    tasks.append({
+        "name": "results",
+        "ansible.builtin.copy": {"content": f"{{{{ [{listing}] | to_json }}}}", "dest": str(out)},
+    })  # fmt: skip
+    return json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+
+
 def test_same_as_systemd_service(units: Units, tmp: Path) -> None:
-    """Each step on two identical units, one driven by each module: the same changed,
-    the same resulting is-active/is-enabled (check mode first, then for real)."""
+    """Each step on two identical units, one driven by each module (one playbook each):
+    the same changed, the same resulting is-active/is-enabled, check mode first, then
+    for real."""
     ours = units.add("ours", RELOADABLE)
     theirs = units.add("theirs", RELOADABLE)
     units.reload()
     etc_later(units, ours)
     etc_later(units, theirs)
-    for step in STEPS:
-        for flags in (("--check",), ()):
-            a = adhoc(tmp, f"name={ours} {step}", "sysd.systemd.unit", *flags)
-            b = adhoc(tmp, f"name={theirs} {step}", "ansible.builtin.systemd_service", *flags)
-            assert not a["failed"] and not b["failed"], (step, a, b)
-            assert a["changed"] == b["changed"], (step, flags, a, b)
-            assert state(ours) == state(theirs), (step, flags)
-            if "state" in b and "state=" in step:
-                assert a["state"] == b["state"], (step, a, b)
+    runs = {}
+    for who, module, name in (
+        ("ours", "sysd.systemd.unit", ours),
+        ("theirs", "ansible.builtin.systemd_service", theirs),
+    ):
+        book, out = tmp / f"{who}.yml", tmp / f"{who}.json"
+        book.write_text(_steps_playbook(module, name, out))  # JSON is YAML
+        proc = subprocess.run(
+            [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(book)],
+            capture_output=True, text=True, timeout=600, env=ansible_env(tmp), check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{module}:\n{proc.stdout[-4000:]}"
+        runs[who] = json.loads(out.read_text())
+    assert len(runs["ours"]) == len(runs["theirs"]) == 4 * len(STEPS)
+    for k in range(0, len(runs["ours"]), 2):
+        step = STEPS[k // 4]
+        a, b = runs["ours"][k], runs["theirs"][k]
+        mode = "check" if (k // 2) % 2 == 0 else "real"
+        assert not a.get("failed") and not b.get("failed"), (step, mode, a, b)
+        assert a["changed"] == b["changed"], (step, mode, a, b)
+        assert runs["ours"][k + 1]["stdout"] == runs["theirs"][k + 1]["stdout"], (step, mode)
+        assert runs["ours"][k + 1]["stdout"].split()[0] in ("active", "inactive")
+        if "state" in b and "state=" in step:
+            assert a["state"] == b["state"], (step, mode, a, b)
 
 
 # ------------------------------------------------------------------- docs
