@@ -606,7 +606,14 @@ def batch_sizes(batch: int | str | Sequence[int | str], total: int) -> list[int]
     """The sizes of the batches of a rolling action over ``total`` hosts (as Ansible's
     ``serial``): a count, a percentage of the hosts (at least 1), or a list of those
     (``[1, "25%"]``: one host first, then a quarter at a time; the last repeats)."""
-    steps = [batch] if isinstance(batch, int | str) else list(batch)
+    if isinstance(batch, int | str):
+        steps: list[object] = [batch]
+    elif isinstance(batch, list | tuple):
+        steps = list(batch)
+    else:
+        raise InvalidHostListError(
+            f"batch must be a number, a percentage such as '10%' or a list, not {batch!r}"
+        )
     if not steps:
         raise InvalidHostListError("batch= needs at least one size")
     sizes = []
