@@ -286,7 +286,8 @@ def test_yaml_errors(text: str, message: str) -> None:
 
 
 def test_yaml_children_cycle_terminates() -> None:
-    inv = hosts.parse_yaml("a:\n  hosts: {h1: }\n  children:\n    b:\n      children:\n        a:\n")
+    text = "a:\n  hosts: {h1: }\n  children:\n    b:\n      children:\n        a:\n"
+    inv = hosts.parse_yaml(text)
     assert [h.name for h in inv.select("b")] == ["h1"]
 
 
