@@ -85,6 +85,7 @@ if TYPE_CHECKING:
         OnlyByDependencyError,
         PropertyReadOnlyError,
         ProtocolError,
+        RollingCheckError,
         RunFailedError,
         RunTimeoutError,
         SandboxError,
@@ -130,9 +131,12 @@ if TYPE_CHECKING:
         UnitNew,
         UnitRemoved,
     )
+    from ._core.fleet import FleetLogs, FleetResult, RollingReport
+    from ._core.hosts import Host
     from ._core.report import FailureReport
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
     from ._sync.events import Events
+    from ._sync.fleet import Fleet, fleet
     from ._sync.proxy import InterfaceProxy, Proxy, Signal, Signals
     from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
@@ -169,6 +173,12 @@ _LAZY = {
     "RemoteError": (".executor", "RemoteError"),
     "Events": ("._sync.events", "Events"),
     "Change": ("._core.ensure", "Change"),
+    "fleet": ("._sync.fleet", "fleet"),
+    "Fleet": ("._sync.fleet", "Fleet"),
+    "FleetResult": ("._core.fleet", "FleetResult"),
+    "FleetLogs": ("._core.fleet", "FleetLogs"),
+    "RollingReport": ("._core.fleet", "RollingReport"),
+    "Host": ("._core.hosts", "Host"),
 }
 # The events sd.events() yields (pure dataclasses).
 _LAZY.update({name: ("._core.events", name) for name in (
@@ -246,6 +256,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "OnlyByDependencyError",
     "PropertyReadOnlyError",
     "ProtocolError",
+    "RollingCheckError",
     "RunFailedError",
     "RunTimeoutError",
     "SandboxError",
@@ -369,6 +380,7 @@ __all__ = [
     "ProtocolError",
     "Proxy",
     "RemoteError",
+    "RollingCheckError",
     "RunFailedError",
     "FailureReport",
     "RunResult",
@@ -408,6 +420,12 @@ __all__ = [
     "WorkerDiedError",
     "__version__",
     "aio",
+    "fleet",
+    "Fleet",
+    "FleetResult",
+    "FleetLogs",
+    "RollingReport",
+    "Host",
     "booted",
     "connect",
     "run_function",

@@ -84,6 +84,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── InvalidHostListError          (ValueError)   host list, inventory, pattern, batch= unusable
     ├── MissingDependencyError        (ImportError)  an optional dependency is not installed
     ├── FleetError                    (RuntimeError) FleetResult.raise_for_failures(): hosts failed
+    ├── RollingCheckError             (RuntimeError) rolling(check=): the check said no for a host
     └── BootNotFinishedError          (RuntimeError)  analyze: the manager is still starting up
 
 Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
@@ -195,6 +196,7 @@ __all__ = [
     "InvalidHostListError",
     "MissingDependencyError",
     "FleetError",
+    "RollingCheckError",
 ]
 
 
@@ -1246,3 +1248,8 @@ class FleetError(SysdError, RuntimeError):
         super().__init__(message, hint=hint)
         self.failed = dict(failed or {})
         self.skipped = list(skipped or [])
+
+
+class RollingCheckError(SysdError, RuntimeError):
+    """A rolling action's ``check(sd, host)`` returned False for a host (the host
+    counts as failed)."""
