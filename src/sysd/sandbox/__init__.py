@@ -32,6 +32,7 @@ from ._nspawn import (
 )
 from ._nspawn import check_requirements as _check_requirements
 from ._sandbox import DEFAULT_MASK, Sandbox, SandboxCommandError, SandboxUser, cleanup_stale
+from ._sshlab import SshLab
 
 __all__ = [
     "DEFAULT_MASK",
@@ -44,6 +45,7 @@ __all__ = [
     "SandboxCommandError",
     "SandboxError",
     "SandboxUser",
+    "SshLab",
     "booted",
     "check",
     "cleanup_stale",
