@@ -68,6 +68,8 @@ class AsyncFleet:
         self._errors: dict[str, Exception] = {}
         self._locks: dict[str, AsyncLock] = {h.name: AsyncLock() for h in self.hosts}
         self._closed = False
+        # told (host, ok) as each host's part of a call ends: the CLI's progress line
+        self.progress: Callable[[str, bool], None] | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {fold([h.name for h in self.hosts])}>"
@@ -138,13 +140,9 @@ class AsyncFleet:
             self.names if hosts is None else [h.name if isinstance(h, Host) else h for h in hosts]
         )
 
-        def job(name: str) -> Callable[[], Awaitable[_T]]:
-            async def run() -> _T:
-                return await fn(await self.connection(name))
-
-            return run
-
-        results = await gather_limited([job(n) for n in names], self.concurrency, self.aclose)
+        results = await gather_limited(
+            [_bound(self, n, fn) for n in names], self.concurrency, self.aclose
+        )
         return FleetResult(dict(zip(names, results, strict=True)))
 
     # ------------------------------------------------------------ reading
@@ -384,8 +382,18 @@ class AsyncFleet:
 def _bound(
     fleet: AsyncFleet, host: str, fn: Callable[[AsyncSystemd], Awaitable[_T]]
 ) -> Callable[[], Awaitable[_T]]:
+    """``fn`` on the host's connection; ``fleet.progress(host, ok)`` told when it ends."""
+
     async def run() -> _T:
-        return await fn(await fleet.connection(host))
+        try:
+            value = await fn(await fleet.connection(host))
+        except Exception:
+            if fleet.progress is not None:
+                fleet.progress(host, False)
+            raise
+        if fleet.progress is not None:
+            fleet.progress(host, True)
+        return value
 
     return run
 

@@ -69,6 +69,8 @@ class Fleet:
         self._errors: dict[str, Exception] = {}
         self._locks: dict[str, Lock] = {h.name: Lock() for h in self.hosts}
         self._closed = False
+        # told (host, ok) as each host's part of a call ends: the CLI's progress line
+        self.progress: Callable[[str, bool], None] | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {fold([h.name for h in self.hosts])}>"
@@ -139,13 +141,7 @@ class Fleet:
             self.names if hosts is None else [h.name if isinstance(h, Host) else h for h in hosts]
         )
 
-        def job(name: str) -> Callable[[], _T]:
-            def run() -> _T:
-                return fn(self.connection(name))
-
-            return run
-
-        results = gather_limited([job(n) for n in names], self.concurrency, self.close)
+        results = gather_limited([_bound(self, n, fn) for n in names], self.concurrency, self.close)
         return FleetResult(dict(zip(names, results, strict=True)))
 
     # ------------------------------------------------------------ reading
@@ -381,8 +377,18 @@ class Fleet:
 
 
 def _bound(fleet: Fleet, host: str, fn: Callable[[Systemd], _T]) -> Callable[[], _T]:
+    """``fn`` on the host's connection; ``fleet.progress(host, ok)`` told when it ends."""
+
     def run() -> _T:
-        return fn(fleet.connection(host))
+        try:
+            value = fn(fleet.connection(host))
+        except Exception:
+            if fleet.progress is not None:
+                fleet.progress(host, False)
+            raise
+        if fleet.progress is not None:
+            fleet.progress(host, True)
+        return value
 
     return run
 
