@@ -106,7 +106,7 @@ def main(words: Sequence[str]) -> int:
     from .._sync.fleet import Fleet
 
     try:
-        args = _parser().parse_args(list(words))
+        args = _parser().parse_intermixed_args(list(words))
         _check(args)
     except UsageError as exc:
         print_error(str(exc), prefix="")
@@ -227,9 +227,14 @@ def _error_line(error: Exception) -> str:
 
 
 def _print_groups(result: FleetResult[Any], text: Callable[[Any], str], unit: str | None) -> None:
+    from .._core.fleet import FleetResult
+
     head = f"{unit} " if unit else ""
-    for value, hosts in result.by_value():
-        shown = _error_line(value) if isinstance(value, Exception) else text(value)
+    shown_as = FleetResult(
+        {h: v if isinstance(v, Exception) else text(v) for h, v in result.items()}
+    )
+    for value, hosts in shown_as.by_value():
+        shown = _error_line(value) if isinstance(value, Exception) else str(value)
         line = f"{head}{fold(hosts)}: {shown}"
         stream = sys.stderr if isinstance(value, Exception) else sys.stdout
         print(line, file=stream)
