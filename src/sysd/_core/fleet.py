@@ -72,6 +72,10 @@ class FleetResult(Generic[_T]):
         groups.sort(key=lambda group: -len(group[1]))
         return groups
 
+    def folded(self) -> list[tuple[_T | Exception, str]]:
+        """:meth:`by_value` with the hosts folded for display: ``("active", "web[1-3,7]")``."""
+        return [(value, fold(hosts)) for value, hosts in self.by_value()]
+
     def raise_for_failures(self) -> FleetResult[_T]:
         """Raise :class:`~sysd.errors.FleetError` if any host failed (or was skipped);
         else return this result."""

@@ -10,7 +10,7 @@ here instead of the single-host verbs (``sysd.cli._fleet_words``)::
     sysd -H @hosts logs -u nginx -n 20      the hosts' entries merged by time, host first
 
 ``--json`` prints each host's answer.  The exit status is the worst of the hosts, in
-systemctl's codes (0 < 3 inactive < 4 no such unit < 1 error, unreachable, failed).
+systemctl's codes (0 < 3 inactive < 4, 5, 6 no such unit... < 1 error, unreachable, failed).
 On a terminal, a progress line on stderr says how many hosts are done, failed, pending.
 """
 
@@ -34,7 +34,8 @@ __all__ = ["main"]
 
 JOB_VERBS = ("start", "stop", "restart", "reload", "try-restart", "reload-or-restart")
 VERBS = ("is-active", "is-failed", "status", "logs", *JOB_VERBS)
-_RANK = {0: 0, 3: 1, 4: 2, 1: 3}  # worst last: an error says nothing about the unit
+# worst last: an error (1: unreachable, failed) says nothing about the unit
+_RANK = {0: 0, 3: 1, 4: 2, 5: 2, 6: 2, 1: 3}
 
 
 def worst(codes: Sequence[int]) -> int:
@@ -211,11 +212,9 @@ def _job_code(result: str) -> int:
 
 
 def _error_code(error: Exception) -> int:
-    from ..errors import DBusError, NoSuchUnitError
+    from ..errors import DBusError
 
-    if isinstance(error, NoSuchUnitError):
-        return 4
-    if isinstance(error, DBusError):
+    if isinstance(error, DBusError):  # as systemctl's translate_bus_error_to_exit_status()
         from .control import _EXIT_FOR_ERROR
 
         return _EXIT_FOR_ERROR.get(error.name, 1)
