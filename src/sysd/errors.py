@@ -69,6 +69,8 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── JournalNotFoundError      (FileNotFoundError) no journal files / directory / socket
     │   ├── JournalPermissionError    (PermissionError)   journal files exist but are not readable
     │   ├── JournalCorruptError                           a journal file is damaged or truncated
+    │   ├── JournalStreamError                            not journalctl's export format
+    │   ├── RemoteJournalError                            journalctl over ssh / -M failed
     │   └── LibsystemdNotFoundError                       libsystemd.so.0 could not be loaded
     ├── InvalidJournalFieldError      (ValueError)   bad journal field name, match or value
     ├── InvalidTimestampError         (ValueError)   a since/until text that does not parse
@@ -106,6 +108,8 @@ __all__ = [
     "JournalNotFoundError",
     "JournalError",
     "JournalCorruptError",
+    "JournalStreamError",
+    "RemoteJournalError",
     "InvalidTimestampError",
     "InvalidJournalFieldError",
     "UnknownUserError",
@@ -1142,6 +1146,50 @@ class JournalCorruptError(JournalError):
             "hint": self.__dict__.get("hint"),
             "paths": self.paths,
             "cursor": self.cursor,
+        }
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class JournalStreamError(JournalError):
+    """A stream that should be ``journalctl -o export`` output is not (or ends inside an
+    entry); ``offset`` is the position of the first bad byte in the stream."""
+
+    def __init__(
+        self, message: str = "", *, offset: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.offset = offset
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {"offset": self.offset, "hint": self.__dict__.get("hint")}
+        return (_rebuild, (type(self), self.text, kwargs))
+
+
+class RemoteJournalError(JournalError):
+    """journalctl run on another host (ssh, ``host=``) or for a container (``-M``,
+    ``machine=``) failed: ``where`` names the host or container, ``status`` is the exit
+    status (255: ssh itself failed), ``stderr`` what it said (the last lines)."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        where: str | None = None,
+        status: int | None = None,
+        stderr: str = "",
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.where = where
+        self.status = status
+        self.stderr = stderr
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        kwargs = {
+            "where": self.where,
+            "status": self.status,
+            "stderr": self.stderr,
+            "hint": self.__dict__.get("hint"),
         }
         return (_rebuild, (type(self), self.text, kwargs))
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .._core.report import FailureReport
     from .._core.status import UnitStatus
     from ..journal import AsyncEntries
+    from ..journal._remote import AsyncRemoteEntries
     from .job import AsyncJob
     from .systemd import AsyncSystemd
 
@@ -129,16 +130,28 @@ class AsyncUnit:
 
         return await unitfiles.cat(self.sd, self)
 
-    def logs(self, lines: int | None = 10, follow: bool = False, **kwargs: Any) -> AsyncEntries:
+    def logs(
+        self, lines: int | None = 10, follow: bool = False, **kwargs: Any
+    ) -> AsyncEntries | AsyncRemoteEntries:
         """The unit's journal entries, as ``journalctl -u`` (``--user-unit`` on a user manager).
 
         The last ``lines`` entries (None: all), then new ones with ``follow``;
-        more filters as :func:`sysd.journal.entries` takes them.  Local host only.
+        more filters as :func:`sysd.journal.entries` takes them.  On a connection made
+        with ``host=`` or ``machine=``, the journal there: ``journalctl -o export`` over
+        ssh or with ``-M`` (an AsyncRemoteEntries of the same entries).
         """
+        target = self.sd.target
+        if target.scope == "remote" and (target.host or target.machine):
+            from ..journal._remote import AsyncRemoteEntries
+
+            user = any("--user" in t.argv for t in target.transports if t.argv)
+            return AsyncRemoteEntries.for_target(
+                target, self.name, user=user, lines=lines, follow=follow, **kwargs
+            )
         from ..journal import AsyncEntries
 
         return AsyncEntries.for_unit(
-            self.name, scope=self.sd.target.scope, lines=lines, follow=follow, **kwargs
+            self.name, scope=target.scope, lines=lines, follow=follow, **kwargs
         )
 
     async def failure_report(

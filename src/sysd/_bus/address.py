@@ -43,6 +43,7 @@ class Target(NamedTuple):
     description: str
     fds: bool  # whether unix fd passing can work on these transports
     machine: str | None = None  # the local container this reaches (machine=), if any
+    host: str | None = None  # the ssh host spec this reaches (host=), if any (remote journal)
 
 
 def _unescape(value: str, address: str) -> str:
@@ -218,6 +219,7 @@ def resolve(
             scope="remote",
             description=f"{'user' if user else 'system'} manager on {host} (ssh)",
             fds=False,
+            host=host,
         )
 
     if machine is not None:

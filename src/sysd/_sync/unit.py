@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .._core.report import FailureReport
     from .._core.status import UnitStatus
     from ..journal import Entries
+    from ..journal._remote import RemoteEntries
     from .job import Job
     from .systemd import Systemd
 
@@ -130,17 +131,27 @@ class Unit:
 
         return unitfiles.cat(self.sd, self)
 
-    def logs(self, lines: int | None = 10, follow: bool = False, **kwargs: Any) -> Entries:
+    def logs(
+        self, lines: int | None = 10, follow: bool = False, **kwargs: Any
+    ) -> Entries | RemoteEntries:
         """The unit's journal entries, as ``journalctl -u`` (``--user-unit`` on a user manager).
 
         The last ``lines`` entries (None: all), then new ones with ``follow``;
-        more filters as :func:`sysd.journal.entries` takes them.  Local host only.
+        more filters as :func:`sysd.journal.entries` takes them.  On a connection made
+        with ``host=`` or ``machine=``, the journal there: ``journalctl -o export`` over
+        ssh or with ``-M`` (an RemoteEntries of the same entries).
         """
+        target = self.sd.target
+        if target.scope == "remote" and (target.host or target.machine):
+            from ..journal._remote import RemoteEntries
+
+            user = any("--user" in t.argv for t in target.transports if t.argv)
+            return RemoteEntries.for_target(
+                target, self.name, user=user, lines=lines, follow=follow, **kwargs
+            )
         from ..journal import Entries
 
-        return Entries.for_unit(
-            self.name, scope=self.sd.target.scope, lines=lines, follow=follow, **kwargs
-        )
+        return Entries.for_unit(self.name, scope=target.scope, lines=lines, follow=follow, **kwargs)
 
     def failure_report(
         self, invocation_id: Any = None, *, lines: int = 10, timeout: float = 5.0

@@ -1,7 +1,11 @@
 """``sysd logs``: read the journal as journalctl 252 prints it.
 
 ``sysd logs [-u UNIT] [--user-unit UNIT] [-f] [-n N] [-p PRIO] [-S SINCE] [-U UNTIL]
-[-b [BOOT]] [-g PATTERN] [-t ID] [-r] [-o MODE] [FIELD=VALUE...]``
+[-b [BOOT]] [-g PATTERN] [-t ID] [-r] [-o MODE] [-H HOST | -M NAME] [FIELD=VALUE...]``
+
+``-H HOST`` / ``-M NAME`` read another machine's journal: ``journalctl -o export`` with
+the same filters over ssh or for a local container, parsed into the same entries and
+printed here (sysd.journal.entries(host=/machine=)).
 
 Output is journalctl's for the same options, byte for byte, with the differences
 listed in docs/cli.md ("Intentional differences from systemd's tools"): JSON objects
@@ -239,6 +243,9 @@ def _logs(args: argparse.Namespace) -> int:
         if not term.startswith("/"):
             matches.append(term)
             continue
+        if _remote(args):  # a path names a local executable: not one over there
+            print_error(f"sysd logs: path matches are not supported with -H/-M: {term}", prefix="")
+            return 1
         try:
             matches += _path_terms(term)
         except _PathError as exc:
@@ -297,8 +304,11 @@ def _logs(args: argparse.Namespace) -> int:
             follow=args.follow,
             directory=args.directory,
             user=args.user,
+            **_where(args),
         )
     except JournalNotFoundError:
+        if _remote(args):
+            raise
         if not args.user:
             raise
         # journalctl --user of a user without journal files (root: the system journal has
@@ -406,8 +416,20 @@ def _any(args: argparse.Namespace, matches: list[str], boot: Any) -> bool:
         lines=1,
         directory=args.directory,
         user=args.user,
+        **_where(args),
     ) as it:
         return next(it, None) is not None
+
+
+def _remote(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "host", None) or getattr(args, "machine", None))
+
+
+def _where(args: argparse.Namespace) -> dict[str, Any]:
+    """``host=``/``machine=`` for entries(): journalctl -o export over ssh or with -M."""
+    if not _remote(args):
+        return {}
+    return {"host": args.host, "machine": args.machine}
 
 
 def add_parsers(sub: Any) -> None:
@@ -503,6 +525,16 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("-c", "--cursor", metavar="CURSOR", help="start at this entry")
     p.add_argument("--after-cursor", metavar="CURSOR", help="start after this entry")
     p.add_argument("-D", "--directory", metavar="DIR", help="read the journal files in DIR")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "-H",
+        "--host",
+        metavar="[USER@]HOST[:PORT][/CONTAINER]",
+        help="the journal of another host (journalctl -o export over ssh)",
+    )
+    where.add_argument(
+        "-M", "--machine", metavar="NAME", help="the journal of a local container (journalctl -M)"
+    )
     p.add_argument(
         "--user",
         action="store_true",
@@ -556,6 +588,15 @@ def _checked(args: argparse.Namespace) -> int:
     if sum(x is not None for x in (args.cursor, args.after_cursor, args.since)) > 1:
         print_error("sysd logs: give only one of --since, --cursor and --after-cursor", prefix="")
         return 1
+    if _remote(args):
+        listing = args.list_boots or args.fields or args.field is not None
+        if listing or args.directory:
+            what = "--directory" if args.directory else "-F, -N and --list-boots"
+            print_error(f"sysd logs: {what}: not supported with -H/-M", prefix="")
+            return 1
+        if args.follow and args.until is not None:
+            print_error("sysd logs: --follow with --until is not supported with -H/-M", prefix="")
+            return 1
     with warnings.catch_warnings():  # restores showwarning
         warnings.showwarning = _show_warning
         try:

@@ -46,12 +46,14 @@ if TYPE_CHECKING:
     from ._handler import JournalHandler, priority_for_level
     from ._lib import Journal
     from ._reader import Entries
+    from ._remote import AsyncRemoteEntries, RemoteEntries, RemoteTarget
     from .aio import AsyncEntries
 
 __all__ = [
     "OUTPUT_MODES",
     "PRIORITY_NAMES",
     "AsyncEntries",
+    "AsyncRemoteEntries",
     "Boot",
     "Entries",
     "Entry",
@@ -65,6 +67,8 @@ __all__ = [
     "JournalNotFoundError",
     "JournalPermissionError",
     "LibsystemdNotFoundError",
+    "RemoteEntries",
+    "RemoteTarget",
     "Value",
     "aio_follow",
     "boots",
@@ -101,7 +105,11 @@ def entries(
     directory: str | os.PathLike[str] | None = None,
     poll_interval: float | None = None,
     user: bool = False,
-) -> Entries:
+    host: str | None = None,
+    machine: str | None = None,
+    ssh_config: str | None = None,
+    sudo: bool = False,
+) -> Entries | RemoteEntries:
     """Journal entries, oldest first: an iterator of :class:`Entry` (close it, or use ``with``).
 
     What to read (all given filters must hold):
@@ -163,6 +171,17 @@ def entries(
     ``fields``
         Read only these fields (the rest stay on disk).
 
+    Another machine's journal:
+
+    ``host`` / ``machine``
+        Read it with ``journalctl -o export`` run over ssh (``[user@]host[:port]``, maybe
+        ``/container``; ``ssh_config``: an ``ssh -F`` file, default ``$SYSD_SSH_CONFIG``;
+        ``sudo``: run it through ``sudo -n``) or for a local container
+        (``journalctl -M``), with the same filters: a :class:`RemoteEntries` of the
+        same :class:`Entry` objects.  Not with ``directory``; ``follow`` not with
+        ``until``.  The process ends when the iterator is closed.  Its failures:
+        :class:`~sysd.errors.RemoteJournalError` (``status`` 255: ssh failed).
+
     Errors: ``InvalidJournalFieldError`` / ``InvalidTimestampError`` / ``InvalidCallError``
     (ValueErrors) for bad arguments, before anything is opened;
     ``JournalNotFoundError`` when there is no journal; ``JournalPermissionError``
@@ -177,6 +196,16 @@ def entries(
     """
     from ._reader import DEFAULT_POLL_INTERVAL, Entries
 
+    if host is not None or machine is not None:
+        from ._remote import RemoteEntries, RemoteTarget
+
+        return RemoteEntries(
+            RemoteTarget(host=host, machine=machine, ssh_config=ssh_config, sudo=sudo),
+            unit=unit, user_unit=user_unit, priority=priority, since=since, until=until,
+            boot=boot, identifier=identifier, grep=grep, matches=matches, cursor=cursor,
+            after_cursor=after_cursor, reverse=reverse, lines=lines, follow=follow,
+            fields=fields, directory=directory, user=user,
+        )  # fmt: skip
     return Entries(
         unit=unit, user_unit=user_unit, priority=priority, since=since, until=until, boot=boot,
         identifier=identifier, grep=grep, matches=matches, cursor=cursor,
@@ -329,6 +358,10 @@ def __getattr__(name: str) -> Any:
         from ._reader import Entries
 
         return Entries
+    if name in ("RemoteEntries", "AsyncRemoteEntries", "RemoteTarget"):
+        from . import _remote
+
+        return getattr(_remote, name)
     if name == "AsyncEntries":
         from .aio import AsyncEntries
 

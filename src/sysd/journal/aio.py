@@ -28,8 +28,9 @@ from typing import Any
 
 from ._entry import Entry
 from ._reader import DEFAULT_POLL_INTERVAL, Entries, ReaderStatistics, State
+from ._remote import AsyncRemoteEntries, RemoteTarget
 
-__all__ = ["AsyncEntries", "entries", "follow"]
+__all__ = ["AsyncEntries", "AsyncRemoteEntries", "entries", "follow"]
 
 
 class AsyncEntries:
@@ -209,8 +210,25 @@ def entries(
     directory: str | os.PathLike[str] | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     user: bool = False,
-) -> AsyncEntries:
-    """:func:`sysd.journal.entries` for asyncio: an async iterator of entries."""
+    host: str | None = None,
+    machine: str | None = None,
+    ssh_config: str | None = None,
+    sudo: bool = False,
+) -> AsyncEntries | AsyncRemoteEntries:
+    """:func:`sysd.journal.entries` for asyncio: an async iterator of entries.
+
+    With ``host=`` or ``machine=``: an :class:`AsyncRemoteEntries` (journalctl over
+    ssh or ``-M``; the process starts at the first ``__anext__`` and ends when the
+    iterator is closed or a task reading it is cancelled).
+    """
+    if host is not None or machine is not None:
+        return AsyncRemoteEntries(
+            RemoteTarget(host=host, machine=machine, ssh_config=ssh_config, sudo=sudo),
+            unit=unit, user_unit=user_unit, priority=priority, since=since, until=until,
+            boot=boot, identifier=identifier, grep=grep, matches=matches, cursor=cursor,
+            after_cursor=after_cursor, reverse=reverse, lines=lines, follow=follow,
+            fields=fields, directory=directory, user=user,
+        )  # fmt: skip
     return AsyncEntries(
         unit=unit, user_unit=user_unit, priority=priority, since=since, until=until, boot=boot,
         identifier=identifier, grep=grep, matches=matches, cursor=cursor,
@@ -219,7 +237,7 @@ def entries(
     )  # fmt: skip
 
 
-def follow(**kwargs: Any) -> AsyncEntries:
+def follow(**kwargs: Any) -> AsyncEntries | AsyncRemoteEntries:
     """``entries(..., follow=True)``: existing entries as selected, then new ones as they come."""
     kwargs["follow"] = True
     return entries(**kwargs)
