@@ -7,11 +7,9 @@ systemd-stdio-bridge) fail with per-host typed errors while the others answer.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fleet_support import lab_environment  # noqa: F401  (the fixture lab_env)
 
 import sysd
 import sysd.aio
@@ -32,34 +31,6 @@ UNIT_TEXT = """\
 [Service]
 ExecStart=/bin/sh -c 'test -e /run/sysd-roll-fail && exit 1; exec sleep infinity'
 """
-
-
-@pytest.fixture(scope="module")
-def lab_env(ssh_lab: SshLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The environment that points sysd's ssh at the lab: SYSD_SSH_CONFIG, and until
-    connect() takes ssh_config= (the transport work), an ``ssh`` first on PATH that
-    adds ``-F`` (only when none is given)."""
-    env = dict(ssh_lab.env)
-    saved = {k: os.environ.get(k) for k in ("SYSD_SSH_CONFIG", "PATH")}
-    if "ssh_config" not in inspect.signature(sysd.connect).parameters:
-        bindir = tmp_path_factory.mktemp("sshwrap")
-        wrapper = bindir / "ssh"
-        wrapper.write_text(
-            "#!/bin/sh\n"
-            'case " $* " in *" -F "*) exec /usr/bin/ssh "$@";; esac\n'
-            'exec /usr/bin/ssh -F "$SYSD_SSH_CONFIG" "$@"\n'
-        )
-        wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        env["PATH"] = f"{bindir}:{os.environ['PATH']}"
-    os.environ.update(env)
-    try:
-        yield env
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
