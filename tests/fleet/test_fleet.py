@@ -271,3 +271,75 @@ def _interrupt(ssh_lab: SshLab, proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _wait_for_sleep(ssh_lab: SshLab) -> None:
+    deadline = time.monotonic() + 60
+    while ssh_lab.ssh(ssh_lab.hosts[0], "pgrep -fx '(/usr/bin/)?sleep 60'").returncode != 0:
+        assert time.monotonic() < deadline, "the runs did not start"
+        time.sleep(0.1)  # polling another machine's state: the runs are under way
+
+
+def test_cancel_async_fleet_leaves_no_ssh_process(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
+    async def main() -> None:
+        fleet = sysd.aio.fleet(ssh_lab.hosts)
+        task = asyncio.ensure_future(fleet.run(["sleep", "60"]))
+        await asyncio.to_thread(_wait_for_sleep, ssh_lab)
+        assert _ssh_processes(ssh_lab)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert fleet._conns == {}  # closed by the cancellation, without a `with`
+
+    asyncio.run(main())
+    deadline = time.monotonic() + 10
+    while _ssh_processes(ssh_lab) and time.monotonic() < deadline:
+        time.sleep(0.1)  # ssh exits when its socket closes: give it a moment
+    assert _ssh_processes(ssh_lab) == []
+
+
+def test_rolling_check_fails_a_host(
+    ssh_lab: SshLab, roll_unit: str, lab_env: dict[str, str]
+) -> None:
+    seen: list[str] = []
+
+    def check(sd: sysd.Systemd, host: str) -> bool:
+        seen.append(host)
+        return host != "h1"
+
+    with sysd.fleet(ssh_lab.hosts[:3]) as fleet:
+        report = fleet.rolling("restart", roll_unit, settle=0, check=check, max_failures="0%")
+    assert seen == ["h1"]
+    assert isinstance(report.failed["h1"], sysd.RollingCheckError)
+    assert report.skipped == ["h2", "h3"]
+
+
+def test_hostile_names_never_reach_ssh(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
+    before = {h: ssh_lab.handshakes(h) for h in ssh_lab.hosts}
+    for hosts in (["h1;touch /tmp/pwned"], ["-oProxyCommand=touch /tmp/pwned"], ["h1 h2"]):
+        with pytest.raises(InvalidHostListError):
+            sysd.fleet(hosts)
+    with sysd.fleet(["h1"]) as fleet:
+        for unit in ("x;touch /tmp/pwned", "$(touch /tmp/pwned)", "a\nb", "a'b"):
+            with pytest.raises(ValueError):
+                fleet.is_active(unit)
+    assert {h: ssh_lab.handshakes(h) for h in ssh_lab.hosts} == before
+    assert not os.path.exists("/tmp/pwned")
+
+
+def test_cli_logs_merged_with_host_prefix(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
+    tag = f"sysd-fleet-logs-{os.getpid()}"
+    for host in ssh_lab.hosts[:2]:
+        r = ssh_lab.ssh(
+            host, f"systemd-run --wait -u {tag} -q echo hello-from-$(cat /etc/sysd-lab/name)"
+        )
+        assert r.returncode == 0, r.stderr
+    r = _cli(lab_env, "-H", "h1,h2", "logs", "-u", f"{tag}.service", "-n", "20")
+    assert r.returncode == 0, r.stderr
+    # the echo's own line (systemd's "Started ..." names the command line too)
+    lines = [
+        line for line in r.stdout.splitlines() if line.rsplit(": ", 1)[-1].startswith("hello-")
+    ]
+    assert sorted(line.split()[0] for line in lines) == ["h1", "h2"]
+    for line in lines:
+        assert line.endswith(f"hello-from-{line.split()[0]}"), line
