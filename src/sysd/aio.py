@@ -116,6 +116,8 @@ def connect(
     private: bool | None = None,
     host: str | None = None,
     machine: str | None = None,
+    sudo: bool = False,
+    ssh_config: str | None = None,
     timeout: float | None = 25.0,
     interactive: bool = False,
 ) -> _Connecting:
@@ -130,6 +132,8 @@ def connect(
             private=private,
             host=host,
             machine=machine,
+            sudo=sudo,
+            ssh_config=ssh_config,
             timeout=timeout,
             interactive=interactive,
         )

@@ -11,7 +11,14 @@ a hint, and pickle (they cross process boundaries in executors)::
     │   ├── BusConnectError           (ConnectionError)   could not connect
     │   │   ├── NotBootedError                    host not booted with systemd
     │   │   ├── UserManagerNotRunningError        no user manager / no XDG_RUNTIME_DIR
-    │   │   └── BusAuthenticationError            SASL refused or broken
+    │   │   ├── BusAuthenticationError            SASL refused or broken
+    │   │   └── RemoteHostError                   a host over ssh: .host named
+    │   │       ├── HostUnreachableError          no connection (refused, DNS, timeout)
+    │   │       ├── HostAuthenticationError       ssh login refused (key, user)
+    │   │       ├── HostKeyError                  host key unknown or changed
+    │   │       ├── RemoteBridgeMissingError      no systemd-stdio-bridge on the host
+    │   │       ├── RemoteNotBootedError          host not booted with systemd (NotBootedError)
+    │   │       └── SudoPasswordRequiredError     sudo=True and sudo wants a password
     │   ├── BusDisconnectedError      (ConnectionError)   peer went away
     │   ├── ProtocolError             (ConnectionError)   peer sent garbage; connection dropped
     │   ├── BusTimeoutError           (TimeoutError)      no reply before the deadline
@@ -80,6 +87,7 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── Id128Error                    (OSError)      machine-id/boot-id/invocation ID unreadable
     ├── InvalidLoginCallError         (ValueError)   bad inhibit()/power arguments, before sending
     ├── InvalidMachineCallError       (ValueError)   bad machine/image names, paths, kill()
+    ├── InvalidHostError              (ValueError)   a host spec that is not [user@]host[:port]
     ├── NotifyError                   (OSError)      the notification could not be sent
     │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
     ├── SandboxError                  (RuntimeError)  the throwaway systemd could not run
@@ -102,6 +110,14 @@ if TYPE_CHECKING:
     from ._core.run import RunResult
 
 __all__ = [
+    "HostAuthenticationError",
+    "HostKeyError",
+    "HostUnreachableError",
+    "InvalidHostError",
+    "RemoteBridgeMissingError",
+    "RemoteHostError",
+    "RemoteNotBootedError",
+    "SudoPasswordRequiredError",
     "InvalidIntrospectionError",
     "LibsystemdNotFoundError",
     "JournalPermissionError",
@@ -288,6 +304,77 @@ class UserManagerNotRunningError(BusConnectError):
 
 class BusAuthenticationError(BusConnectError):
     """SASL authentication was refused or the handshake broke."""
+
+
+class RemoteHostError(BusConnectError):
+    """Could not reach the systemd manager of a host over ssh; ``.host`` names the host
+    (as given), ``.returncode`` and ``.stderr`` are what ssh (or the remote command)
+    ended with, when known."""
+
+    host: str | None = None
+    returncode: int | None = None
+    stderr: str | None = None
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        host: str | None = None,
+        returncode: int | None = None,
+        stderr: str | None = None,
+        address: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, address=address, hint=hint)
+        if host is not None:
+            self.host = host
+        if returncode is not None:
+            self.returncode = returncode
+        if stderr is not None:
+            self.stderr = stderr
+
+
+class HostUnreachableError(RemoteHostError):
+    """ssh could not connect to the host (refused, no route, unknown name, timed out)."""
+
+    hint = "check the host name and port, and that sshd runs there (try `ssh HOST true`)"
+
+
+class HostAuthenticationError(RemoteHostError, PermissionError):
+    """The host's sshd refused the login (no accepted key for this user)."""
+
+    hint = "check the user and that your key is loaded (ssh-add -l) and authorized there"
+
+
+class HostKeyError(RemoteHostError):
+    """The host's key is not in known_hosts, or differs from the one recorded there."""
+
+    hint = (
+        "verify the host key and record it (`ssh HOST true` once, or ssh-keyscan); "
+        "sysd never accepts keys on its own"
+    )
+
+
+class RemoteBridgeMissingError(RemoteHostError):
+    """The host has no ``systemd-stdio-bridge`` on the PATH of the remote login."""
+
+    hint = "install systemd on the host (systemd-stdio-bridge ships with it, /usr/bin)"
+
+
+class RemoteNotBootedError(RemoteHostError, NotBootedError):
+    """The host is reachable over ssh but was not booted with systemd (no
+    ``/run/systemd/system``), so there is no manager to talk to."""
+
+    hint = "this host does not run systemd as PID 1"
+
+
+class SudoPasswordRequiredError(RemoteHostError, PermissionError):
+    """``sudo=True``: sudo on the host wants a password (sysd runs ``sudo -n``)."""
+
+    hint = (
+        "allow the login user to run systemd-stdio-bridge without a password "
+        "(sudoers: USER ALL=(root) NOPASSWD: /usr/bin/systemd-stdio-bridge), or log in as root"
+    )
 
 
 class BusDisconnectedError(BusError, ConnectionError):
@@ -939,6 +1026,19 @@ class InvalidLoginCallError(SysdError, ValueError):
     def __init__(self, message: str = "", *, field: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
         self.field = field
+
+
+class InvalidHostError(SysdError, ValueError):
+    """A host spec that is not ``[user@]host[:port]`` (or would reach ssh as an option or
+    a shell word): checked before anything runs.  ``.spec`` is the text given."""
+
+    spec: str | None = None
+    hint = "write hosts as [user@]host[:port], e.g. admin@web1:2222"
+
+    def __init__(self, message: str = "", *, spec: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        if spec is not None:
+            self.spec = spec
 
 
 class InvalidMachineCallError(SysdError, ValueError):

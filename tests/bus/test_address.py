@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 import pytest
 
@@ -79,22 +78,44 @@ def test_user_scope() -> None:
         resolve(user=True, environ={}, euid=7)
 
 
+GUARD = "test -d /run/systemd/system || "
+
+
 @pytest.mark.parametrize(
-    ("host", "argv"),
+    ("host", "dest", "port", "bridge"),
     [
-        ("web1", ("ssh", "-xT", "--", "web1", "systemd-stdio-bridge")),
-        ("root@web1:2222", ("ssh", "-xT", "-p", "2222", "--", "root@web1", "systemd-stdio-bridge")),
-        (
-            "web1/ctr",
-            ("ssh", "-xT", "--", "web1", "systemd-stdio-bridge", "--machine=ctr"),
-        ),
+        ("web1", "web1", None, ("systemd-stdio-bridge",)),
+        ("root@web1:2222", "root@web1", 2222, ("systemd-stdio-bridge",)),
+        ("web1/ctr", "web1", None, ("systemd-stdio-bridge", "--machine=ctr")),
     ],
 )
-def test_host_argv(host: str, argv: tuple[str, ...]) -> None:
+def test_host_target(host: str, dest: str, port: int | None, bridge: tuple[str, ...]) -> None:
     t = resolve(host=host, environ={}, euid=0)
-    assert t.transports[0].argv == argv and t.scope == "remote" and not t.fds
-    user_argv = resolve(host=host, user=True, environ={}, euid=0).transports[0].argv
-    assert "--user" in user_argv and set(user_argv) - {"--user"} == set(argv)
+    (tr,) = t.transports
+    assert tr.kind == "ssh" and t.scope == "remote" and not t.fds
+    assert tr.ssh is not None and tr.ssh.host.destination == dest and tr.ssh.host.port == port
+    assert tr.ssh.label == host and tr.ssh.ssh_config is None and not tr.ssh.sudo
+    sh, c, script, zero, *rest = tr.argv
+    assert (sh, c, zero) == ("sh", "-c", "sh") and script.startswith(GUARD)
+    assert tuple(rest) == bridge
+    user = resolve(host=host, user=True, environ={}, euid=0).transports[0].argv
+    assert "--user" in user
+    sudo = resolve(host=host, sudo=True, environ={}, euid=0).transports[0].argv
+    assert sudo[4:] == ("sudo", "-n", "--", *bridge)
+
+
+def test_host_ssh_config_from_the_environment() -> None:
+    env = {"SYSD_SSH_CONFIG": "/etc/lab.conf"}
+    route = resolve(host="h1", environ=env, euid=0).transports[0].ssh
+    assert route is not None and route.ssh_config == "/etc/lab.conf"
+    route = resolve(host="h1", ssh_config="/x", environ=env, euid=0).transports[0].ssh
+    assert route is not None and route.ssh_config == "/x"
+    with pytest.raises(ValueError, match=r"host= .* only"):
+        resolve(sudo=True, environ={}, euid=0)
+    with pytest.raises(ValueError, match="not with user=True"):
+        resolve(host="h1", sudo=True, user=True, environ={}, euid=0)
+    with pytest.raises(sysd.InvalidHostError, match="container"):
+        resolve(host="h1/-x", environ={}, euid=0)
 
 
 def test_machine_argv_and_exclusive_options() -> None:
@@ -102,32 +123,5 @@ def test_machine_argv_and_exclusive_options() -> None:
     assert t.transports[0].argv == ("systemd-stdio-bridge", "--machine=ctr")
     with pytest.raises(ValueError, match="only one"):
         resolve(machine="a", host="b", environ={}, euid=0)
-    with pytest.raises(sysd.BusConnectError):
+    with pytest.raises(sysd.InvalidHostError):
         resolve(host="-oProxyCommand=evil", environ={}, euid=0)
-
-
-def test_host_over_ssh_end_to_end(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, systemd_host: None
-) -> None:  # type: ignore[no-untyped-def]
-    """host= spawns `ssh -xT ... HOST systemd-stdio-bridge`: a stand-in ssh that runs the
-    remote command locally proves the whole path (spawn, socketpair, auth, Hello)."""
-    fake = tmp_path / "ssh"
-    fake.write_text(
-        "#!/bin/sh\n"
-        'echo "$@" > "$(dirname "$0")/argv"\n'
-        'while [ "$1" != -- ]; do shift; done; shift; shift\n'
-        'exec "$@"\n'
-    )
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    with sysd.connect(host="admin@example:2222") as sd:
-        assert sd.version
-        assert sd.target.scope == "remote"
-    assert (tmp_path / "argv").read_text().split() == [
-        "-xT",
-        "-p",
-        "2222",
-        "--",
-        "admin@example",
-        "systemd-stdio-bridge",
-    ]

@@ -313,6 +313,50 @@ def test_nonzero_padding_is_protocol_error() -> None:
         assert "padding" in _refused(bytes(data))
 
 
+def _fd_messages(n: int, size: int = 0) -> list[bytes]:
+    return [_raw("s", [f"m{i}" + "x" * size], destination=":1.7") for i in range(n)]
+
+
+def _claimed(chunks: Sequence[tuple[bytes, list[int]]]) -> list[list[int]]:
+    decoder = Decoder()
+    got: list[list[int]] = []
+    for data, fds in chunks:
+        decoder.feed(data, fds)
+        while (msg := decoder.next()) is not None:
+            got.append(list(msg.unix_fds))
+    return got
+
+
+def test_fds_go_to_the_last_message_starting_in_their_receive() -> None:
+    # Linux glues queued bytes without fds in front of the write that carries fds, and
+    # stops after it: the fds belong to the message that write starts (a reply to
+    # logind's Inhibit arrived behind the tail of a signal and lost its fd)
+    r, w = os.pipe()
+    try:
+        a, b, c = _fd_messages(3)
+        assert _claimed([(a[:10], []), (a[10:] + b, [w])]) == [[], [w]]
+        assert _claimed([(a + b + c, [w])]) == [[], [], [w]]
+        assert _claimed([(a + b[:5], [w]), (b[5:] + c, [])]) == [[], [w], []]
+        assert _claimed([(a, [w]), (b, [r])]) == [[w], [r]]
+        # a message larger than one receive (streamed to the unmarshaller)
+        big = _fd_messages(1, 300_000)[0]
+        assert _claimed([(a[:7], []), (a[7:] + big[:4096], [w]), (big[4096:], [])]) == [[], [w]]
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_fds_of_no_message_are_closed() -> None:
+    # fds received with bytes in the middle of a message, where no message starts: a
+    # sender that broke the rule; nobody claims them, and they are closed, not leaked
+    r, w = os.pipe()
+    os.close(r)
+    a, b = _fd_messages(2)
+    assert _claimed([(a[:10], []), (a[10:20], [w]), (a[20:] + b, [])]) == [[], []]
+    with pytest.raises(OSError):
+        os.fstat(w)
+
+
 def test_unclaimed_fds_are_closed() -> None:
     r, w = os.pipe()
     decoder = Decoder()

@@ -545,6 +545,88 @@ def test_ctrl_c_on_a_blocking_pty_run_inside_leaves_nothing(container: str) -> N
     assert active == []
 
 
+def test_run_machine_keyword_matches_systemd_run_m(container: str, sd: sysd.Systemd) -> None:
+    """``sd.run(cmd, machine=NAME)`` from the host's connection, next to ``systemd-run -M``;
+    the connection it opened for the run is closed after it."""
+    cmd = ["sh", "-c", "cat /etc/hostname; readlink /proc/self/ns/pid; cat"]
+    theirs = sh("systemd-run", "-M", container, "--wait", "--pipe", "--quiet", *cmd).stdout
+    fds = len(os.listdir("/proc/self/fd"))
+    mine = sd.run(cmd, machine=container, input=b"", capture_output=True, wait=True)
+    assert mine.stdout is not None and mine.stdout.decode() == theirs
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_run_machine_keyword_handle_owns_its_connection(container: str, sd: sysd.Systemd) -> None:
+    fds = len(os.listdir("/proc/self/fd"))
+    with sd.run(["sleep", "30"], machine=container, name="h11-kw-sleep.service") as handle:
+        assert "fd passing" in repr(handle.sd) and handle.sd is not sd
+        assert handle.status().active_state == "active"
+        handle.stop()
+        assert handle.wait().result == "success"  # SIGTERM is a clean end for a service
+    assert len(os.listdir("/proc/self/fd")) == fds
+    handle = sd.run(["cat"], machine=container, input=b"kept", capture_output=True)
+    assert handle.wait().stdout == b"kept"  # waiting to the end lets go of it too
+    assert len(os.listdir("/proc/self/fd")) == fds
+    assert "h11-kw-sleep.service" not in [u.name for u in sd.list_units()]
+
+
+def test_run_machine_keyword_errors(container: str, sd: sysd.Systemd) -> None:
+    fds = len(os.listdir("/proc/self/fd"))
+    for bad in ("a_b", "", "-x", 3):
+        with pytest.raises(InvalidRunOptionError) as info:
+            sd.run(["true"], machine=bad, wait=True)  # type: ignore[arg-type]
+        assert info.value.option == "machine"
+    with pytest.raises(NoSuchMachineError, match="h11-nope"):
+        sd.run(["true"], machine="h11-nope", wait=True)
+    with pytest.raises(NoSuchMachineError, match="h11-nope"):
+        sysd.connect(machine="h11-nope")
+    with sysd.connect(machine=container) as inside, pytest.raises(InvalidRunOptionError) as info:
+        inside.run(["true"], machine=container, wait=True)
+    assert info.value.option == "machine" and "container" in str(info.value)
+    with pytest.raises(InvalidRunOptionError):  # the run's own options: checked inside
+        sd.run(["true"], machine=container, wait=True, nice=99)
+    assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_cancelling_a_machine_keyword_run_leaves_nothing(container: str) -> None:
+    """Cancelled at random points (connecting to the container, starting, running): the
+    connection opened for the run is closed, nothing held, no unit left running."""
+    import asyncio
+    import random
+
+    rng = random.Random(1513)
+    names: list[str] = []
+
+    async def main() -> None:
+        async with await sysd.aio.connect() as sd:
+            fds = len(os.listdir("/proc/self/fd"))
+            end = time.monotonic() + 20
+            for i in range(20):
+                if time.monotonic() > end:
+                    break
+                name = f"h11-kwcancel-{i}.service"
+                names.append(name)
+                task = asyncio.create_task(
+                    sd.run(["sleep", "30"], name=name, machine=container, wait=True)
+                )
+                await asyncio.sleep(rng.uniform(0, 0.3))
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await asyncio.sleep(0)  # the connection's reader task ends
+                assert len(os.listdir("/proc/self/fd")) == fds, i
+
+    asyncio.run(asyncio.wait_for(main(), 90))
+    deadline = time.monotonic() + 30
+    with sysd.connect(machine=container) as sd:
+        while True:
+            active = [u.name for u in sd.list_units() if u.name in names]
+            if not active or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert active == []
+
+
 def test_run_over_bridge_refused_with_a_hint(container: str) -> None:
     target = resolve(machine=container, euid=1000)  # what a non-root caller gets
     with sysd.Systemd(_open_bridge(target)) as sd:

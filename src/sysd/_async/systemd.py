@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.address import Target, resolve
+from .._bus.address import Target, machine_registered, resolve
 from .._bus.aio import AsyncConnection
 from .._bus.wire import (
     DEFAULT,
@@ -25,6 +25,7 @@ from ..errors import (
     BusError,
     DBusError,
     NoReplyError,
+    NoSuchMachineError,
     ServiceUnknownError,
     UserManagerNotRunningError,
 )
@@ -975,6 +976,8 @@ async def connect(
     private: bool | None = None,
     host: str | None = None,
     machine: str | None = None,
+    sudo: bool = False,
+    ssh_config: str | None = None,
     timeout: float | None = 25.0,
     interactive: bool = False,
 ) -> AsyncSystemd:
@@ -982,11 +985,28 @@ async def connect(
 
     ``user``: the calling user's manager.  ``address``: any D-Bus address.
     ``private``: systemd's private socket (``None``: when root and it exists).
-    ``host``: ``[user@]host[:port][/container]`` over ssh.  ``machine``: a local
+    ``host``: ``[user@]host[:port][/container]`` over ssh (one shared ssh master per
+    host; ``sudo=True`` runs the remote bridge through ``sudo -n``; ``ssh_config``:
+    ``ssh -F``, default ``$SYSD_SSH_CONFIG``).  ``machine``: a local
     container.  ``timeout``: the default deadline of every call (``None``
-    waits forever).  ``interactive``: let polkit ask the user.
+    waits forever), and of connecting.  ``interactive``: let polkit ask the user.
     """
-    target = resolve(user=user, address=address, private=private, host=host, machine=machine)
+    target = resolve(
+        user=user,
+        address=address,
+        private=private,
+        host=host,
+        machine=machine,
+        sudo=sudo,
+        ssh_config=ssh_config,
+    )
+    if target.machine is not None and not machine_registered(target.machine):
+        # the bridge would fail its authentication without saying why (sd-bus reads the
+        # same state file to find the container)
+        raise NoSuchMachineError(
+            f"No machine '{target.machine}' known",
+            hint="`sysd machines` (or `machinectl list`) lists the registered ones",
+        )
     bus = await AsyncConnection.open(target, timeout=timeout, interactive=interactive)
     return AsyncSystemd(bus)
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from ..errors import BusConnectError, NotBootedError, UserManagerNotRunningError
+from .sshspec import BRIDGE, SshRoute, bridge_command, check_machine, parse_host, remote_command
 
 SYSTEM_BUS_DEFAULT = "unix:path=/run/dbus/system_bus_socket"
 SYSTEM_PRIVATE_SOCKET = "/run/systemd/private"
@@ -19,12 +20,15 @@ BOOTED_MARKER = "/run/systemd/system"
 class Transport(NamedTuple):
     """One way to reach a bus: a unix socket, or a program speaking D-Bus on its stdio."""
 
-    kind: str  # "unix" or "unixexec"
+    kind: str  # "unix", "unixexec" or "ssh"
     path: str | None = None  # socket path (unix), program (unixexec)
     abstract: str | None = None  # abstract socket name (unix)
-    argv: tuple[str, ...] = ()  # unixexec argv (argv[0] included)
+    argv: tuple[str, ...] = ()  # unixexec argv (argv[0] included); ssh: the remote argv
+    ssh: SshRoute | None = None  # ssh: the host, through its master (sysd._bus.ssh)
 
     def describe(self) -> str:
+        if self.kind == "ssh" and self.ssh is not None:
+            return f"ssh:{self.ssh.label} {remote_command(self.argv)}"
         if self.kind == "unixexec":
             import shlex
 
@@ -154,6 +158,14 @@ def machine_leader(name: str, machines_dir: str = MACHINES_DIR) -> int | None:
     return None
 
 
+def machine_registered(name: str, machines_dir: str = MACHINES_DIR) -> bool:
+    """Whether machined has a container of that name registered (its state file exists);
+    ``.host`` is this machine, always there."""
+    if name == ".host":
+        return True
+    return "/" not in name and os.path.exists(os.path.join(machines_dir, name))
+
+
 def machine_bus_socket(name: str, machines_dir: str = MACHINES_DIR) -> str | None:
     """The container's system bus socket as reached from here
     (``/proc/LEADER/root/run/dbus/system_bus_socket``), or None when it is not there."""
@@ -179,11 +191,17 @@ def resolve(
     private: bool | None = None,
     host: str | None = None,
     machine: str | None = None,
+    sudo: bool = False,
+    ssh_config: str | None = None,
     environ: Mapping[str, str] | None = None,
     euid: int | None = None,
 ) -> Target:
-    """Turn :func:`sysd.connect`'s keyword arguments into a :class:`Target`."""
+    """Turn :func:`sysd.connect`'s keyword arguments into a :class:`Target`.
+
+    ``sudo``/``ssh_config`` (default ``$SYSD_SSH_CONFIG``) apply to ``host=`` only."""
     env = os.environ if environ is None else environ
+    if host is None and (sudo or ssh_config is not None):
+        raise ValueError("sudo= and ssh_config= apply to host= (a remote host over ssh) only")
     uid = os.geteuid() if euid is None else euid
     chosen = [n for n, v in (("address", address), ("host", host), ("machine", machine)) if v]
     if len(chosen) > 1:
@@ -199,22 +217,15 @@ def resolve(
         )
 
     if host is not None:
-        # systemd's own convention (-H): [USER@]HOST[:PORT][/MACHINE].
-        remote, _, container = host.partition("/")
-        argv = ["ssh", "-xT"]
-        name, colon, port = remote.rpartition(":")
-        if colon and port.isdigit() and "]" not in port:
-            argv += ["-p", port]
-            remote = name
-        if not remote or remote.startswith("-"):
-            raise BusConnectError(f"invalid host {host!r}", address=host)
-        argv += ["--", remote, "systemd-stdio-bridge"]
-        if user:
-            argv.append("--user")
-        if container:
-            argv.append(f"--machine={container}")
+        # systemd's own convention (-H): [USER@]HOST[:PORT][/MACHINE], over ssh through
+        # one multiplexed master per host (sysd._bus.ssh)
+        spec, _, container = host.partition("/")
+        h = parse_host(spec)
+        config = ssh_config if ssh_config is not None else env.get("SYSD_SSH_CONFIG") or None
+        machine_name = check_machine(host, container) if container else None
+        argv = bridge_command(user=user, machine=machine_name, sudo=sudo)
         return Target(
-            (Transport("unixexec", path="ssh", argv=tuple(argv)),),
+            (Transport("ssh", path="ssh", argv=argv, ssh=SshRoute(h, host, config, sudo)),),
             hello=True,
             scope="remote",
             description=f"{'user' if user else 'system'} manager on {host} (ssh)",
@@ -236,11 +247,11 @@ def resolve(
                 fds=True,
                 machine=machine,
             )
-        argv = ["systemd-stdio-bridge", f"--machine={machine}"]
+        bridge = [BRIDGE, f"--machine={machine}"]
         if user:
-            argv.append("--user")
+            bridge.append("--user")
         return Target(
-            (Transport("unixexec", path="systemd-stdio-bridge", argv=tuple(argv)),),
+            (Transport("unixexec", path=BRIDGE, argv=tuple(bridge)),),
             hello=True,
             scope="remote",
             description=f"{where} (systemd-stdio-bridge: no fd passing)",

@@ -54,7 +54,7 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    import subprocess
+    from .transport import Helper
 
 __all__ = ["AsyncConnection"]
 
@@ -74,7 +74,12 @@ SignalHandler = Callable[[Message], None]
 
 async def _open_transport(
     t: Transport, deadline: float | None
-) -> tuple[socket.socket, subprocess.Popen[bytes] | None]:
+) -> tuple[socket.socket, Helper | None]:
+    if t.kind == "ssh":
+        from .ssh import open_bridge_async
+
+        assert t.ssh is not None
+        return await open_bridge_async(t.ssh, t.argv, deadline)
     if t.kind == "unixexec":
         return spawn(t)
     loop = asyncio.get_running_loop()
@@ -111,7 +116,7 @@ class AsyncConnection:
         *,
         timeout: float | None = 25.0,
         interactive: bool = False,
-        proc: subprocess.Popen[bytes] | None = None,
+        proc: Helper | None = None,
     ) -> None:
         sock.setblocking(False)
         self._loop = asyncio.get_running_loop()
@@ -173,6 +178,19 @@ class AsyncConnection:
                 raise BusConnectError(
                     f"connecting to {transport.describe()} timed out", address=transport.describe()
                 ) from exc
+            except BusConnectError as exc:
+                why = None
+                try:
+                    if transport.kind == "ssh":  # the bridge ended: say why, typed
+                        from .ssh import Bridge
+
+                        if isinstance(proc, Bridge):
+                            why = await proc.diagnose_async(deadline)
+                finally:
+                    conn._fail(BusDisconnectedError("connect failed"))
+                if why is not None:
+                    raise why from exc
+                raise
             except BaseException:
                 conn._fail(BusDisconnectedError("connect failed"))
                 raise

@@ -52,7 +52,7 @@ from .wire import (
 )
 
 if TYPE_CHECKING:
-    import subprocess
+    from .transport import Helper
 
 __all__ = ["DEFAULT", "Connection", "SignalHandler"]
 
@@ -86,7 +86,7 @@ class Connection:
         *,
         timeout: float | None = 25.0,
         interactive: bool = False,
-        proc: subprocess.Popen[bytes] | None = None,
+        proc: Helper | None = None,
     ) -> None:
         sock.setblocking(False)
         self._sock = sock
@@ -140,6 +140,19 @@ class Connection:
                 raise BusConnectError(
                     f"connecting to {transport.describe()} timed out", address=transport.describe()
                 ) from exc
+            except BusConnectError as exc:
+                why = None
+                try:
+                    if transport.kind == "ssh":  # the bridge ended: say why, typed
+                        from .ssh import Bridge
+
+                        if isinstance(proc, Bridge):
+                            why = proc.diagnose(deadline)
+                finally:
+                    conn.close()
+                if why is not None:
+                    raise why from exc
+                raise
             except BaseException:
                 conn.close()
                 raise

@@ -17,6 +17,10 @@ from ..errors import BusConnectError, UserManagerNotRunningError
 
 if TYPE_CHECKING:
     import subprocess
+
+    from .ssh import Bridge
+
+    Helper = subprocess.Popen[bytes] | Bridge  # what a connection ends when it closes
 from .address import Target, Transport
 
 SOCK_FLAGS = socket.SOCK_STREAM | socket.SOCK_CLOEXEC
@@ -109,9 +113,12 @@ def spawn(t: Transport) -> tuple[socket.socket, subprocess.Popen[bytes]]:
     return ours, proc
 
 
-def open_blocking(
-    t: Transport, deadline: float | None
-) -> tuple[socket.socket, subprocess.Popen[bytes] | None]:
+def open_blocking(t: Transport, deadline: float | None) -> tuple[socket.socket, Helper | None]:
+    if t.kind == "ssh":
+        from .ssh import open_bridge
+
+        assert t.ssh is not None
+        return open_bridge(t.ssh, t.argv, deadline)
     if t.kind == "unixexec":
         return spawn(t)
     sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
@@ -129,11 +136,18 @@ def open_blocking(
     return sock, None
 
 
-def reap(proc: subprocess.Popen[bytes] | None) -> None:
-    """End a unixexec helper we started (its stdio is already closed)."""
-    if proc is None or proc.poll() is not None:
+def reap(proc: Helper | None) -> None:
+    """End a unixexec helper we started (its stdio is already closed); an ssh bridge
+    also lets go of its host's master."""
+    if proc is None:
         return
     import subprocess
+
+    if not isinstance(proc, subprocess.Popen):
+        proc.reap()
+        return
+    if proc.poll() is not None:
+        return
 
     try:
         proc.wait(timeout=0.5)

@@ -110,10 +110,15 @@ class Decoder:
     receive (``RECV_SIZE``, a ListUnits reply of a thousand units) goes to the
     unmarshaller piece by piece as it arrives instead: gathering it first made
     two more transient copies of it, which pushed the heap past glibc's trim
-    threshold and cost a hundred page faults per reply.  File descriptors arrive
-    with the first byte of the message that carries them; we remember at which
-    stream offset each batch arrived and hand them to the message covering that
-    offset.  Fds nobody claims are closed.
+    threshold and cost a hundred page faults per reply.
+
+    File descriptors: the sender passes them with the first byte of the message
+    that carries them, but one receive can return bytes of earlier messages
+    before that one (Linux's unix stream sockets glue the queued writes without
+    fds in front of the one with fds, and stop after it).  So a batch belongs to
+    the *last* message that starts within the receive it came with: we remember
+    each batch's stream range and give it to the message starting in that range
+    that reaches its end.  Fds nobody claims are closed.
     """
 
     __slots__ = (
@@ -135,7 +140,8 @@ class Decoder:
     def __init__(self) -> None:
         self._feed = _Feed()
         self._unmarshaller = Unmarshaller(stream=self._feed)  # type: ignore[arg-type]
-        self._fds: deque[tuple[int, list[int]]] = deque()
+        # fds not yet claimed: (stream offset of the receive's first byte, of its end, fds)
+        self._fds: deque[tuple[int, int, list[int]]] = deque()
         self._buf: bytes | bytearray = b""
         self._pos = 0
         self._consumed = 0  # stream offset of self._buf[self._pos]
@@ -156,7 +162,8 @@ class Decoder:
         buf = self._buf
         pos = self._pos
         if fds:
-            self._fds.append((self._consumed + len(buf) - pos, list(fds)))
+            first = self._consumed + len(buf) - pos
+            self._fds.append((first, first + len(data), list(fds)))
         if pos == len(buf):  # nothing buffered: keep the received bytes as they are
             self._buf = data
             self._pos = 0
@@ -352,21 +359,32 @@ class Decoder:
         return msg
 
     def _claim_fds(self, msg: Message, start: int, size: int) -> None:
-        """Give ``msg`` the fds that arrived within its bytes; close older unclaimed ones."""
+        """Give ``msg`` the fds received with it; close those that nobody can claim any more.
+
+        A batch is ``msg``'s when ``msg`` starts within the receive the batch came
+        with and no other message starts after it there (``msg`` reaches the end of
+        that receive).  A batch whose receive ended before ``msg`` started belonged
+        to no message (the sender broke the rule): closed.
+        """
         stop = start + size
         fds: list[int] = []
-        while self._fds and self._fds[0][0] < stop:
-            offset, batch = self._fds.popleft()
-            if offset >= start:
-                fds.extend(batch)
-            else:
+        pending = self._fds
+        while pending:
+            first, end, batch = pending[0]
+            if end <= start:
+                pending.popleft()
                 close_fds(batch)
+            elif first <= start and stop >= end:
+                pending.popleft()
+                fds.extend(batch)
+            else:  # a later message's: one that starts after msg within that receive, or later
+                break
         if fds:
             msg.unix_fds = fds
 
     def close(self) -> None:
         while self._fds:
-            close_fds(self._fds.popleft()[1])
+            close_fds(self._fds.popleft()[2])
 
     @property
     def buffered(self) -> int:
