@@ -107,12 +107,13 @@ class AsyncFleet:
     async def _connect(self, host: Host) -> AsyncSystemd:
         from .systemd import connect
 
-        extra: dict[str, Any] = {}
-        if self.sudo:
-            extra["sudo"] = True
-        if self.ssh_config is not None:
-            extra["ssh_config"] = self.ssh_config
-        return await connect(host=host.spec, user=self.user, timeout=self.timeout, **extra)
+        return await connect(
+            host=host.spec,
+            user=self.user,
+            sudo=self.sudo,
+            ssh_config=self.ssh_config,
+            timeout=self.timeout,
+        )
 
     async def aclose(self) -> None:
         """Close every connection (idempotent)."""

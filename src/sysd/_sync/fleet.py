@@ -108,12 +108,13 @@ class Fleet:
     def _connect(self, host: Host) -> Systemd:
         from .systemd import connect
 
-        extra: dict[str, Any] = {}
-        if self.sudo:
-            extra["sudo"] = True
-        if self.ssh_config is not None:
-            extra["ssh_config"] = self.ssh_config
-        return connect(host=host.spec, user=self.user, timeout=self.timeout, **extra)
+        return connect(
+            host=host.spec,
+            user=self.user,
+            sudo=self.sudo,
+            ssh_config=self.ssh_config,
+            timeout=self.timeout,
+        )
 
     def close(self) -> None:
         """Close every connection (idempotent)."""

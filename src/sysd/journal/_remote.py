@@ -104,8 +104,8 @@ try:  # h20's transport, once merged
     from .._bus.ssh import parse_host as _parse_host  # type: ignore[import-not-found,unused-ignore]
     from .._bus.ssh import ssh_argv as _ssh_argv  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - until then
-    _parse_host = _standin_parse_host
-    _ssh_argv = _standin_ssh_argv
+    _parse_host = _standin_parse_host  # type: ignore[assignment,unused-ignore]
+    _ssh_argv = _standin_ssh_argv  # type: ignore[assignment,unused-ignore]
 
 
 class RemoteTarget(NamedTuple):
