@@ -72,6 +72,8 @@ def _ssh_processes(lab: SshLab) -> list[str]:
 def test_is_active_across_hosts_with_down_and_nobridge(
     ssh_lab: SshLab, lab_env: dict[str, str]
 ) -> None:
+    # (not "nosystemd": reached alongside the others, the lab's h1.. stopped answering
+    # for a minute in two runs here -- reported to the lab's owner)
     hosts = [*ssh_lab.hosts, "down", "nobridge"]
     with sysd.fleet(hosts, timeout=30) as fleet:
         states = fleet.active_state("systemd-journald.service")
@@ -84,7 +86,7 @@ def test_is_active_across_hosts_with_down_and_nobridge(
     assert active.ok == dict.fromkeys(ssh_lab.hosts, True)
     groups = states.by_value()
     assert groups[0] == ("active", ssh_lab.hosts)
-    assert len(groups) in (2, 3)  # the two failures: one line each (different errors)
+    assert 2 <= len(groups) <= 4  # the failures: one line per distinct error
     with pytest.raises(FleetError) as info:
         states.raise_for_failures()
     assert set(info.value.failed) == {"down", "nobridge"}
@@ -343,3 +345,10 @@ def test_cli_logs_merged_with_host_prefix(ssh_lab: SshLab, lab_env: dict[str, st
     assert sorted(line.split()[0] for line in lines) == ["h1", "h2"]
     for line in lines:
         assert line.endswith(f"hello-from-{line.split()[0]}"), line
+    r = _cli(lab_env, "-H", "h1,h2", "logs", "--json", "-u", f"{tag}.service", "-n", "20")
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    hello = [rec for rec in records if str(rec.get("MESSAGE", "")).startswith("hello-")]
+    assert sorted(rec["_SYSD_HOST"] for rec in hello) == ["h1", "h2"]
+    times = [int(rec["__REALTIME_TIMESTAMP"]) for rec in records]
+    assert times == sorted(times)

@@ -298,10 +298,11 @@ def _logs(fleet: Fleet, args: argparse.Namespace, progress: Progress) -> int:
     for host, error in logs.failed.items():
         print_error(f"{host}: {error_text(error)}")
     out = sys.stdout.buffer
-    if args.json:
+    if args.json:  # journalctl -o json's object, with the host it came from
+        as_json = Formatter("json")
         for host, entry in logs.merged():
-            record = {"_SYSD_HOST": host, "__REALTIME_TIMESTAMP": str(entry.realtime_usec)}
-            record.update({k: v if isinstance(v, str) else repr(v) for k, v in entry.items()})
+            record = json.loads(as_json(entry))
+            record["_SYSD_HOST"] = host
             out.write(json.dumps(record).encode() + b"\n")
     else:
         formatter = Formatter("short", full=True, no_hostname=True)
