@@ -352,3 +352,12 @@ def test_cli_logs_merged_with_host_prefix(ssh_lab: SshLab, lab_env: dict[str, st
     assert sorted(rec["_SYSD_HOST"] for rec in hello) == ["h1", "h2"]
     times = [int(rec["__REALTIME_TIMESTAMP"]) for rec in records]
     assert times == sorted(times)
+
+
+def test_sudo_per_host_errors(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
+    """sudo=True: admin (NOPASSWD) reaches systemd; nopw's sudo wants a password, a typed
+    error for that host only."""
+    with sysd.fleet(["admin@h1", "nopw@h2"], sudo=True) as fleet:
+        result = fleet.is_active("systemd-journald")
+    assert result.ok == {"admin@h1": True}
+    assert isinstance(result.failed["nopw@h2"], sysd.SudoPasswordRequiredError)
