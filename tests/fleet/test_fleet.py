@@ -361,3 +361,38 @@ def test_sudo_per_host_errors(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
         result = fleet.is_active("systemd-journald")
     assert result.ok == {"admin@h1": True}
     assert isinstance(result.failed["nopw@h2"], sysd.SudoPasswordRequiredError)
+
+
+def test_cli_progress_line_on_a_terminal_only(ssh_lab: SshLab, lab_env: dict[str, str]) -> None:
+    import pty
+
+    main, sub = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sysd", "-H", "h1,h2,down", "is-active", "systemd-journald"],
+            stdout=subprocess.PIPE,
+            stderr=sub,
+            env={**os.environ, **lab_env},
+            timeout=120,
+            check=False,
+        )
+        os.close(sub)
+        sub = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the writer is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if sub != -1:
+            os.close(sub)
+        os.close(main)
+    assert proc.stdout == b"h[1-2]: active\n"
+    assert b"3/3 done, 1 failed, 0 pending" in seen, seen
+    assert b"down: error: " in seen
+    piped = _cli(lab_env, "-H", "h1,h2", "is-active", "systemd-journald")
+    assert "done" not in piped.stderr
