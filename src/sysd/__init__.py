@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ConnectionBudgetError,
         DBusError,
         FileExistsDBusError,
+        FleetError,
         HostAuthenticationError,
         HostKeyError,
         HostUnreachableError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         InvalidDaemonEnvironmentError,
         InvalidEventFilterError,
         InvalidHostError,
+        InvalidHostListError,
         InvalidId128Error,
         InvalidIntrospectionError,
         InvalidJournalFieldError,
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
         LibsystemdNotFoundError,
         LimitsExceededError,
         MachineExistsError,
+        MissingDependencyError,
         NoIsolationError,
         NoReplyError,
         NoSuchFileError,
@@ -91,6 +94,7 @@ if TYPE_CHECKING:
         RemoteHostError,
         RemoteJournalError,
         RemoteNotBootedError,
+        RollingCheckError,
         RunFailedError,
         RunTimeoutError,
         SandboxError,
@@ -137,9 +141,12 @@ if TYPE_CHECKING:
         UnitNew,
         UnitRemoved,
     )
+    from ._core.fleet import FleetLogs, FleetResult, RollingReport
+    from ._core.hosts import Host
     from ._core.report import FailureReport
     from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
     from ._sync.events import Events
+    from ._sync.fleet import Fleet, fleet
     from ._sync.proxy import InterfaceProxy, Proxy, Signal, Signals
     from ._sync.run import RunningUnit, TriggerHandle
     from ._sync.systemd import Systemd, connect
@@ -176,6 +183,12 @@ _LAZY = {
     "RemoteError": (".executor", "RemoteError"),
     "Events": ("._sync.events", "Events"),
     "Change": ("._core.ensure", "Change"),
+    "fleet": ("._sync.fleet", "fleet"),
+    "Fleet": ("._sync.fleet", "Fleet"),
+    "FleetResult": ("._core.fleet", "FleetResult"),
+    "FleetLogs": ("._core.fleet", "FleetLogs"),
+    "RollingReport": ("._core.fleet", "RollingReport"),
+    "Host": ("._core.hosts", "Host"),
 }
 # The events sd.events() yields (pure dataclasses).
 _LAZY.update({name: ("._core.events", name) for name in (
@@ -195,6 +208,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "ConnectionBudgetError",
     "DBusError",
     "FileExistsDBusError",
+    "FleetError",
     "InteractiveAuthorizationRequiredError",
     "InvalidArgsError",
     "InvalidCalendarSpecError",
@@ -206,6 +220,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "InvalidId128Error",
     "InvalidEnsureError",
     "InvalidEventFilterError",
+    "InvalidHostListError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
     "HostAuthenticationError",
@@ -248,6 +263,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "NoSuchFileError",
     "NoSuchJobError",
     "MachineExistsError",
+    "MissingDependencyError",
     "NoSuchImageError",
     "NoSuchMachineError",
     "NoSuchSeatError",
@@ -260,6 +276,7 @@ _LAZY.update({name: (".errors", name) for name in (
     "OnlyByDependencyError",
     "PropertyReadOnlyError",
     "ProtocolError",
+    "RollingCheckError",
     "RunFailedError",
     "RunTimeoutError",
     "SandboxError",
@@ -322,6 +339,7 @@ __all__ = [
     "ConnectionBudgetError",
     "DBusError",
     "FileExistsDBusError",
+    "FleetError",
     "InteractiveAuthorizationRequiredError",
     "InterfaceProxy",
     "InvalidArgsError",
@@ -334,6 +352,7 @@ __all__ = [
     "InvalidId128Error",
     "InvalidEnsureError",
     "InvalidEventFilterError",
+    "InvalidHostListError",
     "InvalidJournalFieldError",
     "InvalidLoginCallError",
     "HostAuthenticationError",
@@ -376,6 +395,7 @@ __all__ = [
     "NoSuchFileError",
     "NoSuchJobError",
     "MachineExistsError",
+    "MissingDependencyError",
     "NoSuchImageError",
     "NoSuchMachineError",
     "NoSuchSeatError",
@@ -390,6 +410,7 @@ __all__ = [
     "ProtocolError",
     "Proxy",
     "RemoteError",
+    "RollingCheckError",
     "RunFailedError",
     "FailureReport",
     "RunResult",
@@ -429,6 +450,12 @@ __all__ = [
     "WorkerDiedError",
     "__version__",
     "aio",
+    "fleet",
+    "Fleet",
+    "FleetResult",
+    "FleetLogs",
+    "RollingReport",
+    "Host",
     "booted",
     "connect",
     "run_function",

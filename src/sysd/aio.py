@@ -14,6 +14,8 @@ from collections.abc import Generator
 from typing import Any
 
 from ._async.events import AsyncEvents as Events
+from ._async.fleet import AsyncFleet as Fleet
+from ._async.fleet import fleet
 from ._async.proxy import AsyncInterfaceProxy as InterfaceProxy
 from ._async.proxy import AsyncProxy as Proxy
 from ._async.proxy import AsyncSignals as Signals
@@ -38,6 +40,8 @@ from ._core.events import (
     UnitNew,
     UnitRemoved,
 )
+from ._core.fleet import FleetLogs, FleetResult, RollingReport
+from ._core.hosts import Host
 from ._core.report import FailureReport
 from ._core.run import DEVNULL, PIPE, STDOUT, RunResult
 from .executor import AsyncUnitExecutor as UnitExecutor
@@ -75,6 +79,12 @@ __all__ = [
     "Variant",
     "connect",
     "run_function",
+    "fleet",
+    "Fleet",
+    "FleetResult",
+    "FleetLogs",
+    "RollingReport",
+    "Host",
 ]
 
 

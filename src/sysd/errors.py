@@ -91,6 +91,10 @@ a hint, and pickle (they cross process boundaries in executors)::
     ├── NotifyError                   (OSError)      the notification could not be sent
     │   └── NotifyTimeoutError        (TimeoutError) the manager is not reading
     ├── SandboxError                  (RuntimeError)  the throwaway systemd could not run
+    ├── InvalidHostListError          (ValueError)   host list, inventory, pattern, batch= unusable
+    ├── MissingDependencyError        (ImportError)  an optional dependency is not installed
+    ├── FleetError                    (RuntimeError) FleetResult.raise_for_failures(): hosts failed
+    ├── RollingCheckError             (RuntimeError) rolling(check=): the check said no for a host
     └── BootNotFinishedError          (RuntimeError)  analyze: the manager is still starting up
 
 Unknown D-Bus error names become a plain :class:`DBusError` with the name kept.
@@ -209,6 +213,10 @@ __all__ = [
     "UsedAfterForkError",
     "UserManagerNotRunningError",
     "error_from_dbus",
+    "InvalidHostListError",
+    "MissingDependencyError",
+    "FleetError",
+    "RollingCheckError",
 ]
 
 
@@ -1344,3 +1352,52 @@ class BootNotFinishedError(SysdError, RuntimeError):
         self.user = user
         if user and hint is None:
             self.hint = "try again later; `systemctl --user list-jobs` shows the jobs still running"
+
+
+# --------------------------------------------------------------------------- fleet
+
+
+class InvalidHostListError(SysdError, ValueError):
+    """A host list, host file, Ansible inventory, ``--limit`` pattern or rolling option
+    (``batch=``, ``max_failures=``) that cannot be used; raised before any host is
+    contacted.  ``source`` names the file or text it came from, when known."""
+
+    source: str | None = None
+
+    def __init__(
+        self, message: str = "", *, source: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        if source is not None:
+            self.source = source
+
+
+class MissingDependencyError(SysdError, ImportError):
+    """An optional dependency a feature needs is not installed (PyYAML for YAML
+    inventories: ``pip install 'sysd[fleet]'``)."""
+
+
+class FleetError(SysdError, RuntimeError):
+    """``FleetResult.raise_for_failures()``: some hosts failed.  ``failed`` maps each
+    failed host to its error (``skipped`` lists the hosts a rolling action never
+    reached); the first error is also the ``__cause__``."""
+
+    failed: dict[str, BaseException]
+    skipped: list[str]
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        failed: dict[str, BaseException] | None = None,
+        skipped: list[str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.failed = dict(failed or {})
+        self.skipped = list(skipped or [])
+
+
+class RollingCheckError(SysdError, RuntimeError):
+    """A rolling action's ``check(sd, host)`` returned False for a host (the host
+    counts as failed)."""

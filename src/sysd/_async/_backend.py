@@ -144,6 +144,35 @@ async def gather(jobs: list[Callable[[], Awaitable[_T]]]) -> list[_T | Exception
     return out
 
 
+async def gather_limited(
+    jobs: list[Callable[[], Awaitable[_T]]],
+    limit: int,
+    on_interrupt: Callable[[], Awaitable[None]],
+) -> list[_T | Exception]:
+    """Run the jobs, at most ``limit`` at a time (fleets: one job per host); each one's
+    result or Exception, in order.  Cancelled or interrupted, the running jobs are
+    cancelled, then ``on_interrupt()`` runs (the fleet closes its connections) and the
+    cancellation goes on.  The blocking twin runs them in ``limit`` threads."""
+    slots = asyncio.Semaphore(max(1, limit))
+
+    async def one(job: Callable[[], Awaitable[_T]]) -> _T:
+        async with slots:
+            return await job()
+
+    try:
+        results = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
+    except BaseException:
+        await on_interrupt()
+        raise
+    out: list[_T | Exception] = []
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            await on_interrupt()
+            raise result
+        out.append(result)
+    return out
+
+
 class AsyncThreadHandle(Generic[_T]):
     """*fn* running in its own daemon thread; ``await handle.join()`` for its result.
 

@@ -142,6 +142,46 @@ def gather(jobs: list[Callable[[], _T]]) -> list[_T | Exception]:
     return out
 
 
+def gather_limited(
+    jobs: list[Callable[[], _T]],
+    limit: int,
+    on_interrupt: Callable[[], None],
+) -> list[_T | Exception]:
+    """Run the jobs in at most ``limit`` threads (fleets: one job per host); each one's
+    result or Exception, in order.  On Ctrl-C (or any BaseException) while waiting, the
+    jobs not started are dropped, ``on_interrupt()`` runs (the fleet closes its
+    connections, which ends the calls under way) and the threads are joined before
+    the exception goes on.  The async twin runs them as tasks."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    if not jobs:
+        return []
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, min(limit, len(jobs))), thread_name_prefix="sysd-fleet"
+    )
+    try:
+        futures = [pool.submit(job) for job in jobs]
+        wait(futures)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            on_interrupt()
+        finally:
+            pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
+    out: list[_T | Exception] = []
+    for future in futures:
+        exc = future.exception()
+        if exc is None:
+            out.append(future.result())
+        elif isinstance(exc, Exception):
+            out.append(exc)
+        else:
+            raise exc
+    return out
+
+
 class ThreadHandle(Generic[_T]):
     """*fn* running in its own daemon thread; ``handle.join()`` for its result
     (the twin of the async ``AsyncThreadHandle``)."""

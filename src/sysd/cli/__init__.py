@@ -202,7 +202,8 @@ global options:
   --user                talk to the calling user's manager
   --system              talk to the system manager (default)
   -H, --host [USER@]HOST[:PORT][/CONTAINER]
-                        over ssh
+                        over ssh; several hosts: a,b[1-3] / @hosts.txt /
+                        inventory.ini[:pattern] (docs/fleet.md)
   -M, --machine NAME    a local container
   --address ADDRESS     any D-Bus address (unix:path=..., unixexec:...)
   --timeout SEC         the deadline of each call (default 25)
@@ -564,7 +565,36 @@ def _exit_now(rc: int) -> None:
     os._exit(rc)
 
 
+_INVENTORIES = (".ini", ".yml", ".yaml", ".cfg", ".inventory")
+
+
+def _fleet_words(words: Sequence[str]) -> bool:
+    """``-H`` names several hosts (``a,b``, ``@file``, ``web[1-3]``, ``inventory.ini[:pat]``)
+    or ``--rolling`` is asked: the command goes to :mod:`sysd.cli.fleet` (imported only
+    then: the one-shot single-host path stays light)."""
+    hosts = []
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        if word in ("-H", "--host") and i + 1 < len(words):
+            hosts.append(words[i + 1])
+        elif word.startswith("--host="):
+            hosts.append(word[7:])
+        elif word.startswith("-H") and len(word) > 2:
+            hosts.append(word[2:].removeprefix("="))
+        elif word == "--rolling":
+            return True
+    return any(
+        "," in h or h.startswith("@") or "[" in h or h.partition(":")[0].endswith(_INVENTORIES)
+        for h in hosts
+    )
+
+
 def _main(words: list[str]) -> int:
+    if _fleet_words(words):
+        from .fleet import main as fleet_main
+
+        return fleet_main(words)
     try:
         args = parse(words)
     except UsageError as exc:
