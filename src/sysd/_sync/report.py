@@ -53,8 +53,8 @@ DEFAULT_TIMEOUT = 5.0  # seconds for the whole report (properties, journal, wait
 _POLL = 0.05  # between two reads of the journal while the final message is not in yet
 _DEPENDENCIES_MAX = 64  # required units looked at for a dependency failure
 REMOTE_REASON = (
-    "not fetched: the journal of a manager reached over host=/machine= is not read "
-    "(only the local journal is)"
+    "not fetched: the journal of a manager reached over an address= or a stand-in bridge "
+    "is not read (only this machine's, a host='s and a machine='s are)"
 )
 
 
@@ -103,9 +103,10 @@ def failure_report(
     result = _attr(st, "result") if st is not None else (fallback or {}).get("result")
     logs: list[LogLine] = []
     reason: str | None = None
+    remote = _remote_journal(sd) if sd.target.scope == "remote" else None
     if lines == 0:
         reason = "not fetched: lines=0"
-    elif sd.target.scope == "remote":
+    elif remote is False:
         reason = REMOTE_REASON
     else:
         # a job that did not run the unit but failed: the start limit refused it (its
@@ -128,7 +129,7 @@ def failure_report(
             elif result not in (None, "success"):
                 closing = "UNIT_RESULT"
             logs, reason = _logs(
-                sd.target.scope, unit, logs_invocation, job_id, pids, lines, deadline, closing
+                _scope(sd), unit, logs_invocation, job_id, pids, lines, deadline, closing, remote
             )
     return report_from_status(
         unit,
@@ -265,6 +266,25 @@ def _boot_id() -> str | None:
         return None
 
 
+def _remote_journal(sd: Systemd) -> Any:
+    """Where a remote manager's journal is read (the connection's host or container), or
+    False when it cannot be (a bare address=, a bridge without either)."""
+    from ..journal._remote import RemoteTarget
+
+    try:
+        return RemoteTarget.of(sd.target)
+    except SysdError:
+        return False
+
+
+def _scope(sd: Systemd) -> str:
+    """system or user: which manager's messages (a remote one's by what the connection
+    says it reaches)."""
+    if sd.target.scope == "remote":
+        return "user" if sd.target.description.startswith("user ") else "system"
+    return sd.target.scope
+
+
 def _logs(
     scope: str,
     unit: str,
@@ -274,23 +294,33 @@ def _logs(
     lines: int,
     deadline: float,
     closing: str | None,
+    remote: Any = None,
 ) -> tuple[list[LogLine], str | None]:
     """The last ``lines`` journal lines of the invocation (and job), read again until the
-    manager's closing message is in or the deadline passes."""
+    manager's closing message is in or the deadline passes.  ``remote``: another
+    machine's journal (a :class:`~sysd.journal._remote.RemoteTarget`), read with
+    journalctl there; its boot and its user's UID are not known here, so the invocation,
+    job and unit alone select (PID matches need the boot: left out)."""
+    if remote is not None:
+        synced, boot_id = to_thread(synchronize_remote_journal, remote, deadline)
+    else:
+        synced, boot_id = to_thread(synchronize_journal, deadline), _boot_id()
     matches = journal_matches(
         invocation_id=invocation,
         job_id=job_id,
         unit=unit,
         scope=scope,
-        uid=os.geteuid(),
-        boot_id=_boot_id(),
+        uid=None if remote is not None else os.geteuid(),
+        boot_id=boot_id,
         pids=pids,
     )
     entries: Sequence[Entry] = ()
-    synced = to_thread(synchronize_journal, deadline)
     while True:
         try:
-            entries = read_entries(matches, lines)
+            if remote is not None:
+                entries = read_remote_entries(remote, matches, lines, deadline)
+            else:
+                entries = read_entries(matches, lines)
         except (SysdError, OSError) as exc:
             return [], f"not fetched: {_why(exc)}"
         if closing is None and not entries:
@@ -338,11 +368,60 @@ def synchronize_journal(deadline: float, path: str = JOURNAL_VARLINK) -> bool | 
         return None
 
 
+# fixed text: nothing of the caller's reaches the remote shell here
+_REMOTE_SYNC = (
+    "journalctl --sync >/dev/null 2>&1; s=$?; cat /proc/sys/kernel/random/boot_id; exit $s"
+)
+
+
+def synchronize_remote_journal(remote: Any, deadline: float) -> tuple[bool | None, str | None]:
+    """``journalctl --sync`` on a host over its ssh master, as :func:`synchronize_journal`
+    does here, and that host's boot ID (its processes' lines are matched by PID within
+    it): (None, None) where neither can be asked (a container)."""
+    import subprocess
+
+    from .._bus import ssh
+
+    host = remote.host
+    if host is None or "/" in host:
+        return None, None
+    try:
+        with ssh.lease_sync(host, ssh_config=remote.config, timeout=_left(deadline)) as lease:
+            argv = lease.argv(["sh", "-c", _REMOTE_SYNC], sudo=remote.sudo)
+            done = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=_left(deadline),
+                check=False,
+            )
+    except subprocess.TimeoutExpired:
+        return False, None
+    except (SysdError, OSError):
+        return None, None
+    boot = done.stdout.decode("ascii", "replace").strip().replace("-", "")
+    boot_id = boot if len(boot) == 32 and all(c in "0123456789abcdef" for c in boot) else None
+    return (done.returncode == 0 or None), boot_id
+
+
 def read_entries(matches: list[str], lines: int) -> list[Entry]:
     """The last ``lines`` entries of the local journal matching ``matches``."""
     from ..journal import Entries
 
     with Entries(matches=matches, lines=lines) as it:
+        return [entry for entry in it]
+
+
+def read_remote_entries(
+    remote: Any, matches: list[str], lines: int, deadline: float
+) -> list[Entry]:
+    """The last ``lines`` entries matching ``matches`` in a remote journal (journalctl
+    there, over the connection's ssh master or ``-M``), within the report's deadline."""
+    from ..journal._remote import RemoteEntries
+
+    with RemoteEntries(
+        remote._replace(timeout=max(_left(deadline), 0.1)), matches=matches, lines=lines
+    ) as it:
         return [entry for entry in it]
 
 
