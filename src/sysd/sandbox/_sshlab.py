@@ -32,7 +32,6 @@ boot (they are overlays of ``/``): ``scripts/setup`` installs ``openssh-server``
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import shlex
 import shutil
@@ -171,7 +170,7 @@ class SshLab:
         self.close()
 
     def start(self) -> SshLab:
-        """Boot the sandboxes (in parallel) and write keys and configuration."""
+        """Boot the sandboxes and write keys and configuration."""
         if self._dir is not None:
             return self
         if not os.access(_SSHD, os.X_OK):
@@ -186,10 +185,11 @@ class SshLab:
             names = list(self._hosts) + (["nobridge"] if self._special else [])
             boxes = {name: Sandbox(boot_timeout=self._boot_timeout) for name in names}
             self._sandboxes = boxes
-            workers = min(4, max(1, len(boxes)))
-            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-                for future in [pool.submit(sb.start) for sb in boxes.values()]:
-                    future.result()
+            # one after the other, in this thread: a sandbox started from another thread
+            # gets no parent-death signal (it is the thread's), so a lab whose process was
+            # killed would leave its containers running
+            for sb in boxes.values():
+                sb.start()
             for name, sb in boxes.items():
                 self._provision(name, sb)
             self._write_config()
