@@ -49,6 +49,7 @@ class MutatingProxy:
         self._listener.bind(self.path)
         self._listener.listen(8)
         self._stop = threading.Event()
+        self._relays: list[threading.Thread] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -64,6 +65,10 @@ class MutatingProxy:
             except OSError:
                 pass
         self._thread.join(10)
+        # every relay's sockets and selector closed before we return: a test after this
+        # one counts its fds from here
+        for relay in self._relays:
+            relay.join(10)
         self._listener.close()
         os.unlink(self.path)
         os.rmdir(self._dir)
@@ -74,7 +79,9 @@ class MutatingProxy:
             if self._stop.is_set():
                 client.close()
                 return
-            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+            relay = threading.Thread(target=self._relay, args=(client,), daemon=True)
+            self._relays.append(relay)
+            relay.start()
 
     def _relay(self, client: socket.socket) -> None:
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
