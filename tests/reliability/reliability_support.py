@@ -31,6 +31,7 @@ import sysd._sync.job
 import sysd._sync.run
 import sysd._sync.watch
 import sysd.aio
+from sysd._interrupt import CriticalSection
 
 RUNTIME_UNITS = Path("/run/systemd/system")
 
@@ -200,6 +201,9 @@ def raised_where(exc: BaseException) -> tuple[str, bool]:
     code = tb.tb_frame.f_code
     where = f"{Path(code.co_filename).name}:{code.co_name}:{tb.tb_lineno}"
     at_entry = "/sysd/" in code.co_filename and tb.tb_lineno == code.co_firstlineno
+    # the same window, a few instructions on: inside a critical section's __enter__ before
+    # it has swapped SIGINT's handler (CPython checks for signals after each call there)
+    at_entry = at_entry or code is CriticalSection.__enter__.__code__
     return where, at_entry
 
 
