@@ -156,6 +156,13 @@ def test_session_properties(lg: login.Login, session: login.SessionInfo) -> None
 
 def test_user_properties(lg: login.Login, test_user: tuple[str, int]) -> None:
     name, uid = test_user  # lingering in the sandbox: known to logind without a session
+    # an earlier test's session of this user may still be closing: logind drops it (and
+    # the user's State goes back to "lingering") asynchronously, between any two reads
+    wait_for(
+        lambda: (u := lg.user(uid)).state == "lingering" and not u.sessions,
+        what="the test user's earlier sessions to close",
+        limit=60.0,
+    )
     st = lg.user(uid)
     raw = get_all(f"/org/freedesktop/login1/user/_{uid}", "org.freedesktop.login1.User")
     assert {k: plain(v) for k, v in st.dbus.items()} == raw
