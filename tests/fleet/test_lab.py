@@ -35,6 +35,14 @@ def test_handshakes_count_each_connection(ssh_lab: SshLab) -> None:
     assert ssh_lab.handshakes("h2") == before + 2
 
 
+def test_roots_shell_start_up_is_debians_stock_one(ssh_lab: SshLab) -> None:
+    # the hosts are overlays of this machine: its root's .bashrc (a developer's) must not
+    # run in every ssh session there, as no server's would
+    r = ssh_lab.ssh("h1", 'cmp ~/.bashrc /etc/skel/.bashrc && echo "$PATH"')
+    assert r.returncode == 0, r.stderr
+    assert ".pyenv" not in r.stdout and ".cargo" not in r.stdout
+
+
 def test_users_and_sudo(ssh_lab: SshLab) -> None:
     r = ssh_lab.ssh("h1", "id -un; sudo -n id -un", user="admin")
     assert (r.returncode, r.stdout.split()) == (0, ["admin", "root"]), r.stderr

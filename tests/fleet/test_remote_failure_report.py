@@ -26,10 +26,13 @@ def test_a_failed_run_on_a_host_reports_that_hosts_lines(ssh_lab: SshLab) -> Non
     assert report.logs_missing_reason is None, report.logs_missing_reason
     text = "\n".join(line.text for line in report.logs)
     assert f"boom-{token}" in text
-    # the same invocation's lines, as journalctl there shows them
+    # the same invocation's lines, as journalctl there shows them: tagged with the
+    # invocation, or (a process that exits at once can be gone before journald reads
+    # its cgroup, and its lines then carry no invocation) by the unit and the main PID
     there = ssh_lab.ssh(
         "h4",
-        f"journalctl -o cat _SYSTEMD_INVOCATION_ID={report.invocation_id} --no-pager",
+        f"journalctl -o cat _SYSTEMD_INVOCATION_ID={report.invocation_id} + "
+        f"_SYSTEMD_UNIT={report.unit} _PID={report.exec_main_pid} --no-pager",
     )
     assert f"boom-{token}" in there.stdout
     assert f"boom-{token}" not in ssh_lab.ssh("h2", f"journalctl -o cat --grep=boom-{token}").stdout

@@ -130,7 +130,11 @@ async def _drive_async(wait: Wait[T]) -> T:
 
 
 def _poll(until: Callable[[], bool], deadline: float | None) -> Wait[bool]:
-    """Yield sleeps (2 ms doubling to 50 ms) until ``until()`` or the deadline (False)."""
+    """Yield sleeps (2 ms doubling to 10 ms) until ``until()`` or the deadline (False).
+
+    ssh says nothing when its master is ready: the control socket appearing is the sign,
+    so the step bounds how late a connect notices it (a 50 ms step cost ~40 ms of each
+    connect's ~0.13 s in the lab); 100 checks a second cost ~1% of a core per waiter."""
     delay = 0.002
     while not until():
         if deadline is not None:
@@ -139,7 +143,7 @@ def _poll(until: Callable[[], bool], deadline: float | None) -> Wait[bool]:
                 return False
             delay = min(delay, left)
         yield delay
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 2, 0.01)
     return True
 
 

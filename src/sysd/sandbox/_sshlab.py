@@ -68,6 +68,26 @@ LogLevel ERROR
 """
 
 
+def _plain_dotfiles(root: Path) -> None:
+    """Give the host's root Debian's default shell start-up files (``/etc/skel``).
+
+    The sandbox is an overlay of this machine's ``/``, so root's ``.bashrc`` there would
+    be this machine's: a developer's (pyenv init here: ~40 processes, ~0.1 s of CPU),
+    which bash runs for every ssh session, since it reads ``.bashrc`` when sshd starts
+    it.  A server's root has the stock files; only the overlay's copy changes.
+    """
+    home = root / "root"
+    for name in (".bashrc", ".profile"):
+        target = home / name
+        stock = Path("/etc/skel") / name
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            pass
+        if stock.is_file():
+            shutil.copyfile(stock, target)
+
+
 class SshLab:
     """``n`` real systemd hosts reachable by real ``ssh`` through :attr:`ssh_config`."""
 
@@ -240,6 +260,7 @@ class SshLab:
         (inside / "authorized_keys").chmod(0o644)
         (inside / "sshd_config").write_text(_SSHD_CONFIG.format(dir=_INSIDE))
         (inside / "name").write_text(name + "\n")
+        _plain_dotfiles(root)
         with open(root / "etc" / "hosts", "a") as hosts:  # sudo resolves its own host name
             hosts.write(f"127.0.1.1 {sb.name}\n")
         sb.exec(["mkdir", "-p", "-m", "0755", "/run/sshd"], check=True, capture=True)
