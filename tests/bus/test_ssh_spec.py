@@ -248,3 +248,15 @@ def test_classify(rc: int, stderr: str, kw: dict[str, object], cls: str | None) 
     assert isinstance(err, sysd.RemoteHostError) and isinstance(err, sysd.BusConnectError)
     assert err.host == "admin@web1" and "admin@web1" in str(err) and err.hint
     assert "\n" not in str(err) and err.returncode == rc and err.stderr == stderr
+
+
+@pytest.mark.parametrize(
+    ("program", "named"),
+    [(BRIDGE, "/usr/bin/systemd-stdio-bridge"), ("journalctl", "/usr/bin/journalctl")],
+)
+def test_sudo_hint_names_the_program_sudo_ran(program: str, named: str) -> None:
+    err = classify("admin@web1", 1, "sudo: a password is required\n", program=program, sudo=True)
+    assert type(err).__name__ == "SudoPasswordRequiredError"
+    assert err is not None and err.hint is not None and f"NOPASSWD: {named})" in err.hint
+    other = "journalctl" if program == BRIDGE else "systemd-stdio-bridge"
+    assert other not in err.hint

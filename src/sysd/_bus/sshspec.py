@@ -310,8 +310,14 @@ def classify(
             f"{label} is not booted with systemd (no /run/systemd/system there)", **kw
         )
     if sudo and "sudo:" in low and ("password is required" in low or "terminal is required" in low):
+        hint = None  # the class's hint names the bridge
+        if program and program != BRIDGE:
+            hint = (
+                f"allow the login user to run {program} without a password (sudoers: "
+                f"USER ALL=(root) NOPASSWD: /usr/bin/{program}), or log in as root"
+            )
         return SudoPasswordRequiredError(
-            f"sudo on {label} wants a password (sysd runs `sudo -n`)", **kw
+            f"sudo on {label} wants a password (sysd runs `sudo -n`)", **kw, hint=hint
         )
     missing = "not found" in low or "no such file" in low
     if program and returncode and missing and program.lower() in low:
