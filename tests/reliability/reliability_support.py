@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dis
 import gc
+import linecache
 import os
 import signal
 import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 import sysd
@@ -201,10 +203,29 @@ def raised_where(exc: BaseException) -> tuple[str, bool]:
     code = tb.tb_frame.f_code
     where = f"{Path(code.co_filename).name}:{code.co_name}:{tb.tb_lineno}"
     at_entry = "/sysd/" in code.co_filename and tb.tb_lineno == code.co_firstlineno
-    # the same window, a few instructions on: inside a critical section's __enter__ before
-    # it has swapped SIGINT's handler (CPython checks for signals after each call there)
+    # the same window, a few instructions on: the function's first statement is its
+    # ``with CriticalSection():`` and the check after the call that made the section came
+    # first, or inside the section's __enter__ before it has swapped SIGINT's handler
+    # (CPython checks for signals after each call)
     at_entry = at_entry or code is CriticalSection.__enter__.__code__
+    if not at_entry and "/sysd/" in code.co_filename and tb.tb_lineno == _first_line(code):
+        text = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+        at_entry = text.startswith("with CriticalSection()")
     return where, at_entry
+
+
+def _first_line(code: CodeType) -> int | None:
+    """The line of a function's first statement (its first instruction after RESUME)."""
+    for ins in dis.get_instructions(code):
+        if ins.opname not in (
+            "RESUME",
+            "COPY_FREE_VARS",
+            "MAKE_CELL",
+            "RETURN_GENERATOR",
+            "POP_TOP",
+        ):
+            return ins.positions.lineno if ins.positions else None
+    return None
 
 
 def repair_entry_window(sd: sysd.Systemd) -> None:
