@@ -34,6 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from pycache import use_bytecode_cache  # noqa: E402
 from results_md import replace_section  # noqa: E402
 
 SECTION = "## Analyze (blame, critical-chain, time, security)"
@@ -49,17 +50,6 @@ def _sysd() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-m", "sysd"]
-
-
-def use_bytecode_cache() -> None:
-    """Cache bytecode under bench/build/pycache, as bench_cli.py does and for its reason:
-    this machine sets PYTHONDONTWRITEBYTECODE=1, and an editable sysd has no bytecode of
-    its own, so every `sysd` process would compile sysd from source.  The untimed
-    warm-up runs write it."""
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    cache = HERE / "build" / "pycache"
-    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
-    cache.mkdir(parents=True, exist_ok=True)
 
 
 def _spawn(argv: list[str]) -> str:

@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pycache import use_bytecode_cache
 from results_md import replace_section
 
 HERE = Path(__file__).resolve().parent
@@ -661,23 +662,6 @@ def machine_info() -> dict[str, Any]:
             ["gcc", "-dumpfullversion"], capture_output=True, text=True, check=False
         ).stdout.strip(),
     }
-
-
-PYCACHE = HERE / "build" / "pycache"
-
-
-def use_bytecode_cache() -> None:
-    """Let every process this run starts cache bytecode under bench/build/pycache.
-
-    This machine sets PYTHONDONTWRITEBYTECODE=1, and an editable install has no
-    bytecode of its own, so each one-shot would compile sysd from source (about
-    25 ms) while pystemd and dbus-fast run from the bytecode pip wrote: unfair to
-    sysd, and not what an installed sysd does.  With a prefix, every contender
-    reads bytecode written by its first (untimed) run, site-packages included.
-    """
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    PYCACHE.mkdir(parents=True, exist_ok=True)
 
 
 def run_all(args: argparse.Namespace) -> dict[str, Any]:

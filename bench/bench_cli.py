@@ -30,12 +30,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from pycache import use_bytecode_cache  # noqa: E402
 from results_md import replace_section  # noqa: E402
 
 SECTION = "## CLI one-shot"
 UNIT = "systemd-journald.service"
 PY = sys.executable
-PYCACHE = HERE / "build" / "pycache"
 COMMAND = (
     "python -m sysd sandbox run -- bench/.env/bin/python bench/bench_cli.py "
     "--results bench/RESULTS.md"
@@ -63,16 +63,6 @@ class Case:
     argv: list[str]
     ref: str | None = None  # the case it is compared with
     target: float | None = None  # at most this ratio to ref
-
-
-def use_bytecode_cache() -> None:
-    """Cache bytecode under bench/build/pycache (as bench_bus.py does and for its reason:
-    this machine sets PYTHONDONTWRITEBYTECODE=1, and an editable sysd has no bytecode of
-    its own, so every process would compile sysd from source while pystemd and dbus-fast
-    run from the bytecode pip wrote).  The untimed warm-up runs write it."""
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    PYCACHE.mkdir(parents=True, exist_ok=True)
 
 
 def cases() -> list[Case]:

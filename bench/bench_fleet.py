@@ -58,6 +58,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pycache import use_bytecode_cache
+
 UNIT = "systemd-journald.service"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 HERE = Path(__file__).resolve().parent
@@ -281,18 +283,6 @@ def _expect(answers: Sequence[str], n: int, who: str) -> None:
 
 
 # ------------------------------------------------------------------------ run
-
-
-def use_bytecode_cache() -> None:
-    """Cache bytecode under bench/build/pycache for every Python contender (sysd and
-    Ansible), for bench_bus.py's reason: this machine sets PYTHONDONTWRITEBYTECODE=1 and
-    an editable sysd has no bytecode of its own, so each sysd client would compile sysd
-    from source (~0.1 s; 0.8 s at a load of 16), which an installed sysd never does.
-    The untimed warm-up runs write it."""
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    cache = HERE / "build" / "pycache"
-    os.environ["PYTHONPYCACHEPREFIX"] = str(cache)
-    cache.mkdir(parents=True, exist_ok=True)
 
 
 def run_main(argv: Sequence[str]) -> None:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_bus as bus  # bench/ is sys.path[0] when this file runs as a script
+from pycache import use_bytecode_cache
 from results_md import replace_section
 
 HERE = Path(__file__).resolve().parent
@@ -582,7 +583,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     if not FLOOR.exists():
         raise SystemExit(f"{FLOOR} is missing: run `bash bench/setup.sh`")
     t0 = time.perf_counter()
-    bus.use_bytecode_cache()
+    use_bytecode_cache()
     cases = [c for c in CASES if not args.cases or c.key in args.cases]
     setup = asyncio.run(bus.setup_units(args.units))
     setup["properties"] = asyncio.run(property_counts())
