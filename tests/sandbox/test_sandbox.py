@@ -196,6 +196,20 @@ def test_bad_name_and_missing_bind_fail_before_booting() -> None:
         sysd.sandbox.Sandbox(binds=["/nonexistent/sysd-test-path"])
 
 
+@pytest.mark.parametrize("target", ["/tmp", "/tmp/", "/var/tmp", "/run", "/", "/dev/shm"])
+def test_binding_onto_what_the_boot_owns_is_refused(target: str, tmp_path: Path) -> None:
+    # `sandbox run --bind /tmp` once let the booted systemd's tmpfiles empty the host's /tmp
+    marker = tmp_path / "kept"
+    marker.write_text("")
+    with pytest.raises(SandboxError, match=f"onto the sandbox's {target.rstrip('/') or '/'}:"):
+        sysd.sandbox.Sandbox(binds=[(tmp_path, target)])
+    if target in ("/tmp", "/var/tmp"):
+        with pytest.raises(SandboxError, match="bind a directory under"):
+            sysd.sandbox.Sandbox(binds=[target])
+    assert marker.exists()
+    sysd.sandbox.Sandbox(binds=[(tmp_path, "/tmp/sysd-bound")])  # a mount point under it: fine
+
+
 def test_cli_without_command_exits_1() -> None:
     from sysd.cli import main
 

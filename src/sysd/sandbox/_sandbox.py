@@ -165,6 +165,21 @@ def _finalize(state: _State) -> None:
         print(f"sysd sandbox {state.name}: {problem}", file=sys.stderr)
 
 
+# Where a bind would hand the host's directory to what the booted system does to its own
+# (a bind *under* one of them is a mount point, which systemd-tmpfiles does not cross).
+_OWNED_BY_THE_BOOT = {
+    "/": "the sandbox's root is an overlay of the host's /",
+    "/tmp": "the booted systemd empties it (systemd-tmpfiles --boot --remove, tmp.conf's "
+    "'D /tmp'): every file of the host's /tmp would be deleted",
+    "/var/tmp": "systemd-tmpfiles-clean.timer deletes what is older than 30 days in it",
+    "/run": "the container's /run is its own tmpfs, emptied and filled by the boot",
+    "/dev": "systemd-nspawn makes the container's own /dev",
+    "/dev/shm": "systemd-nspawn makes the container's own /dev/shm",
+    "/proc": "systemd-nspawn mounts the container's own /proc",
+    "/sys": "systemd-nspawn mounts the container's own /sys",
+}
+
+
 def _normalize_binds(
     binds: Iterable[str | os.PathLike[str] | tuple[str | os.PathLike[str], str]],
 ) -> list[tuple[str, str]]:
@@ -179,6 +194,15 @@ def _normalize_binds(
             raise SandboxError(f"cannot bind {src} into the sandbox: it does not exist")
         if not dst.startswith("/"):
             raise SandboxError(f"bind target {dst!r} must be an absolute path")
+        dst = os.path.normpath(dst)
+        why = _OWNED_BY_THE_BOOT.get(dst)
+        if why is not None:
+            raise SandboxError(
+                f"cannot bind {src} onto the sandbox's {dst}: {why}",
+                hint=f"bind a directory under {dst} instead (the boot leaves mount points alone)"
+                if dst != "/"
+                else "bind the directories you need, one by one",
+            )
         if (src, dst) not in result:
             result.append((src, dst))
     return result
