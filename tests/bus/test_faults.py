@@ -7,6 +7,7 @@ against the real systemd in test_connect.py.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import pathlib
 import socket
@@ -607,3 +608,91 @@ def test_hints_fit_the_call(peer: FakePeer) -> None:
                 await sd.bus.add_match("type='signal',path='/sysd-test-limit'")
 
     asyncio.run(main())
+
+
+# ------------------------------------------------------------ many calls at once
+
+
+def _batch(*members: str) -> list[tuple[str, str, str, str, str, tuple[()]]]:
+    return [(PEER, "/", PEER, member, "", ()) for member in members]
+
+
+def test_a_batch_is_capped_in_flight_as_single_calls_are(peer: FakePeer) -> None:
+    peer.hold = MAX_IN_FLIGHT  # answer only when this many are outstanding at once
+    with sysd.connect(address=peer.address) as sd:
+        assert sd.bus.call_many(_batch(*["Ping"] * (MAX_IN_FLIGHT * 3))) == [None] * 192
+    assert peer.max_outstanding == MAX_IN_FLIGHT
+    peer.max_outstanding = 0
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            got = await sd.bus.call_many(_batch(*["Ping"] * (MAX_IN_FLIGHT * 3)))
+            assert got == [None] * 192
+
+    asyncio.run(main())
+    assert peer.max_outstanding == MAX_IN_FLIGHT
+
+
+def test_a_batch_times_out_and_the_connection_stays_usable(peer: FakePeer) -> None:
+    with sysd.connect(address=peer.address) as sd:
+        start = time.monotonic()
+        with pytest.raises(sysd.BusTimeoutError, match="no reply to 1 of 3 calls"):
+            sd.bus.call_many(_batch("Ping", "Hang", "Ping"), timeout=0.3)
+        assert 0.29 <= time.monotonic() - start < 5.0
+        assert not sd.bus._waiting and not sd.bus._replies
+        call(sd, "Ping")
+
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            got = await sd.bus.call_many(
+                _batch("Ping", "Hang", "Ping"), timeout=0.3, return_exceptions=True
+            )
+            assert got[0] is None and got[2] is None
+            assert isinstance(got[1], sysd.BusTimeoutError)
+            with pytest.raises(sysd.BusTimeoutError):
+                await sd.bus.call_many(_batch("Hang", "Ping"), timeout=0.3)
+            # cancelled with calls unanswered and calls still queued: nothing left
+            task = asyncio.create_task(sd.bus.call_many(_batch(*["Hang"] * 200), timeout=None))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not sd.bus._pending and not sd.bus._in_flight and not sd.bus._deadlines
+            await sd.call(PEER, "/", PEER, "Ping")
+
+    asyncio.run(main())
+
+
+def test_a_hang_up_mid_batch_fails_every_call_left(peer: FakePeer) -> None:
+    unretrieved: list[dict[str, object]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: unretrieved.append(ctx))
+        sd = await sysd.aio.connect(address=peer.address)
+        got = await sd.bus.call_many(_batch("Hang", "Bye", *["Hang"] * 100), return_exceptions=True)
+        assert all(isinstance(x, sysd.BusDisconnectedError) for x in got)
+        await sd.aclose()
+        sd = await sysd.aio.connect(address=peer.address)
+        with pytest.raises(sysd.BusDisconnectedError):
+            await sd.bus.call_many(_batch("Hang", "Bye", *["Hang"] * 100))
+        await sd.aclose()
+
+    asyncio.run(main())
+    gc.collect()
+    assert unretrieved == []  # no "Future exception was never retrieved"
+    with sysd.connect(address=peer.address) as sd, pytest.raises(sysd.BusDisconnectedError):
+        sd.bus.call_many(_batch("Ping", "Bye", "Ping"))
+
+
+def test_waiting_for_signals_without_a_deadline_waits(peer: FakePeer) -> None:
+    # wait_until(timeout=None) waits until the condition holds (it once returned at once)
+    async def main() -> None:
+        async with sysd.aio.connect(address=peer.address) as sd:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(sd.bus.wait_until(lambda: False, None), 0.3)
+            assert await sd.bus.wait_until(lambda: False, 0.05) is False
+            assert not sd.bus._waiters
+
+    asyncio.run(main())
+    with sysd.connect(address=peer.address) as sd:
+        assert sd.bus.wait_until(lambda: False, 0.05) is False

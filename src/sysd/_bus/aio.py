@@ -15,7 +15,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -44,11 +44,13 @@ from .wire import (
     METHOD_RETURN,
     RECV_SIZE,
     SIGNAL,
+    Call,
     Decoder,
     Message,
     answer_call,
     close_fds,
     encode_call,
+    encode_calls,
     fds_of,
     reply_value,
 )
@@ -363,41 +365,45 @@ class AsyncConnection:
     def _dispatch(self) -> None:
         decoder = self._decoder
         pending = self._pending
-        while self._broken is None:
-            try:
-                msg = decoder.next()
-            except BusError as exc:
-                self._fail(exc)
-                return
-            if msg is None:
-                return
-            mtype = msg.message_type
-            if mtype is METHOD_RETURN or mtype is ERROR:
-                serial = msg.reply_serial
-                fut = pending.pop(serial, None)
-                if serial in self._in_flight:
-                    self._in_flight.discard(serial)
-                    if self._backlog:
-                        self._send_backlog()
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
-                elif msg.unix_fds:
-                    close_fds(msg.unix_fds)
-            elif mtype is SIGNAL:
+        in_flight = self._in_flight
+        try:
+            while self._broken is None:
                 try:
-                    for handler in tuple(self._handlers):
-                        handler(msg)
-                finally:
-                    if msg.unix_fds:
+                    msg = decoder.next()
+                except BusError as exc:
+                    self._fail(exc)
+                    return
+                if msg is None:
+                    return
+                mtype = msg.message_type
+                if mtype is METHOD_RETURN or mtype is ERROR:
+                    serial = msg.reply_serial
+                    fut = pending.pop(serial, None)
+                    in_flight.discard(serial)
+                    if fut is not None and not fut.done():
+                        fut.set_result(msg)
+                    elif msg.unix_fds:
                         close_fds(msg.unix_fds)
-                if self._waiters:
-                    self._wake()
-            elif mtype is METHOD_CALL:
-                self._serial += 1
-                answer = answer_call(self._serial, msg)
-                if answer is not None:
-                    self._write(answer, [])
-                close_fds(msg.unix_fds)
+                elif mtype is SIGNAL:
+                    try:
+                        for handler in tuple(self._handlers):
+                            handler(msg)
+                    finally:
+                        if msg.unix_fds:
+                            close_fds(msg.unix_fds)
+                    if self._waiters:
+                        self._wake()
+                elif mtype is METHOD_CALL:
+                    self._serial += 1
+                    answer = answer_call(self._serial, msg)
+                    if answer is not None:
+                        self._write(answer, [])
+                    close_fds(msg.unix_fds)
+        finally:
+            # the slots this read freed, refilled once (not once per reply); the caller
+            # flushes what that queued
+            if self._backlog and self._broken is None:
+                self._send_backlog()
 
     # -------------------------------------------------------------------- calls
 
@@ -531,6 +537,98 @@ class AsyncConnection:
         finally:
             self._call_done(serial, timeout)
         return reply_value(msg, interface, member, interactive)
+
+    async def call_many(
+        self,
+        calls: Iterable[Call],
+        *,
+        timeout: float | None = DEFAULT,
+        interactive: bool | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Many calls at once; their values in the calls' order (see ``Call``).
+
+        Every call is encoded before any is sent, so a bad argument raises
+        :class:`~sysd.InvalidCallError` with nothing sent.  Then they go out
+        pipelined as :meth:`call` would (at most ``MAX_IN_FLIGHT`` unanswered, the
+        rest as replies come), with no coroutine or task per call: one wake-up
+        serves every reply that arrived together.  ``timeout`` bounds each call
+        from the moment call_many starts.  An error reply raises at once (the
+        replies still to come are dropped) unless ``return_exceptions`` is true,
+        which puts each call's :class:`~sysd.SysdError` in its place instead.
+        Cancelled, every call is forgotten: no slot, deadline or future is left.
+        """
+        if interactive is None:
+            interactive = self.interactive
+        self._check()
+        if timeout is DEFAULT:
+            timeout = self.timeout
+            if interactive and timeout is not None:
+                timeout = max(timeout, INTERACTIVE_TIMEOUT)
+        batch = list(calls)
+        encoded = encode_calls(self._serial, batch, interactive=interactive, unix_fds=self.unix_fds)
+        self._serial += len(encoded)
+        loop = self._loop
+        pending = self._pending
+        in_flight = self._in_flight
+        backlog = self._backlog
+        out = self._out
+        when = loop.time() + (timeout or 0.0)
+        futures: list[asyncio.Future[Message]] = []
+        try:
+            for (serial, data, fds), call in zip(encoded, batch, strict=True):
+                fut: asyncio.Future[Message] = loop.create_future()
+                pending[serial] = fut
+                futures.append(fut)
+                if timeout is not None:
+                    self._add_deadline(serial, when, call[2], call[3], timeout)
+                if len(in_flight) < MAX_IN_FLIGHT and not backlog:
+                    in_flight.add(serial)
+                    out.append((memoryview(data), fds))
+                else:
+                    backlog.append((serial, data, fds))
+            if out and not self._writing:
+                self._flush()  # one send for the first window (_flush joins them)
+            results: list[Any] = []
+            for fut, call in zip(futures, batch, strict=True):
+                try:
+                    results.append(reply_value(await fut, call[2], call[3], interactive))
+                except SysdError as exc:
+                    if not return_exceptions:
+                        raise
+                    results.append(exc)
+            return results
+        finally:
+            self._calls_done(encoded, futures, timeout is not None)
+
+    def _calls_done(
+        self,
+        encoded: list[tuple[int, bytes, list[int]]],
+        futures: list[asyncio.Future[Message]],
+        timed: bool,
+    ) -> None:
+        """After a batch (whole, failed or cancelled): forget every one of its calls at
+        once, so that none still queued is sent for nobody, then refill the free slots."""
+        pending = self._pending
+        deadlines = self._deadlines
+        in_flight = self._in_flight
+        freed = False
+        for serial, _data, _fds in encoded:
+            pending.pop(serial, None)
+            if timed:
+                deadlines.pop(serial, None)
+            if serial in in_flight:
+                in_flight.discard(serial)
+                freed = True
+        for fut in futures:
+            if not fut.done():
+                fut.cancel()
+            elif not fut.cancelled():
+                fut.exception()  # retrieved: no "exception was never retrieved" at exit
+        if freed and self._backlog and self._broken is None:
+            self._send_backlog()
+            if self._out and not self._writing:
+                self._flush()
 
     # ------------------------------------------------------------------ signals
 

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -25,6 +25,7 @@ from ..errors import (
     BusDisconnectedError,
     BusError,
     BusTimeoutError,
+    SysdError,
     UsedAfterForkError,
 )
 from .address import Target
@@ -38,15 +39,18 @@ from .wire import (
     DEFAULT,
     ERROR,
     INTERACTIVE_TIMEOUT,
+    MAX_IN_FLIGHT,
     METHOD_CALL,
     METHOD_RETURN,
     RECV_SIZE,
     SIGNAL,
+    Call,
     Decoder,
     Message,
     answer_call,
     close_fds,
     encode_call,
+    encode_calls,
     fds_of,
     reply_value,
 )
@@ -454,6 +458,79 @@ class Connection:
             member,
             interactive,
         )
+
+    def call_many(
+        self,
+        calls: Iterable[Call],
+        *,
+        timeout: float | None = DEFAULT,
+        interactive: bool | None = None,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Many calls at once; their values in the calls' order (see ``Call``).
+
+        Every call is encoded before any is sent (a bad argument raises
+        :class:`~sysd.InvalidCallError` with nothing sent), then they are pipelined:
+        at most ``MAX_IN_FLIGHT`` unanswered, the next sent as replies come, every
+        reply that arrived together read at once.  ``timeout`` bounds the whole
+        batch.  An error reply raises at once (the replies still to come are
+        dropped) unless ``return_exceptions`` is true, which puts each call's
+        :class:`~sysd.SysdError` in its place instead.
+        """
+        if interactive is None:
+            interactive = self.interactive
+        batch = list(calls)
+        with self._lock:
+            if self._broken is not None or self._forks != _forks:
+                self._check()
+            encoded = encode_calls(
+                self._serial, batch, interactive=interactive, unix_fds=self.unix_fds
+            )
+            self._serial += len(encoded)
+            deadline = self.deadline(timeout, interactive)
+            index = {serial: i for i, (serial, _data, _fds) in enumerate(encoded)}
+            waiting = self._waiting
+            replies = self._replies
+            results: list[Any] = [None] * len(batch)
+            sent = answered = 0
+            try:
+                waiting.update(index)  # inside the try: a Ctrl-C right after it is undone
+                while answered < len(batch):
+                    while sent < len(batch) and sent - answered < MAX_IN_FLIGHT:
+                        _serial, data, fds = encoded[sent]
+                        self._queue(data, fds)
+                        sent += 1
+                    self._flush(deadline)
+                    ready = [serial for serial in replies if serial in index]
+                    if not ready:
+                        self._wait(deadline, _POLLIN, "for the replies")
+                        continue
+                    for serial in ready:
+                        msg = replies.pop(serial)
+                        waiting.discard(serial)
+                        answered += 1
+                        i = index[serial]
+                        call = batch[i]
+                        try:
+                            results[i] = reply_value(msg, call[2], call[3], interactive)
+                        except SysdError as exc:
+                            if not return_exceptions:
+                                raise
+                            results[i] = exc
+                return results
+            except BusTimeoutError as exc:
+                first = batch[0]
+                raise BusTimeoutError(
+                    f"no reply to {len(batch) - answered} of {len(batch)} calls "
+                    f"({first[2]}.{first[3]} first) within "
+                    f"{'the deadline' if timeout is None else f'{self._timeout_of(timeout):g} s'}"
+                ) from exc
+            finally:
+                waiting.difference_update(index)
+                for serial in index:
+                    left = replies.pop(serial, None)
+                    if left is not None and left.unix_fds:
+                        close_fds(left.unix_fds)
 
     # ------------------------------------------------------------------ signals
 

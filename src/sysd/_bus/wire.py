@@ -69,6 +69,9 @@ RECV_SIZE = 65536
 # dbus-daemon allows 128 unanswered calls per client by default; stay well below it.
 MAX_IN_FLIGHT = 64
 
+# One call of a batch (``call_many``): destination, path, interface, member, signature, args.
+Call = tuple[str | None, str, str | None, str, str, Sequence[Any]]
+
 METHOD_CALL = MessageType.METHOD_CALL
 METHOD_RETURN = MessageType.METHOD_RETURN
 ERROR = MessageType.ERROR
@@ -491,6 +494,34 @@ def encode_call(
             len(args),
         )
     return data, fds
+
+
+def encode_calls(
+    last_serial: int, calls: Sequence[Call], *, interactive: bool, unix_fds: bool
+) -> list[tuple[int, bytes, list[int]]]:
+    """Encode a batch (``call_many``) with the serials after ``last_serial``: all of it
+    before any is sent, so that a bad argument anywhere raises with nothing sent."""
+    encoded = []
+    serial = last_serial
+    for destination, path, interface, member, signature, args in calls:
+        serial += 1
+        try:
+            data, fds = encode_call(
+                serial,
+                destination,
+                path,
+                interface,
+                member,
+                signature,
+                args,
+                interactive=interactive,
+                unix_fds=unix_fds,
+            )
+        except InvalidCallError as exc:
+            exc.add_note(f"call {serial - last_serial} of {len(calls)} in the batch; none was sent")
+            raise
+        encoded.append((serial, data, fds))
+    return encoded
 
 
 def _encode_call_slow(
