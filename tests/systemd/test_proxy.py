@@ -289,8 +289,10 @@ def test_signals_asyncio(pretty_hostname_restored: str) -> None:
                     await stream.next()
 
             task = asyncio.create_task(wait())
-            while not stream.active:
-                await asyncio.sleep(0.01)
+            async with asyncio.timeout(30):  # a stream that ends at once fails here, bounded
+                while not stream.active:
+                    assert not task.done(), task
+                    await asyncio.sleep(0.01)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
