@@ -170,8 +170,10 @@ def section(procs: dict[str, dict[str, float]], lib: dict[str, dict[str, float]]
     lines += [
         "",
         "Both read the same state: the manager's properties, ListUnits, then each unit's "
-        "timestamps (systemd-analyze: a GetAll of every interface per unit; sysd: Get of "
-        "the four timestamps, one for a unit that never started), and for critical-chain "
+        "timestamps (systemd-analyze: a GetAll of every interface per unit, one after "
+        "the other; sysd: Get of the four timestamps, one for a unit that never started, "
+        "every unit's in two pipelined batches: bench/analyze_batch_ab.py compares that "
+        "with one Get after the other), and for critical-chain "
         "the `After=` of each unit along the chain; for security, each service's Unit and "
         "Service properties (systemd-analyze: a GetAll of every interface). A one-shot "
         "`sysd analyze` costs what "
