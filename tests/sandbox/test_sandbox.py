@@ -87,7 +87,7 @@ def test_systemd_run_command_line() -> None:
     argv = _nspawn.systemd_run_argv(
         ["python", "-m", "pytest"], cwd="/work/main", env={"A": "1"}, user="tester"
     )
-    assert argv[:5] == ["systemd-run", "--wait", "--pipe", "--collect", "--quiet"]
+    assert argv[:4] == ["systemd-run", "--wait", "--pipe", "--quiet"]
     assert "--property=WorkingDirectory=/work/main" in argv
     assert "--setenv=A=1" in argv
     assert "--uid=tester" in argv
@@ -278,6 +278,24 @@ def test_exec_check_raises_with_status(sb: sysd.sandbox.Sandbox) -> None:
 @pytest.mark.parametrize("status", [0, 7])
 def test_run_unit_passes_exit_status(sb: sysd.sandbox.Sandbox, status: int) -> None:
     assert sb.run_unit(["sh", "-c", f"exit {status}"]) == status
+
+
+@pytest.mark.host
+@needs_root
+@pytest.mark.parametrize("status", [0, 3])
+def test_run_unit_outlives_systemd_run_giving_up_in_a_reexec_storm(
+    sb: sysd.sandbox.Sandbox, status: int
+) -> None:
+    # systemd-run --wait exits (with 0) when a daemon-reexec cuts its state query, while
+    # the unit runs on: the sandbox once went down under the tests it ran
+    unit = f"sysd-storm-{status}.service"
+    storm = "for i in $(seq 40); do systemctl daemon-reexec; done"
+    started = time.monotonic()
+    rc = sb.run_unit(["sh", "-c", f"{storm}; sleep 2; exit {status}"], unit=unit)
+    assert rc == status
+    assert time.monotonic() - started >= 2  # it waited for the unit's end
+    shown = sb.exec(["systemctl", "show", "-p", "LoadState", "--value", unit], capture=True)
+    assert shown.stdout.strip() == "not-found"  # not left behind, failed or not
 
 
 @pytest.mark.host
@@ -572,3 +590,45 @@ def test_sigkilled_owner_halts_and_cleanup_removes_leftovers(tmp_path: Path) -> 
 def test_cleanup_leaves_live_sandboxes_alone(sb: sysd.sandbox.Sandbox) -> None:
     assert sb.directory not in sysd.sandbox.cleanup_stale(sb.directory.parent)
     assert sb.running and sb.exec(["true"]).returncode == 0
+
+
+def test_unit_outcome_is_systemd_runs() -> None:
+    from sysd.sandbox import _unit
+
+    assert _unit.parse_show("LoadState=loaded\nResult=exit-code\nX=a=b\n")["X"] == "a=b"
+    assert _unit.exit_status({"Result": "success", "ExecMainStatus": "3"}) == 0
+    assert _unit.exit_status({"Result": "exit-code", "ExecMainStatus": "3"}) == 3
+    assert _unit.exit_status({"Result": "signal", "ExecMainStatus": "9"}) == 79
+    assert _unit.exit_status({"Result": "core-dump", "ExecMainStatus": "11"}) == 1
+    assert _unit.exit_status({"Result": "timeout"}) == 1
+
+
+def test_unit_outcome_waits_for_a_unit_systemd_run_gave_up_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sysd.sandbox import _unit
+
+    monkeypatch.setattr(_unit, "POLL", 0.001)
+    states = iter(["active", "active", "deactivating", "failed"])
+    resets: list[str] = []
+
+    def ask() -> dict[str, str]:
+        return {"ActiveState": next(states), "Result": "exit-code", "ExecMainStatus": "5"}
+
+    # systemd-run said 0 (it gave up); the unit says 5, and the failed unit is reset
+    assert _unit.settle(ask, lambda _s: None, lambda: resets.append("x"), 0, None, "t") == 5
+    assert resets == ["x"]
+    # gone (collected) after being seen running: it ended well
+    seen = iter([{"ActiveState": "active"}, {"LoadState": "not-found", "ActiveState": "inactive"}])
+    assert _unit.settle(lambda: next(seen), lambda _s: None, lambda: None, 0, None, "t") == 0
+    # never seen running and gone: systemd-run's own status (it could not start it)
+    gone = {"LoadState": "not-found", "ActiveState": "inactive"}
+    assert _unit.settle(lambda: gone, lambda _s: None, lambda: None, 1, None, "t") == 1
+    # could not ask at all: systemd-run's status stands
+    assert _unit.settle(lambda: None, lambda _s: None, lambda: None, 7, None, "t") == 7
+    # past the deadline: killed, SandboxError
+    kills: list[str] = []
+    monkeypatch.setattr(_unit, "GRACE", 0.01)
+    with pytest.raises(SandboxError, match="did not finish in time"):
+        _unit.settle(lambda: {"ActiveState": "active"}, kills.append, lambda: None, 0, 0.0, "t")
+    assert kills == ["SIGINT", "SIGKILL"]

@@ -717,8 +717,10 @@ def systemd_run_argv(
     unit: str | None = None,
     properties: Iterable[str] = (),
 ) -> list[str]:
-    """``systemd-run --wait --pipe --collect`` for ``cmd`` (run inside the container)."""
-    argv = ["systemd-run", "--wait", "--pipe", "--collect", "--quiet"]
+    """``systemd-run --wait --pipe`` for ``cmd`` (run inside the container).  Not
+    ``--collect``: a failed unit keeps its status for ``run_unit`` to read (and reset)
+    when systemd-run gave up on it (``_unit.py``)."""
+    argv = ["systemd-run", "--wait", "--pipe", "--quiet"]
     if unit is not None:
         argv.append(f"--unit={unit}")
     if user is not None:

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import IO, Any, NamedTuple
 
 from ..errors import SandboxError
-from . import _nspawn
+from . import _nspawn, _unit
 from ._nspawn import ENV_MARKER, ENV_TEST_UID, ENV_TEST_USER, MARKER_FILE
 
 __all__ = [
@@ -666,7 +666,7 @@ class Sandbox:
     ) -> int:
         """Run ``cmd`` as a transient service inside and return its exit status.
 
-        ``systemd-run --wait --pipe --collect`` (via nsenter): the command lives in
+        ``systemd-run --wait --pipe`` (via nsenter): the command lives in
         a real unit and cgroup, with stdin/stdout/stderr passed straight through.
         ``cwd`` becomes WorkingDirectory=, the environment is passed with ``-E``
         (the host's minus host-session variables, plus :attr:`environment` and
@@ -675,7 +675,9 @@ class Sandbox:
         ``cwd`` (by default this process's working directory), as a shell would:
         that directory must be visible inside (bound, or a host directory outside
         ``/tmp``).  A bare name is looked up in PATH.
-        The exit status is the unit's (systemd-run's own when it could not run it).
+        The exit status is the unit's (systemd-run's own when it could not run it),
+        read from the unit itself when systemd-run gives up early (a daemon-reexec
+        cuts its calls: see ``_unit.py``); a failed unit is reset, not left behind.
 
         Ctrl-C is forwarded to the unit as SIGINT (then SIGKILL if it lingers), and
         KeyboardInterrupt raised once it has ended; past ``timeout`` the unit is
@@ -711,15 +713,43 @@ class Sandbox:
                 except subprocess.TimeoutExpired:
                     continue
 
-        _, _, status = self._communicate(
-            self._entered(inner),
-            cmd,
-            env=unit_env,  # systemd-run looks CMD up in its own PATH
-            stdin=None if _fd_open(0) else subprocess.DEVNULL,
-            timeout=timeout,
-            stop=stop_unit,
+        def systemctl(*args: str) -> subprocess.CompletedProcess[str]:
+            return self.exec(["systemctl", *args], capture=True, inherit_env=False, timeout=10)
+
+        def ask() -> _unit.Props | None:
+            # in a reexec storm systemctl's calls are cut too, for seconds on end
+            end = time.monotonic() + _unit.ASK_FOR
+            while True:
+                shown = systemctl("show", f"--property={_unit.PROPERTIES}", "--", unit)
+                if shown.returncode == 0:
+                    return _unit.parse_show(shown.stdout)
+                if time.monotonic() > end:
+                    return None
+                time.sleep(_unit.POLL)
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            _, _, status = self._communicate(
+                self._entered(inner),
+                cmd,
+                env=unit_env,  # systemd-run looks CMD up in its own PATH
+                stdin=None if _fd_open(0) else subprocess.DEVNULL,
+                timeout=timeout,
+                stop=stop_unit,
+            )
+        except BaseException:
+            if self.running:  # stopped on Ctrl-C or timeout: no failed unit left behind
+                with contextlib.suppress(SandboxError, OSError):
+                    systemctl("reset-failed", "--", unit)
+            raise
+        return _unit.settle(
+            ask,
+            lambda sig: systemctl("kill", f"--signal={sig}", "--", unit),
+            lambda: systemctl("reset-failed", "--", unit),
+            status,
+            deadline,
+            f"{_show(cmd)} in sandbox {self._name}",
         )
-        return status
 
     def shell(self, *, user: str | None = None, cwd: str | None = None) -> int:
         """An interactive shell inside (Ctrl-C goes to the shell); its exit status.
