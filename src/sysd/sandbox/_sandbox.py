@@ -699,22 +699,17 @@ class Sandbox:
             properties=properties,
         )
 
+        def systemctl(*args: str) -> subprocess.CompletedProcess[str]:
+            return self.exec(["systemctl", *args], capture=True, inherit_env=False, timeout=10)
+
         def stop_unit(proc: subprocess.Popen[str]) -> None:
-            for sig, grace in (("SIGINT", 5.0), ("SIGKILL", 5.0)):
-                self.exec(
-                    ["systemctl", "kill", f"--signal={sig}", unit],
-                    capture=True,
-                    inherit_env=False,
-                    timeout=10,
-                )
+            for sig in ("SIGINT", "SIGKILL"):
+                systemctl("kill", f"--signal={sig}", unit)
                 try:
-                    proc.wait(timeout=grace)
+                    proc.wait(timeout=_unit.GRACE)
                     return
                 except subprocess.TimeoutExpired:
                     continue
-
-        def systemctl(*args: str) -> subprocess.CompletedProcess[str]:
-            return self.exec(["systemctl", *args], capture=True, inherit_env=False, timeout=10)
 
         def ask() -> _unit.Props | None:
             # in a reexec storm systemctl's calls are cut too, for seconds on end
