@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import _inhibit_fds
 from .._bus.address import Target, resolve
-from .._bus.aio import AsyncConnection
+from .._bus.aio import AsyncConnection, open_owned
 from .._bus.wire import DEFAULT
 from .._core.login import (
     LOGIN_BUS_NAME,
@@ -490,5 +490,4 @@ async def connect(
     ``machine``: a local container's).  ``timeout`` is every call's default deadline,
     ``interactive`` lets polkit ask (power actions)."""
     target = _system_target(address, host, machine)
-    bus = await AsyncConnection.open(target, timeout=timeout, interactive=interactive)
-    return AsyncLogin(bus)
+    return await open_owned(target, AsyncLogin, timeout=timeout, interactive=interactive)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._bus.address import Target, resolve
-from .._bus.aio import AsyncConnection
+from .._bus.aio import AsyncConnection, open_owned
 from .._bus.wire import DEFAULT
 from .._core.machine import (
     IMAGE_INTERFACE,
@@ -455,10 +455,9 @@ async def connect(
 ) -> AsyncMachined:
     """Connect to machined on the system bus (``address``: another bus).  ``timeout`` is
     every call's default deadline."""
-    bus = await AsyncConnection.open(
-        _system_target(address), timeout=timeout, interactive=interactive
+    return await open_owned(
+        _system_target(address), AsyncMachined, timeout=timeout, interactive=interactive
     )
-    return AsyncMachined(bus)
 
 
 async def open_machine(

@@ -51,7 +51,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._bus.aio import AsyncConnection
+from .._bus.aio import AsyncConnection, open_owned
 from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, Message, match_rule, unwrap
 from .._core.jobs import JobRemoved
 from .._interrupt import AsyncCriticalSection
@@ -560,6 +560,12 @@ class AsyncSubscription:
         finally:
             self._reconnecting -= 1
 
+    def _adopt(self, bus: AsyncConnection) -> AsyncConnection:
+        if self.sd._closed:  # closed by its owner while we connected
+            raise BusDisconnectedError("the connection was closed")
+        self.sd.bus = bus
+        return bus
+
     async def _reconnect(self, deadline: float | None) -> None:
         sd = self.sd
         limit = time.monotonic() + RECONNECT_LIMIT if deadline is None else deadline
@@ -572,13 +578,10 @@ class AsyncSubscription:
             try:
                 bus = sd.bus
                 if bus.closed:
-                    bus = await AsyncConnection.open(
-                        bus.target, timeout=bus.timeout, interactive=bus.interactive
+                    # the new connection is sd's, or closed (cut before sd took it)
+                    bus = await open_owned(
+                        bus.target, self._adopt, timeout=bus.timeout, interactive=bus.interactive
                     )
-                    if sd._closed:  # closed by its owner while we connected
-                        await bus.aclose()
-                        raise BusDisconnectedError("the connection was closed")
-                    sd.bus = bus
                     repinned = set()
                 await sd.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
                 if self.holders:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, machine_registered, resolve
-from .._bus.aio import AsyncConnection
+from .._bus.aio import AsyncConnection, open_owned
 from .._bus.wire import (
     DEFAULT,
     Variant,
@@ -1036,8 +1036,8 @@ class AsyncSystemd:
         return self.bus.closed
 
     async def aclose(self) -> None:
-        self._closed = True
         try:
+            self._closed = True
             await self.bus.aclose()
         finally:
             self._subscription.closed()  # blocking: its release thread ends with it
@@ -1087,8 +1087,7 @@ async def connect(
             f"No machine '{target.machine}' known",
             hint="`sysd machines` (or `machinectl list`) lists the registered ones",
         )
-    bus = await AsyncConnection.open(target, timeout=timeout, interactive=interactive)
-    return AsyncSystemd(bus)
+    return await open_owned(target, AsyncSystemd, timeout=timeout, interactive=interactive)
 
 
 _SPAWN = "org.freedesktop.DBus.Error.Spawn."

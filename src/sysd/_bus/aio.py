@@ -16,8 +16,9 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._interrupt import CriticalSection
 from ..errors import (
     BusAuthenticationError,
     BusConnectError,
@@ -30,7 +31,15 @@ from ..errors import (
 )
 from .address import Target, Transport
 from .auth import ClientAuth
-from .transport import SOCK_FLAGS, connect_error, no_transport, reap, sockaddr, spawn
+from .transport import (
+    SOCK_FLAGS,
+    connect_error,
+    discard,
+    no_transport,
+    reap,
+    sockaddr,
+    spawn,
+)
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -54,6 +63,8 @@ from .wire import (
     fds_of,
     reply_value,
 )
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from .transport import Helper
@@ -85,21 +96,42 @@ async def _open_transport(
     if t.kind == "unixexec":
         return spawn(t)
     loop = asyncio.get_running_loop()
-    sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
-    sock.setblocking(False)
+    sock = None
     try:
+        with CriticalSection():  # no socket object exists unowned, not even for a bytecode
+            sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
+        sock.setblocking(False)
         async with asyncio.timeout_at(_loop_deadline(loop, deadline)):
             await loop.sock_connect(sock, sockaddr(t))
+        return sock, None
     except TimeoutError as exc:
-        sock.close()
+        discard(sock, None)
         raise BusConnectError(f"cannot connect to {t.describe()}: timed out") from exc
     except OSError as exc:
-        sock.close()
+        discard(sock, None)
         raise connect_error(t, exc) from exc
-    except BaseException:
-        sock.close()
+    except BaseException:  # cancelled, or Ctrl-C raised in this coroutine
+        discard(sock, None)
         raise
-    return sock, None
+
+
+async def open_owned(
+    target: Target,
+    owner: Callable[[AsyncConnection], T],
+    *,
+    timeout: float | None = 25.0,
+    interactive: bool = False,
+) -> T:
+    """Open a connection and hand it to ``owner`` (``AsyncSystemd``, ``AsyncLogin``...): cut
+    between the two (Ctrl-C, cancelled), the connection is closed, not left to the GC."""
+    bus = None
+    try:
+        bus = await AsyncConnection.open(target, timeout=timeout, interactive=interactive)
+        return owner(bus)
+    except BaseException:
+        if bus is not None:
+            bus._fail(BusDisconnectedError("connect failed"))
+        raise
 
 
 def _loop_deadline(loop: asyncio.AbstractEventLoop, deadline: float | None) -> float | None:
@@ -162,42 +194,52 @@ class AsyncConnection:
         deadline = None if timeout is None else time.monotonic() + timeout
         failures: list[BusConnectError] = []
         for transport in target.transports:
-            try:
+            sock = proc = conn = None
+            try:  # once built, the connection owns the socket (and closes it on every path)
                 sock, proc = await _open_transport(transport, deadline)
+                conn = cls(sock, target, timeout=timeout, interactive=interactive, proc=proc)
+                await conn._greet(transport, deadline)
+                return conn
             except BusConnectError as exc:
-                failures.append(exc)
-                continue
-            conn = cls(sock, target, timeout=timeout, interactive=interactive, proc=proc)
-            try:
-                await conn._authenticate(deadline)
-                if target.hello:
-                    left = None if deadline is None else max(0.001, deadline - time.monotonic())
-                    conn.unique_name = await conn.call(
-                        DBUS_DEST, DBUS_PATH, DBUS_IFACE, "Hello", timeout=left
-                    )
-            except BusTimeoutError as exc:
-                conn._fail(BusDisconnectedError("connect timed out"))
-                raise BusConnectError(
-                    f"connecting to {transport.describe()} timed out", address=transport.describe()
-                ) from exc
-            except BusConnectError as exc:
-                why = None
-                try:
-                    if transport.kind == "ssh":  # the bridge ended: say why, typed
-                        from .ssh import Bridge
-
-                        if isinstance(proc, Bridge):
-                            why = await proc.diagnose_async(deadline)
-                finally:
+                if conn is None:  # from opening the transport, which closed it: the next one
+                    failures.append(exc)
+                    continue
+                raise
+            except BaseException:  # cancelled, Ctrl-C, or the greeting failed (closed already)
+                if conn is None:
+                    discard(sock, proc)
+                else:
                     conn._fail(BusDisconnectedError("connect failed"))
-                if why is not None:
-                    raise why from exc
                 raise
-            except BaseException:
-                conn._fail(BusDisconnectedError("connect failed"))
-                raise
-            return conn
         raise no_transport(target, failures)
+
+    async def _greet(self, transport: Transport, deadline: float | None) -> None:
+        """Authenticate and (on a message bus) say Hello; closed when either fails."""
+        try:
+            await self._authenticate(deadline)
+            if self.target.hello:
+                left = None if deadline is None else max(0.001, deadline - time.monotonic())
+                self.unique_name = await self.call(
+                    DBUS_DEST, DBUS_PATH, DBUS_IFACE, "Hello", timeout=left
+                )
+        except BusTimeoutError as exc:
+            self._fail(BusDisconnectedError("connect timed out"))
+            raise BusConnectError(
+                f"connecting to {transport.describe()} timed out", address=transport.describe()
+            ) from exc
+        except BusConnectError as exc:
+            why = None
+            try:
+                if transport.kind == "ssh":  # the bridge ended: say why, typed
+                    from .ssh import Bridge
+
+                    if isinstance(self._proc, Bridge):
+                        why = await self._proc.diagnose_async(deadline)
+            finally:
+                self._fail(BusDisconnectedError("connect failed"))
+            if why is not None:
+                raise why from exc
+            raise
 
     async def _authenticate(self, deadline: float | None) -> None:
         loop = self._loop
@@ -268,6 +310,7 @@ class AsyncConnection:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(BusDisconnectedError(f"bus connection lost: {exc.text}"))
+                waiter.exception()  # retrieved: its waiter may be gone (cut before its await)
         pending, self._pending = self._pending, {}
         # calls in flight learn the cause when the peer broke the protocol (as a blocking
         # call reading the bad message does); otherwise the connection is simply gone
@@ -275,6 +318,7 @@ class AsyncConnection:
         for fut in pending.values():
             if not fut.done():
                 fut.set_exception(lost(f"bus connection lost with the call in flight: {exc.text}"))
+                fut.exception()  # retrieved: its caller may be gone (cut before its await)
         reap(self._proc)
         return exc
 
@@ -736,3 +780,10 @@ class AsyncConnection:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def __del__(self) -> None:
+        # dropped unclosed (its owner was cut before it could close it): the socket at
+        # least, as the blocking Connection does; the loop's reader kept it alive while set
+        if getattr(self, "_broken", True) is None and getattr(self, "_pid", 0) == os.getpid():
+            self._sock.close()
+            self._decoder.close()

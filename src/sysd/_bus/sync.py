@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
     BusAuthenticationError,
@@ -28,9 +28,9 @@ from ..errors import (
     SysdError,
     UsedAfterForkError,
 )
-from .address import Target
+from .address import Target, Transport
 from .auth import ClientAuth
-from .transport import no_transport, open_blocking, reap
+from .transport import discard, no_transport, open_blocking, reap
 from .wire import (
     CMSG_SPACE,
     DBUS_DEST,
@@ -55,6 +55,8 @@ from .wire import (
     reply_value,
 )
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from .transport import Helper
 
@@ -78,6 +80,25 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
+
+
+def open_owned(
+    target: Target,
+    owner: Callable[[Connection], T],
+    *,
+    timeout: float | None = 25.0,
+    interactive: bool = False,
+) -> T:
+    """Open a connection and hand it to ``owner`` (``Systemd``, ``Login``...): cut between
+    the two (Ctrl-C), the connection is closed, not left to the GC."""
+    bus = None
+    try:
+        bus = Connection.open(target, timeout=timeout, interactive=interactive)
+        return owner(bus)
+    except BaseException:
+        if bus is not None:
+            bus.close()
+        raise
 
 
 class Connection:
@@ -127,41 +148,51 @@ class Connection:
         deadline = None if timeout is None else time.monotonic() + timeout
         failures: list[BusConnectError] = []
         for transport in target.transports:
-            try:
+            sock = proc = conn = None
+            try:  # once built, the connection owns the socket (and closes it on every path)
                 sock, proc = open_blocking(transport, deadline)
+                conn = cls(sock, target, timeout=timeout, interactive=interactive, proc=proc)
+                conn._greet(transport, deadline)
+                return conn
             except BusConnectError as exc:
-                failures.append(exc)
-                continue
-            conn = cls(sock, target, timeout=timeout, interactive=interactive, proc=proc)
-            try:
-                conn._authenticate(deadline)
-                if target.hello:
-                    conn.unique_name = conn.call(
-                        DBUS_DEST, DBUS_PATH, DBUS_IFACE, "Hello", timeout=conn._left(deadline)
-                    )
-            except BusTimeoutError as exc:
-                conn.close()
-                raise BusConnectError(
-                    f"connecting to {transport.describe()} timed out", address=transport.describe()
-                ) from exc
-            except BusConnectError as exc:
-                why = None
-                try:
-                    if transport.kind == "ssh":  # the bridge ended: say why, typed
-                        from .ssh import Bridge
-
-                        if isinstance(proc, Bridge):
-                            why = proc.diagnose(deadline)
-                finally:
+                if conn is None:  # from opening the transport, which closed it: the next one
+                    failures.append(exc)
+                    continue
+                raise
+            except BaseException:  # Ctrl-C, or any failure of the greeting (closed already)
+                if conn is None:
+                    discard(sock, proc)
+                else:
                     conn.close()
-                if why is not None:
-                    raise why from exc
                 raise
-            except BaseException:
-                conn.close()
-                raise
-            return conn
         raise no_transport(target, failures)
+
+    def _greet(self, transport: Transport, deadline: float | None) -> None:
+        """Authenticate and (on a message bus) say Hello; closed when either fails."""
+        try:
+            self._authenticate(deadline)
+            if self.target.hello:
+                self.unique_name = self.call(
+                    DBUS_DEST, DBUS_PATH, DBUS_IFACE, "Hello", timeout=self._left(deadline)
+                )
+        except BusTimeoutError as exc:
+            self.close()
+            raise BusConnectError(
+                f"connecting to {transport.describe()} timed out", address=transport.describe()
+            ) from exc
+        except BusConnectError as exc:
+            why = None
+            try:
+                if transport.kind == "ssh":  # the bridge ended: say why, typed
+                    from .ssh import Bridge
+
+                    if isinstance(self._proc, Bridge):
+                        why = self._proc.diagnose(deadline)
+            finally:
+                self.close()
+            if why is not None:
+                raise why from exc
+            raise
 
     @staticmethod
     def _left(deadline: float | None) -> float | None:

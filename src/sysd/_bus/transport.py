@@ -13,6 +13,7 @@ import socket
 import time
 from typing import TYPE_CHECKING
 
+from .._interrupt import CriticalSection
 from ..errors import BusConnectError, UserManagerNotRunningError
 
 if TYPE_CHECKING:
@@ -93,24 +94,29 @@ def spawn(t: Transport) -> tuple[socket.socket, subprocess.Popen[bytes]]:
             f"cannot connect to {t.describe()}: program {t.path!r} not found on PATH",
             address=t.describe(),
         )
-    ours, theirs = socket.socketpair(socket.AF_UNIX, SOCK_FLAGS)
+    ours = proc = None
     try:
-        proc = subprocess.Popen(
-            list(t.argv) or [t.path],
-            executable=program,
-            stdin=theirs.fileno(),
-            stdout=theirs.fileno(),
-            close_fds=True,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        ours.close()
-        raise BusConnectError(
-            f"cannot start {t.describe()}: {exc.strerror or exc}", address=t.describe()
-        ) from exc
-    finally:
-        theirs.close()
-    return ours, proc
+        with CriticalSection():  # the sockets and the process come into being owned
+            ours, theirs = socket.socketpair(socket.AF_UNIX, SOCK_FLAGS)
+            try:
+                proc = subprocess.Popen(
+                    list(t.argv) or [t.path],
+                    executable=program,
+                    stdin=theirs.fileno(),
+                    stdout=theirs.fileno(),
+                    close_fds=True,
+                    start_new_session=True,
+                )
+            finally:
+                theirs.close()
+        return ours, proc
+    except BaseException as exc:  # a Ctrl-C held back to the section's end lands here too
+        discard(ours, proc)
+        if isinstance(exc, OSError):
+            raise BusConnectError(
+                f"cannot start {t.describe()}: {exc.strerror or exc}", address=t.describe()
+            ) from exc
+        raise
 
 
 def open_blocking(t: Transport, deadline: float | None) -> tuple[socket.socket, Helper | None]:
@@ -121,19 +127,31 @@ def open_blocking(t: Transport, deadline: float | None) -> tuple[socket.socket, 
         return open_bridge(t.ssh, t.argv, deadline)
     if t.kind == "unixexec":
         return spawn(t)
-    sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
+    sock = None
     try:
+        with CriticalSection():  # no socket object exists unowned, not even for a bytecode
+            sock = socket.socket(socket.AF_UNIX, SOCK_FLAGS)
         sock.settimeout(_remaining(deadline))
         sock.connect(sockaddr(t))
+        return sock, None
     except TimeoutError as exc:
-        sock.close()
+        discard(sock, None)
         raise BusConnectError(
             f"cannot connect to {t.describe()}: timed out", address=t.describe()
         ) from exc
     except OSError as exc:
-        sock.close()
+        discard(sock, None)
         raise connect_error(t, exc) from exc
-    return sock, None
+    except BaseException:  # Ctrl-C while connecting
+        discard(sock, None)
+        raise
+
+
+def discard(sock: socket.socket | None, proc: Helper | None) -> None:
+    """Close a transport no connection took over yet (an open that failed or was cut)."""
+    if sock is not None:
+        sock.close()
+    reap(proc)
 
 
 def reap(proc: Helper | None) -> None:

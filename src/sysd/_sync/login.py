@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import _inhibit_fds
 from .._bus.address import Target, resolve
-from .._bus.sync import Connection
+from .._bus.sync import Connection, open_owned
 from .._bus.wire import DEFAULT
 from .._core.login import (
     LOGIN_BUS_NAME,
@@ -491,5 +491,4 @@ def connect(
     ``machine``: a local container's).  ``timeout`` is every call's default deadline,
     ``interactive`` lets polkit ask (power actions)."""
     target = _system_target(address, host, machine)
-    bus = Connection.open(target, timeout=timeout, interactive=interactive)
-    return Login(bus)
+    return open_owned(target, Login, timeout=timeout, interactive=interactive)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._bus.address import Target, resolve
-from .._bus.sync import Connection
+from .._bus.sync import Connection, open_owned
 from .._bus.wire import DEFAULT
 from .._core.machine import (
     IMAGE_INTERFACE,
@@ -448,8 +448,7 @@ def connect(
 ) -> Machined:
     """Connect to machined on the system bus (``address``: another bus).  ``timeout`` is
     every call's default deadline."""
-    bus = Connection.open(_system_target(address), timeout=timeout, interactive=interactive)
-    return Machined(bus)
+    return open_owned(_system_target(address), Machined, timeout=timeout, interactive=interactive)
 
 
 def open_machine(bus: Connection | None, name: str, *, timeout: float | None = DEFAULT) -> Machine:

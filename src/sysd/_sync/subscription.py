@@ -52,7 +52,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._bus.sync import Connection
+from .._bus.sync import Connection, open_owned
 from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, Message, match_rule, unwrap
 from .._core.jobs import JobRemoved
 from .._interrupt import CriticalSection
@@ -561,6 +561,12 @@ class Subscription:
         finally:
             self._reconnecting -= 1
 
+    def _adopt(self, bus: Connection) -> Connection:
+        if self.sd._closed:  # closed by its owner while we connected
+            raise BusDisconnectedError("the connection was closed")
+        self.sd.bus = bus
+        return bus
+
     def _reconnect(self, deadline: float | None) -> None:
         sd = self.sd
         limit = time.monotonic() + RECONNECT_LIMIT if deadline is None else deadline
@@ -573,13 +579,10 @@ class Subscription:
             try:
                 bus = sd.bus
                 if bus.closed:
-                    bus = Connection.open(
-                        bus.target, timeout=bus.timeout, interactive=bus.interactive
+                    # the new connection is sd's, or closed (cut before sd took it)
+                    bus = open_owned(
+                        bus.target, self._adopt, timeout=bus.timeout, interactive=bus.interactive
                     )
-                    if sd._closed:  # closed by its owner while we connected
-                        bus.close()
-                        raise BusDisconnectedError("the connection was closed")
-                    sd.bus = bus
                     repinned = set()
                 sd.ping(timeout=max(0.05, min(5.0, limit - time.monotonic())))
                 if self.holders:

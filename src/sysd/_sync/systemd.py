@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, machine_registered, resolve
-from .._bus.sync import Connection
+from .._bus.sync import Connection, open_owned
 from .._bus.wire import (
     DEFAULT,
     Variant,
@@ -1027,8 +1027,8 @@ class Systemd:
         return self.bus.closed
 
     def close(self) -> None:
-        self._closed = True
         try:
+            self._closed = True
             self.bus.close()
         finally:
             self._subscription.closed()  # blocking: its release thread ends with it
@@ -1078,8 +1078,7 @@ def connect(
             f"No machine '{target.machine}' known",
             hint="`sysd machines` (or `machinectl list`) lists the registered ones",
         )
-    bus = Connection.open(target, timeout=timeout, interactive=interactive)
-    return Systemd(bus)
+    return open_owned(target, Systemd, timeout=timeout, interactive=interactive)
 
 
 _SPAWN = "org.freedesktop.DBus.Error.Spawn."

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from .._interrupt import CriticalSection
 from ._errors import (
     InvalidJournalFieldError,
     JournalError,
@@ -121,12 +122,19 @@ class _Socket:
                 return self._sock
             if self._sock is not None:  # the parent's, inherited through fork(): our copy
                 self._sock.close()
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-            for option in (socket.SO_SNDBUF, getattr(socket, "SO_SNDBUFFORCE", 32)):
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, option, _SNDBUF)
-                except OSError:
-                    pass
+            sock = None
+            try:  # a Ctrl-C in here closes the socket, not the garbage collector
+                with CriticalSection():
+                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                for option in (socket.SO_SNDBUF, getattr(socket, "SO_SNDBUFFORCE", 32)):
+                    try:
+                        sock.setsockopt(socket.SOL_SOCKET, option, _SNDBUF)
+                    except OSError:
+                        pass
+            except BaseException:
+                if sock is not None:
+                    sock.close()
+                raise
             if self._pid == -1:  # a process-lifetime socket: closed at exit, not collected
                 atexit.register(self.reset)
             self._sock, self._pid = sock, pid
