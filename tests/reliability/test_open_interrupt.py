@@ -1,4 +1,5 @@
-"""Ctrl-C at every line of opening a connection leaves no socket, fd or helper behind.
+"""Ctrl-C at every line of opening a connection leaves no socket, fd or helper behind;
+at every line of sending, no call sent twice.
 
 A CI run of the suite once failed on ``ResourceWarning: unclosed <socket.socket ...>``
 collected in the middle of an unrelated test: a socket that had been created and then
@@ -23,7 +24,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from reliability_support import open_fds
+from reliability_support import open_fds, probe_rules
 
 import sysd
 import sysd.aio
@@ -140,3 +141,42 @@ def test_ctrl_c_at_every_line_of_an_asyncio_open(target: str) -> None:
     lines = _each_line(lambda cut: asyncio.run(open_and_close(cut)), lambda _: None)
     print(f"{target}: cut at each of {lines - 1} lines")
     assert lines > 20
+
+
+def test_ctrl_c_at_every_line_of_a_blocking_batch_sends_each_call_at_most_once() -> None:
+    """Sending, too: a KeyboardInterrupt right after ``sock.send()`` returned lost how much
+    was sent, and the next flush sent the message again (found by the unwaited-jobs Ctrl-C
+    test: an AddMatch twice, one rule left behind).  Cut at every line of a batch of
+    AddMatch calls on the system bus: the connection still works after each cut, and the
+    bus holds every rule at most once."""
+    with sysd.connect(private=False) as sd:
+        bus = sd.bus
+        assert bus.unique_name is not None
+        name = bus.unique_name
+        dbus = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+        before = probe_rules(name)
+        fds = open_fds()
+        for at in range(1, LIMIT):
+            rules = [f"type='signal',path='/org/sysd/cut{at}/r{i}'" for i in range(8)]
+            batch = [(*dbus, "AddMatch", "s", (rule,)) for rule in rules]
+            cut = _Cut(at)
+            sys.settrace(cut)
+            try:
+                bus.call_many(batch)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                sys.settrace(None)
+            assert bus.call(*dbus, "GetId")  # the stream is whole: this call's reply comes back
+            now = probe_rules(name)
+            mine = [r for r in now if "/org/sysd/cut" in r]
+            where = f"cut at sysd's line {at} ({cut.where})"
+            assert len(mine) == len(set(mine)), f"{where}: a call sent twice: {mine}"
+            for rule in set(mine):
+                bus.call(*dbus, "RemoveMatch", "s", (rule,))
+            assert sorted(probe_rules(name)) == sorted(before), where
+            if not cut.fired:
+                break
+        else:
+            raise AssertionError(f"a batch took more than {LIMIT} lines")
+        assert open_fds() == fds

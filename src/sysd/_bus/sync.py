@@ -128,6 +128,7 @@ class Connection:
         self._waiting: set[int] = set()
         self._replies: dict[int, Message] = {}
         self._out: deque[tuple[memoryview, list[int]]] = deque()
+        self._sent: list[tuple[memoryview, int]] = []  # see _flush
         self._handlers: list[SignalHandler] = []
         self._matches: dict[str, int] = {}
         self._lock = threading.RLock()
@@ -245,36 +246,51 @@ class Connection:
             close_fds(msg.unix_fds)
         self._replies.clear()
         self._out.clear()
+        self._sent.clear()
         reap(self._proc)
 
     def _queue(self, data: bytes, fds: list[int]) -> None:
         self._out.append((memoryview(data), fds))
 
     def _flush(self, deadline: float | None) -> None:
-        """Write queued bytes; while the peer does not read, keep reading what it sends."""
+        """Write queued bytes; while the peer does not read, keep reading what it sends.
+
+        Ctrl-C: Python raises KeyboardInterrupt right after a C call returns, so after
+        ``n = sock.send(view)`` it could land with the bytes sent and ``n`` lost, and the
+        next flush would send the message again (a second AddMatch, Ref or StartUnit;
+        the rest of a message twice, a corrupt stream).  So the send's result is stored
+        by C code (``extend`` consuming a ``zip`` over a ``map``: no bytecode between
+        the send and the store) together with the view it was sent from, and applied at
+        most once: only while that view is still the queue's head.
+        """
         sock = self._sock
         out = self._out
-        while out:
+        sent = self._sent
+        while True:
+            while sent:  # what was sent and not yet taken off the queue (an interrupt)
+                view, n = sent[0]
+                if out and out[0][0] is view:  # not applied yet
+                    if n == len(view):
+                        out.popleft()
+                    else:
+                        out[0] = (view[n:], [])
+                del sent[0]
+            if not out:
+                return
             view, fds = out[0]
             try:
                 if fds:
-                    n = sock.sendmsg(
-                        [view], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
-                    )
+                    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+                    sent.extend(zip((view,), map(sock.sendmsg, ([view],), (anc,)), strict=True))
                 else:
-                    n = sock.send(view)
+                    sent.extend(zip((view,), map(sock.send, (view,)), strict=True))
             except BlockingIOError:
                 self._wait(deadline, _POLLOUT | _POLLIN, "sending")
-                continue
             except InterruptedError:
                 continue
             except OSError as exc:
                 lost = BusDisconnectedError(f"bus connection lost while sending: {exc}")
                 raise self._fail(lost) from exc
-            if n == len(view):
-                out.popleft()
-            else:
-                out[0] = (view[n:], [])
 
     def _wait(self, deadline: float | None, events: int, what: str) -> None:
         """Wait for the socket; on readability, read and dispatch (avoids write deadlocks)."""
@@ -434,6 +450,10 @@ class Connection:
                     self._queue(data, fds)
                     self._flush(deadline)
                 else:  # nothing queued before it: send at once (_flush sends what is left)
+                    # (a Ctrl-C right after this send loses ``sent``: nothing is sent twice,
+                    # but the rest of a partial send would be lost, a stream the bus then
+                    # drops: only with the socket's buffer full and nothing queued.  _flush's
+                    # bookkeeping would close that too, for ~0.5 us on every call)
                     try:
                         sent = self._sock.send(data)
                     except OSError:  # would block, interrupted or lost: _flush decides
