@@ -169,7 +169,7 @@ def test_no_wait_returns_handle_that_waits_later(sd: sysd.Systemd, units: Units)
     units.reload()
     job = sd.unit(fast).start(wait=False)
     assert job.result is None
-    time.sleep(0.3)  # the job is long gone; its result is deduced from the unit
+    time.sleep(0.3)  # the job is long gone; its JobRemoved was sent to us all the same
     assert job.wait(timeout=10) == "done"
     job = sd.unit(failing).start(wait=False)
     time.sleep(0.3)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import SUCCESS, deduce_result, exit_status, has_result, job_error, type_interface
 from .._core.unitname import to_dbus_path
+from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusDisconnectedError,
     ConnectionBudgetError,
@@ -114,6 +115,9 @@ class AsyncJob:
         bounds our wait only (WaitTimeoutError); the job itself goes on.
         ``None`` waits until systemd ends the job (its own timeouts apply).
         """
+        heard = self._ticket.result if self._ticket is not None else None
+        if self.result is None and heard is not None:
+            self.result = heard  # its JobRemoved, heard while it was queued unwaited
         if self.result is None:
             async with self.sd._subscription as sub:
                 self.result = await _wait_removed(sub, self, timeout)
@@ -176,16 +180,27 @@ async def queue_unwaited(
     sub = sd._subscription
     deadline = None if timeout is None else time.monotonic() + timeout
     await _unwaited_slot(sub, deadline, f"{job_type} {unit_name}")
+    queueing = False
     try:
-        job = await sd._queue_guarded(queue, unit_name, job_type, deadline)
-    except BaseException:
-        sub.release_job()
-        raise
-    if job.id is None:  # over already, its end deduced (systemd re-executed meanwhile)
-        sub.release_job()
-    else:
-        job._count(sub)
-    return job
+        try:
+            with AsyncCriticalSection():  # the count and its marker together (Ctrl-C)
+                sub.start_queueing()
+                queueing = True
+            # its JobRemoved heard from the start, though nobody subscribes: wait() then
+            # gives systemd's own result, not one deduced from the unit (subscription.py)
+            await sub.listen_jobs()
+            job = await sd._queue_guarded(queue, unit_name, job_type, deadline)
+        except BaseException:
+            sub.release_job()
+            raise
+        if job.id is None:  # over already, its end deduced (systemd re-executed meanwhile)
+            sub.release_job()
+        else:
+            job._count(sub)
+        return job
+    finally:
+        if queueing:
+            sub.queued_unwaited()
 
 
 async def _unwaited_slot(sub: AsyncSubscription, deadline: float | None, what: str) -> None:

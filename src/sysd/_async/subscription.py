@@ -85,10 +85,19 @@ RECONNECT_LIMIT = 60.0  # how long a wait without deadline waits for systemd to 
 # What a call raises while systemd is away (re-executing) or the connection dropped.
 GONE = (BusDisconnectedError, NoReplyError, ServiceUnknownError)
 
+_DBUS = (DBUS_DEST, DBUS_PATH, DBUS_IFACE)
+JOB_RULE = match_rule(
+    sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="JobRemoved"
+)
+NAME_RULE = match_rule(
+    sender=DBUS_DEST,
+    path=DBUS_PATH,
+    interface=DBUS_IFACE,
+    member="NameOwnerChanged",
+    arg0=SYSTEMD_BUS_NAME,
+)
 RULES = (
-    match_rule(
-        sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="JobRemoved"
-    ),
+    JOB_RULE,
     match_rule(
         sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE, member="Reloading"
     ),
@@ -101,13 +110,7 @@ RULES = (
     # every other Manager signal (UnitNew, JobNew, UnitFilesChanged, StartupFinished):
     # sd.events() reports them
     match_rule(sender=SYSTEMD_BUS_NAME, path=MANAGER_PATH, interface=MANAGER_INTERFACE),
-    match_rule(
-        sender=DBUS_DEST,
-        path=DBUS_PATH,
-        interface=DBUS_IFACE,
-        member="NameOwnerChanged",
-        arg0=SYSTEMD_BUS_NAME,
-    ),
+    NAME_RULE,
     match_rule(
         sender=SYSTEMD_BUS_NAME,
         path_namespace=UNITS_PATH,
@@ -115,6 +118,8 @@ RULES = (
         member="PropertiesChanged",
     ),
 )
+# what hearing unwaited jobs end takes on a message bus (see listen_jobs)
+LISTEN_RULES = (JOB_RULE, NAME_RULE)
 
 
 class Watched:
@@ -165,11 +170,12 @@ class JobTicket:
     """A slot of the connection's job budget held by a job queued without waiting
     (``unit.start(wait=False)``) until its end is seen or its handle is let go."""
 
-    __slots__ = ("held", "path")
+    __slots__ = ("held", "path", "result")
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.held = True
+        self.result: str | None = None  # from the job's JobRemoved, when it was heard
 
 
 class AsyncSubscription:
@@ -205,6 +211,10 @@ class AsyncSubscription:
         self.reconnects = 0
         self._reconnecting = 0  # waiters in reconnect()
         self._bus: AsyncConnection | None = None  # the connection the setup is in place on
+        # the connection JobRemoved is heard on for unwaited jobs (see listen_jobs), and
+        # how many unwaited jobs are being queued right now (they want it too)
+        self._listening: AsyncConnection | None = None
+        self.queueing = 0
         self._setup_lock = AsyncLock()
         self.counts = AsyncStateLock()  # holders, watch counts (threads, blocking flavour)
         self._reconnect_lock = AsyncLock()
@@ -281,23 +291,124 @@ class AsyncSubscription:
         ticket = JobTicket(path)
         with self.counts:
             self.unwaited.setdefault(path, []).append(ticket)
-        if path in self.removed:  # over already (seen while subscribed)
+        seen = self.removed.get(path)
+        if seen is not None:  # over already (heard before its handle was made)
+            ticket.result = seen.result
             self.give_back(ticket)
         return ticket
 
     def give_back(self, ticket: JobTicket) -> None:
-        """The slot of an unwaited job, back to the budget (once; any thread)."""
+        """The slot of an unwaited job, back to the budget (once; any thread).
+
+        One critical section: a Ctrl-C in the middle (this runs in finalizers too) would
+        leave the slot taken, or the JobRemoved match in place with no job to hear."""
+        with AsyncCriticalSection():
+            with self.counts:
+                if not ticket.held:
+                    return
+                ticket.held = False
+                tickets = self.unwaited.get(ticket.path)
+                if tickets is not None:
+                    with contextlib.suppress(ValueError):
+                        tickets.remove(ticket)
+                    if not tickets:
+                        del self.unwaited[ticket.path]
+                last = not self.unwaited and not self.queueing and self._listening is not None
+            self.jobs.release()
+            if last:  # no unwaited job left to hear about: the JobRemoved match goes, soon
+                self._soon.spawn(self._unlisten_quietly)
+
+    # ------------------------------------------------- hearing unwaited jobs end
+
+    async def listen_jobs(self) -> None:
+        """Hear JobRemoved on the current connection, for a job about to be queued without
+        waiting (``start(wait=False)``), until no unwaited job is left.
+
+        systemd sends a job's JobRemoved to the client that asked for the job even when
+        nobody is subscribed (systemd 252 ``bus_job_track_sender``, ``bus_foreach_bus``):
+        always on its private socket, and on a message bus as a broadcast that one match
+        rule (not Subscribe, which would bring every unit's changes) lets through.  So the
+        handle's ``wait()`` gives the job's own result (``canceled``, ``dependency``...),
+        not one deduced from the unit afterwards, which cannot tell a job canceled or
+        failed for a dependency from one that ran: the unit is inactive either way.
+        The caller counts itself in ``queueing`` first (see ``queue_unwaited``).
+        """
+        bus = self.sd.bus
+        if self._listening is bus or bus.closed:
+            return
+        self.expect_dropped()  # the worker that removes the rules later (blocking flavour)
+        try:
+            async with self._setup_lock:
+                if self._listening is not bus:
+                    await self._listen(bus)
+        except (BusError, DBusError):
+            pass  # not heard (the queueing that follows meets the same trouble and says so)
+
+    async def _listen(self, bus: AsyncConnection) -> None:
+        """(Under the setup lock.)  The handler and, on a message bus, the match rules:
+        JobRemoved, and systemd's name changing owner (a reexec gives it a new unique
+        name: the handler checks that signals come from the current one)."""
+        if self._bus is not bus:
+            bus.remove_signal_handler(self._on_signal)
+            bus.add_signal_handler(self._on_signal)
+        # marked before the calls: a cut AddMatch may have reached the bus (the removal
+        # then finds the rule, or gets an error reply that says there is none)
+        self._listening = bus
+        if not bus.target.hello:
+            return  # a private socket gets the signal without asking
+        replies = await bus.call_many(
+            [(*_DBUS, "AddMatch", "s", (rule,)) for rule in LISTEN_RULES]
+            + [(*_DBUS, "GetNameOwner", "s", (SYSTEMD_BUS_NAME,))],
+            return_exceptions=True,
+        )
+        if any(isinstance(r, Exception) for r in replies[: len(LISTEN_RULES)]):
+            # refused (the bus's match limit): not heard, results deduced as before
+            self._listening = None
+            await self._forget_listening(bus)
+            return
+        if self._bus is not bus:  # the subscription, when in place, keeps it current
+            owner = replies[-1]
+            self.owner = owner if isinstance(owner, str) else None
+            self.seen_manager = self.seen_manager or isinstance(owner, str)
+
+    async def _forget_listening(self, bus: AsyncConnection) -> None:
+        if self._bus is not bus:  # the subscription, when in place, keeps its handler
+            bus.remove_signal_handler(self._on_signal)
+        if bus.target.hello and not bus.closed:
+            await bus.call_many(
+                [(*_DBUS, "RemoveMatch", "s", (rule,)) for rule in LISTEN_RULES],
+                return_exceptions=True,
+            )
+
+    async def _unlisten_quietly(self) -> None:
+        # nobody awaits this: a connection lost or closed meanwhile is not an error here
+        with contextlib.suppress(BusError, DBusError):
+            await self.unlisten_jobs()
+
+    async def unlisten_jobs(self) -> None:
+        """Stop hearing JobRemoved for unwaited jobs, if none is left (nor being queued)."""
+        async with self._setup_lock:
+            with self.counts:
+                bus = self._listening
+                if bus is None or self.unwaited or self.queueing:
+                    return
+                self._listening = None
+            await self._forget_listening(bus)
+
+    def start_queueing(self) -> None:
+        """One unwaited job more being queued: it will want its JobRemoved heard (in a
+        caller's critical section, which calls ``queued_unwaited()`` in its finally)."""
         with self.counts:
-            if not ticket.held:
-                return
-            ticket.held = False
-            tickets = self.unwaited.get(ticket.path)
-            if tickets is not None:
-                with contextlib.suppress(ValueError):
-                    tickets.remove(ticket)
-                if not tickets:
-                    del self.unwaited[ticket.path]
-        self.jobs.release()
+            self.queueing += 1
+
+    def queued_unwaited(self) -> None:
+        """One unwaited job less being queued (counted in ``queueing`` by its caller)."""
+        with AsyncCriticalSection():
+            with self.counts:
+                self.queueing -= 1
+                last = not self.unwaited and not self.queueing and self._listening is not None
+            if last:
+                self._soon.spawn(self._unlisten_quietly)
 
     async def reclaim_unwaited(self) -> None:
         """Give back the slots of unwaited jobs that ended unseen (nobody was subscribed
@@ -509,7 +620,9 @@ class AsyncSubscription:
         thorough: bool = False,
     ) -> None:
         """Undo a setup, every step even when one is interrupted (raised at the end)."""
-        bus.remove_signal_handler(self._on_signal)
+        listening = self._listening is bus
+        if not listening:  # else unwaited jobs still hear their end through it
+            bus.remove_signal_handler(self._on_signal)
         steps: list[tuple[str | None, str, str, str, str, tuple[str, ...]]] = []
         if subscribed:
             manager = (self.sd.destination, MANAGER_PATH, MANAGER_INTERFACE)
@@ -535,6 +648,8 @@ class AsyncSubscription:
                     continue
                 if member != "RemoveMatch" or not (thorough or interrupted is not None):
                     break
+                if listening and args[0] in LISTEN_RULES:
+                    break  # the other copy is listen_jobs's: not a duplicate to remove
         if interrupted is not None:
             raise interrupted
 
@@ -599,6 +714,12 @@ class AsyncSubscription:
                             done, self._bus = self._bus, None
                             self.removed.clear()
                             await self._tear_down(done, RULES, subscribed=True)
+                if self._listening is not None and self._listening is not bus:
+                    # unwaited jobs heard their end on the old connection: on this one now
+                    # (one that ended in the gap is deduced at its wait, as before)
+                    async with self._setup_lock:
+                        if self._listening is not None and self._listening is not bus:
+                            await self._listen(bus)
                 return
             except (BusConnectError, BusDisconnectedError, NoReplyError, DBusError) as exc:
                 if sd._closed:
@@ -710,6 +831,7 @@ class AsyncSubscription:
                 tickets = self.unwaited.get(path)
                 if tickets:  # an unwaited job is over: its slot goes back to the budget
                     for ticket in tuple(tickets):
+                        ticket.result = result
                         self.give_back(ticket)
             elif member == "Reloading":
                 self.reloading = bool(msg.body[0])
