@@ -91,7 +91,8 @@ class Watch:
         )  # fmt: skip
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -131,13 +132,19 @@ class Watch:
 
     def interrupt(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGINT)
-        _, err = self.proc.communicate(timeout=30)
-        return self.proc.returncode, err
+        return self._finish()
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate(timeout=30)
+        self._finish()
+
+    def _finish(self) -> tuple[int, str]:
+        # the reader first: it stops at the end of stdout, which communicate() then closes
+        # (closed under the reader, its iteration raised "I/O operation on closed file")
+        self.reader.join(timeout=30)
+        _, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, err
 
 
 @pytest.fixture
