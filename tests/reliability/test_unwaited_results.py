@@ -12,6 +12,7 @@ unwaited jobs count, and stops (its match rules gone) once none is left.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import signal
 import subprocess
@@ -186,6 +187,7 @@ def test_ctrl_c_in_blocking_unwaited_starts_leaves_nothing(units: Units) -> None
                     sub.queueing = 0
                 while sub.jobs.used:
                     sub.jobs.release()
+                sub.unlisten_jobs()  # what the skipped release would have had done
             assert sub.queueing == 0 and sub.jobs.used == 0, f"interrupted at {where}"
             try:
                 _settled(sd, rules)
@@ -230,3 +232,41 @@ def test_cancelling_asyncio_unwaited_starts_leaves_nothing(units: Units, private
             assert cut > 10
 
     run_bounded(main(), 60)
+
+
+def test_an_unwaited_job_canceled_after_a_reexec_is_heard_from_the_new_manager(
+    units: Units,
+) -> None:
+    """On the bus a reexec gives systemd a new unique name, and the listener only takes
+    Manager signals from the current owner: its NameOwnerChanged match keeps that
+    current, so the JobRemoved the re-executed manager sends is heard (the job is kept
+    across the reexec, and so is its requester)."""
+    slow = units.add("slow", oneshot("/bin/sleep 3"))
+    after = units.add("after", _after(slow, "/bin/true"))
+    with sysd.connect(private=False) as sd:
+        sd.daemon_reload()
+        rules = _rules(sd)
+        owner = sd.bus.call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "GetNameOwner",
+            "s",
+            ("org.freedesktop.systemd1",),
+        )
+        first = sd.unit(slow).start(wait=False)
+        job = sd.unit(after).start(wait=False)
+        with sysd.connect(private=True) as ctl:
+            ctl.daemon_reexec()
+        end = time.monotonic() + 20
+        while sd._subscription.owner in (None, owner):  # follows the new name
+            assert time.monotonic() < end, "systemd's new unique name never seen"
+            with contextlib.suppress(sysd.BusError, sysd.DBusError):
+                sd.manager_call("ListJobs")  # reads what came meanwhile (NameOwnerChanged)
+            time.sleep(0.05)
+        job.cancel()
+        _gone(sd, job)
+        with pytest.raises(sysd.JobCanceledError):
+            job.wait(timeout=10)
+        assert first.wait(timeout=10) == "done"
+        _settled(sd, rules)

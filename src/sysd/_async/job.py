@@ -180,27 +180,26 @@ async def queue_unwaited(
     sub = sd._subscription
     deadline = None if timeout is None else time.monotonic() + timeout
     await _unwaited_slot(sub, deadline, f"{job_type} {unit_name}")
-    queueing = False
+    queueing = counted = False
     try:
-        try:
-            with AsyncCriticalSection():  # the count and its marker together (Ctrl-C)
-                sub.start_queueing()
-                queueing = True
-            # its JobRemoved heard from the start, though nobody subscribes: wait() then
-            # gives systemd's own result, not one deduced from the unit (subscription.py)
-            await sub.listen_jobs()
-            job = await sd._queue_guarded(queue, unit_name, job_type, deadline)
-        except BaseException:
-            sub.release_job()
-            raise
-        if job.id is None:  # over already, its end deduced (systemd re-executed meanwhile)
-            sub.release_job()
-        else:
-            job._count(sub)
+        with AsyncCriticalSection():  # the count and its marker together (Ctrl-C)
+            sub.start_queueing()
+            queueing = True
+        # its JobRemoved heard from the start, though nobody subscribes: wait() then
+        # gives systemd's own result, not one deduced from the unit (subscription.py)
+        await sub.listen_jobs()
+        job = await sd._queue_guarded(queue, unit_name, job_type, deadline)
+        if job.id is not None:  # (None: over already, its end deduced after a reexec)
+            with AsyncCriticalSection():  # the ticket and its finalizer together (Ctrl-C)
+                job._count(sub)  # the slot is the ticket's now
+                counted = True
         return job
     finally:
-        if queueing:
-            sub.queued_unwaited()
+        with AsyncCriticalSection():
+            if not counted:
+                sub.release_job()
+            if queueing:
+                sub.queued_unwaited()
 
 
 async def _unwaited_slot(sub: AsyncSubscription, deadline: float | None, what: str) -> None:
