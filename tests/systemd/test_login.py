@@ -93,6 +93,11 @@ def session(test_user: tuple[str, int], lg: login.Login) -> Iterator[login.Sessi
             lambda: [x for x in lg.sessions() if x.uid == uid and x.id not in before],
             what="pam_systemd to register the session",
         )
+        # settled: a test comparing two reads must not see "opening" then "active"
+        wait_for(
+            lambda: lg.session(new[0].id).state != "opening",
+            what="the session to finish opening",
+        )
         yield new[0]
     finally:
         subprocess.run(["systemctl", "stop", unit], check=False, timeout=60)
