@@ -44,6 +44,7 @@ from ..errors import (
     UnitMaskedError,
 )
 from .lint import verify
+from .subscription import PROPERTIES_INTERFACE
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd
@@ -395,7 +396,6 @@ def _service_name(name: str) -> str:
 
 
 _SECURITY_UNIT_PROPS = ("Id", "FragmentPath", "DefaultDependencies")
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 async def _security_props(sd: AsyncSystemd, names: list[str]) -> list[dict[str, Any]]:

@@ -313,7 +313,7 @@ class AsyncSubscription:
                         tickets.remove(ticket)
                     if not tickets:
                         del self.unwaited[ticket.path]
-                last = not self.unwaited and not self.queueing and self._listening is not None
+                last = self._listening is not None and self._nothing_to_hear()
             self.jobs.release()
             if last:  # no unwaited job left to hear about: the JobRemoved match goes, soon
                 self._soon.spawn(self._unlisten_quietly)
@@ -390,10 +390,15 @@ class AsyncSubscription:
         async with self._setup_lock:
             with self.counts:
                 bus = self._listening
-                if bus is None or self.unwaited or self.queueing:
+                if bus is None or not self._nothing_to_hear():
                     return
                 self._listening = None
             await self._forget_listening(bus)
+
+    def _nothing_to_hear(self) -> bool:
+        """(Under ``counts``.)  No unwaited job pending nor being queued: listening for
+        JobRemoved can stop."""
+        return not self.unwaited and not self.queueing
 
     def start_queueing(self) -> None:
         """One unwaited job more being queued: it will want its JobRemoved heard (in a
@@ -406,7 +411,7 @@ class AsyncSubscription:
         with AsyncCriticalSection():
             with self.counts:
                 self.queueing -= 1
-                last = not self.unwaited and not self.queueing and self._listening is not None
+                last = self._listening is not None and self._nothing_to_hear()
             if last:
                 self._soon.spawn(self._unlisten_quietly)
 

@@ -45,6 +45,7 @@ from ..errors import (
     UnitMaskedError,
 )
 from .lint import verify
+from .subscription import PROPERTIES_INTERFACE
 
 if TYPE_CHECKING:
     from .systemd import Systemd
@@ -394,7 +395,6 @@ def _service_name(name: str) -> str:
 
 
 _SECURITY_UNIT_PROPS = ("Id", "FragmentPath", "DefaultDependencies")
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 def _security_props(sd: Systemd, names: list[str]) -> list[dict[str, Any]]:
