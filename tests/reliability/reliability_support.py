@@ -59,6 +59,20 @@ def match_rules(unique_name: str) -> int:
     return count
 
 
+def manager_name() -> str:
+    """systemd's unique name on the system bus right now (a reexec gives it a new one)."""
+    with sysd.connect(private=False) as probe:
+        owner: str = probe.call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "GetNameOwner",
+            "s",
+            ("org.freedesktop.systemd1",),
+        )
+    return owner
+
+
 def probe_rules(unique_name: str) -> list[str]:
     with sysd.connect(private=False) as probe:
         every = probe.call(

@@ -15,7 +15,7 @@ import time
 import warnings
 
 import pytest
-from reliability_support import left_behind, match_rules, open_fds
+from reliability_support import left_behind, manager_name, match_rules, open_fds
 
 import sysd
 import sysd.aio
@@ -23,19 +23,6 @@ import sysd.aio
 N_RUNS = int(os.environ.get("SYSD_BUDGET_RUNS", "1000"))
 N_DROPPED = 500
 N_DROPPED_BLOCKING = 100
-
-
-def _manager_name() -> str:
-    with sysd.connect(private=False) as probe:
-        owner: str = probe.call(
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus",
-            "GetNameOwner",
-            "s",
-            ("org.freedesktop.systemd1",),
-        )
-    return owner
 
 
 def _loaded(sd: sysd.Systemd, prefix: str) -> list[str]:
@@ -54,7 +41,7 @@ def test_a_thousand_concurrent_runs_on_one_connection(private: bool) -> None:
         async with sysd.aio.connect(private=private) as sd:
             fds = open_fds()
             rules = 0 if private else match_rules(sd.bus.unique_name)
-            manager = _manager_name()
+            manager = manager_name()
 
             async def one(i: int) -> sysd.RunResult:
                 # every fifth fails: a result, not an error, and it must be the right one.
@@ -88,7 +75,7 @@ def test_a_thousand_concurrent_runs_on_one_connection(private: bool) -> None:
                 assert match_rules(sd.bus.unique_name) == rules
             # systemd was never knocked off the bus (RELIABILITY 44): same unique name,
             # and this connection never had to reconnect
-            assert _manager_name() == manager
+            assert manager_name() == manager
             assert sd._subscription.reconnects == 0
 
     asyncio.run(main())

@@ -24,6 +24,7 @@ from reliability_support import (
     Units,
     interrupt_after,
     left_behind,
+    manager_name,
     match_rules,
     oneshot,
     open_fds,
@@ -60,6 +61,15 @@ def _settled(sd: sysd.Systemd, rules: int, limit: float = 10.0) -> None:
     end = time.monotonic() + limit
     while (_listening(sd) or _rules(sd) != rules) and time.monotonic() < end:
         time.sleep(0.01)
+    assert _listening(sd) == []
+    assert _rules(sd) == rules
+
+
+async def _settled_async(sd: sysd.aio.AsyncSystemd, rules: int, limit: float = 10.0) -> None:
+    """``_settled`` for asyncio: the loop runs the task that stops listening."""
+    end = time.monotonic() + limit
+    while (_listening(sd) or _rules(sd) != rules) and time.monotonic() < end:
+        await asyncio.sleep(0.01)
     assert _listening(sd) == []
     assert _rules(sd) == rules
 
@@ -141,11 +151,8 @@ def test_asyncio_unwaited_job_canceled_says_canceled(units: Units, private: bool
             with pytest.raises(sysd.JobCanceledError):
                 await job.wait(timeout=10)
             assert await first.wait(timeout=10) == "done"
-            end = time.monotonic() + 10
-            while (_listening(sd) or _rules(sd) != rules) and time.monotonic() < end:
-                await asyncio.sleep(0.01)
+            await _settled_async(sd, rules)
             assert left_behind(sd) == []
-            assert _rules(sd) == rules
 
     run_bounded(main(), 30)
 
@@ -223,12 +230,8 @@ def test_cancelling_asyncio_unwaited_starts_leaves_nothing(units: Units, private
                     pass
                 del task  # the handle, when it got one: dropped
                 assert sub.queueing == 0 and sub.jobs.used == 0
-            end = time.monotonic() + 10
-            while (_listening(sd) or _rules(sd) != rules) and time.monotonic() < end:
-                await asyncio.sleep(0.01)
-            assert _listening(sd) == []
+            await _settled_async(sd, rules)
             assert left_behind(sd) == []
-            assert _rules(sd) == rules
             assert cut > 10
 
     run_bounded(main(), 60)
@@ -246,14 +249,7 @@ def test_an_unwaited_job_canceled_after_a_reexec_is_heard_from_the_new_manager(
     with sysd.connect(private=False) as sd:
         sd.daemon_reload()
         rules = _rules(sd)
-        owner = sd.bus.call(
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus",
-            "GetNameOwner",
-            "s",
-            ("org.freedesktop.systemd1",),
-        )
+        owner = manager_name()
         first = sd.unit(slow).start(wait=False)
         job = sd.unit(after).start(wait=False)
         with sysd.connect(private=True) as ctl:
