@@ -161,6 +161,18 @@ def run_bounded(main: Coroutine[Any, Any, None], limit: float) -> None:
     asyncio.run(bounded())
 
 
+async def steps_to_finish(task: asyncio.Task[Any]) -> int:
+    """How many event-loop iterations ``task`` takes to finish from now (one
+    ``asyncio.sleep(0)`` each).  Cancelling after fewer lands inside it whatever the
+    machine's speed, which a wall-clock sleep cannot promise: asyncio rounds a timer up
+    to the millisecond, longer than a call on the private socket takes."""
+    steps = 0
+    while not task.done():
+        await asyncio.sleep(0)
+        steps += 1
+    return steps
+
+
 def pending_tasks() -> set[asyncio.Task[object]]:
     return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 

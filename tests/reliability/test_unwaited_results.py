@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import random
 import signal
+import statistics
 import subprocess
 import time
 from typing import Any
@@ -30,6 +31,7 @@ from reliability_support import (
     open_fds,
     raised_where,
     run_bounded,
+    steps_to_finish,
 )
 
 import sysd
@@ -218,10 +220,17 @@ def test_cancelling_asyncio_unwaited_starts_leaves_nothing(units: Units, private
             rules = _rules(sd)
             unit = await sd.unit(name)
             sub = sd._subscription
-            cut = 0
-            for _ in range(100):
+            whole = []  # five whole starts: the median bounds the random points
+            for _ in range(5):
                 task = asyncio.create_task(unit.start(wait=False))
-                await asyncio.sleep(rng.uniform(0, 0.004))
+                whole.append(await steps_to_finish(task))
+                await task  # the handle: dropped
+            cut = rounds = 0
+            while cut < 30 and rounds < 400:  # bounded; the cut share varies with the load
+                rounds += 1
+                task = asyncio.create_task(unit.start(wait=False))
+                for _ in range(rng.randint(0, statistics.median_low(whole))):
+                    await asyncio.sleep(0)
                 if task.cancel():
                     cut += 1
                 try:
@@ -232,7 +241,8 @@ def test_cancelling_asyncio_unwaited_starts_leaves_nothing(units: Units, private
                 assert sub.queueing == 0 and sub.jobs.used == 0
             await _settled_async(sd, rules)
             assert left_behind(sd) == []
-            assert cut > 10
+            print(f"cut {cut} of {rounds}; a whole start took {whole} loop steps")
+            assert cut == 30
 
     run_bounded(main(), 60)
 
