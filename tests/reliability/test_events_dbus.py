@@ -1,4 +1,5 @@
-"""An event stream on the system bus across ``systemctl restart dbus`` (issue 12).
+"""An event stream (and a proxy's signal stream) on the system bus across ``systemctl
+restart dbus`` (issue 12).
 
 Restarting dbus inside the suite's own sandbox ends its test runner, so this runs on the
 host (``@pytest.mark.host``) against a throwaway sandbox of its own, as
@@ -10,6 +11,7 @@ state it last reported) and ``Resynced``; no Reexecuted (systemd did not re-exec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 import uuid
@@ -154,3 +156,46 @@ def test_reconnect_seconds_bound_the_wait_while_dbus_stays_down(sb: sysd.sandbox
             "do busctl status org.freedesktop.systemd1 >/dev/null 2>&1 && break; sleep 0.1; done",
         )
         _cleanup(sb, name)
+
+
+def _match_rules(sb: sysd.sandbox.Sandbox, unique_name: str) -> int:
+    with sysd.connect(address=sb.bus_address) as probe:
+        stats = probe.call(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.Debug.Stats",
+            "GetConnectionStats",
+            "s",
+            (unique_name,),
+        )
+    return int(stats["MatchRules"])
+
+
+def test_a_proxy_signal_stream_resumes_after_dbus_restart(sb: sysd.sandbox.Sandbox) -> None:
+    """``properties_changed(reconnect=True)`` of hostnamed: dbus-daemon restarted under
+    it, the stream reconnects, adds its two rules (the signal, hostnamed's owner) on the
+    new bus and hears hostnamed there (a new process, activated by the call after)."""
+    with sysd.connect(address=sb.bus_address) as sd:
+        host = sd.proxy("org.freedesktop.hostname1", "/org/freedesktop/hostname1").hostname1
+        before = host.get("PrettyHostname")
+        try:
+            with host.properties_changed(reconnect=True) as changes:
+                first = sd.bus
+                assert first.unique_name is not None
+                assert _match_rules(sb, first.unique_name) == 2
+                _restart_dbus_then(sb, "true")
+                end = time.monotonic() + 60
+                while changes.reconnects < 1:  # only next() resumes the stream
+                    assert time.monotonic() < end, "the stream did not resume"
+                    with contextlib.suppress(sysd.BusTimeoutError):
+                        changes.next(timeout=0.2)
+                assert sd.bus is not first and sd.bus.unique_name is not None
+                assert _match_rules(sb, sd.bus.unique_name) == 2
+                host.set_pretty_hostname("Across a restart", False)
+                while changes.next(timeout=30).args[1].get("PrettyHostname") != (
+                    "Across a restart"
+                ):
+                    pass
+            assert _match_rules(sb, sd.bus.unique_name) == 0
+        finally:
+            host.set_pretty_hostname(before, False)

@@ -25,7 +25,6 @@ in place before the state is first read, so no transition falls between.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -64,9 +63,9 @@ from ..errors import (
 from .subscription import (
     GONE,
     MANAGER_INTERFACE,
-    RECONNECT_LIMIT,
     SYSTEMD_BUS_NAME,
     UNIT_INTERFACE,
+    reconnect_option,
 )
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ class AsyncEvents:
         self.sd = sd
         self.filter = EventFilter(units, patterns, types, kinds)
         self.queue = EventQueue(queue)
-        self.reconnect, self.reconnect_limit = _reconnect_option(reconnect)
+        self.reconnect, self.reconnect_limit = reconnect_option(reconnect, InvalidEventFilterError)
         self.states = UnitStates()
         self._changes = self.filter.wants(UnitChanged)
         self._names: dict[str, str] = {}
@@ -474,17 +473,6 @@ class AsyncEvents:
                 if unit not in removed and f.wants_unit(unit):
                     self._sink.put(UnitNew(unit))
         self._settle.update(u for u in removed - set(new) if f.wants_unit(u))
-
-
-def _reconnect_option(value: object) -> tuple[bool, float]:
-    """``reconnect=``: True (for up to RECONNECT_LIMIT s), False, or seconds (> 0)."""
-    if isinstance(value, bool):
-        return value, float(RECONNECT_LIMIT)
-    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
-        return True, float(value)
-    raise InvalidEventFilterError(
-        f"reconnect must be True, False or a number of seconds > 0, not {value!r}"
-    )
 
 
 # ------------------------------------------------------------------- waiting

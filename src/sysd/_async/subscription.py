@@ -45,6 +45,7 @@ drains too.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import weakref
 from collections import OrderedDict, deque
@@ -63,6 +64,7 @@ from ..errors import (
     DBusError,
     NoReplyError,
     ServiceUnknownError,
+    SysdError,
 )
 from ._backend import AsyncLock, AsyncSlots, AsyncSoon, AsyncStateLock, sleep
 
@@ -120,6 +122,16 @@ RULES = (
 )
 # what hearing unwaited jobs end takes on a message bus (see listen_jobs)
 LISTEN_RULES = (JOB_RULE, NAME_RULE)
+
+
+def reconnect_option(value: object, error: type[SysdError]) -> tuple[bool, float]:
+    """A stream's ``reconnect=``: True (for up to RECONNECT_LIMIT s), False, or a number
+    of seconds (> 0); anything else raises ``error`` (the stream's own typed error)."""
+    if isinstance(value, bool):
+        return value, RECONNECT_LIMIT
+    if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+        return True, float(value)
+    raise error(f"reconnect must be True, False or a number of seconds > 0, not {value!r}")
 
 
 class Watched:

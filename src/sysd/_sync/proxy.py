@@ -22,6 +22,7 @@ as sysd's calls return them: None, one value or a tuple, variants unwrapped.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -49,7 +50,7 @@ from ..errors import (
     UnknownObjectError,
     UnknownPropertyError,
 )
-from .subscription import SYSTEMD_BUS_NAME
+from .subscription import SYSTEMD_BUS_NAME, reconnect_option
 
 if TYPE_CHECKING:
     from .._bus.sync import Connection
@@ -199,14 +200,18 @@ class Proxy:
         member: str | None = None,
         *,
         arg0: str | None = None,
+        reconnect: bool | float = False,
     ) -> Signals:
         """Signals of this object (any interface, any member unless given): a context
-        manager holding the match rule, iterated for :class:`Signal` values."""
+        manager holding the match rule, iterated for :class:`Signal` values
+        (``reconnect``: see :class:`Signals`)."""
         iface = self.node.interfaces.get(interface) if interface is not None else None
         known = iface.signal(member) if iface is not None and member is not None else None
         if known is not None:
             member = known.name  # a snake_case name given: the D-Bus name goes in the rule
-        return Signals(self.sd, self.destination, self.path, interface, member, arg0)
+        return Signals(
+            self.sd, self.destination, self.path, interface, member, arg0, reconnect=reconnect
+        )
 
 
 class InterfaceProxy:
@@ -331,8 +336,9 @@ class InterfaceProxy:
             interactive=interactive,
         )
 
-    def signals(self, member: str | None = None) -> Signals:
-        """This interface's signals (one, by D-Bus or snake_case name, or all of them)."""
+    def signals(self, member: str | None = None, *, reconnect: bool | float = False) -> Signals:
+        """This interface's signals (one, by D-Bus or snake_case name, or all of them;
+        ``reconnect``: see :class:`Signals`)."""
         name = None
         if member is not None:
             sig = self.info.signal(member)
@@ -344,12 +350,21 @@ class InterfaceProxy:
                 )
             name = sig.name
         p = self.proxy
-        return Signals(p.sd, p.destination, p.path, self.name, name, None)
+        return Signals(p.sd, p.destination, p.path, self.name, name, None, reconnect=reconnect)
 
-    def properties_changed(self) -> Signals:
-        """PropertiesChanged of this interface: ``args`` is (interface, changed, invalidated)."""
+    def properties_changed(self, *, reconnect: bool | float = False) -> Signals:
+        """PropertiesChanged of this interface: ``args`` is (interface, changed, invalidated)
+        (``reconnect``: see :class:`Signals`)."""
         p = self.proxy
-        return Signals(p.sd, p.destination, p.path, PROPERTIES, "PropertiesChanged", self.name)
+        return Signals(
+            p.sd,
+            p.destination,
+            p.path,
+            PROPERTIES,
+            "PropertiesChanged",
+            self.name,
+            reconnect=reconnect,
+        )
 
 
 def _setters(iface: InterfaceInfo, prop: str) -> list[str]:
@@ -422,6 +437,15 @@ class Signals:
     every path (error, cancellation, Ctrl-C).  Inside, ``for signal in it`` or
     ``it.next(timeout)`` gives :class:`Signal` values in arrival order; at most
     ``SIGNALS_KEPT`` wait unread (``dropped`` counts those lost beyond that).
+
+    A lost connection (dbus-daemon restarted, systemd's private socket closed by a
+    reexec, an ssh link broken) raises :class:`~sysd.errors.BusDisconnectedError` from
+    ``next()``, after the signals that came before it.  With ``reconnect=True`` (or a
+    number of seconds; True is 60) the stream instead waits for the connection's one
+    reconnect (shared with every waiter and stream of the connection), adds its match
+    rules on the new connection and goes on; ``reconnects`` counts these gaps.  Signals
+    sent while no connection was up are not seen, which is why it is not the default: a
+    stream that must not miss one ends with the error, and its user reads the state again.
     """
 
     def __init__(
@@ -432,7 +456,11 @@ class Signals:
         interface: str | None,
         member: str | None,
         arg0: str | None,
+        *,
+        reconnect: bool | float = False,
     ) -> None:
+        self.reconnect, self.reconnect_limit = reconnect_option(reconnect, InvalidCallError)
+        self.reconnects = 0
         self.sd = sd
         self.destination = destination
         self.path = path
@@ -444,12 +472,14 @@ class Signals:
         self._bus: Connection | None = None
         self._rules: list[str] = []  # added (or possibly added): removed on the way out
         self._owner: str | None = None
+        self._gone: float | None = None  # when its connection was lost (not yet regained)
+        self._lost: BaseException | None = None  # why regaining it failed: the stream ended
         self._follow_owner = destination is not None and not destination.startswith(":")
         if destination is not None and destination.startswith(":"):
             self._owner = destination
 
     def __repr__(self) -> str:
-        state = "active" if self._bus is not None else "inactive"
+        state = "active" if self.active else "inactive"
         what = ".".join(x for x in (self.interface, self.member) if x) or "any signal"
         return f"<{type(self).__name__} {what} from {self.destination} {self.path} ({state})>"
 
@@ -466,14 +496,20 @@ class Signals:
 
     @property
     def active(self) -> bool:
-        return self._bus is not None
+        """Entered and not left (also while its connection is being regained)."""
+        return self._bus is not None or self._gone is not None
 
     def __enter__(self) -> Signals:
-        if self._bus is not None:
+        if self.active:
             raise InvalidCallError("this signal stream is already active (enter it once)")
-        bus = self.sd.bus
         self._queue.clear()  # entered again: what an earlier use left unread is stale
-        self.dropped = 0
+        self.dropped = self.reconnects = 0
+        self._gone = self._lost = None
+        self._set_up(self.sd.bus)
+        return self
+
+    def _set_up(self, bus: Connection) -> None:
+        """The handler, the match rules and the owner on ``bus``; undone if cut short."""
         with CriticalSection():  # the marker and the handler together (Ctrl-C)
             self._bus = bus
             bus.add_signal_handler(self._on_signal)
@@ -509,7 +545,6 @@ class Signals:
         except BaseException:
             self._tear_down()
             raise
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self._tear_down()
@@ -525,6 +560,7 @@ class Signals:
         rule is removed; in asyncio a cancellation is finished first, then raised."""
         with CriticalSection():
             bus, self._bus = self._bus, None
+            self._gone = None  # left while regaining: the lost connection took its rules
             if bus is None:
                 return
             bus.remove_signal_handler(self._on_signal)
@@ -580,19 +616,66 @@ class Signals:
 
     def next(self, timeout: float | None = None) -> Signal:
         """The next signal; BusTimeoutError when none arrived within ``timeout`` seconds."""
-        bus = self._bus
-        if bus is None:
+        queue = self._queue
+        if queue:
+            return queue.popleft()
+        if self._lost is not None:
+            raise BusDisconnectedError(
+                f"the signal stream's connection was lost and not regained: {self._lost}"
+            ) from self._lost
+        if self._bus is None and self._gone is None:
             raise InvalidCallError(
                 "enter the signal stream first (`with proxy.signals(...) as stream:`)"
             )
-        queue = self._queue
-        if not queue:
-            bus.wait_until(lambda: bool(queue), timeout)
-            if not queue:
-                if bus.closed:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not queue:
+            bus = self._bus
+            if bus is None:  # lost before, and a reconnect was cut short (timeout, cancel)
+                self._resume(deadline)
+                continue
+            try:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                bus.wait_until(lambda: bool(queue), left)
+            except BusDisconnectedError:
+                if not self.reconnect:
+                    raise
+            if queue:
+                break
+            if bus.closed:
+                if not self.reconnect:
                     raise BusDisconnectedError("the connection was lost while waiting for signals")
+                self._forget(bus)
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
                 raise BusTimeoutError(f"no signal {self._what()} within {timeout:g} s")
         return queue.popleft()
+
+    def _forget(self, lost: Connection) -> None:
+        """``lost`` closed, and its match rules with it: nothing of it to undo."""
+        with CriticalSection():  # its handler and the marker, together (Ctrl-C)
+            lost.remove_signal_handler(self._on_signal)
+            self._bus, self._rules = None, []
+            self._gone = time.monotonic()
+
+    def _resume(self, deadline: float | None) -> None:
+        """The connection's reconnect (one for all its waiters and streams), then this
+        stream's setup on the new connection.  Its error ends the stream once the
+        ``reconnect`` bound has passed; a ``deadline`` that comes first is a timeout of
+        this ``next()``, and the next one goes on trying."""
+        assert self._gone is not None
+        limit = self._gone + self.reconnect_limit
+        try:
+            self.sd._subscription.reconnect(limit if deadline is None else min(deadline, limit))
+        except BusDisconnectedError as exc:
+            if deadline is not None and deadline < limit and not self.sd._closed:
+                raise BusTimeoutError(
+                    f"no signal {self._what()} in time: the connection is still being regained"
+                ) from exc
+            self._lost = exc
+            raise
+        self._set_up(self.sd.bus)
+        self._gone = None
+        self.reconnects += 1
 
     def _what(self) -> str:
         what = ".".join(x for x in (self.interface, self.member) if x) or "at all"
