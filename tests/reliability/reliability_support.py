@@ -256,10 +256,21 @@ def _first_line(code: CodeType) -> int | None:
 
 def repair_entry_window(sd: sysd.Systemd) -> None:
     """Undo what an interrupt at a release function's entry left (blocking flavour):
-    the watch entries and holders it did not let go of."""
+    the watch entries, holders, job and pin slots it did not let go of (called between
+    rounds, when nothing is under way: every count belongs at zero)."""
     sub = sd._subscription
     for path in list(sub.watched):
         while path in sub.watched:
             sub.unwatch(path)
     while sub.holders:
         sub.release()
+    while sub.jobs.used > 0:
+        sub.jobs.release()
+    while sub.pin_slots.used > 0:
+        sub.pin_slots.release()
+    with sub.counts:
+        pinned, sub.pinned = dict(sub.pinned), {}
+        sub.queueing = 0
+    for path, count in pinned.items():  # systemd's Refs the skipped undo did not drop
+        for _ in range(count):
+            sd._unref(path)  # (errors: ignored by it)

@@ -197,7 +197,7 @@ async def queue_unwaited(
     finally:
         with AsyncCriticalSection():
             if not counted:
-                sub.release_job()
+                sub.jobs.release()
             if queueing:
                 sub.queued_unwaited()
 

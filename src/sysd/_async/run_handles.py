@@ -286,7 +286,7 @@ class AsyncRunningUnit:
         with AsyncCriticalSection():  # the marker and the count go together (Ctrl-C)
             if self._job_slot:
                 self._job_slot = False
-                self.sd._subscription.release_job()
+                self.sd._subscription.jobs.release()
 
 
 def _dropped(sub: AsyncSubscription, watch: AsyncUnitWatch, pinned: str | None, unit: str) -> None:
@@ -479,7 +479,7 @@ def _pin(sd: AsyncSystemd) -> bool:
 
 
 def _unpin(sd: AsyncSystemd) -> None:
-    sd._subscription.release_pin()
+    sd._subscription.pin_slots.release()
 
 
 async def _unref(sd: AsyncSystemd, path: str) -> None:

@@ -198,7 +198,7 @@ async def _start_scope(
                 await job.wait()
             finally:
                 if slot:
-                    sd._subscription.release_job()
+                    sd._subscription.jobs.release()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = await sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")

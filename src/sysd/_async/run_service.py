@@ -143,7 +143,7 @@ async def _start_service(
             await handle.aclose()
             raise
         if slot:
-            sub.release_job()
+            sub.jobs.release()
         if opened is not None:
             os.close(opened[0])
         if io is not None:

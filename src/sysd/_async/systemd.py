@@ -832,10 +832,10 @@ class AsyncSystemd:
                             await self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.release_pin()
+                            sub.pin_slots.release()
         finally:
             if slot:
-                sub.release_job()
+                sub.jobs.release()
 
     async def _queue_guarded(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -22,38 +23,45 @@ connection (the async twin does nothing: one event loop)."""
 
 class Slots:
     """At most ``size`` holders at a time; the others wait until a slot is free or their
-    deadline passes (the async twin serves them first come, first served)."""
+    deadline passes (the async twin serves them first come, first served).
+
+    The free slots are tokens in a ``queue.SimpleQueue``, whose methods are C: giving one
+    back (``release``, a ``functools.partial`` of its ``put``) runs no Python frame from
+    the call to its return, so a Ctrl-C cannot land inside it nor at its entry (where it
+    lands before any Python function's first instruction, see sysd/_interrupt.py); it is
+    raised after it.  A ``finally`` that calls ``release()`` first thing gives the slot
+    back whenever the interrupt came."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.used = 0
-        self._lock = threading.Lock()  # ``with`` on it, not on the Condition: C __exit__
-        self._cond = threading.Condition(self._lock)
+        self._free: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(size):
+            self._free.put(None)
+        self.release: Callable[[], None] = functools.partial(self._free.put, None)
+        """Give a slot back (wakes one waiter)."""
+
+    @property
+    def used(self) -> int:
+        return self.size - self._free.qsize()
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free now (never waits)."""
-        with self._lock:
-            if self.used < self.size:
-                self.used += 1
-                return True
+        try:
+            self._free.get_nowait()
+        except queue.Empty:
             return False
+        return True
 
     def acquire(self, deadline: float | None = None) -> bool:
         """Take a slot, waiting; False when ``deadline`` (monotonic) passed first."""
-        with self._lock:
-            while self.used >= self.size:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-            self.used += 1
-            return True
-
-    def release(self) -> None:
-        """Give a slot back (wakes one waiter)."""
-        with self._lock:
-            self.used -= 1
-            self._cond.notify()
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            return self.try_acquire()
+        try:
+            self._free.get(timeout=left)
+        except queue.Empty:
+            return False
+        return True
 
 
 class Soon:

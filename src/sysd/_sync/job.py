@@ -198,7 +198,7 @@ def queue_unwaited(
     finally:
         with CriticalSection():
             if not counted:
-                sub.release_job()
+                sub.jobs.release()
             if queueing:
                 sub.queued_unwaited()
 

@@ -287,7 +287,7 @@ class RunningUnit:
         with CriticalSection():  # the marker and the count go together (Ctrl-C)
             if self._job_slot:
                 self._job_slot = False
-                self.sd._subscription.release_job()
+                self.sd._subscription.jobs.release()
 
 
 def _dropped(sub: Subscription, watch: UnitWatch, pinned: str | None, unit: str) -> None:
@@ -480,7 +480,7 @@ def _pin(sd: Systemd) -> bool:
 
 
 def _unpin(sd: Systemd) -> None:
-    sd._subscription.release_pin()
+    sd._subscription.pin_slots.release()
 
 
 def _unref(sd: Systemd, path: str) -> None:

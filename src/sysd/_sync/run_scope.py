@@ -199,7 +199,7 @@ def _start_scope(
                 job.wait()
             finally:
                 if slot:
-                    sd._subscription.release_job()
+                    sd._subscription.jobs.release()
             invocation = watch.props.get("InvocationID")
             if not invocation:
                 invocation = sd.get_property(watch.path, UNIT_INTERFACE, "InvocationID")

@@ -144,7 +144,7 @@ def _start_service(
             handle.close()
             raise
         if slot:
-            sub.release_job()
+            sub.jobs.release()
         if opened is not None:
             os.close(opened[0])
         if io is not None:

@@ -204,6 +204,9 @@ class Subscription:
         # weak: no reference cycle, so a connection dropped unclosed is still closed at once
         self._sd = weakref.ref(sd)
         self.holders = 0
+        # (their slots are given back with ``.jobs.release()``/``.pin_slots.release()``
+        # called directly: in the blocking flavour C code from the call to its return, so
+        # a ``finally`` calling it is not skipped by a Ctrl-C at its entry; see Slots)
         self.jobs = Slots(PENDING_JOBS_MAX)  # jobs awaited (queued beyond)
         self.pin_slots = Slots(PINS_MAX)  # units pinned (unpinned beyond)
         # jobs queued without waiting that still count against ``jobs``, by job path
@@ -267,14 +270,6 @@ class Subscription:
                 f"{what}: no free slot among the {PENDING_JOBS_MAX} jobs this connection"
                 " may have pending before the deadline (nothing was sent)"
             )
-
-    def release_job(self) -> None:
-        with CriticalSection():  # not cut between the call and the count (Ctrl-C)
-            self.jobs.release()
-
-    def release_pin(self) -> None:
-        with CriticalSection():
-            self.pin_slots.release()
 
     def expect_dropped(self) -> None:
         """A run handle was made that may be dropped unclosed: have its release ready.

@@ -827,10 +827,10 @@ class Systemd:
                             self._unref(unit_path)
                     finally:
                         if pinned:
-                            sub.release_pin()
+                            sub.pin_slots.release()
         finally:
             if slot:
-                sub.release_job()
+                sub.jobs.release()
 
     def _queue_guarded(
         self,
