@@ -396,3 +396,75 @@ def test_cli_progress_line_on_a_terminal_only(ssh_lab: SshLab, lab_env: dict[str
     assert b"down: error: " in seen
     piped = _cli(lab_env, "-H", "h1,h2", "is-active", "systemd-journald")
     assert "done" not in piped.stderr
+
+
+def _processes_with(needle: bytes) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and pid != str(os.getpid()):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if needle in cmdline:
+                text = cmdline.replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{pid}: {text}")
+    return found
+
+
+def test_ctrl_c_is_not_held_up_by_a_host_that_never_answers(
+    ssh_lab: SshLab, lab_env: dict[str, str]
+) -> None:
+    """A host whose ssh waits forever (a ProxyCommand that never speaks): SIGINT while
+    the blocking fleet's thread waits for that host's master.  The program ends at once
+    (the thread stops waiting once the fleet is closed), not at the 60 s connect
+    deadline, and neither ssh nor its ProxyCommand is left behind."""
+    config = ssh_lab.directory / "ssh_config_hang"
+    config.write_text(
+        "Host hang\n    ProxyCommand sleep 123.4567\n    ConnectTimeout 120\n"
+        + Path(ssh_lab.ssh_config).read_text()
+    )
+    code = (
+        "import sys, sysd\n"
+        "with sysd.fleet(['h1', 'hang'], timeout=60, ssh_config=sys.argv[1]) as f:\n"
+        "    print('ready', flush=True)\n"
+        "    f.is_active('systemd-journald')\n"
+    )
+    try:
+        with subprocess.Popen(
+            [sys.executable, "-c", code, str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **lab_env},
+        ) as proc:
+            try:
+                assert proc.stdout is not None
+                assert proc.stdout.readline() == "ready\n"
+                deadline = time.monotonic() + 30
+                while not _processes_with(b"sleep\x00123.4567"):
+                    assert time.monotonic() < deadline, "ssh to 'hang' never started"
+                    time.sleep(0.05)
+                time.sleep(0.5)  # h1 answered by now; 'hang' is still waited for
+                sent = time.monotonic()
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=60)
+                took = time.monotonic() - sent
+                assert proc.stderr is not None
+                err = proc.stderr.read()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert proc.returncode != 0
+        assert "KeyboardInterrupt" in err, err
+        assert took < 10, f"the Ctrl-C waited {took:.1f} s for the host that never answers"
+        deadline = time.monotonic() + 10
+        while (_ssh_processes(ssh_lab) or _processes_with(b"sleep\x00123.4567")) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert _ssh_processes(ssh_lab) == []
+        assert _processes_with(b"sleep\x00123.4567") == []
+    finally:
+        config.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from .._core.fleet import FleetLogs, FleetResult, RollingReport
 from .._core.hostrange import fold
 from .._core.hosts import Host, failure_limit, load, plan_batches
 from ..errors import InvalidHostListError, RollingCheckError, SysdError
-from ._backend import AsyncLock, gather_limited, sleep
+from ._backend import AsyncLock, abandoned_when, gather_limited, sleep
 
 if TYPE_CHECKING:
     from .._core.ensure import Change
@@ -107,13 +107,14 @@ class AsyncFleet:
     async def _connect(self, host: Host) -> AsyncSystemd:
         from .systemd import connect
 
-        return await connect(
-            host=host.spec,
-            user=self.user,
-            sudo=self.sudo,
-            ssh_config=self.ssh_config,
-            timeout=self.timeout,
-        )
+        with abandoned_when(lambda: self._closed):  # closed meanwhile: stop waiting
+            return await connect(
+                host=host.spec,
+                user=self.user,
+                sudo=self.sudo,
+                ssh_config=self.ssh_config,
+                timeout=self.timeout,
+            )
 
     async def aclose(self) -> None:
         """Close every connection (idempotent)."""

@@ -46,6 +46,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar
 
 from .._interrupt import CriticalSection
@@ -398,16 +399,41 @@ def _take(host: SshHost, label: str, ssh_config: str | None) -> Lease:
         return Lease(master)
 
 
+# A blocking caller that connects in a thread of its own (the blocking fleet) sets this
+# around the connect: once it says so (the fleet was closed by a Ctrl-C), a wait for a
+# host's master ends at its next poll step instead of at the connect deadline, so the
+# Ctrl-C is not held up by an unreachable host.  asyncio cancels the task instead.
+_abandoned: ContextVar[Callable[[], bool] | None] = ContextVar("sysd_ssh_abandoned", default=None)
+
+
+@contextmanager
+def abandoned_when(check: Callable[[], bool]) -> Iterator[None]:
+    """Within the block, this thread's waits for a master give up once ``check()``."""
+    token = _abandoned.set(check)
+    try:
+        yield
+    finally:
+        _abandoned.reset(token)
+
+
 def _settle(lease: Lease, deadline: float | None) -> Wait[Lease]:
     master = lease._master
     assert master is not None
+    abandoned = _abandoned.get()
 
     def settled() -> bool:
+        if abandoned is not None and abandoned():
+            return True
         with _lock:
             return master.settled()
 
     if not (yield from _poll(settled, deadline)):
         raise _timeout_error(lease.label, "the ssh connection to")
+    if abandoned is not None and abandoned() and not master.ready:
+        raise RemoteHostError(
+            f"gave up connecting to {lease.label}: its caller was closed meanwhile",
+            host=lease.label,
+        )
     if master.error is not None:
         import copy
 

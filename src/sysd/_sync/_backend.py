@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import queue
 import threading
@@ -220,3 +221,12 @@ class ThreadHandle(Generic[_T]):
         if self._exc is not None:
             raise self._exc
         return self._value  # type: ignore[return-value]
+
+
+def abandoned_when(check: Callable[[], bool]) -> contextlib.AbstractContextManager[None]:
+    """Within the block, this thread's waits for an ssh master give up once ``check()``
+    (the fleet's threads, once it is closed: a Ctrl-C is not held up by a host that does
+    not answer).  The async twin does nothing: a task is cancelled instead."""
+    from .._bus.ssh import abandoned_when as abandoned
+
+    return abandoned(check)

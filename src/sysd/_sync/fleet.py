@@ -24,7 +24,7 @@ from .._core.fleet import FleetLogs, FleetResult, RollingReport
 from .._core.hostrange import fold
 from .._core.hosts import Host, failure_limit, load, plan_batches
 from ..errors import InvalidHostListError, RollingCheckError, SysdError
-from ._backend import Lock, gather_limited, sleep
+from ._backend import Lock, abandoned_when, gather_limited, sleep
 
 if TYPE_CHECKING:
     from .._core.ensure import Change
@@ -108,13 +108,14 @@ class Fleet:
     def _connect(self, host: Host) -> Systemd:
         from .systemd import connect
 
-        return connect(
-            host=host.spec,
-            user=self.user,
-            sudo=self.sudo,
-            ssh_config=self.ssh_config,
-            timeout=self.timeout,
-        )
+        with abandoned_when(lambda: self._closed):  # closed meanwhile: stop waiting
+            return connect(
+                host=host.spec,
+                user=self.user,
+                sudo=self.sudo,
+                ssh_config=self.ssh_config,
+                timeout=self.timeout,
+            )
 
     def close(self) -> None:
         """Close every connection (idempotent)."""
