@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,21 +52,27 @@ def roll_unit(ssh_lab: SshLab, lab_env: dict[str, str]) -> Iterator[str]:
         )
 
 
-def _ssh_processes(lab: SshLab) -> list[str]:
-    """Processes of this machine that use the lab's ssh configuration (ssh, masters)."""
-    marker = str(lab.directory).encode()
+def _processes(match: Callable[[bytes], bool]) -> list[str]:
+    """Processes of this machine (but this one) whose command line (NUL-separated)
+    ``match`` accepts, as "pid: command line"."""
     found = []
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or pid == str(os.getpid()):
             continue
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if marker in cmdline and b"ssh" in cmdline.split(b"\0")[0]:
+        if match(cmdline):
             text = cmdline.replace(b"\0", b" ").decode(errors="replace")
             found.append(f"{pid}: {text}")
     return found
+
+
+def _ssh_processes(lab: SshLab) -> list[str]:
+    """Processes of this machine that use the lab's ssh configuration (ssh, masters)."""
+    marker = str(lab.directory).encode()
+    return _processes(lambda cmdline: marker in cmdline and b"ssh" in cmdline.split(b"\0")[0])
 
 
 def test_is_active_across_hosts_with_down_and_nobridge(
@@ -399,17 +405,7 @@ def test_cli_progress_line_on_a_terminal_only(ssh_lab: SshLab, lab_env: dict[str
 
 
 def _processes_with(needle: bytes) -> list[str]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and pid != str(os.getpid()):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if needle in cmdline:
-                text = cmdline.replace(b"\0", b" ").decode(errors="replace")
-                found.append(f"{pid}: {text}")
-    return found
+    return _processes(lambda cmdline: needle in cmdline)
 
 
 def test_ctrl_c_is_not_held_up_by_a_host_that_never_answers(

@@ -38,9 +38,10 @@ from sysd._interrupt import CriticalSection
 RUNTIME_UNITS = Path("/run/systemd/system")
 
 
-def match_rules(unique_name: str) -> int:
-    """How many match rules dbus-daemon holds for the connection ``unique_name``."""
-    with sysd.connect(private=False) as probe:
+def match_rules(unique_name: str, address: str | None = None) -> int:
+    """How many match rules dbus-daemon holds for the connection ``unique_name`` (on the
+    system bus, or the bus at ``address``)."""
+    with sysd.connect(private=False, address=address) as probe:
         stats = probe.call(
             "org.freedesktop.DBus",
             "/org/freedesktop/DBus",
@@ -52,7 +53,7 @@ def match_rules(unique_name: str) -> int:
     count = int(stats["MatchRules"])
     if count:
         try:
-            rules = probe_rules(unique_name)
+            rules = probe_rules(unique_name, address)
         except sysd.DBusError:
             rules = []
         print(f"match rules of {unique_name}: {rules}")
@@ -73,8 +74,8 @@ def manager_name() -> str:
     return owner
 
 
-def probe_rules(unique_name: str) -> list[str]:
-    with sysd.connect(private=False) as probe:
+def probe_rules(unique_name: str, address: str | None = None) -> list[str]:
+    with sysd.connect(private=False, address=address) as probe:
         every = probe.call(
             "org.freedesktop.DBus",
             "/org/freedesktop/DBus",

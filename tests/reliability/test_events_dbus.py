@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from reliability_support import match_rules
 
 import sysd
 import sysd.aio
@@ -159,16 +160,7 @@ def test_reconnect_seconds_bound_the_wait_while_dbus_stays_down(sb: sysd.sandbox
 
 
 def _match_rules(sb: sysd.sandbox.Sandbox, unique_name: str) -> int:
-    with sysd.connect(address=sb.bus_address) as probe:
-        stats = probe.call(
-            "org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.Debug.Stats",
-            "GetConnectionStats",
-            "s",
-            (unique_name,),
-        )
-    return int(stats["MatchRules"])
+    return match_rules(unique_name, address=sb.bus_address)
 
 
 def test_a_proxy_signal_stream_resumes_after_dbus_restart(sb: sysd.sandbox.Sandbox) -> None:
