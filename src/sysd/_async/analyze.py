@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .._bus.wire import check_properties, check_property
+from .._bus.wire import PROPERTIES_INTERFACE, check_properties, check_property
 from .._core import unitname
 from .._core.analyze import (
     UNIT_PROPERTIES,
@@ -44,7 +44,6 @@ from ..errors import (
     UnitMaskedError,
 )
 from .lint import verify
-from .subscription import PROPERTIES_INTERFACE
 
 if TYPE_CHECKING:
     from .systemd import AsyncSystemd

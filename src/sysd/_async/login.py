@@ -15,7 +15,7 @@ from typing import Any
 from .. import _inhibit_fds
 from .._bus.address import Target, resolve
 from .._bus.aio import AsyncConnection, open_owned
-from .._bus.wire import DEFAULT
+from .._bus.wire import DEFAULT, PROPERTIES_INTERFACE
 from .._core.login import (
     LOGIN_BUS_NAME,
     MANAGER_INTERFACE,
@@ -43,8 +43,6 @@ from .._interrupt import AsyncCriticalSection
 from ..errors import InvalidLoginCallError
 
 __all__ = ["AsyncInhibitor", "AsyncLogin", "connect", "default_who"]
-
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 def default_who() -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._bus.address import Target, resolve
 from .._bus.aio import AsyncConnection, open_owned
-from .._bus.wire import DEFAULT
+from .._bus.wire import DEFAULT, PROPERTIES_INTERFACE
 from .._core.machine import (
     IMAGE_INTERFACE,
     MACHINE_BUS_NAME,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncMachine", "AsyncMachined", "connect", "open_machine", "open_machine_pty"]
 
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 NO_PRIVATE_NETWORKING = "org.freedesktop.machine1.NoPrivateNetworking"
 #: MACHINE_COPY_REPLACE (machine-dbus.h of 252)
 COPY_REPLACE = 1

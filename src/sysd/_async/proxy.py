@@ -26,7 +26,16 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, DEFAULT, Message, match_rule, unwrap
+from .._bus.wire import (
+    DBUS_DEST,
+    DBUS_IFACE,
+    DBUS_PATH,
+    DEFAULT,
+    PROPERTIES_INTERFACE,
+    Message,
+    match_rule,
+    unwrap,
+)
 from .._core.introspect import (
     InterfaceInfo,
     MethodInfo,
@@ -65,7 +74,6 @@ __all__ = [
 ]
 
 INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
-PROPERTIES = "org.freedesktop.DBus.Properties"
 SIGNALS_KEPT = 4096  # signals queued per iterator before the oldest are dropped
 
 
@@ -282,7 +290,7 @@ class AsyncInterfaceProxy:
         return await self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "Get",
             "ss",
             (self.name, info.name),
@@ -294,7 +302,7 @@ class AsyncInterfaceProxy:
         values: dict[str, Any] = await self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "GetAll",
             "s",
             (self.name,),
@@ -329,7 +337,7 @@ class AsyncInterfaceProxy:
         await self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "Set",
             "ssv",
             (self.name, info.name, Variant(info.signature, converted)),
@@ -363,7 +371,7 @@ class AsyncInterfaceProxy:
             p.sd,
             p.destination,
             p.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "PropertiesChanged",
             self.name,
             reconnect=reconnect,

@@ -54,6 +54,7 @@ __all__ = [
 DBUS_DEST = "org.freedesktop.DBus"
 DBUS_PATH = "/org/freedesktop/DBus"
 DBUS_IFACE = "org.freedesktop.DBus"
+PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 class _Default:

@@ -16,7 +16,7 @@ from typing import Any
 from .. import _inhibit_fds
 from .._bus.address import Target, resolve
 from .._bus.sync import Connection, open_owned
-from .._bus.wire import DEFAULT
+from .._bus.wire import DEFAULT, PROPERTIES_INTERFACE
 from .._core.login import (
     LOGIN_BUS_NAME,
     MANAGER_INTERFACE,
@@ -44,8 +44,6 @@ from .._interrupt import CriticalSection
 from ..errors import InvalidLoginCallError
 
 __all__ = ["Inhibitor", "Login", "connect", "default_who"]
-
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 
 
 def default_who() -> str:

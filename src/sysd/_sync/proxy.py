@@ -27,7 +27,16 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, DEFAULT, Message, match_rule, unwrap
+from .._bus.wire import (
+    DBUS_DEST,
+    DBUS_IFACE,
+    DBUS_PATH,
+    DEFAULT,
+    PROPERTIES_INTERFACE,
+    Message,
+    match_rule,
+    unwrap,
+)
 from .._core.introspect import (
     InterfaceInfo,
     MethodInfo,
@@ -66,7 +75,6 @@ __all__ = [
 ]
 
 INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
-PROPERTIES = "org.freedesktop.DBus.Properties"
 SIGNALS_KEPT = 4096  # signals queued per iterator before the oldest are dropped
 
 
@@ -281,7 +289,7 @@ class InterfaceProxy:
         return self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "Get",
             "ss",
             (self.name, info.name),
@@ -293,7 +301,7 @@ class InterfaceProxy:
         values: dict[str, Any] = self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "GetAll",
             "s",
             (self.name,),
@@ -328,7 +336,7 @@ class InterfaceProxy:
         self.proxy.sd.call(
             self.proxy.destination,
             self.proxy.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "Set",
             "ssv",
             (self.name, info.name, Variant(info.signature, converted)),
@@ -360,7 +368,7 @@ class InterfaceProxy:
             p.sd,
             p.destination,
             p.path,
-            PROPERTIES,
+            PROPERTIES_INTERFACE,
             "PropertiesChanged",
             self.name,
             reconnect=reconnect,

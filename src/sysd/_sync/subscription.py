@@ -54,7 +54,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._bus.sync import Connection, open_owned
-from .._bus.wire import DBUS_DEST, DBUS_IFACE, DBUS_PATH, Message, match_rule, unwrap
+from .._bus.wire import (
+    DBUS_DEST,
+    DBUS_IFACE,
+    DBUS_PATH,
+    PROPERTIES_INTERFACE,
+    Message,
+    match_rule,
+    unwrap,
+)
 from .._core.jobs import JobRemoved
 from .._interrupt import CriticalSection
 from ..errors import (
@@ -77,7 +85,6 @@ __all__ = ["GONE", "Subscription", "JobTicket", "Watched"]
 SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
 MANAGER_PATH = "/org/freedesktop/systemd1"
 MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
-PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 UNITS_PATH = "/org/freedesktop/systemd1/unit"
 UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus

@@ -17,6 +17,7 @@ from .._bus.address import Target, machine_registered, resolve
 from .._bus.sync import Connection, open_owned
 from .._bus.wire import (
     DEFAULT,
+    PROPERTIES_INTERFACE,
     Variant,
     check_properties,
     check_property,
@@ -37,7 +38,6 @@ from .subscription import (  # systemd's names: defined once, in the subscriptio
     GONE,
     MANAGER_INTERFACE,
     MANAGER_PATH,
-    PROPERTIES_INTERFACE,
     SYSTEMD_BUS_NAME,
     UNIT_INTERFACE,
     Subscription,
