@@ -37,6 +37,7 @@ from ..errors import (
     UnknownObjectError,
     WaitTimeoutError,
 )
+from .queueing import queue_guarded
 from .subscription import GONE, PENDING_JOBS_MAX, JobTicket
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def queue_unwaited(
         # its JobRemoved heard from the start, though nobody subscribes: wait() then
         # gives systemd's own result, not one deduced from the unit (subscription.py)
         sub.listen_jobs()
-        job = sd._queue_guarded(queue, unit_name, job_type, deadline)
+        job = queue_guarded(sd, queue, unit_name, job_type, deadline)
         if job.id is not None:  # (None: over already, its end deduced after a reexec)
             with CriticalSection():  # the ticket and its finalizer together (Ctrl-C)
                 job._count(sub)  # the slot is the ticket's now

@@ -23,7 +23,6 @@ from .._bus.wire import (
     check_property,
 )
 from .._core import unitname
-from .._interrupt import CriticalSection
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -34,8 +33,8 @@ from ..errors import (
     SysdError,
     UserManagerNotRunningError,
 )
+from .install import Install, UnitFileChange, UnitFileChanges, file_changes
 from .subscription import (  # systemd's names: defined once, in the subscription
-    GONE,
     MANAGER_INTERFACE,
     MANAGER_PATH,
     SYSTEMD_BUS_NAME,
@@ -77,8 +76,6 @@ __all__ = [
 ]
 
 RELOAD_TIMEOUT = 120.0  # daemon-reload and daemon-reexec can take long on big systems
-# The path of a job that ended while systemd re-executed (its result is deduced).
-_JOB_GONE = "/org/freedesktop/systemd1/job/gone"
 
 
 class UnitInfo(NamedTuple):
@@ -115,26 +112,7 @@ class JobInfo(NamedTuple):
     unit_path: str
 
 
-class UnitFileChange(NamedTuple):
-    """One change made by enable/disable/mask/...: ``type`` is symlink, unlink, ..."""
-
-    type: str
-    file: str
-    destination: str
-
-
-class UnitFileChanges(list[UnitFileChange]):
-    """The changes enable/disable/mask/... made, in order.
-
-    ``carries_install_info`` (enable, reenable): False when none of the unit files has
-    an [Install] section (nothing to enable: systemctl says so in a notice), None where
-    the manager does not say.
-    """
-
-    carries_install_info: bool | None = None
-
-
-class Systemd:
+class Systemd(Install):
     """A connection to one systemd manager (system or user, local or remote).
 
     Get one from :func:`connect`; close it with ``close()`` or use it as a
@@ -551,7 +529,7 @@ class Systemd:
 
     def set_default_target(self, name: str, *, force: bool = True) -> UnitFileChanges:
         changes = self.manager_call("SetDefaultTarget", "sb", (unitname.normalize(name), force))
-        return _changes(changes)
+        return file_changes(changes)
 
     def environment(self) -> dict[str, str]:
         """The manager's environment block (what units inherit)."""
@@ -566,128 +544,6 @@ class Systemd:
 
     def unset_environment(self, names: Iterable[str]) -> None:
         self.manager_call("UnsetEnvironment", "as", (list(names),))
-
-    # --------------------------------------------------------------- unit files
-
-    def enable(
-        self,
-        names: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        force: bool = False,
-        now: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        """Enable unit files; returns the changes made.  ``now`` also starts them."""
-        files = _names(names)
-        # Not EnableUnitFilesWithFlags: the system bus policy lets unprivileged callers send
-        # EnableUnitFiles only, so that polkit can decide (as for systemctl).
-        install_info, changes = self.manager_call(
-            "EnableUnitFiles", "asbb", (files, runtime, force)
-        )
-        return self._after_install(
-            files, _changes(changes, install_info), reload, "start" if now else None
-        )
-
-    def disable(
-        self,
-        names: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        now: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        files = _names(names)
-        changes = self.manager_call("DisableUnitFiles", "asb", (files, runtime))
-        return self._after_install(files, _changes(changes), reload, "stop" if now else None)
-
-    def reenable(
-        self,
-        names: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        force: bool = False,
-        now: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        files = _names(names)
-        install_info, changes = self.manager_call(
-            "ReenableUnitFiles", "asbb", (files, runtime, force)
-        )
-        return self._after_install(
-            files, _changes(changes, install_info), reload, "restart" if now else None
-        )
-
-    def mask(
-        self,
-        names: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        force: bool = False,
-        now: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        files = _names(names)
-        changes = self.manager_call("MaskUnitFiles", "asbb", (files, runtime, force))
-        return self._after_install(files, _changes(changes), reload, "stop" if now else None)
-
-    def unmask(
-        self, names: str | Iterable[str], *, runtime: bool = False, reload: bool = True
-    ) -> UnitFileChanges:
-        files = _names(names)
-        changes = self.manager_call("UnmaskUnitFiles", "asb", (files, runtime))
-        return self._after_install(files, _changes(changes), reload, None)
-
-    def preset(
-        self,
-        names: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        force: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        files = _names(names)
-        install_info, changes = self.manager_call(
-            "PresetUnitFiles", "asbb", (files, runtime, force)
-        )
-        return self._after_install(files, _changes(changes, install_info), reload, None)
-
-    def link(
-        self,
-        paths: str | Iterable[str],
-        *,
-        runtime: bool = False,
-        force: bool = False,
-        reload: bool = True,
-    ) -> UnitFileChanges:
-        """Link unit files from outside the search path (absolute paths)."""
-        files = [paths] if isinstance(paths, str) else list(paths)
-        for path in files:
-            if not path.startswith("/"):
-                raise ValueError(f"link needs absolute unit file paths, got {path!r}")
-        changes = self.manager_call("LinkUnitFiles", "asbb", (files, runtime, force))
-        return self._after_install(files, _changes(changes), reload, None)
-
-    def revert(self, names: str | Iterable[str], *, reload: bool = True) -> UnitFileChanges:
-        """Drop vendor overrides: drop-ins, /etc copies, masks (systemctl revert)."""
-        files = _names(names)
-        changes = self.manager_call("RevertUnitFiles", "as", (files,))
-        return self._after_install(files, _changes(changes), reload, None)
-
-    def _after_install(
-        self,
-        names: list[str],
-        changes: UnitFileChanges,
-        reload: bool,
-        then: str | None,
-    ) -> UnitFileChanges:
-        if reload and changes:
-            self.daemon_reload()
-        if then is not None:
-            for name in names:
-                unit = self.unit(name.rpartition("/")[2])
-                getattr(unit, then)()
-        return changes
 
     # ------------------------------------------------ unit files (local host)
 
@@ -769,139 +625,13 @@ class Systemd:
         timeout: float | None = None,
         counted: bool = False,
     ) -> Job:
-        """Run ``queue()`` (a call returning a job path) with the job's end observable.
+        """Run ``queue()`` (a call returning a job path) with the job's end observable:
+        waited for (``wait``), or counted against the connection's budget until its end
+        is seen; safe across a daemon-reexec (see :mod:`sysd._sync.queueing`)."""
+        from .queueing import queue_job
 
-        The JobRemoved match and Subscribe go in first, the unit is pinned and
-        watched, then the job is queued; with ``wait`` this returns once the
-        job ended (typed JobError otherwise).  Without ``wait`` the job counts
-        against the connection's budget until its end is seen or its handle is
-        let go (``counted``: the caller holds a slot for it already).  Used by
-        every job-queueing method, StartTransientUnit included.
-        """
-        sub = self._subscription
-        if not wait:
-            if counted:
-                return self._queue_guarded(queue, unit_name, job_type, None)
-            from .job import queue_unwaited
-
-            return queue_unwaited(self, queue, unit_name, job_type, timeout)
-        from .watch import UnitWatch  # on first use: one-shots queue no job
-
-        unit_path = unitname.to_dbus_path(unit_name)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        # a slot in the connection's budget first: beyond it, wait in line (RELIABILITY 49)
-        # (each count and the marker its undo reads in one critical section: a Ctrl-C
-        # there is raised at the end of it, inside the try that undoes it)
-        slot = False
-        try:
-            with CriticalSection():
-                slot = sub.jobs.try_acquire()
-            if not slot:  # waiting in line (the budget is used up): interruptible
-                sub.acquire_job(deadline, f"{job_type} {unit_name}")
-                slot = True
-            with UnitWatch(self, unit_name):
-                refs = 0
-                pinned = False
-                try:
-                    # pinned only while a pin slot is free: each costs systemd a bus match
-                    with CriticalSection():
-                        pinned = sub.pin_slots.try_acquire()
-                    for _attempt in range(5 if pinned else 0):
-                        refs += 1  # a Ref cut short may have reached systemd: Unref then
-                        try:
-                            if not self._ref(unit_path):
-                                refs = 0  # refused: not pinned
-                            break
-                        except GONE:  # systemd re-executing: pin it once it is back
-                            sub.reconnect(deadline)
-                    if refs:
-                        sub.pinned_unit(unit_path)  # pinned again after a reconnect
-                    job = self._queue_guarded(queue, unit_name, job_type, deadline)
-                    job.wait(None if deadline is None else deadline - time.monotonic())
-                    return job
-                finally:
-                    try:
-                        if refs:
-                            sub.unpinned_unit(unit_path)
-                        for _ in range(refs):
-                            self._unref(unit_path)
-                    finally:
-                        if pinned:
-                            sub.pin_slots.release()
-        finally:
-            if slot:
-                sub.jobs.release()
-
-    def _queue_guarded(
-        self,
-        queue: Callable[[], str],
-        unit_name: str,
-        job_type: str,
-        deadline: float | None,
-    ) -> Job:
-        """``queue()``, safe across a daemon-reexec (RELIABILITY.md 22, 50).
-
-        Refused with ServiceUnknown, the call never reached systemd: it is sent
-        again once systemd is back.  Cut with NoReply or a dropped connection, it
-        may have: once systemd is back, a job of the unit is ours, and a unit that
-        left "inactive" since the call ran it (its result is deduced from the
-        unit); otherwise it was not queued and is sent again.  Where that cannot be told
-        (a remote manager's clock), the error says so.
-        """
-        from .job import Job  # on first use: one-shots queue no job
-
-        sub = self._subscription
-        unit_path = unitname.to_dbus_path(unit_name)
-        for _attempt in range(5):
-            sent_at = time.monotonic()
-            seen = sub.changes_of(unit_path)
-            try:
-                path = queue()
-                sub.forget_stale_removal(unit_path, seen)
-                job = Job(self, path, unit_name, job_type)
-                job.sent_at = sent_at  # the failure report tells whether the unit ran since
-                return job
-            except ServiceUnknownError:
-                if self._closed or not sub.seen_manager:  # no manager seen here: no reexec
-                    raise
-                sub.reconnect(deadline)
-                continue
-            except (NoReplyError, BusDisconnectedError) as exc:
-                if self._closed:
-                    raise
-                # Was it queued?  Asked once systemd is back; a question cut by the next
-                # reexec is asked again (never the call itself: it may have run)
-                for _ask in range(5):
-                    try:
-                        sub.reconnect(deadline)
-                        job_id, job_path = self.get_property(unit_path, UNIT_INTERFACE, "Job")
-                        left_inactive = self.get_property(
-                            unit_path, UNIT_INTERFACE, "InactiveExitTimestampMonotonic"
-                        )
-                        break
-                    except (NoReplyError, BusDisconnectedError, ServiceUnknownError):
-                        if self._closed:
-                            raise
-                else:
-                    raise BusDisconnectedError(
-                        f"systemd kept going away after queueing the {job_type} job of "
-                        f"{unit_name}: whether it was queued is unknown"
-                    ) from exc
-                if job_id:
-                    return Job(self, job_path, unit_name, job_type, job_id=job_id)
-                if self.target.scope == "remote":
-                    raise BusDisconnectedError(
-                        f"systemd re-executed while queueing the {job_type} job of {unit_name}:"
-                        " whether it was queued is unknown"
-                    ) from exc
-                if job_type == "stop":
-                    continue  # stopping again is harmless
-                # The unit left "inactive" since the call: the job ran and is over.  (Not
-                # StateChangeTimestamp: the reexec itself moves it.)
-                if left_inactive and left_inactive / 1e6 >= sent_at:
-                    return Job(self, _JOB_GONE, unit_name, job_type)
-        raise BusDisconnectedError(
-            f"systemd kept going away while queueing the {job_type} job of {unit_name}"
+        return queue_job(
+            self, queue, unit_name, job_type, wait=wait, timeout=timeout, counted=counted
         )
 
     def subscribed(self) -> Subscription:
@@ -1093,24 +823,3 @@ def _no_user_manager(target: Target) -> UserManagerNotRunningError:
         address=target.description,
         hint=f"start it with `systemctl start user@{uid}.service`, or log in with a session",
     )
-
-
-def _names(names: str | Iterable[str]) -> list[str]:
-    items = [names] if isinstance(names, str) else list(names)
-    if not items:
-        raise ValueError("no unit names given")
-    out = []
-    for item in items:
-        if item.startswith("/"):
-            out.append(item)  # a unit file path, as systemctl accepts
-        elif unitname.is_valid(item, unitname.NameKind.ANY):
-            out.append(item)
-        else:
-            out.append(unitname.normalize(item))
-    return out
-
-
-def _changes(rows: Iterable[Sequence[str]], install_info: bool | None = None) -> UnitFileChanges:
-    changes = UnitFileChanges(UnitFileChange(kind, file, dest) for kind, file, dest in rows)
-    changes.carries_install_info = install_info
-    return changes

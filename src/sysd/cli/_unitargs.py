@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._core.unitname import is_template, normalize
-from .._sync.systemd import Systemd, UnitInfo, _names
+from .._sync.install import unit_file_names
+from .._sync.systemd import Systemd, UnitInfo
 from .._sync.unit import Unit
 from ..errors import InvalidUnitNameError, SysdError
 from . import lazy_module
@@ -87,7 +88,7 @@ def unit_or_pid_arg(text: str) -> str:
 def unit_file_arg(text: str) -> str:
     """A unit file name (templates too) or an absolute path, as enable/disable take them."""
     try:
-        _names([text])
+        unit_file_names([text])
     except (InvalidUnitNameError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
