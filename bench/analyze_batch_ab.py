@@ -20,8 +20,9 @@ import time
 from typing import Any
 
 import sysd.aio
-from sysd._async.analyze import UNIT_INTERFACE, boot_timestamps, unit_timestamps
+from sysd._async.analyze import boot_timestamps, unit_timestamps
 from sysd._core.analyze import UNIT_PROPERTIES, BootTimes, UnitTimes, unit_times
+from sysd._core.systemd1 import UNIT_INTERFACE
 
 
 async def one_by_one(sd: Any, boot: BootTimes) -> list[UnitTimes]:

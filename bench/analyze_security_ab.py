@@ -21,9 +21,9 @@ from typing import Any
 
 import sysd.aio
 from sysd._async import analyze
-from sysd._async.analyze import SERVICE_INTERFACE, UNIT_INTERFACE
 from sysd._core import unitname
 from sysd._core.analyze_security import assess, security_info
+from sysd._core.systemd1 import SERVICE_INTERFACE, UNIT_INTERFACE
 
 
 async def security_one_by_one(sd: Any) -> list[Any]:

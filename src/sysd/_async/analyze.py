@@ -33,6 +33,7 @@ from .._core.analyze_history import MESSAGE_STATES as _HISTORY_MESSAGES
 from .._core.analyze_history import Transition, history_spans, history_svg, state_of
 from .._core.analyze_plot import HostInfo, plot_svg
 from .._core.analyze_security import SecurityReport, assess, security_info
+from .._core.systemd1 import MANAGER_INTERFACE, MANAGER_PATH, SERVICE_INTERFACE, UNIT_INTERFACE
 from .._core.timespan import USEC_INFINITY
 from .._core.timespan import to_usec as _to_usec
 from ..errors import (
@@ -63,10 +64,6 @@ __all__ = [
     "verify",
 ]
 
-MANAGER_PATH = "/org/freedesktop/systemd1"
-MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
-SERVICE_INTERFACE = "org.freedesktop.systemd1.Service"
 DEFAULT_TARGET = "default.target"
 HOSTNAME_BUS_NAME = "org.freedesktop.hostname1"
 HOSTNAME_PATH = "/org/freedesktop/hostname1"

@@ -15,6 +15,7 @@ from .._core import unitname
 from .._core.ensure import ACTIVE, Change, JobResult, Request, UnitState, holds, plan
 from .._core.events import UnitChanged
 from .._core.jobs import exit_status, type_interface
+from .._core.systemd1 import SERVICE_INTERFACE, UNIT_INTERFACE
 from ..errors import (
     BusError,
     DBusError,
@@ -24,7 +25,6 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ._backend import gather
-from .subscription import UNIT_INTERFACE
 from .unit import AsyncUnit
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ensure", "ensure_many"]
 
-SERVICE_INTERFACE = "org.freedesktop.systemd1.Service"
 _INSTALL = ("unmask", "enable", "disable", "mask")
 
 

@@ -52,6 +52,7 @@ from .._core.events import (
     startup_finished,
 )
 from .._core.jobs import type_interface
+from .._core.systemd1 import MANAGER_INTERFACE, SYSTEMD_BUS_NAME, UNIT_INTERFACE
 from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusDisconnectedError,
@@ -60,13 +61,7 @@ from ..errors import (
     InvalidUnitNameError,
     WaitTimeoutError,
 )
-from .subscription import (
-    GONE,
-    MANAGER_INTERFACE,
-    SYSTEMD_BUS_NAME,
-    UNIT_INTERFACE,
-    reconnect_option,
-)
+from .subscription import GONE, reconnect_option
 
 if TYPE_CHECKING:
     from .subscription import AsyncSubscription

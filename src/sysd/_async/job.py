@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import SUCCESS, deduce_result, exit_status, has_result, job_error, type_interface
+from .._core.systemd1 import JOB_INTERFACE, UNIT_INTERFACE
 from .._core.unitname import to_dbus_path
 from .._interrupt import AsyncCriticalSection
 from ..errors import (
@@ -44,9 +45,6 @@ if TYPE_CHECKING:
     from .systemd import AsyncSystemd
 
 __all__ = ["AsyncJob"]
-
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
-JOB_INTERFACE = "org.freedesktop.systemd1.Job"
 
 
 class AsyncJob:

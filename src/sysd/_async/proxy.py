@@ -46,6 +46,7 @@ from .._core.introspect import (
     parse,
     snake_case,
 )
+from .._core.systemd1 import SYSTEMD_BUS_NAME
 from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusDisconnectedError,
@@ -58,7 +59,7 @@ from ..errors import (
     UnknownObjectError,
     UnknownPropertyError,
 )
-from .subscription import SYSTEMD_BUS_NAME, reconnect_option
+from .subscription import reconnect_option
 
 if TYPE_CHECKING:
     from .._bus.aio import AsyncConnection

@@ -12,9 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from .._core import unitname
+from .._core.systemd1 import UNIT_INTERFACE
 from .._interrupt import AsyncCriticalSection
 from ..errors import BusDisconnectedError, NoReplyError, ServiceUnknownError
-from .subscription import GONE, UNIT_INTERFACE
+from .subscription import GONE
 
 if TYPE_CHECKING:
     from .job import AsyncJob

@@ -63,6 +63,13 @@ from .._bus.wire import (
     unwrap,
 )
 from .._core.jobs import JobRemoved
+from .._core.systemd1 import (
+    MANAGER_INTERFACE,
+    MANAGER_PATH,
+    SYSTEMD_BUS_NAME,
+    UNIT_INTERFACE,
+    UNITS_PATH,
+)
 from .._interrupt import AsyncCriticalSection
 from ..errors import (
     BusConnectError,
@@ -81,11 +88,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GONE", "AsyncSubscription", "JobTicket", "Watched"]
 
-SYSTEMD_BUS_NAME = "org.freedesktop.systemd1"
-MANAGER_PATH = "/org/freedesktop/systemd1"
-MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
-UNITS_PATH = "/org/freedesktop/systemd1/unit"
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 PENDING_JOBS_MAX = 256  # ~500 pending jobs from one client knock systemd 252 off the bus
 PINS_MAX = 128  # units pinned at a time (Ref/AddRef): one bus match in systemd each
 REMOVED_KEEP = 4096  # JobRemoved signals remembered while subscribed

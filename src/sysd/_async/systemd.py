@@ -22,6 +22,7 @@ from .._bus.wire import (
     check_property,
 )
 from .._core import unitname
+from .._core.systemd1 import MANAGER_INTERFACE, MANAGER_PATH, SYSTEMD_BUS_NAME, UNIT_INTERFACE
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -33,13 +34,7 @@ from ..errors import (
     UserManagerNotRunningError,
 )
 from .install import AsyncInstall, UnitFileChange, UnitFileChanges, file_changes
-from .subscription import (  # systemd's names: defined once, in the subscription
-    MANAGER_INTERFACE,
-    MANAGER_PATH,
-    SYSTEMD_BUS_NAME,
-    UNIT_INTERFACE,
-    AsyncSubscription,
-)
+from .subscription import AsyncSubscription
 from .unit import AsyncUnit
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .._core.systemd1 import MANAGER_INTERFACE, MANAGER_PATH, TIMER_INTERFACE, UNIT_INTERFACE
 from .._core.timespan import USEC_INFINITY
 from .._core.unitname import mangle, to_dbus_path
 
@@ -15,11 +16,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["TimerInfo", "clock_pair", "list_timers"]
-
-MANAGER_PATH = "/org/freedesktop/systemd1"
-MANAGER_INTERFACE = "org.freedesktop.systemd1.Manager"
-TIMER_INTERFACE = "org.freedesktop.systemd1.Timer"
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 
 class TimerInfo(NamedTuple):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.wire import DEFAULT, Variant
 from .._core.jobs import type_interface
+from .._core.systemd1 import UNIT_INTERFACE
 from ..errors import NoSuchFileError, UnknownMethodError, UnknownPropertyError
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncUnit", "Process"]
 
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 # systemctl is-enabled succeeds for these UnitFileState values.
 ENABLED_STATES = frozenset(

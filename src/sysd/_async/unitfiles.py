@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._core import unitname
+from .._core.systemd1 import UNIT_INTERFACE
 from .._core.unitfiles import (
     DROPIN_SUFFIX,
     InvalidUnitFileError,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["cat", "local_unit_dir", "presets", "remove_dropin", "write_dropin", "write_unit"]
 
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _SUBDIR_FLAGS = _DIR_FLAGS | os.O_NOFOLLOW
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW

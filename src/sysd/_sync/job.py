@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import SUCCESS, deduce_result, exit_status, has_result, job_error, type_interface
+from .._core.systemd1 import JOB_INTERFACE, UNIT_INTERFACE
 from .._core.unitname import to_dbus_path
 from .._interrupt import CriticalSection
 from ..errors import (
@@ -45,9 +46,6 @@ if TYPE_CHECKING:
     from .systemd import Systemd
 
 __all__ = ["Job"]
-
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
-JOB_INTERFACE = "org.freedesktop.systemd1.Job"
 
 
 class Job:

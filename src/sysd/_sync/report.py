@@ -36,6 +36,7 @@ from .._core.report import (
     journal_matches,
     report_from_status,
 )
+from .._core.systemd1 import UNIT_INTERFACE
 from .._core.unitname import to_dbus_path
 from ..errors import SysdError
 from ._backend import sleep, to_thread
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_LINES", "DEFAULT_TIMEOUT", "MAX_LINES", "attach_report", "failure_report"]
 
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 DEFAULT_LINES = 10
 MAX_LINES = 1000  # the cap, whatever is asked
 DEFAULT_TIMEOUT = 5.0  # seconds for the whole report (properties, journal, waiting for it)

@@ -28,6 +28,7 @@ from .._core.run import (
     run_result,
     scope_result,
 )
+from .._core.systemd1 import SCOPE_INTERFACE, SERVICE_INTERFACE, TIMER_INTERFACE, UNIT_INTERFACE
 from .._interrupt import CriticalSection
 from .._runio import _Pump
 from ..errors import (
@@ -45,10 +46,6 @@ if TYPE_CHECKING:
     from .systemd import Systemd
     from .watch import UnitWatch
 
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
-SERVICE_INTERFACE = "org.freedesktop.systemd1.Service"
-SCOPE_INTERFACE = "org.freedesktop.systemd1.Scope"
-TIMER_INTERFACE = "org.freedesktop.systemd1.Timer"
 # Accounting systemd-run reports once the unit is done (read while the unit is still there).
 _ACCOUNTING = {  # the switch, and what systemd reports when it is on
     "CPUAccounting": ("CPUUsageNSec",),

@@ -24,13 +24,14 @@ from .._core.run import (
     RunTimeoutError,
     scope_properties,
 )
+from .._core.systemd1 import UNIT_INTERFACE
 from .._interrupt import CriticalSection
 from .._runio import Stream, _Stdio
 from ..errors import (
     WaitTimeoutError,
 )
 from ._backend import ThreadHandle, to_thread
-from .run_handles import UNIT_INTERFACE, RunningUnit, ScopeRun, _pin, _unpin, _unref
+from .run_handles import RunningUnit, ScopeRun, _pin, _unpin, _unref
 from .run_service import _START_SIGNATURE, _check, _generated_name, _stop_quietly, _variants
 
 if TYPE_CHECKING:

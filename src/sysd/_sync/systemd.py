@@ -23,6 +23,7 @@ from .._bus.wire import (
     check_property,
 )
 from .._core import unitname
+from .._core.systemd1 import MANAGER_INTERFACE, MANAGER_PATH, SYSTEMD_BUS_NAME, UNIT_INTERFACE
 from ..errors import (
     BusDisconnectedError,
     BusError,
@@ -34,13 +35,7 @@ from ..errors import (
     UserManagerNotRunningError,
 )
 from .install import Install, UnitFileChange, UnitFileChanges, file_changes
-from .subscription import (  # systemd's names: defined once, in the subscription
-    MANAGER_INTERFACE,
-    MANAGER_PATH,
-    SYSTEMD_BUS_NAME,
-    UNIT_INTERFACE,
-    Subscription,
-)
+from .subscription import Subscription
 from .unit import Unit
 
 if TYPE_CHECKING:

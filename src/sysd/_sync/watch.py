@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._core.jobs import type_interface
+from .._core.systemd1 import UNIT_INTERFACE
 from .._core.unitname import to_dbus_path
 from .._interrupt import CriticalSection
 from ..errors import BusDisconnectedError, DBusError, WaitTimeoutError
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from .systemd import Systemd
 
 __all__ = ["UnitWatch"]
-
-UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 
 class UnitWatch:
