@@ -55,6 +55,7 @@ from ..errors import (
     BusTimeoutError,
     DBusError,
     InvalidCallError,
+    NoReplyError,
     PropertyReadOnlyError,
     UnknownMethodError,
     UnknownObjectError,
@@ -481,6 +482,7 @@ class Signals:
         self._bus: Connection | None = None
         self._rules: list[str] = []  # added (or possibly added): removed on the way out
         self._owner: str | None = None
+        self._entered = False  # between entering and leaving the ``with``
         self._gone: float | None = None  # when its connection was lost (not yet regained)
         self._lost: BaseException | None = None  # why regaining it failed: the stream ended
         self._follow_owner = destination is not None and not destination.startswith(":")
@@ -506,7 +508,7 @@ class Signals:
     @property
     def active(self) -> bool:
         """Entered and not left (also while its connection is being regained)."""
-        return self._bus is not None or self._gone is not None
+        return self._entered
 
     def __enter__(self) -> Signals:
         if self.active:
@@ -514,7 +516,13 @@ class Signals:
         self._queue.clear()  # entered again: what an earlier use left unread is stale
         self.dropped = self.reconnects = 0
         self._gone = self._lost = None
-        self._set_up(self.sd.bus)
+        try:
+            with CriticalSection():
+                self._entered = True
+            self._set_up(self.sd.bus)
+        except BaseException:
+            self._entered = False
+            raise
         return self
 
     def _set_up(self, bus: Connection) -> None:
@@ -552,7 +560,7 @@ class Signals:
                     except DBusError:  # not running (yet): its NameOwnerChanged will say
                         self._owner = None
         except BaseException:
-            self._tear_down()
+            self._tear_down(leave=False)
             raise
 
     def __exit__(self, *exc: object) -> None:
@@ -562,14 +570,17 @@ class Signals:
         """Remove the match rule (what leaving the ``with`` block does)."""
         self._tear_down()
 
-    def _tear_down(self) -> None:
-        """Undo the setup, every step even when interrupted (raised once done).
+    def _tear_down(self, *, leave: bool = True) -> None:
+        """Undo the setup, every step even when interrupted (raised once done); with
+        ``leave`` the stream is left too (else: a setup cut short, to be done again).
 
         One critical section: in blocking code a Ctrl-C meanwhile is raised once every
         rule is removed; in asyncio a cancellation is finished first, then raised."""
         with CriticalSection():
             bus, self._bus = self._bus, None
-            self._gone = None  # left while regaining: the lost connection took its rules
+            if leave:
+                self._entered = False
+                self._gone = None  # left while regaining: the lost connection took its rules
             if bus is None:
                 return
             bus.remove_signal_handler(self._on_signal)
@@ -632,7 +643,7 @@ class Signals:
             raise BusDisconnectedError(
                 f"the signal stream's connection was lost and not regained: {self._lost}"
             ) from self._lost
-        if self._bus is None and self._gone is None:
+        if not self._entered:
             raise InvalidCallError(
                 "enter the signal stream first (`with proxy.signals(...) as stream:`)"
             )
@@ -668,23 +679,33 @@ class Signals:
 
     def _resume(self, deadline: float | None) -> None:
         """The connection's reconnect (one for all its waiters and streams), then this
-        stream's setup on the new connection.  Its error ends the stream once the
-        ``reconnect`` bound has passed; a ``deadline`` that comes first is a timeout of
-        this ``next()``, and the next one goes on trying."""
-        assert self._gone is not None
-        limit = self._gone + self.reconnect_limit
-        try:
-            self.sd._subscription.reconnect(limit if deadline is None else min(deadline, limit))
-        except BusDisconnectedError as exc:
-            if deadline is not None and deadline < limit and not self.sd._closed:
-                raise BusTimeoutError(
-                    f"no signal {self._what()} in time: the connection is still being regained"
-                ) from exc
-            self._lost = exc
-            raise
-        self._set_up(self.sd.bus)
-        self._gone = None
-        self.reconnects += 1
+        stream's setup on the new connection (again if that one drops meanwhile).  Its
+        error ends the stream once the ``reconnect`` bound has passed; a ``deadline``
+        that comes first is a timeout of this ``next()``, and the next one goes on
+        trying, as it does after a cancellation or a refused setup."""
+        gone = self._gone
+        assert gone is not None
+        limit = gone + self.reconnect_limit
+        while True:
+            try:
+                self.sd._subscription.reconnect(limit if deadline is None else min(deadline, limit))
+            except BusDisconnectedError as exc:
+                if deadline is not None and deadline < limit and not self.sd._closed:
+                    raise BusTimeoutError(
+                        f"no signal {self._what()} in time: the connection is still being regained"
+                    ) from exc
+                self._lost = exc
+                raise
+            bus = self.sd.bus
+            try:
+                self._set_up(bus)  # undone by itself when cut short (still gone)
+            except (BusDisconnectedError, NoReplyError):
+                if bus.closed:
+                    continue  # that connection dropped too: the next reconnect
+                raise
+            self._gone = None
+            self.reconnects += 1
+            return
 
     def _what(self) -> str:
         what = ".".join(x for x in (self.interface, self.member) if x) or "at all"
