@@ -30,6 +30,11 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="booting a sandbox needs root"),
 ]
 
+KILL_DBUS = "kill -9 $(systemctl show -p MainPID --value dbus); systemctl stop dbus.socket"
+RESTORE_DBUS = (  # and wait until systemd owns its name on the new bus
+    "systemctl reset-failed dbus; systemctl start dbus.socket dbus; for i in $(seq 100); "
+    "do busctl status org.freedesktop.systemd1 >/dev/null 2>&1 && break; sleep 0.1; done"
+)
 RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
 
 
@@ -141,7 +146,7 @@ def test_reconnect_seconds_bound_the_wait_while_dbus_stays_down(sb: sysd.sandbox
             sd.events(units=[name], reconnect=2) as stream,
         ):
             assert stream.reconnect_limit == 2
-            _sh(sb, "kill -9 $(systemctl show -p MainPID --value dbus); systemctl stop dbus.socket")
+            _sh(sb, KILL_DBUS)
             t0 = time.monotonic()
             with pytest.raises(sysd.BusDisconnectedError, match="did not come back"):
                 while True:
@@ -151,11 +156,7 @@ def test_reconnect_seconds_bound_the_wait_while_dbus_stays_down(sb: sysd.sandbox
         assert took < 30  # the 2 s bound, not get()'s 60 s nor the default 60 s
         assert sd._subscription.holders == 0 and sd._subscription.listeners == []
     finally:
-        _sh(
-            sb,
-            "systemctl reset-failed dbus; systemctl start dbus.socket dbus; for i in $(seq 100); "
-            "do busctl status org.freedesktop.systemd1 >/dev/null 2>&1 && break; sleep 0.1; done",
-        )
+        _sh(sb, RESTORE_DBUS)
         _cleanup(sb, name)
 
 
@@ -191,3 +192,30 @@ def test_a_proxy_signal_stream_resumes_after_dbus_restart(sb: sysd.sandbox.Sandb
             assert _match_rules(sb, sd.bus.unique_name) == 0
         finally:
             host.set_pretty_hostname(before, False)
+
+
+def test_a_proxy_signal_stream_gives_up_after_its_reconnect_bound(
+    sb: sysd.sandbox.Sandbox,
+) -> None:
+    """``reconnect=2`` with dbus-daemon killed and kept down: ``next()`` tries for about
+    that long, then raises the typed disconnect, and so does every later ``next()`` (the
+    stream has ended); a short timeout meanwhile is a timeout, not the end."""
+    with sysd.connect(address=sb.bus_address) as sd:
+        host = sd.proxy("org.freedesktop.hostname1", "/org/freedesktop/hostname1").hostname1
+        try:
+            with host.properties_changed(reconnect=2) as changes:
+                _sh(sb, KILL_DBUS)
+                t0 = time.monotonic()
+                with pytest.raises(sysd.BusTimeoutError):
+                    changes.next(timeout=0.5)  # within the bound: still being regained
+                assert changes.active
+                with pytest.raises(sysd.BusDisconnectedError, match="did not come back"):
+                    changes.next(timeout=60)
+                took = time.monotonic() - t0
+                with pytest.raises(sysd.BusDisconnectedError, match="not regained"):
+                    changes.next(timeout=1)
+            assert not changes.active
+            print(f"gave up after {took:.1f} s")
+            assert took < 30  # the 2 s bound, not next()'s 60 s nor the default 60 s
+        finally:
+            _sh(sb, RESTORE_DBUS)
