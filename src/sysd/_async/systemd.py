@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, machine_registered, resolve
@@ -34,6 +34,7 @@ from ..errors import (
     UserManagerNotRunningError,
 )
 from .install import AsyncInstall, UnitFileChange, UnitFileChanges, file_changes
+from .queueing import queue_job
 from .subscription import AsyncSubscription
 from .unit import AsyncUnit
 
@@ -615,24 +616,9 @@ class AsyncSystemd(AsyncInstall):
             timeout=timeout,
         )
 
-    async def queue_job(
-        self,
-        queue: Callable[[], Awaitable[str]],
-        unit_name: str,
-        job_type: str,
-        *,
-        wait: bool = True,
-        timeout: float | None = None,
-        counted: bool = False,
-    ) -> AsyncJob:
-        """Run ``queue()`` (a call returning a job path) with the job's end observable:
-        waited for (``wait``), or counted against the connection's budget until its end
-        is seen; safe across a daemon-reexec (see :mod:`sysd._async.queueing`)."""
-        from .queueing import queue_job
-
-        return await queue_job(
-            self, queue, unit_name, job_type, wait=wait, timeout=timeout, counted=counted
-        )
+    # Run ``queue()`` (a call returning a job path) with the job's end observable:
+    # waited for, or counted until its end is seen; safe across a daemon-reexec.
+    queue_job = queue_job
 
     def subscribed(self) -> AsyncSubscription:
         """Keep this connection subscribed to systemd's signals for a while (a context manager).

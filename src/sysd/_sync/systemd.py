@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._bus.address import Target, machine_registered, resolve
@@ -35,6 +35,7 @@ from ..errors import (
     UserManagerNotRunningError,
 )
 from .install import Install, UnitFileChange, UnitFileChanges, file_changes
+from .queueing import queue_job
 from .subscription import Subscription
 from .unit import Unit
 
@@ -610,24 +611,9 @@ class Systemd(Install):
             timeout=timeout,
         )
 
-    def queue_job(
-        self,
-        queue: Callable[[], str],
-        unit_name: str,
-        job_type: str,
-        *,
-        wait: bool = True,
-        timeout: float | None = None,
-        counted: bool = False,
-    ) -> Job:
-        """Run ``queue()`` (a call returning a job path) with the job's end observable:
-        waited for (``wait``), or counted against the connection's budget until its end
-        is seen; safe across a daemon-reexec (see :mod:`sysd._sync.queueing`)."""
-        from .queueing import queue_job
-
-        return queue_job(
-            self, queue, unit_name, job_type, wait=wait, timeout=timeout, counted=counted
-        )
+    # Run ``queue()`` (a call returning a job path) with the job's end observable:
+    # waited for, or counted until its end is seen; safe across a daemon-reexec.
+    queue_job = queue_job
 
     def subscribed(self) -> Subscription:
         """Keep this connection subscribed to systemd's signals for a while (a context manager).
