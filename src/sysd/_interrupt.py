@@ -62,7 +62,12 @@ getsignal: Callable[[int], Any] = _signal.getsignal
 signal: Callable[[int, Any], Any] = _signal.signal
 SIGINT: int = _signal.SIGINT
 
-__all__ = ["AsyncCriticalSection", "CriticalSection"]
+__all__ = ["AsyncCriticalSection", "CriticalSection", "close_socket"]
+
+# Closes a socket in C: ``_socket.socket.close`` itself, no Python frame (socket.py's
+# close() is Python, and a Ctrl-C at its first line would leave the socket to the garbage
+# collector).  For ``finally`` blocks; not for sockets with makefile() files open.
+close_socket: Callable[[Any], None] = importlib.import_module("_socket").socket.close
 
 _MAIN = threading.main_thread().ident
 _get_ident = threading.get_ident

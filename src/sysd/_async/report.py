@@ -37,6 +37,7 @@ from .._core.report import (
 )
 from .._core.systemd1 import UNIT_INTERFACE
 from .._core.unitname import to_dbus_path
+from .._interrupt import CriticalSection, close_socket
 from ..errors import SysdError
 from ._backend import sleep, to_thread
 
@@ -349,22 +350,30 @@ def synchronize_journal(deadline: float, path: str = JOURNAL_VARLINK) -> bool | 
     if left <= 0:
         return False
     request = {"method": "io.systemd.Journal.Synchronize", "parameters": {}}
+    sock = None
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as sock:
-            sock.settimeout(left)
-            sock.connect(path)
-            sock.sendall(json.dumps(request).encode() + b"\0")
-            reply = b""
-            while not reply.endswith(b"\0"):
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return None
-                reply += chunk
+        # created in a critical section, inside the try that closes it: a Ctrl-C cannot
+        # leave it to the garbage collector (``with socket.socket()`` can: the socket's
+        # own __enter__ is Python, and an interrupt at its first line skips the ``with``)
+        with CriticalSection():
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        sock.settimeout(left)
+        sock.connect(path)
+        sock.sendall(json.dumps(request).encode() + b"\0")
+        reply = b""
+        while not reply.endswith(b"\0"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                return None
+            reply += chunk
         return "error" not in json.loads(reply[:-1]) or None
     except TimeoutError:
         return False
     except (OSError, ValueError):
         return None
+    finally:
+        if sock is not None:
+            close_socket(sock)
 
 
 # fixed text: nothing of the caller's reaches the remote shell here
