@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,15 +25,6 @@ import sysd
 import sysd.aio
 
 RAE = "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n"
-
-
-@pytest.fixture
-def units() -> Iterator[Units]:
-    u = Units()
-    try:
-        yield u
-    finally:
-        u.cleanup()
 
 
 def _state(signal: sysd.Signal) -> Any:
